@@ -1,0 +1,144 @@
+"""The headless command line: ``python main.py --headless [flags]``.
+
+Flags are the config fields in kebab case. Every bad input exits with status 2 and
+one line on stderr naming the field and what is allowed; never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import fields
+
+from .config import ConfigError, ExperimentConfig, allowed, parse_field
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print usage and a second line; we want one line
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="main.py", description="Watch vanishing and exploding gradients while a NumPy network trains.",
+                allow_abbrev=False)
+    p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
+    p.add_argument("--config", metavar="FILE", help="JSON object of config fields; flags override it")
+    p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here (default: stdout)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cfg = p.add_argument_group("experiment (defaults in parentheses)")
+    defaults = ExperimentConfig()
+    for f in fields(ExperimentConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "residual":
+            cfg.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                             help="skip connections around hidden layers 2..depth (off)")
+        else:
+            cfg.add_argument(flag, dest=f.name, metavar="VALUE", default=None,
+                             help=f"{allowed(f.name)} ({getattr(defaults, f.name)})")
+    return p
+
+
+def load_config_file(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as e:
+        raise UsageError(f"config: cannot read {path!r}: {e.strerror or e}") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"config: {path!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if not isinstance(d, dict):
+        raise UsageError(f"config: {path!r} must hold a JSON object of field: value pairs, got {type(d).__name__}")
+    return d
+
+
+def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    values = load_config_file(args.config) if args.config else {}
+    for f in fields(ExperimentConfig):
+        raw = getattr(args, f.name)
+        if raw is None:
+            continue
+        values[f.name] = raw if isinstance(raw, bool) else parse_field(f.name, raw)
+    return ExperimentConfig.from_dict(values)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename it: a failed write never truncates ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def record_line(stats) -> str:
+    return json.dumps(stats.to_record(), allow_nan=False, separators=(", ", ": "))
+
+
+def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
+                 stdout=None, stderr=None) -> int:
+    from .trainer import Trainer
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if out_path is not None:
+        folder = os.path.dirname(os.path.abspath(out_path))
+        if not os.path.isdir(folder):
+            raise UsageError(f"out: folder {folder!r} does not exist")
+    trainer = Trainer(cfg)
+    lines: list[str] = []
+    started = last_report = time.monotonic()
+    for _ in range(cfg.epochs):
+        stats = trainer.step_epoch()
+        line = record_line(stats)
+        if out_path is None:
+            print(line, file=stdout, flush=True)
+        else:
+            lines.append(line)
+        now = time.monotonic()
+        if not quiet and (now - last_report > 1.0 or stats.epoch == cfg.epochs):
+            last_report = now
+            print(f"epoch {stats.epoch}/{cfg.epochs}  train loss {stats.train_loss:.4g}  "
+                  f"val loss {stats.val_loss:.4g}  {trainer.step / (now - started):.0f} steps/s",
+                  file=stderr, flush=True)
+        if stats.diverged:
+            print(f"{trainer.divergence}; training stopped", file=stderr, flush=True)
+            break
+    if out_path is not None:
+        write_atomically(out_path, "".join(s + "\n" for s in lines))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        cfg = config_from_args(args)
+        return run_headless(cfg, args.out, args.quiet)
+    except (UsageError, ConfigError) as e:
+        print(f"main.py: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"main.py: error: out: cannot write {args.out!r}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("main.py: interrupted", file=sys.stderr)
+        return 130

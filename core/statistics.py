@@ -1,0 +1,170 @@
+"""Per-layer statistics of one batch and of one epoch.
+
+Layer statistics are kept as arrays (one entry per weight layer, output layer last);
+``.layers`` turns them into ``LayerStats`` records. Definitions:
+
+- grad_norm: Frobenius norm of dL/dW (for an epoch, the mean over its batches)
+- grad_mean_abs: mean |dL/dW| (epoch: mean over batches)
+- grad_max_abs: largest |dL/dW| (epoch: largest over its batches)
+- weight_norm: Frobenius norm of W after the step (epoch: at its end)
+- update_ratio: ||W_after - W_before|| / ||W_before|| (epoch: mean over batches)
+- act_deriv_mean: mean phi'(z) over the layer's units and samples (the linear output layer: 1)
+- saturation: share of (sample, unit) pairs with phi'(z) <= 5% of the activation's largest phi'
+  (epoch: act_deriv_mean and saturation over all the epoch's samples)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LAYER_FIELDS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm",
+                "update_ratio", "act_deriv_mean", "saturation")
+SATURATION_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    layer: int  # 1-based, input side first; the output layer is last
+    grad_norm: float
+    grad_mean_abs: float
+    grad_max_abs: float
+    weight_norm: float
+    update_ratio: float
+    act_deriv_mean: float
+    saturation: float
+
+
+@dataclass(frozen=True)
+class Divergence:
+    epoch: int
+    step: int
+    layer: int
+    quantity: str  # "loss", "gradient" or "weights"
+
+    def __str__(self):
+        return (f"diverged at epoch {self.epoch}, step {self.step}: "
+                f"non-finite {self.quantity} in layer {self.layer}")
+
+
+@dataclass
+class _PerLayer:
+    grad_norm: np.ndarray
+    grad_mean_abs: np.ndarray
+    grad_max_abs: np.ndarray
+    weight_norm: np.ndarray
+    update_ratio: np.ndarray
+    act_deriv_mean: np.ndarray
+    saturation: np.ndarray
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.grad_norm)
+
+    @property
+    def layers(self) -> list[LayerStats]:
+        cols = [getattr(self, f).tolist() for f in LAYER_FIELDS]
+        return [LayerStats(i + 1, *row) for i, row in enumerate(zip(*cols))]
+
+
+@dataclass
+class BatchStats(_PerLayer):
+    epoch: int = 0          # the epoch this batch belongs to (1-based)
+    step: int = 0           # batches done since the start, this one included
+    loss: float = math.nan  # training loss on this batch, before the update
+    batch_size: int = 0
+    diverged: bool = False
+    divergence: Divergence | None = None
+    grad_norm_total: float = math.nan  # global norm over every parameter, before clipping
+    clipped: bool = False
+    delta_norms: np.ndarray = field(default_factory=lambda: np.empty(0))  # ||dL/dz_l||
+    epoch_stats: "EpochStats | None" = None  # set when this batch completed an epoch
+
+
+@dataclass
+class EpochStats(_PerLayer):
+    epoch: int = 0
+    step: int = 0
+    train_loss: float = math.nan
+    val_loss: float = math.nan
+    val_accuracy: float | None = None
+    diverged: bool = False
+    divergence: Divergence | None = None
+
+    def to_record(self) -> dict:
+        """The JSON record: non-finite numbers become None (null)."""
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "train_loss": finite_or_none(self.train_loss),
+            "val_loss": finite_or_none(self.val_loss),
+            "val_accuracy": finite_or_none(self.val_accuracy),
+            "diverged": self.diverged,
+            "layers": [{"layer": s.layer, **{f: finite_or_none(getattr(s, f)) for f in LAYER_FIELDS}}
+                       for s in self.layers],
+        }
+
+
+def finite_or_none(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def segment_norms(values: np.ndarray, offsets: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each segment of a flat array, exact even where squares overflow."""
+    sq = np.array([np.vdot(values[o:o + n], values[o:o + n]) for o, n in zip(offsets, sizes)])
+    norms = np.sqrt(sq)
+    for i in np.flatnonzero(~np.isfinite(norms)):
+        seg = values[offsets[i]:offsets[i] + sizes[i]]
+        peak = np.max(np.abs(seg))
+        if np.isfinite(peak) and peak > 0:  # finite values whose squares overflowed: rescale
+            norms[i] = peak * np.linalg.norm(seg / peak)
+    return norms
+
+
+def combined_norm(norms: np.ndarray) -> float:
+    """sqrt(sum(norms^2)) without overflow."""
+    peak = float(np.max(norms)) if len(norms) else 0.0
+    if not math.isfinite(peak) or peak == 0.0:
+        return peak
+    return peak * math.sqrt(float(np.sum((norms / peak) ** 2)))
+
+
+class EpochAccumulator:
+    """Folds batch statistics into the epoch's: means, maxima and sample-weighted shares."""
+
+    def __init__(self, n_layers: int):
+        z = lambda: np.zeros(n_layers)
+        self.n_batches = 0
+        self.n_samples = 0
+        self.loss_sum = 0.0
+        self.grad_norm, self.grad_mean_abs, self.update_ratio = z(), z(), z()
+        self.grad_max_abs = np.full(n_layers, -np.inf)
+        self.act_deriv_mean, self.saturation = z(), z()
+        self.weight_norm = z()
+
+    def add(self, b: BatchStats):
+        n = b.batch_size
+        self.n_batches += 1
+        self.n_samples += n
+        self.loss_sum += b.loss * n
+        self.grad_norm += b.grad_norm
+        self.grad_mean_abs += b.grad_mean_abs
+        self.update_ratio += b.update_ratio
+        np.maximum(self.grad_max_abs, b.grad_max_abs, out=self.grad_max_abs)  # NaN propagates
+        self.act_deriv_mean += b.act_deriv_mean * n
+        self.saturation += b.saturation * n
+        self.weight_norm = b.weight_norm
+
+    def finish(self, epoch: int, step: int, val_loss: float, val_accuracy, divergence) -> EpochStats:
+        nb, ns = max(self.n_batches, 1), max(self.n_samples, 1)
+        return EpochStats(
+            grad_norm=self.grad_norm / nb, grad_mean_abs=self.grad_mean_abs / nb,
+            grad_max_abs=self.grad_max_abs.copy(), weight_norm=self.weight_norm.copy(),
+            update_ratio=self.update_ratio / nb, act_deriv_mean=self.act_deriv_mean / ns,
+            saturation=self.saturation / ns, epoch=epoch, step=step,
+            train_loss=self.loss_sum / ns, val_loss=val_loss, val_accuracy=val_accuracy,
+            diverged=divergence is not None, divergence=divergence)

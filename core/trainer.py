@@ -1,0 +1,213 @@
+"""The training loop: one batch at a time, measuring gradient flow as it goes.
+
+A step is the textbook algorithm: forward, loss, backward (chain rule), optional
+global-norm clipping, optimiser update ``w_new = w_old + update``. The first non-finite
+loss, gradient or weight stops training and records where it happened; the state is
+left as it was so it can be inspected.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .activations import get_activation
+from .config import ConfigError, ExperimentConfig
+from .datasets import make_dataset
+from .network import MLP
+from .optimizers import make_optimizer
+from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
+                         SATURATION_THRESHOLD, combined_norm, segment_norms)
+
+# Settings a running network can take without being rebuilt.
+LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
+
+
+class Trainer:
+    def __init__(self, config: ExperimentConfig | None = None):
+        cfg = config if config is not None else ExperimentConfig()
+        self.config = cfg
+        data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
+        dtype = np.dtype(cfg.dtype)
+        self.data = make_dataset(cfg.dataset, np.random.default_rng(data_seed), cfg.samples,
+                                 cfg.noise, cfg.val_fraction, dtype)
+        self.network = MLP(self.data.n_features, cfg.depth, cfg.width, get_activation(cfg.activation),
+                           cfg.init, cfg.init_gain, cfg.residual, self.data.task,
+                           np.random.default_rng(init_seed), dtype)
+        self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
+        self._shuffle_rng = np.random.default_rng(shuffle_seed)
+        self.epoch = 0                 # completed epochs
+        self.step = 0                  # completed batches
+        self.history: list[EpochStats] = []
+        self.divergence: Divergence | None = None
+        self.last_batch: BatchStats | None = None
+        net = self.network
+        self._w_sizes = np.diff(np.append(net.w_offsets, net.n_weights))
+        self._b_slice = slice(net.n_weights, net.flat.size)
+        self._w_norms = segment_norms(net.flat, net.w_offsets, self._w_sizes)
+        self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
+        self._order: np.ndarray | None = None
+        self._pos = 0
+        self._acc: EpochAccumulator | None = None
+
+    # -- settings -------------------------------------------------------------------
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.data.y_train) // self.config.batch_size)
+
+    def apply(self, **changes) -> None:
+        """Change learning rate, optimiser, clipping or epochs without rebuilding the network."""
+        rebuild = [k for k in changes if k not in LIVE_FIELDS]
+        if rebuild:
+            raise ConfigError(rebuild[0], f"{rebuild[0]} changes the network or data; build a new Trainer")
+        old = self.config
+        self.config = old.replace(**changes)
+        if self.config.optimizer != old.optimizer:
+            self.optimizer = make_optimizer(self.config.optimizer, self.config.lr)
+        self.optimizer.lr = self.config.lr
+
+    # -- one batch ------------------------------------------------------------------
+    def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True) -> BatchStats | None:
+        """One step on (X, y). Returns its statistics, or None when collect_stats is False."""
+        net = self.network
+        flat, bs = net.flat, self._b_slice
+        with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
+            r = net.backward(X, y)
+            g = r.grad_flat
+            self.step += 1
+            if collect_stats:
+                gw_norms = segment_norms(g, net.w_offsets, self._w_sizes)
+                total = combined_norm(np.append(gw_norms, segment_norms(g, [bs.start], [g.size - bs.start])))
+                abs_gw = np.abs(g[:net.n_weights])
+                mean_abs = np.add.reduceat(abs_gw, net.w_offsets) / self._w_sizes
+                max_abs = np.maximum.reduceat(abs_gw, net.w_offsets)
+            else:
+                total = combined_norm(segment_norms(g, [0], [g.size]))
+
+            divergence = None
+            if not math.isfinite(r.loss):
+                divergence = self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
+            elif not math.isfinite(total):
+                bad = [k for k, (dW, db) in enumerate(r.grads)
+                       if not (np.isfinite(dW).all() and np.isfinite(db).all())]
+                divergence = self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
+
+            clipped = False
+            w_before = self._w_norms
+            if divergence is None:
+                clip = self.config.clip_norm
+                if clip is not None and total > clip:
+                    g *= clip / total  # same direction, global norm = clip
+                    clipped = True
+                update = self.optimizer.updates([g])[0]
+                flat += update
+                if collect_stats:
+                    self._w_norms = segment_norms(flat, net.w_offsets, self._w_sizes)
+                    weights_ok = np.isfinite(self._w_norms).all() and np.isfinite(flat[bs]).all()
+                else:
+                    weights_ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()
+                if not weights_ok:
+                    bad = [k for k, (W, b) in enumerate(net.params)
+                           if not (np.isfinite(W).all() and np.isfinite(b).all())]
+                    divergence = self._diverged("weights", bad[0] + 1)
+            if not collect_stats:
+                return None
+
+            upd_norms = (segment_norms(update, net.w_offsets, self._w_sizes)
+                         if divergence is None or divergence.quantity == "weights"
+                         else np.zeros(net.n_layers))
+            ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0),
+                              where=w_before > 0)
+            L = net.n_layers
+            act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
+            for k, d in enumerate(r.derivs):
+                act_mean[k] = d.mean()
+                saturation[k] = np.count_nonzero(d <= self._sat_level) / d.size
+        stats = BatchStats(
+            grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs,
+            weight_norm=self._w_norms.copy(), update_ratio=ratio, act_deriv_mean=act_mean,
+            saturation=saturation, epoch=self.epoch + 1, step=self.step, loss=r.loss,
+            batch_size=len(y), diverged=divergence is not None, divergence=divergence,
+            grad_norm_total=total, clipped=clipped, delta_norms=r.delta_norms)
+        return stats
+
+    def _diverged(self, quantity: str, layer: int) -> Divergence:
+        self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)
+        return self.divergence
+
+    # -- batches and epochs -----------------------------------------------------------
+    def step_batch(self) -> BatchStats:
+        """Train on the next batch of the current epoch; may complete the epoch."""
+        if self.diverged and self.last_batch is not None:
+            return self.last_batch
+        if self._order is None:
+            self._order = self._shuffle_rng.permutation(len(self.data.y_train))
+            self._pos = 0
+            self._acc = EpochAccumulator(self.network.n_layers)
+        idx = self._order[self._pos:self._pos + self.config.batch_size]
+        self._pos += len(idx)
+        b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx])
+        self._acc.add(b)
+        if b.diverged or self._pos >= len(self._order):
+            b.epoch_stats = self._finish_epoch()
+        self.last_batch = b
+        return b
+
+    def step_epoch(self) -> EpochStats:
+        """Train on the rest of the current epoch (all of it when none has begun)."""
+        if self.diverged and self.history:
+            return self.history[-1]
+        while True:
+            b = self.step_batch()
+            if b.epoch_stats is not None:
+                return b.epoch_stats
+
+    def _finish_epoch(self) -> EpochStats:
+        val_loss, val_acc = self.evaluate(self.data.X_val, self.data.y_val)
+        self.epoch += 1
+        stats = self._acc.finish(self.epoch, self.step, val_loss, val_acc, self.divergence)
+        self.history.append(stats)
+        self._order, self._acc = None, None
+        return stats
+
+    def evaluate(self, X, y) -> tuple[float, float | None]:
+        """Mean loss and, for classification, accuracy on (X, y)."""
+        with np.errstate(all="ignore"):
+            out = self.network.forward(X)
+            loss = self.network.loss_fn(out, y)[0]
+            if self.data.task == "classification":
+                return loss, float(np.mean((out > 0) == (y > 0.5)))
+            return loss, None
+
+    def run(self, epochs: int | None = None, on_epoch=None) -> list[EpochStats]:
+        """Train up to ``epochs`` more epochs (config.epochs by default); stop early on divergence."""
+        for _ in range(self.config.epochs if epochs is None else epochs):
+            stats = self.step_epoch()
+            if on_epoch is not None:
+                on_epoch(stats)
+            if stats.diverged:
+                break
+        return self.history
+
+    # -- what the network predicts, for pictures --------------------------------------
+    def prediction_grid(self, resolution: int = 80):
+        """The network's output over the input space.
+
+        2-D data: (xs, ys, P) with P[i, j] the predicted probability at (xs[j], ys[i]).
+        1-D data: (xs, None, predictions).
+        """
+        X = np.concatenate([self.data.X_train, self.data.X_val])
+        lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
+        xs = np.linspace(lo[0], hi[0], resolution)
+        with np.errstate(all="ignore"):
+            if X.shape[1] == 1:
+                return xs, None, self.network.forward(xs[:, None])
+            ys = np.linspace(lo[1], hi[1], resolution)
+            gx, gy = np.meshgrid(xs, ys)
+            logits = self.network.forward(np.column_stack([gx.ravel(), gy.ravel()]))
+            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))
+        return xs, ys, prob.reshape(resolution, resolution)

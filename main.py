@@ -1,0 +1,21 @@
+"""Gradient-flow simulator: ``python main.py`` opens the window, ``--headless`` trains from the command line."""
+import os
+import sys
+
+# The machine has 2 cores shared by the GUI thread, the trainer and BLAS: one BLAS thread
+# keeps the window responsive and the small matrices of this tool fast. Override by setting these.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--headless" in argv or "-h" in argv or "--help" in argv:
+        from core.cli import main as cli_main
+        return cli_main(argv)
+    from gui.app import main as gui_main
+    return gui_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
