@@ -1,0 +1,99 @@
+"""Time one full training step: forward, backward, update and per-layer statistics.
+
+Prints, for each size, the core's step time with and without statistics and, when torch
+is installed, eager PyTorch's time for the same work on the CPU (same architecture, batch,
+dtype, and per-layer gradient norms). Figures are ratios measured in one run.
+
+    .venv/bin/python benchmarks/bench_core.py [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import numpy as np  # noqa: E402
+
+from core import ExperimentConfig, Trainer  # noqa: E402
+
+SIZES = [(10, 32, 32), (20, 64, 64), (10, 256, 128)]
+
+
+def best_time(fn, steps: int, repeat: int) -> float:
+    """Smallest mean time per call over `repeat` rounds of `steps` calls: the least disturbed round."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
+
+
+def core_step(depth, width, batch, stats):
+    cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, activation="tanh", init="xavier",
+                           lr=1e-3, samples=max(4 * batch, 64))
+    t = Trainer(cfg)
+    X, y = t.data.X_train[:batch], t.data.y_train[:batch]
+    return lambda: t.train_on_batch(X, y, collect_stats=stats)
+
+
+def torch_step(depth, width, batch):
+    import torch
+    torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
+    torch.manual_seed(0)
+    layers = []
+    fan_in = 2
+    for _ in range(depth):
+        layers += [torch.nn.Linear(fan_in, width), torch.nn.Tanh()]
+        fan_in = width
+    layers.append(torch.nn.Linear(fan_in, 1))
+    model = torch.nn.Sequential(*layers).double()
+    weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    X = torch.randn(batch, 2, dtype=torch.float64)
+    y = (torch.rand(batch, dtype=torch.float64) > 0.5).double()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(model(X)[:, 0], y)
+        loss.backward()
+        norms = torch.stack([w.grad.norm() for w in weights]).tolist()  # per-layer gradient norms
+        opt.step()
+        return loss.item(), norms
+    return step
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, float64, tanh, SGD"
+          + (f", torch {torch.__version__}" if have_torch else ", torch not installed"))
+    print(f"{'depth/width/batch':>18} {'core+stats':>11} {'core only':>10} {'stats cost':>10}"
+          + (f" {'torch':>10} {'core/torch':>10}" if have_torch else ""))
+    for depth, width, batch in SIZES:
+        steps = max(20, int(2e8 / (depth * width * width * batch * 6 + 1e6)))
+        with_stats = best_time(core_step(depth, width, batch, True), steps, args.repeat)
+        without = best_time(core_step(depth, width, batch, False), steps, args.repeat)
+        row = f"{f'{depth}/{width}/{batch}':>18} {with_stats * 1e6:>9.0f}us {without * 1e6:>8.0f}us {with_stats / without - 1:>+9.0%}"
+        if have_torch:
+            ref = best_time(torch_step(depth, width, batch), steps, args.repeat)
+            row += f" {ref * 1e6:>8.0f}us {with_stats / ref:>9.2f}x"
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
