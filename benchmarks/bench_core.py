@@ -80,6 +80,9 @@ def main():
         have_torch = True
     except ImportError:
         have_torch = False
+    kernel = os.environ.get("OPENBLAS_CORETYPE")
+    print("OpenBLAS kernel " + (f"forced to {kernel} by OPENBLAS_CORETYPE" if kernel else "chosen for this CPU")
+          + "; run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` to use this CPU's own kernels")
     print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, float64, tanh, SGD"
           + (f", torch {torch.__version__}" if have_torch else ", torch not installed"))
     print(f"{'depth/width/batch':>18} {'core+stats':>11} {'core only':>10} {'stats cost':>10}"

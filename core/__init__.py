@@ -5,6 +5,7 @@
     stats = trainer.step_epoch()
     [layer.grad_norm for layer in stats.layers]
 """
+from . import _allocator
 from .activations import ACTIVATIONS, Activation, get_activation
 from .config import ConfigError, ExperimentConfig
 from .datasets import DATASETS, Dataset, make_dataset
@@ -13,6 +14,8 @@ from .network import MLP
 from .optimizers import OPTIMIZERS
 from .statistics import BatchStats, Divergence, EpochStats, LayerStats
 from .trainer import LIVE_FIELDS, Trainer
+
+_allocator.tune()
 
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "ConfigError", "ExperimentConfig",

@@ -11,6 +11,7 @@ with one unit: a logit (binary cross-entropy) or a value (mean squared error).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ class MLP:
         self.b_offsets = (self.n_weights + np.concatenate([[0], np.cumsum(b_sizes)[:-1]])).astype(np.intp)
         self.flat = np.zeros(self.n_weights + sum(b_sizes), dtype=self.dtype)
         self.params = self._views(self.flat)
+        self._skip = [self._is_skip(k) for k in range(self.n_layers)]
+        self._grad_buffer, self._grad_views = None, None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
 
@@ -86,18 +89,26 @@ class MLP:
                 return z[:, 0], cache
             a = phi(z)
             cache.append((h, z, a))
-            h = h + a if self._is_skip(k) else a
+            h = h + a if self._skip[k] else a
 
     def forward(self, X) -> np.ndarray:
         """The network's output for each row of X: logits or regression values, shape (N,)."""
         return self._forward(X)[0]
 
-    def backward(self, X, y) -> Backward:
-        """One forward and backward pass; the chain rule applied layer by layer, output first."""
+    def backward(self, X, y, grad_out: np.ndarray | None = None) -> Backward:
+        """One forward and backward pass; the chain rule applied layer by layer, output first.
+
+        The gradient is written into ``grad_out`` when given (the trainer reuses one buffer).
+        """
         out, cache = self._forward(X)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
-        grad_flat = np.empty_like(self.flat)
-        grads = self._views(grad_flat)
+        if grad_out is None:
+            grad_flat = np.empty_like(self.flat)
+            grads = self._views(grad_flat)
+        else:
+            if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
+                self._grad_buffer, self._grad_views = grad_out, self._views(grad_out)
+            grad_flat, grads = grad_out, self._grad_views
         derivs = [None] * (self.n_layers - 1)
         delta_norms = np.empty(self.n_layers)
         dphi = self.activation.df
@@ -111,11 +122,11 @@ class MLP:
             W = self.params[k][0]
             dW, db = grads[k]
             np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
-            np.sum(dz, axis=0, out=db)
-            delta_norms[k] = np.sqrt(np.vdot(dz, dz))
+            np.add.reduce(dz, axis=0, out=db)
+            delta_norms[k] = math.sqrt(np.vdot(dz, dz))
             if k > 0:
                 dh_in = dz @ W.T           # dL/dh_in = dL/dz W^T
-                if self._is_skip(k):
+                if self._skip[k]:
                     dh_in += dh            # the skip path adds the identity
                 dh = dh_in
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]

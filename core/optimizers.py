@@ -1,8 +1,9 @@
 """Optimisers, with PyTorch's update rules and default constants.
 
-``updates(grads)`` returns the change to add to each parameter (the trainer adds
-it and measures its norm for the update ratio). State is per parameter, created
-on the first call, so an optimiser can be swapped mid-run.
+They work on the network's flat parameter vector: ``update(g, out)`` writes into
+``out`` the change to add to the parameters (the trainer adds it and measures its
+norm for the update ratio). Writing into a reused buffer keeps large networks from
+paying for a fresh allocation, and its page faults, at every step.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ class SGD:
     def __init__(self, lr: float):
         self.lr = lr
 
-    def updates(self, grads):
-        return [-self.lr * g for g in grads]
+    def update(self, g, out):
+        return np.multiply(g, -self.lr, out=out)
 
 
 class Momentum:
@@ -25,15 +26,13 @@ class Momentum:
     def __init__(self, lr: float, momentum: float = 0.9):
         self.lr, self.momentum, self.velocity = lr, momentum, None
 
-    def updates(self, grads):
+    def update(self, g, out):
         if self.velocity is None:
-            self.velocity = [np.zeros_like(g) for g in grads]
-        out = []
-        for v, g in zip(self.velocity, grads):
-            v *= self.momentum
-            v += g
-            out.append(-self.lr * v)
-        return out
+            self.velocity = np.zeros_like(g)
+        v = self.velocity
+        v *= self.momentum
+        v += g
+        return np.multiply(v, -self.lr, out=out)
 
 
 class RMSprop:
@@ -42,14 +41,18 @@ class RMSprop:
     def __init__(self, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         self.lr, self.alpha, self.eps, self.square_avg = lr, alpha, eps, None
 
-    def updates(self, grads):
+    def update(self, g, out):
         if self.square_avg is None:
-            self.square_avg = [np.zeros_like(g) for g in grads]
-        out = []
-        for s, g in zip(self.square_avg, grads):
-            s *= self.alpha
-            s += (1.0 - self.alpha) * g * g
-            out.append(-self.lr * g / (np.sqrt(s) + self.eps))
+            self.square_avg = np.zeros_like(g)
+        s = self.square_avg
+        s *= self.alpha
+        np.multiply(g, g, out=out)
+        out *= 1.0 - self.alpha
+        s += out
+        np.sqrt(s, out=out)
+        out += self.eps
+        np.divide(g, out, out=out)
+        out *= -self.lr
         return out
 
 
@@ -61,20 +64,22 @@ class Adam:
         self.m = self.v = None
         self.t = 0
 
-    def updates(self, grads):
+    def update(self, g, out):
         if self.m is None:
-            self.m = [np.zeros_like(g) for g in grads]
-            self.v = [np.zeros_like(g) for g in grads]
+            self.m, self.v = np.zeros_like(g), np.zeros_like(g)
         self.t += 1
-        step = self.lr / (1.0 - self.beta1**self.t)
-        root_bias2 = np.sqrt(1.0 - self.beta2**self.t)
-        out = []
-        for m, v, g in zip(self.m, self.v, grads):
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * g * g
-            out.append(-step * m / (np.sqrt(v) / root_bias2 + self.eps))
+        m, v = self.m, self.v
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        np.multiply(g, g, out=out)
+        out *= 1.0 - self.beta2
+        v += out
+        np.sqrt(v, out=out)
+        out /= np.sqrt(1.0 - self.beta2**self.t)   # sqrt(v_hat)
+        out += self.eps
+        np.divide(m, out, out=out)
+        out *= -self.lr / (1.0 - self.beta1**self.t)  # m_hat = m / (1 - beta1^t)
         return out
 
 

@@ -113,10 +113,52 @@ def finite_or_none(x):
     return x if math.isfinite(x) else None
 
 
-def segment_norms(values: np.ndarray, offsets: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+class Segments:
+    """Per-segment reductions of a flat array (one segment per layer's W).
+
+    Consecutive segments of equal size (the hidden-to-hidden layers) are viewed as the
+    rows of one 2-D block, so a per-layer statistic costs one NumPy call per block, not
+    one per layer.
+    """
+
+    def __init__(self, offsets, sizes):
+        self.offsets, self.sizes = np.asarray(offsets), np.asarray(sizes)
+        groups: list[list[int]] = []  # [start, count, size]
+        for o, n in zip(self.offsets.tolist(), self.sizes.tolist()):
+            last = groups[-1] if groups else None
+            if last and last[2] == n and last[0] + last[1] * n == o:
+                last[1] += 1
+            else:
+                groups.append([o, 1, n])
+        self.groups = [tuple(g) for g in groups]
+        self.end = int(self.offsets[-1] + self.sizes[-1]) if len(self.sizes) else 0
+
+    def blocks(self, values):
+        return [values[s:s + c * n].reshape(c, n) for s, c, n in self.groups]
+
+    def norms(self, values) -> np.ndarray:
+        """Euclidean norm of each segment, exact even where squares overflow."""
+        sq = np.concatenate([np.einsum("ij,ij->i", B, B) for B in self.blocks(values)])
+        return _fix_overflow(np.sqrt(sq), values, self.offsets, self.sizes)
+
+    def abs_mean_and_max(self, values, scratch) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and largest |value| of each segment; ``scratch`` holds |values| meanwhile."""
+        A = np.abs(values[:self.end], out=scratch[:self.end])
+        blocks = self.blocks(A)
+        total = np.concatenate([np.add.reduce(B, axis=1) for B in blocks])
+        peak = np.concatenate([np.maximum.reduce(B, axis=1) for B in blocks])
+        return total / self.sizes, peak
+
+
+def segment_norms(values: np.ndarray, offsets, sizes) -> np.ndarray:
     """Euclidean norm of each segment of a flat array, exact even where squares overflow."""
     sq = np.array([np.vdot(values[o:o + n], values[o:o + n]) for o, n in zip(offsets, sizes)])
-    norms = np.sqrt(sq)
+    return _fix_overflow(np.sqrt(sq), values, offsets, sizes)
+
+
+def _fix_overflow(norms, values, offsets, sizes):
+    if math.isfinite(float(np.add.reduce(norms))):  # the common case, in one call
+        return norms
     for i in np.flatnonzero(~np.isfinite(norms)):
         seg = values[offsets[i]:offsets[i] + sizes[i]]
         peak = np.max(np.abs(seg))

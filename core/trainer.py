@@ -17,7 +17,7 @@ from .datasets import make_dataset
 from .network import MLP
 from .optimizers import make_optimizer
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
-                         SATURATION_THRESHOLD, combined_norm, segment_norms)
+                         SATURATION_THRESHOLD, Segments, combined_norm, segment_norms)
 
 # Settings a running network can take without being rebuilt.
 LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
@@ -44,7 +44,12 @@ class Trainer:
         net = self.network
         self._w_sizes = np.diff(np.append(net.w_offsets, net.n_weights))
         self._b_slice = slice(net.n_weights, net.flat.size)
-        self._w_norms = segment_norms(net.flat, net.w_offsets, self._w_sizes)
+        self._layers = Segments(net.w_offsets, self._w_sizes)
+        self._w_norms = self._layers.norms(net.flat)
+        # Reused every step: fresh arrays this large would cost page faults each time.
+        self._grad = np.empty_like(net.flat)
+        self._update = np.empty_like(net.flat)
+        self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
         self._order: np.ndarray | None = None
         self._pos = 0
@@ -76,15 +81,13 @@ class Trainer:
         net = self.network
         flat, bs = net.flat, self._b_slice
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y)
+            r = net.backward(X, y, grad_out=self._grad)
             g = r.grad_flat
             self.step += 1
             if collect_stats:
-                gw_norms = segment_norms(g, net.w_offsets, self._w_sizes)
+                gw_norms = self._layers.norms(g)
                 total = combined_norm(np.append(gw_norms, segment_norms(g, [bs.start], [g.size - bs.start])))
-                abs_gw = np.abs(g[:net.n_weights])
-                mean_abs = np.add.reduceat(abs_gw, net.w_offsets) / self._w_sizes
-                max_abs = np.maximum.reduceat(abs_gw, net.w_offsets)
+                mean_abs, max_abs = self._layers.abs_mean_and_max(g, self._abs)
             else:
                 total = combined_norm(segment_norms(g, [0], [g.size]))
 
@@ -103,10 +106,10 @@ class Trainer:
                 if clip is not None and total > clip:
                     g *= clip / total  # same direction, global norm = clip
                     clipped = True
-                update = self.optimizer.updates([g])[0]
+                update = self.optimizer.update(g, self._update)
                 flat += update
                 if collect_stats:
-                    self._w_norms = segment_norms(flat, net.w_offsets, self._w_sizes)
+                    self._w_norms = self._layers.norms(flat)
                     weights_ok = np.isfinite(self._w_norms).all() and np.isfinite(flat[bs]).all()
                 else:
                     weights_ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()
@@ -117,16 +120,16 @@ class Trainer:
             if not collect_stats:
                 return None
 
-            upd_norms = (segment_norms(update, net.w_offsets, self._w_sizes)
+            upd_norms = (self._layers.norms(self._update)
                          if divergence is None or divergence.quantity == "weights"
                          else np.zeros(net.n_layers))
             ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0),
                               where=w_before > 0)
             L = net.n_layers
             act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
-            for k, d in enumerate(r.derivs):
-                act_mean[k] = d.mean()
-                saturation[k] = np.count_nonzero(d <= self._sat_level) / d.size
+            D = np.stack(r.derivs).reshape(L - 1, -1)  # hidden layers share one shape
+            act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
+            saturation[:-1] = np.count_nonzero(D <= self._sat_level, axis=1) / D.shape[1]
         stats = BatchStats(
             grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs,
             weight_norm=self._w_norms.copy(), update_ratio=ratio, act_deriv_mean=act_mean,
