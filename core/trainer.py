@@ -14,6 +14,7 @@ import numpy as np
 from .activations import get_activation
 from .config import ConfigError, ExperimentConfig
 from .datasets import make_dataset
+from .history import EpochHistory
 from .network import MLP
 from .optimizers import make_optimizer
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
@@ -38,10 +39,11 @@ class Trainer:
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.epoch = 0                 # completed epochs
         self.step = 0                  # completed batches
-        self.history: list[EpochStats] = []
         self.divergence: Divergence | None = None
         self.last_batch: BatchStats | None = None
         net = self.network
+        self.history = EpochHistory(net.n_layers)   # every completed epoch, in growing arrays
+        self.last_epoch: EpochStats | None = None
         self._w_sizes = np.diff(np.append(net.w_offsets, net.n_weights))
         self._b_slice = slice(net.n_weights, net.flat.size)
         self._layers = Segments(net.w_offsets, self._w_sizes)
@@ -162,8 +164,8 @@ class Trainer:
 
     def step_epoch(self) -> EpochStats:
         """Train on the rest of the current epoch (all of it when none has begun)."""
-        if self.diverged and self.history:
-            return self.history[-1]
+        if self.diverged and self.last_epoch is not None:
+            return self.last_epoch
         while True:
             b = self.step_batch()
             if b.epoch_stats is not None:
@@ -174,6 +176,7 @@ class Trainer:
         self.epoch += 1
         stats = self._acc.finish(self.epoch, self.step, val_loss, val_acc, self.divergence)
         self.history.append(stats)
+        self.last_epoch = stats
         self._order, self._acc = None, None
         return stats
 
@@ -188,13 +191,15 @@ class Trainer:
 
     def run(self, epochs: int | None = None, on_epoch=None) -> list[EpochStats]:
         """Train up to ``epochs`` more epochs (config.epochs by default); stop early on divergence."""
+        done = []
         for _ in range(self.config.epochs if epochs is None else epochs):
             stats = self.step_epoch()
+            done.append(stats)
             if on_epoch is not None:
                 on_epoch(stats)
             if stats.diverged:
                 break
-        return self.history
+        return done
 
     # -- what the network predicts, for pictures --------------------------------------
     def prediction_grid(self, resolution: int = 80):

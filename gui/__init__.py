@@ -1,0 +1,1 @@
+"""The Qt window: shows what ``core`` computes, live, and never recomputes it."""

@@ -135,10 +135,12 @@ def test_divergence_is_caught_located_and_stops_updates():
     assert f"epoch {d.epoch}" in str(d) and f"layer {d.layer}" in str(d)
     frozen = t.network.flat.copy()
     steps = t.step
-    assert t.step_batch() is t.last_batch and t.step_epoch() is history[-1]
+    assert t.step_batch() is t.last_batch and t.step_epoch() is history[-1] is t.last_epoch
     assert t.step == steps
     np.testing.assert_array_equal(t.network.flat, frozen)
-    assert len(t.history) == len(history)
+    assert len(t.history) == len(history) == history[-1].epoch
+    assert t.history[-1].diverged and t.history[-1].divergence == d
+    assert t.history[0].to_record() == history[0].to_record()
 
 
 def test_nonfinite_gradient_with_finite_loss_is_reported_as_gradient():

@@ -1,0 +1,462 @@
+"""The simulator's window: controls on the left, live plots on the right.
+
+The window holds the experiment's config (the model) and mirrors it in the controls
+both ways: ``set_config`` updates the controls; a control's change builds a new config,
+which is validated by ``core`` before anything else happens. Training runs in a
+``TrainingWorker`` on its own QThread; this window only draws what it sends.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QThread, Qt, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSlider,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from core import ACTIVATIONS, LIVE_FIELDS, ConfigError, ExperimentConfig
+from core.config import FIELD_SPECS
+from core.datasets import DATASET_LABELS
+from core.history import EpochHistory
+from core.initializers import INIT_LABELS
+from core.optimizers import OPTIMIZER_LABELS
+
+from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
+from .worker import Snapshot, TrainingWorker
+
+STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
+                 "diverged": "#b00020"}
+LR_MIN, LR_MAX = 1e-5, 10.0
+
+
+def _spin(name: str, lo: int, hi: int, tip: str) -> QSpinBox:
+    w = QSpinBox()
+    w.setObjectName(name)
+    w.setRange(lo, hi)
+    w.setKeyboardTracking(False)  # typing "100" must not rebuild at 1 and 10 on the way
+    w.setToolTip(tip)
+    return w
+
+
+def _dspin(name: str, lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    w = QDoubleSpinBox()
+    w.setObjectName(name)
+    w.setDecimals(decimals)
+    w.setRange(lo, hi)
+    w.setKeyboardTracking(False)
+    w.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+    w.setToolTip(tip)
+    return w
+
+
+def _combo(name: str, labels: dict, tip: str) -> QComboBox:
+    w = QComboBox()
+    w.setObjectName(name)
+    for key, label in labels.items():
+        w.addItem(label, key)
+    w.setToolTip(tip)
+    return w
+
+
+def _button(name: str, text: str, tip: str) -> QPushButton:
+    w = QPushButton(text)
+    w.setObjectName(name)
+    w.setToolTip(tip)
+    return w
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, config: ExperimentConfig | None = None):
+        super().__init__()
+        self.setWindowTitle("Gradient-flow simulator: vanishing and exploding gradients, live")
+        self.config = config if config is not None else ExperimentConfig()
+        self.history = EpochHistory(self.config.n_weight_layers)
+        self.state = "ready"
+        self.last_snapshot: Snapshot | None = None
+        self._generation = 0
+        self._step_pending = False
+        self._closing = False
+        self._build_controls()
+        self._build_plots()
+        self._build_status()
+        self._build_shortcuts()
+        self._show_config(self.config)
+        self._connect_controls()
+        self._start_worker()
+        self.resize(1280, 800)
+
+    # -- construction ------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        spec = FIELD_SPECS
+        self.depthSpin = _spin("depthSpin", *spec["depth"][1:3], "Number of hidden layers. Deeper networks multiply "
+                               "more per-layer factors into each gradient.")
+        self.widthSpin = _spin("widthSpin", *spec["width"][1:3], "Units in each hidden layer.")
+        self.activationCombo = _combo("activationCombo", {k: a.label for k, a in ACTIVATIONS.items()},
+                                      "The non-linearity phi. Its derivative phi' is one factor per layer in the chain rule.")
+        self.initCombo = _combo("initCombo", INIT_LABELS, "How the weights start. Xavier suits sigmoid/tanh, He suits "
+                                "ReLU; N(0, 1) is the naive choice that explodes wide networks.")
+        self.initGainSpin = _dspin("initGainSpin", 0.01, 100.0, 2, "Multiplies the initial weights' standard deviation.")
+        self.residualCheck = QCheckBox("Residual connections")
+        self.residualCheck.setObjectName("residualCheck")
+        self.residualCheck.setToolTip("Hidden layers 2..depth compute h + phi(hW + b): the identity path carries "
+                                      "the gradient past saturated units.")
+        self.datasetCombo = _combo("datasetCombo", DATASET_LABELS, "The problem to learn: five 2-D classification "
+                                   "sets and a 1-D regression.")
+        self.optimizerCombo = _combo("optimizerCombo", OPTIMIZER_LABELS, "The update rule. Applies to the running "
+                                     "network without a reset.")
+        self.lrSpin = _dspin("lrSpin", LR_MIN, LR_MAX, 6, "Learning rate: w_new = w_old - lr * dL/dw. Applies at once.")
+        self.lrSlider = QSlider(Qt.Horizontal)
+        self.lrSlider.setObjectName("lrSlider")
+        self.lrSlider.setRange(-50, 10)  # tenths of a decade: 1e-5 .. 1e1
+        self.lrSlider.setToolTip("Learning rate on a log scale from 1e-5 to 10.")
+        self.batchSpin = _spin("batchSpin", *spec["batch_size"][1:3], "Samples per gradient step.")
+        self.epochsSpin = _spin("epochsSpin", *spec["epochs"][1:3], "Run trains until this epoch, then stops.")
+        self.seedSpin = _spin("seedSpin", 0, 2**31 - 1, "Random seed for data, initial weights and batch order: "
+                              "the same seed gives the same run.")
+        self.clipCheck = QCheckBox("Clip gradient norm at")
+        self.clipCheck.setObjectName("clipCheck")
+        self.clipCheck.setToolTip("Rescale the whole gradient when its global norm exceeds the threshold "
+                                  "(Pascanu et al. 2013): same direction, bounded step.")
+        self.clipSpin = _dspin("clipSpin", 1e-3, 1e6, 3, "Largest global gradient norm allowed when clipping is on.")
+        self.stepBatchButton = _button("stepBatchButton", "Step batch", "Train on one batch, then update every plot (B).")
+        self.stepEpochButton = _button("stepEpochButton", "Step epoch", "Train one epoch, then update every plot (N).")
+        self.runButton = _button("runButton", "Run", "Train continuously until the set epoch; press again to pause (Space).")
+        self.resetButton = _button("resetButton", "Reset", "Rebuild the network from the seed and clear the history (R).")
+        self.messageLabel = QLabel("")
+        self.messageLabel.setObjectName("messageLabel")
+        self.messageLabel.setWordWrap(True)
+        self.messageLabel.setToolTip("What just happened: errors in red, notices in grey.")
+
+        net = QGroupBox("Network")
+        f = QFormLayout(net)
+        f.addRow("Hidden layers", self.depthSpin)
+        f.addRow("Width", self.widthSpin)
+        f.addRow("Activation", self.activationCombo)
+        f.addRow("Initialisation", self.initCombo)
+        f.addRow("Init gain", self.initGainSpin)
+        f.addRow(self.residualCheck)
+        train = QGroupBox("Training")
+        f = QFormLayout(train)
+        f.addRow("Dataset", self.datasetCombo)
+        f.addRow("Optimiser", self.optimizerCombo)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.lrSlider, 1)
+        lr_row.addWidget(self.lrSpin)
+        f.addRow("Learning rate", lr_row)
+        f.addRow("Batch size", self.batchSpin)
+        f.addRow("Epochs", self.epochsSpin)
+        f.addRow("Seed", self.seedSpin)
+        clip_row = QHBoxLayout()
+        clip_row.addWidget(self.clipCheck)
+        clip_row.addWidget(self.clipSpin)
+        f.addRow(clip_row)
+        buttons = QGridLayout()
+        buttons.addWidget(self.stepBatchButton, 0, 0)
+        buttons.addWidget(self.stepEpochButton, 0, 1)
+        buttons.addWidget(self.runButton, 1, 0)
+        buttons.addWidget(self.resetButton, 1, 1)
+
+        panel = QWidget()
+        v = QVBoxLayout(panel)
+        v.addWidget(net)
+        v.addWidget(train)
+        v.addLayout(buttons)
+        v.addWidget(self.messageLabel)
+        self.extraControls = QVBoxLayout()  # presets and lessons add themselves here
+        v.addLayout(self.extraControls)
+        v.addStretch(1)
+        self.controlPanel = QScrollArea()
+        self.controlPanel.setWidget(panel)
+        self.controlPanel.setWidgetResizable(True)
+        self.controlPanel.setMinimumWidth(300)
+
+    def _build_plots(self) -> None:
+        self.gradients = GradientBars()
+        self.loss = LossCurves()
+        self.heatmap = FlowHeatmap()
+        self.updates = UpdateRatios()
+        self.boundary = DecisionBoundary()
+        self.gradientPlot, self.lossPlot = self.gradients.widget, self.loss.widget
+        self.heatmapPlot, self.updatePlot, self.boundaryPlot = self.heatmap.widget, self.updates.widget, self.boundary.widget
+        self.lossLogCheck = QCheckBox("log scale")
+        self.lossLogCheck.setObjectName("lossLogCheck")
+        self.lossLogCheck.setToolTip("Show the loss on a logarithmic axis.")
+        self.lossLogCheck.toggled.connect(self._on_loss_log)
+
+        loss_box = QWidget()
+        lv = QVBoxLayout(loss_box)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.lossPlot, 1)
+        lv.addWidget(self.lossLogCheck, 0, Qt.AlignRight)
+        self.topSplitter = QSplitter(Qt.Horizontal)
+        self.topSplitter.addWidget(self.gradientPlot)
+        self.topSplitter.addWidget(self.heatmapPlot)
+        self.topSplitter.setSizes([560, 400])
+        self.bottomSplitter = QSplitter(Qt.Horizontal)
+        for w in (loss_box, self.updatePlot, self.boundaryPlot):
+            self.bottomSplitter.addWidget(w)
+        self.bottomSplitter.setSizes([320, 320, 320])
+        self.plotSplitter = QSplitter(Qt.Vertical)
+        self.plotSplitter.addWidget(self.topSplitter)
+        self.plotSplitter.addWidget(self.bottomSplitter)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.controlPanel)
+        self.splitter.addWidget(self.plotSplitter)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([320, 960])
+        self.setCentralWidget(self.splitter)
+
+    def _build_status(self) -> None:
+        self.epochLabel = QLabel("Epoch 0")
+        self.stepLabel = QLabel("step 0")
+        self.lossLabel = QLabel("loss –")
+        self.stateLabel = QLabel("ready")
+        self.speedLabel = QLabel("")
+        tips = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
+                "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
+                "speedLabel": "Training speed while running."}
+        for name, tip in tips.items():
+            w = getattr(self, name)
+            w.setObjectName(name)
+            w.setToolTip(tip)
+            self.statusBar().addPermanentWidget(w)
+
+    def _build_shortcuts(self) -> None:
+        self._shortcuts = []
+        for key, slot in (("Space", self.toggle_run), ("N", self.step_epoch), ("B", self.step_batch), ("R", self.reset)):
+            s = QShortcut(QKeySequence(key), self)
+            s.activated.connect(slot)
+            self._shortcuts.append(s)
+
+    # -- the worker ---------------------------------------------------------------------
+    def _start_worker(self) -> None:
+        self.worker = TrainingWorker(self.config)
+        self.thread_ = QThread()
+        self.thread_.setObjectName("trainer")
+        self.worker.moveToThread(self.thread_)
+        self.thread_.started.connect(self.worker.loop)
+        self.worker.snapshot.connect(self._on_snapshot)
+        self.worker.failed.connect(self._on_failed)
+        self.thread_.start()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop training and join the thread. True when the thread has ended."""
+        if self._closing:
+            return not self.thread_.isRunning()
+        self._closing = True
+        self.worker.stop()
+        self.thread_.quit()
+        ended = self.thread_.wait(timeout_ms)
+        try:
+            self.worker.snapshot.disconnect(self._on_snapshot)
+            self.worker.failed.disconnect(self._on_failed)
+        except (RuntimeError, TypeError):
+            pass
+        return ended
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- model to view ------------------------------------------------------------------
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Show ``config`` in the controls and apply it: live settings at once, the rest by rebuilding."""
+        old = self.config
+        self.config = config
+        self._show_config(config)
+        changed = [k for k, v in config.to_dict().items() if old.to_dict()[k] != v]
+        if any(k not in LIVE_FIELDS for k in changed):
+            self._rebuild(f"Network rebuilt ({', '.join(changed)} changed): history cleared.")
+        elif changed:
+            self.worker.post("apply", {k: getattr(config, k) for k in changed})
+
+    def _show_config(self, c: ExperimentConfig) -> None:
+        widgets = [self.depthSpin, self.widthSpin, self.activationCombo, self.initCombo, self.initGainSpin,
+                   self.residualCheck, self.datasetCombo, self.optimizerCombo, self.lrSpin, self.lrSlider,
+                   self.batchSpin, self.epochsSpin, self.seedSpin, self.clipCheck, self.clipSpin]
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.depthSpin.setValue(c.depth)
+            self.widthSpin.setValue(c.width)
+            for combo, value in ((self.activationCombo, c.activation), (self.initCombo, c.init),
+                                 (self.datasetCombo, c.dataset), (self.optimizerCombo, c.optimizer)):
+                combo.setCurrentIndex(combo.findData(value))
+            self.initGainSpin.setValue(c.init_gain)
+            self.residualCheck.setChecked(c.residual)
+            self.lrSpin.setValue(c.lr)
+            self.lrSlider.setValue(round(10 * math.log10(c.lr)))
+            self.batchSpin.setValue(c.batch_size)
+            self.epochsSpin.setValue(c.epochs)
+            self.seedSpin.setValue(min(c.seed, self.seedSpin.maximum()))
+            self.clipCheck.setChecked(c.clip_norm is not None)
+            self.clipSpin.setEnabled(c.clip_norm is not None)
+            if c.clip_norm is not None:
+                self.clipSpin.setValue(c.clip_norm)
+            elif self.clipSpin.value() == 0:
+                self.clipSpin.setValue(1.0)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+
+    # -- view to model ------------------------------------------------------------------
+    def _connect_controls(self) -> None:
+        for field, spin in (("depth", self.depthSpin), ("width", self.widthSpin), ("batch_size", self.batchSpin),
+                            ("epochs", self.epochsSpin), ("seed", self.seedSpin)):
+            spin.valueChanged.connect(lambda v, f=field: self._change(f, int(v)))
+        for field, combo in (("activation", self.activationCombo), ("init", self.initCombo),
+                             ("dataset", self.datasetCombo), ("optimizer", self.optimizerCombo)):
+            combo.currentIndexChanged.connect(lambda i, f=field, c=combo: self._change(f, c.itemData(i)))
+        self.initGainSpin.valueChanged.connect(lambda v: self._change("init_gain", float(v)))
+        self.residualCheck.toggled.connect(lambda on: self._change("residual", bool(on)))
+        self.lrSpin.valueChanged.connect(lambda v: self._change("lr", float(v)))
+        self.lrSlider.valueChanged.connect(lambda v: self._change("lr", float(f"{10 ** (v / 10):.3g}")))
+        self.clipCheck.toggled.connect(lambda on: self._change("clip_norm", float(self.clipSpin.value()) if on else None))
+        self.clipSpin.valueChanged.connect(lambda v: self.clipCheck.isChecked() and self._change("clip_norm", float(v)))
+        self.stepBatchButton.clicked.connect(self.step_batch)
+        self.stepEpochButton.clicked.connect(self.step_epoch)
+        self.runButton.clicked.connect(self.toggle_run)
+        self.resetButton.clicked.connect(self.reset)
+
+    def _change(self, field: str, value) -> None:
+        try:
+            config = self.config.replace(**{field: value})
+        except ConfigError as e:
+            self.show_message(str(e), error=True)
+            self._show_config(self.config)  # the controls go back to the valid config
+            return
+        if config == self.config:
+            return
+        self.set_config(config)
+        if field in LIVE_FIELDS:
+            self.show_message(f"{field} = {value}: applied to the running network.")
+
+    # -- actions ------------------------------------------------------------------------
+    def _rebuild(self, message: str) -> None:
+        self._step_pending = False
+        self.worker.post("rebuild", self.config)
+        self.show_message(message)
+        self.statusBar().showMessage(message, 5000)
+
+    def reset(self) -> None:
+        self._rebuild("Reset: network rebuilt from the seed, history cleared.")
+
+    def step_batch(self) -> None:
+        self._step("step_batch")
+
+    def step_epoch(self) -> None:
+        self._step("step_epoch")
+
+    def _step(self, command: str) -> None:
+        if self._step_pending or self.worker.is_running or self.state == "running":
+            return  # one step at a time: clicks during a step are ignored, never queued up
+        if self.state == "diverged":
+            self.show_message("The run diverged: press Reset to start again.", error=True)
+            return
+        self._step_pending = True
+        self._update_buttons()
+        self.worker.post(command)
+
+    def toggle_run(self) -> None:
+        if self.state == "running":
+            self.worker.pause()
+            self.state = "paused"
+            self.show_message("Paused: Step batch and Step epoch work from here; Run continues.")
+        else:
+            if self.state == "diverged":
+                self.show_message("The run diverged: press Reset to start again.", error=True)
+                return
+            if self._step_pending:
+                return
+            done = len(self.history)
+            target = self.config.epochs if done < self.config.epochs else done + self.config.epochs
+            self.worker.post("run", target)
+            self.state = "running"
+            self.show_message(f"Running to epoch {target}.")
+        self._update_buttons()
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.messageLabel.setText(text)
+        self.messageLabel.setStyleSheet(f"color: {'#b00020' if error else '#555555'};")
+        if error:
+            self.statusBar().showMessage(text, 8000)
+
+    # -- drawing what the worker sent -----------------------------------------------------
+    @Slot(object)
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        assert QThread.currentThread() is self.thread(), "snapshots must be drawn on the GUI thread"
+        try:
+            if snap.generation < self._generation:
+                return  # from a network that has since been rebuilt
+            if snap.kind == "rebuilt":
+                self._generation = snap.generation
+                self.history.clear(snap.n_layers)
+                self.heatmap.clear(snap.n_layers)
+                self.boundary.set_data(*snap.data)
+                self.loss.update([], [], [])
+                self.gradients.update(np.full(snap.n_layers, np.nan) if False else np.ones(snap.n_layers) * np.nan,
+                                      caption="no step yet")
+            self.history.extend(snap.new_epochs)
+            self.last_snapshot = snap
+            self.state = snap.state
+            if snap.kind in ("batch", "epoch", "diverged", "rebuilt"):
+                self._step_pending = False
+            self._draw(snap)
+            if snap.message:
+                self.show_message(snap.message, error=snap.state == "diverged")
+        finally:
+            self.worker.acknowledge()
+
+    def _draw(self, snap: Snapshot) -> None:
+        n = len(self.history)
+        b = snap.last_batch
+        if snap.new_epochs:
+            e = snap.new_epochs[-1]
+            self.gradients.update(e.grad_norm, self._marked_layer(snap), f"epoch {e.epoch} mean")
+            self.updates.update(e.update_ratio)
+            self.loss.update(self.history.scalar("epoch"), self.history.scalar("train_loss"),
+                             self.history.scalar("val_loss"))
+            self.heatmap.update(self.history.layer("grad_norm"))
+        elif b is not None and snap.kind != "rebuilt":
+            self.gradients.update(b.grad_norm, self._marked_layer(snap), f"batch {b.step}")
+            self.updates.update(b.update_ratio)
+        if snap.boundary is not None:
+            self.boundary.update(snap.boundary)
+        self.epochLabel.setText(f"Epoch {snap.epoch}")
+        self.stepLabel.setText(f"step {snap.step}")
+        self.lossLabel.setText(f"loss {b.loss:.4g}" if b is not None else "loss –")
+        self.stateLabel.setText(snap.state)
+        self.stateLabel.setStyleSheet(f"color: {STATE_COLOURS.get(snap.state, '#333')}; font-weight: bold;")
+        self.speedLabel.setText(f"{snap.steps_per_second:,.0f} steps/s" if snap.state == "running" else "")
+        if snap.kind == "diverged" and snap.divergence is not None and not snap.message:
+            d = snap.divergence
+            self.show_message(f"Diverged at epoch {d.epoch}, step {d.step}: non-finite {d.quantity} in layer "
+                              f"{d.layer}. Training stopped; press Reset.", error=True)
+        elif snap.kind == "done":
+            self.show_message(f"Reached epoch {snap.epoch}. Run continues for {self.config.epochs} more.")
+        self._update_buttons()
+
+    def _marked_layer(self, snap: Snapshot):
+        return snap.divergence.layer if snap.divergence is not None else None
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._step_pending = False
+        if self.state == "running" and not self.worker.is_running:
+            self.state = "paused"
+        self.show_message(message, error=True)
+        self._update_buttons()
+
+    def _on_loss_log(self, on: bool) -> None:
+        self.loss.set_log(on)
+        self.loss.update(self.history.scalar("epoch"), self.history.scalar("train_loss"), self.history.scalar("val_loss"))
+
+    def _update_buttons(self) -> None:
+        running = self.state == "running"
+        stepping_ok = not running and not self._step_pending and self.state != "diverged"
+        self.stepBatchButton.setEnabled(stepping_ok)
+        self.stepEpochButton.setEnabled(stepping_ok)
+        self.runButton.setText("Pause" if running else "Run")
+        self.runButton.setEnabled(self.state != "diverged" and not self._step_pending)

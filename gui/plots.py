@@ -1,0 +1,264 @@
+"""The five live plots. Each item is created once and updated in place (setData/setOpts/setImage).
+
+The plots draw what ``core`` measured; the only arithmetic here is for display
+(log10 of values already computed, picking ticks, thinning very long histories).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
+
+VANISHING = 1e-6   # gradient norms below this: the layer has effectively stopped learning
+EXPLODING = 1e2    # above this: updates are drastic
+COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "nonfinite": "#222222"}
+MAX_IMAGE_COLUMNS = 2000   # longer histories are thinned for display
+
+
+def _log10(values) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.asarray(values, dtype=float))
+
+
+def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
+    """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about 10 of them."""
+    step = max(1, math.ceil((hi - lo) / 10))
+    return [(k, f"1e{k}" if k else "1") for k in range(lo, hi + 1) if k % step == 0]
+
+
+def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setObjectName(name)
+    w.setTitle(title, size="10pt")
+    w.setLabel("left", left)
+    w.setLabel("bottom", bottom)
+    w.setToolTip(tip)
+    w.showGrid(x=False, y=True, alpha=0.25)
+    w.setMenuEnabled(False)
+    for side in ("left", "bottom"):
+        w.getAxis(side).enableAutoSIPrefix(False)  # "(x0.001)" on a loss axis only confuses
+    return w
+
+
+class GradientBars:
+    """One bar per weight layer, height log10 of the gradient norm, coloured by regime."""
+
+    TITLE = "Gradient norm per layer ‖dL/dW‖"
+
+    def __init__(self):
+        self.widget = _plot(self.TITLE, "‖dL/dW‖ (log scale)", "layer (1 = input side)",
+                            "Height: log10 of each layer's gradient norm. Blue: vanishing (< 1e-6), "
+                            "green: healthy, red: exploding (> 1e2). Hover a bar for its value.", "gradientPlot")
+        self.bars = pg.BarGraphItem(x=[1], height=[0], width=0.7, y0=0)
+        self.widget.addItem(self.bars)
+        self.theory = pg.PlotDataItem([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine),
+                                      symbol="o", symbolSize=5, symbolBrush="#f58518", name="theory")
+        self.widget.addItem(self.theory)
+        self.theory.setVisible(False)
+        legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200),
+                                       pen=pg.mkPen("#cccccc"))
+        for key, label in (("vanishing", "vanishing &lt; 1e-6"), ("healthy", "healthy"),
+                           ("exploding", "exploding &gt; 1e2"), ("nonfinite", "NaN / inf")):
+            sample = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS[key], pen=None)
+            legend.addItem(sample, label)
+        self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
+        self.hover.setZValue(10)
+        self.widget.addItem(self.hover)
+        self.values = np.array([])
+        self.widget.scene().sigMouseMoved.connect(self._on_mouse)
+        self.widget.setMouseEnabled(x=False, y=False)
+
+    def update(self, grad_norms, marked_layer: int | None = None, caption: str = "") -> None:
+        g = np.asarray(grad_norms, dtype=float)
+        self.values = g
+        n = len(g)
+        logs = _log10(g)
+        finite = np.isfinite(logs)
+        lo = math.floor(np.min(logs[finite])) - 1 if finite.any() else -8
+        hi = math.ceil(np.max(logs[finite])) + 1 if finite.any() else 2
+        lo, hi = max(lo, -40), min(max(hi, lo + 3), 40)
+        lo = min(lo, -1)
+        top = np.where(finite, logs, hi)  # NaN / inf: a full-height black bar
+        colours = np.where(~finite, COLOURS["nonfinite"],
+                           np.where(g < VANISHING, COLOURS["vanishing"],
+                                    np.where(g > EXPLODING, COLOURS["exploding"], COLOURS["healthy"])))
+        pens = [pg.mkPen("#ff00ff", width=3) if marked_layer == i + 1 else pg.mkPen(None) for i in range(n)]
+        self.bars.setOpts(x=np.arange(1, n + 1), y0=np.full(n, lo), height=np.maximum(top - lo, 0),
+                          brushes=[pg.mkBrush(c) for c in colours], pens=pens)
+        self.widget.setYRange(lo, hi, padding=0)
+        self.widget.setXRange(0.4, n + 0.6, padding=0)
+        self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
+        step = max(1, n // 20)
+        self.widget.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]])
+        self.widget.setTitle(f"{self.TITLE}  ({caption})" if caption else self.TITLE, size="10pt")
+
+    def show_theory(self, profile, visible: bool) -> None:
+        """Overlay a predicted gradient-norm profile (values, one per layer) as a dashed line."""
+        if profile is None or not visible:
+            self.theory.setVisible(False)
+            return
+        p = np.asarray(profile, dtype=float)
+        self.theory.setData(np.arange(1, len(p) + 1), _log10(p), connect="finite")
+        self.theory.setVisible(True)
+
+    def _on_mouse(self, pos) -> None:
+        vb = self.widget.getPlotItem().vb
+        if not self.widget.sceneBoundingRect().contains(pos) or not len(self.values):
+            self.hover.setText("")
+            return
+        p = vb.mapSceneToView(pos)
+        k = int(round(p.x()))
+        if 1 <= k <= len(self.values):
+            self.hover.setText(f"layer {k}: ‖dL/dW‖ = {self.values[k - 1]:.3e}")
+            self.hover.setPos(k, p.y())
+        else:
+            self.hover.setText("")
+
+
+class LossCurves:
+    def __init__(self):
+        self.widget = _plot("Loss per epoch", "loss", "epoch",
+                            "Training loss (mean over the epoch's batches) and validation loss (after the epoch). "
+                            "A flat curve while gradients vanish means learning has stopped.", "lossPlot")
+        self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8", width=2), name="train")
+        self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine), name="validation")
+        for item in (self.train, self.val):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        self.log_scale = False
+
+    def set_log(self, on: bool) -> None:
+        self.log_scale = on
+        self.widget.setLogMode(y=on)
+
+    def update(self, epochs, train, val) -> None:
+        # Non-positive values cannot be drawn on a log axis; NaN/inf are gaps, never an exception.
+        for item, y in ((self.train, train), (self.val, val)):
+            y = np.asarray(y, dtype=float)
+            if self.log_scale:
+                y = np.where(y > 0, y, np.nan)
+            item.setData(np.asarray(epochs, dtype=float), np.where(np.isfinite(y), y, np.nan), connect="finite")
+
+
+class FlowHeatmap:
+    """log10 gradient norm, layer by epoch: the whole history of gradients shrinking or growing."""
+
+    def __init__(self):
+        self.widget = _plot("Gradient flow history: log10 ‖dL/dW‖", "layer", "epoch",
+                            "Each column is an epoch, each row a layer (1 at the bottom); colour is log10 of the "
+                            "layer's mean gradient norm over that epoch.", "heatmapPlot")
+        self.widget.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.widget.addItem(self.image)
+        self.cmap = pg.colormap.get("viridis")
+        self.image.setColorMap(self.cmap)
+        self.colorbar = pg.ColorBarItem(values=(-8, 2), colorMap=self.cmap, interactive=False, width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
+        self.levels = (-8.0, 2.0)
+        self.widget.setMouseEnabled(x=False, y=False)
+
+    def clear(self, n_layers: int) -> None:
+        self.levels = (-8.0, 2.0)
+        self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
+        self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
+        self.widget.setXRange(0.5, 1.5, padding=0)
+        self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
+
+    def update(self, grad_norm_history: np.ndarray) -> None:
+        """grad_norm_history: (epochs, layers)."""
+        n_epochs, n_layers = grad_norm_history.shape
+        if n_epochs == 0:
+            return
+        logs = _log10(grad_norm_history)
+        if n_epochs > MAX_IMAGE_COLUMNS:  # thin for display: every k-th epoch
+            logs = logs[:: math.ceil(n_epochs / MAX_IMAGE_COLUMNS)]
+        finite = logs[np.isfinite(logs)]
+        if finite.size:  # levels only widen, so colours keep their meaning during a run
+            lo = min(self.levels[0], math.floor(finite.min()))
+            hi = max(self.levels[1], math.ceil(finite.max()))
+            self.levels = (max(lo, -40.0), min(hi, 40.0))
+        lo, hi = self.levels
+        img = np.ascontiguousarray(np.nan_to_num(logs, nan=np.nan, posinf=hi, neginf=lo).T, dtype=np.float32)
+        self.image.setImage(img, autoLevels=False, levels=self.levels)
+        self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
+        self.colorbar.setLevels(self.levels)
+        self.widget.setXRange(0.5, n_epochs + 0.5, padding=0)
+        self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
+
+
+class UpdateRatios:
+    REFERENCE = 1e-3
+
+    def __init__(self):
+        self.widget = _plot("Update ratio ‖ΔW‖ / ‖W‖ per layer", "ratio (log scale)", "layer",
+                            "How much one step changes each layer's weights. Around 1e-3 is healthy; far "
+                            "below, w_new ≈ w_old and the layer has stopped learning; near 1, steps are drastic.",
+                            "updatePlot")
+        self.widget.setLogMode(y=True)
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#4c78a8", width=2), symbol="o", symbolSize=6,
+                                      symbolBrush="#4c78a8")
+        self.line = pg.InfiniteLine(pos=math.log10(self.REFERENCE), angle=0,
+                                    pen=pg.mkPen("#888888", style=Qt.DashLine),
+                                    label="1e-3", labelOpts={"position": 0.95, "color": "#555555"})
+        self.widget.addItem(self.line)
+        self.widget.setMouseEnabled(x=False, y=False)
+
+    def update(self, ratios) -> None:
+        r = np.asarray(ratios, dtype=float)
+        r = np.where(np.isfinite(r) & (r > 0), r, np.nan)
+        self.curve.setData(np.arange(1, len(r) + 1), r, connect="finite")
+        self.widget.setXRange(0.5, len(r) + 0.5, padding=0)
+        logs = _log10(r)
+        logs = logs[np.isfinite(logs)]
+        lo = min(math.floor(logs.min()) if logs.size else -6, -4)
+        hi = max(math.ceil(logs.max()) if logs.size else 0, -2)
+        self.widget.setYRange(lo, hi, padding=0.05)
+
+
+class DecisionBoundary:
+    """The network's prediction over the input plane with the data on top (a fitted curve for 1-D data)."""
+
+    MAX_POINTS = 1500
+
+    def __init__(self):
+        self.widget = _plot("What the network predicts", "x₂", "x₁",
+                            "Colour: the predicted probability of class 1 over the input plane, with the data "
+                            "points on top (for the sine data set, the fitted curve).", "boundaryPlot")
+        self.widget.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("CET-D1"))
+        self.widget.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(None))
+        self.widget.addItem(self.points)
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756", width=3))
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.one_d = False
+
+    def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
+        stride = max(1, len(y) // self.MAX_POINTS)  # thin the drawn points only
+        X, y = X[::stride], y[::stride]
+        self.one_d = X.shape[1] == 1
+        self.widget.setLabel("left", "y" if self.one_d else "x₂")
+        self.image.setVisible(not self.one_d)
+        self.curve.setVisible(self.one_d)
+        if self.one_d:
+            self.points.setData(X[:, 0], y, brush=pg.mkBrush(80, 80, 80, 120))
+        else:
+            brushes = [pg.mkBrush(QColor("#2b5fad")) if v > 0.5 else pg.mkBrush(QColor("#c4302b")) for v in y]
+            self.points.setData(X[:, 0], X[:, 1], brush=brushes)
+            self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
+            self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)
+
+    def update(self, boundary) -> None:
+        xs, ys, pred = boundary
+        if ys is None:
+            self.curve.setData(xs, np.where(np.isfinite(pred), pred, np.nan), connect="finite")
+            return
+        img = np.ascontiguousarray(np.nan_to_num(pred, nan=0.5), dtype=np.float32)
+        self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))

@@ -1,0 +1,209 @@
+"""The trainer's thread.
+
+The worker owns a ``core.Trainer`` and runs a loop in its own QThread. The window talks
+to it only through thread-safe means: a command queue (rebuild, apply settings, step,
+run) and an Event for pause and stop, checked between batches, because a queued slot
+would never be delivered while the loop holds the thread. Results go back as
+``Snapshot`` objects through a queued signal, at most ``max_rate`` times a second while
+running, and only once the window has drawn the previous one: training never waits
+for drawing, and drawing never falls behind.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from core import ConfigError, ExperimentConfig, Trainer
+
+
+@dataclass
+class Snapshot:
+    """What the window needs to draw. Every array in it is fresh: the trainer never changes it again."""
+
+    generation: int                 # increases with every rebuild; older snapshots are stale
+    kind: str                       # "rebuilt", "batch", "epoch", "progress", "paused", "done", "diverged"
+    state: str                      # "ready", "running", "paused", "done" or "diverged"
+    config: ExperimentConfig
+    epoch: int
+    step: int
+    new_epochs: list = field(default_factory=list)   # EpochStats completed since the last snapshot
+    last_batch: object = None                        # the latest BatchStats
+    divergence: object = None
+    steps_per_second: float = 0.0
+    boundary: tuple | None = None                    # (xs, ys or None, predictions)
+    data: tuple | None = None                        # (X, y) of all samples, sent with "rebuilt"
+    n_layers: int = 0
+    message: str = ""
+
+
+class TrainingWorker(QObject):
+    snapshot = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, config: ExperimentConfig, max_rate: float = 30.0):
+        super().__init__()
+        self.max_rate = max_rate
+        self._initial = config
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._drawn = threading.Event()    # the window has drawn the last snapshot
+        self._drawn.set()
+        self._generation = 0
+        self.trainer: Trainer | None = None
+        # Touched only by the worker thread once the loop runs.
+        self._pending_epochs: list = []
+        self._target_epoch = 0
+        self._last_emit = 0.0
+        self._rate_steps, self._rate_time = 0, time.perf_counter()
+        self._steps_per_second = 0.0
+        self._boundary_due = 0.0
+
+    # -- called from the GUI thread -------------------------------------------------------
+    def post(self, command: str, argument=None) -> None:
+        self._commands.put((command, argument))
+
+    def pause(self) -> None:
+        """Takes effect before the next batch."""
+        self._running.clear()
+        self.post("paused")
+
+    def stop(self) -> None:
+        self._running.clear()
+        self._stop.set()
+        self._commands.put(("wake", None))
+
+    def acknowledge(self) -> None:
+        self._drawn.set()
+
+    @property
+    def is_running(self) -> bool:
+        return self._running.is_set()
+
+    # -- the worker thread --------------------------------------------------------------
+    @Slot()
+    def loop(self) -> None:
+        self._rebuild(self._initial)
+        while not self._stop.is_set():
+            try:
+                # Idle: sleep until a command arrives. Running: only look.
+                cmd = self._commands.get(block=not self._running.is_set(), timeout=0.25) \
+                    if not self._running.is_set() else self._commands.get_nowait()
+            except queue.Empty:
+                cmd = None
+            if cmd is not None:
+                try:
+                    self._handle(*cmd)
+                except ConfigError as e:
+                    self.failed.emit(str(e))
+                except MemoryError:
+                    self._running.clear()
+                    self.failed.emit("not enough memory for this network: choose a smaller depth or width")
+                continue
+            if self._running.is_set():
+                self._train_one_batch()
+
+    def _handle(self, command: str, argument) -> None:
+        if command == "rebuild":
+            self._rebuild(argument)
+        elif command == "apply":
+            self.trainer.apply(**argument)
+        elif command == "step_batch":
+            if not self._refuse_if_diverged():
+                b = self.trainer.step_batch()
+                self._collect(b)
+                self._emit("batch", force=True)
+        elif command == "step_epoch":
+            if not self._refuse_if_diverged():
+                while not self._stop.is_set():
+                    b = self.trainer.step_batch()
+                    self._collect(b)
+                    if b.epoch_stats is not None:
+                        break
+                self._emit("epoch", force=True)
+        elif command == "run":
+            if not self._refuse_if_diverged():
+                self._target_epoch = int(argument)
+                self._rate_steps, self._rate_time = 0, time.perf_counter()
+                self._running.set()
+                self._emit("progress", force=True)
+        elif command == "paused":
+            self._emit("paused", force=True)
+
+    def _refuse_if_diverged(self) -> bool:
+        if self.trainer.diverged:
+            self._emit("diverged", force=True, message=f"{self.trainer.divergence}: press Reset to start again")
+            return True
+        return False
+
+    def _rebuild(self, config: ExperimentConfig) -> None:
+        self._running.clear()
+        self.trainer = None  # let the old network go before allocating the new one
+        self.trainer = Trainer(config)
+        self._generation += 1
+        self._pending_epochs = []
+        self._target_epoch = 0
+        d = self.trainer.data
+        data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
+        self._emit("rebuilt", force=True, data=data)
+
+    def _collect(self, b) -> None:
+        if b.epoch_stats is not None and (not self._pending_epochs or self._pending_epochs[-1] is not b.epoch_stats):
+            self._pending_epochs.append(b.epoch_stats)
+
+    def _train_one_batch(self) -> None:
+        t = self.trainer
+        b = t.step_batch()
+        self._collect(b)
+        self._rate_steps += 1
+        if b.diverged:
+            self._running.clear()
+            self._emit("diverged", force=True)
+        elif t.epoch >= self._target_epoch and b.epoch_stats is not None:
+            self._running.clear()
+            self._emit("done", force=True)
+        else:
+            self._emit("progress")
+
+    def _state(self) -> str:
+        t = self.trainer
+        if t.diverged:
+            return "diverged"
+        if self._running.is_set():
+            return "running"
+        if t.step == 0:
+            return "ready"
+        return "done" if t.epoch >= self._target_epoch > 0 else "paused"
+
+    def _emit(self, kind: str, force: bool = False, data=None, message: str = "") -> None:
+        now = time.perf_counter()
+        if not force and (now - self._last_emit < 1.0 / self.max_rate or not self._drawn.is_set()):
+            return
+        if now - self._rate_time >= 0.5:
+            self._steps_per_second = self._rate_steps / (now - self._rate_time)
+            self._rate_steps, self._rate_time = 0, now
+        t = self.trainer
+        boundary = None
+        # The prediction picture costs a forward pass over a grid: at most ~10% of the time.
+        if force or now >= self._boundary_due:
+            started = time.perf_counter()
+            boundary = t.prediction_grid(self._grid_resolution())
+            self._boundary_due = now + 10 * (time.perf_counter() - started) + 0.2
+        snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
+                        self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
+                        boundary, data, t.network.n_layers, message)
+        self._pending_epochs = []
+        self._last_emit = now
+        self._drawn.clear()
+        self.snapshot.emit(snap)
+
+    def _grid_resolution(self) -> int:
+        # Keep the grid's forward pass near 2e7 multiply-adds whatever the network's size.
+        n_params = self.trainer.network.flat.size
+        side = int((2e7 / max(n_params, 1)) ** 0.5)
+        return max(12, min(80, side))
