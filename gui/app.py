@@ -5,12 +5,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
 
-    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Gradient-flow simulator")
     window = MainWindow()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QThread, Qt, Slot
+from PySide6.QtCore import QEvent, QThread, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSlider,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
@@ -224,11 +224,24 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
 
     def _build_shortcuts(self) -> None:
+        # A focused spin box would swallow N, B, R and Space as (invalid) text: let them through.
+        for spin in self.findChildren(QAbstractSpinBox):
+            spin.installEventFilter(self)
+            spin.lineEdit().installEventFilter(self)
         self._shortcuts = []
         for key, slot in (("Space", self.toggle_run), ("N", self.step_epoch), ("B", self.step_batch), ("R", self.reset)):
             s = QShortcut(QKeySequence(key), self)
             s.activated.connect(slot)
             self._shortcuts.append(s)
+
+    SHORTCUT_KEYS = (Qt.Key_N, Qt.Key_B, Qt.Key_R, Qt.Key_Space)
+
+    def eventFilter(self, obj, event) -> bool:
+        if (event.type() == QEvent.ShortcutOverride and event.key() in self.SHORTCUT_KEYS
+                and event.modifiers() == Qt.NoModifier):
+            event.ignore()  # not claimed by the line edit, so the window's shortcut fires
+            return True
+        return super().eventFilter(obj, event)
 
     # -- the worker ---------------------------------------------------------------------
     def _start_worker(self) -> None:

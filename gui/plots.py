@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 
+pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+
 VANISHING = 1e-6   # gradient norms below this: the layer has effectively stopped learning
 EXPLODING = 1e2    # above this: updates are drastic
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "nonfinite": "#222222"}

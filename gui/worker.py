@@ -26,7 +26,7 @@ class Snapshot:
     """What the window needs to draw. Every array in it is fresh: the trainer never changes it again."""
 
     generation: int                 # increases with every rebuild; older snapshots are stale
-    kind: str                       # "rebuilt", "batch", "epoch", "progress", "paused", "done", "diverged"
+    kind: str  # "rebuilt", "applied", "batch", "epoch", "progress", "paused", "done", "diverged"
     state: str                      # "ready", "running", "paused", "done" or "diverged"
     config: ExperimentConfig
     epoch: int
@@ -113,6 +113,7 @@ class TrainingWorker(QObject):
             self._rebuild(argument)
         elif command == "apply":
             self.trainer.apply(**argument)
+            self._emit("applied", force=True)
         elif command == "step_batch":
             if not self._refuse_if_diverged():
                 b = self.trainer.step_batch()
