@@ -8,9 +8,10 @@ which is validated by ``core`` before anything else happens. Training runs in a
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QThread, Qt, Slot
+from PySide6.QtCore import QEvent, QThread, QTimer, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSlider,
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._generation = 0
         self._step_pending = False
         self._closing = False
+        self._gui_cpu = time.thread_time()
         self._build_controls()
         self._build_plots()
         self._build_status()
@@ -420,20 +422,28 @@ class MainWindow(QMainWindow):
             if snap.message:
                 self.show_message(snap.message, error=snap.state == "diverged")
         finally:
-            self.worker.acknowledge()
+            # Acknowledge once the plots have painted: the scene processes its dirty items in a
+            # queued call and then posts the paint, so two queued hops land after both.
+            QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._acknowledge))
+
+    def _acknowledge(self) -> None:
+        # GUI-thread CPU time since the last frame: drawing, painting and all else.
+        cpu = time.thread_time()
+        self.worker.acknowledge(cpu - self._gui_cpu)
+        self._gui_cpu = cpu
 
     def _draw(self, snap: Snapshot) -> None:
         n = len(self.history)
         b = snap.last_batch
         if snap.new_epochs:
             e = snap.new_epochs[-1]
-            self.gradients.update(e.grad_norm, self._marked_layer(snap), f"epoch {e.epoch} mean")
+            self.gradients.update(e.grad_norm, self._marked_layer(snap), "mean over the last epoch")
             self.updates.update(e.update_ratio)
             self.loss.update(self.history.scalar("epoch"), self.history.scalar("train_loss"),
                              self.history.scalar("val_loss"))
             self.heatmap.update(self.history.layer("grad_norm"))
         elif b is not None and snap.kind != "rebuilt":
-            self.gradients.update(b.grad_norm, self._marked_layer(snap), f"batch {b.step}")
+            self.gradients.update(b.grad_norm, self._marked_layer(snap), "latest batch")
             self.updates.update(b.update_ratio)
         if snap.boundary is not None:
             self.boundary.update(snap.boundary)

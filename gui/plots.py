@@ -12,7 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 
-pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+# No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
+pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
 
 VANISHING = 1e-6   # gradient norms below this: the layer has effectively stopped learning
 EXPLODING = 1e2    # above this: updates are drastic
@@ -70,6 +71,9 @@ class GradientBars:
         self.hover.setZValue(10)
         self.widget.addItem(self.hover)
         self.values = np.array([])
+        self._brushes = {k: pg.mkBrush(c) for k, c in COLOURS.items()}
+        self._no_pen, self._mark_pen = pg.mkPen(None), pg.mkPen("#ff00ff", width=3)
+        self._view, self._caption = None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.widget.setMouseEnabled(x=False, y=False)
 
@@ -84,18 +88,23 @@ class GradientBars:
         lo, hi = max(lo, -40), min(max(hi, lo + 3), 40)
         lo = min(lo, -1)
         top = np.where(finite, logs, hi)  # NaN / inf: a full-height black bar
-        colours = np.where(~finite, COLOURS["nonfinite"],
-                           np.where(g < VANISHING, COLOURS["vanishing"],
-                                    np.where(g > EXPLODING, COLOURS["exploding"], COLOURS["healthy"])))
-        pens = [pg.mkPen("#ff00ff", width=3) if marked_layer == i + 1 else pg.mkPen(None) for i in range(n)]
+        regime = np.where(~finite, "nonfinite", np.where(g < VANISHING, "vanishing",
+                                                         np.where(g > EXPLODING, "exploding", "healthy")))
         self.bars.setOpts(x=np.arange(1, n + 1), y0=np.full(n, lo), height=np.maximum(top - lo, 0),
-                          brushes=[pg.mkBrush(c) for c in colours], pens=pens)
-        self.widget.setYRange(lo, hi, padding=0)
-        self.widget.setXRange(0.4, n + 0.6, padding=0)
-        self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
-        step = max(1, n // 20)
-        self.widget.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]])
-        self.widget.setTitle(f"{self.TITLE}  ({caption})" if caption else self.TITLE, size="10pt")
+                          brushes=[self._brushes[r] for r in regime],
+                          pens=[self._mark_pen if marked_layer == i + 1 else self._no_pen for i in range(n)])
+        # Axes are repainted only when their range changes: most frames change only the bars.
+        if self._view != (lo, hi, n):
+            self._view = (lo, hi, n)
+            self.widget.setYRange(lo, hi, padding=0)
+            self.widget.setXRange(0.4, n + 0.6, padding=0)
+            self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
+            step = max(1, n // 20)
+            self.widget.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1)
+                                                     if (k - 1) % step == 0 or k == n]])
+        if caption != self._caption:
+            self._caption = caption
+            self.widget.setTitle(f"{self.TITLE}  ({caption})" if caption else self.TITLE, size="10pt")
 
     def show_theory(self, profile, visible: bool) -> None:
         """Overlay a predicted gradient-norm profile (values, one per layer) as a dashed line."""
@@ -208,17 +217,20 @@ class UpdateRatios:
                                     label="1e-3", labelOpts={"position": 0.95, "color": "#555555"})
         self.widget.addItem(self.line)
         self.widget.setMouseEnabled(x=False, y=False)
+        self._view = None
 
     def update(self, ratios) -> None:
         r = np.asarray(ratios, dtype=float)
         r = np.where(np.isfinite(r) & (r > 0), r, np.nan)
         self.curve.setData(np.arange(1, len(r) + 1), r, connect="finite")
-        self.widget.setXRange(0.5, len(r) + 0.5, padding=0)
         logs = _log10(r)
         logs = logs[np.isfinite(logs)]
         lo = min(math.floor(logs.min()) if logs.size else -6, -4)
         hi = max(math.ceil(logs.max()) if logs.size else 0, -2)
-        self.widget.setYRange(lo, hi, padding=0.05)
+        if self._view != (lo, hi, len(r)):  # repaint the axes only when the range changes
+            self._view = (lo, hi, len(r))
+            self.widget.setXRange(0.5, len(r) + 0.5, padding=0)
+            self.widget.setYRange(lo, hi, padding=0.05)
 
 
 class DecisionBoundary:

@@ -11,6 +11,7 @@ for drawing, and drawing never falls behind.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,9 +46,16 @@ class TrainingWorker(QObject):
     snapshot = Signal(object)
     failed = Signal(str)
 
+    # The GUI thread may use at most this share of the time: it shares the GIL with training.
+    GUI_SHARE = 0.12
+
     def __init__(self, config: ExperimentConfig, max_rate: float = 30.0):
         super().__init__()
+        # The GUI thread gets the GIL within 1 ms of asking, not the default 5 ms: a frame
+        # makes hundreds of short Python calls, each of which would otherwise wait.
+        sys.setswitchinterval(0.001)
         self.max_rate = max_rate
+        self._min_interval = 1.0 / max_rate
         self._initial = config
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -78,7 +86,10 @@ class TrainingWorker(QObject):
         self._stop.set()
         self._commands.put(("wake", None))
 
-    def acknowledge(self) -> None:
+    def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
+        """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
+        space the next snapshots so the GUI thread stays near GUI_SHARE of the time."""
+        self._min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / self.GUI_SHARE))
         self._drawn.set()
 
     @property
@@ -168,8 +179,10 @@ class TrainingWorker(QObject):
         elif t.epoch >= self._target_epoch and b.epoch_stats is not None:
             self._running.clear()
             self._emit("done", force=True)
-        else:
-            self._emit("progress")
+        elif self._emit("progress"):
+            # Step aside while the window draws: drawing and training share the GIL, and a
+            # frame drawn without contention costs a fraction of one drawn against training.
+            self._drawn.wait(0.1)
 
     def _state(self) -> str:
         t = self.trainer
@@ -181,10 +194,10 @@ class TrainingWorker(QObject):
             return "ready"
         return "done" if t.epoch >= self._target_epoch > 0 else "paused"
 
-    def _emit(self, kind: str, force: bool = False, data=None, message: str = "") -> None:
+    def _emit(self, kind: str, force: bool = False, data=None, message: str = "") -> bool:
         now = time.perf_counter()
-        if not force and (now - self._last_emit < 1.0 / self.max_rate or not self._drawn.is_set()):
-            return
+        if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
+            return False
         if now - self._rate_time >= 0.5:
             self._steps_per_second = self._rate_steps / (now - self._rate_time)
             self._rate_steps, self._rate_time = 0, now
@@ -202,6 +215,7 @@ class TrainingWorker(QObject):
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)
+        return True
 
     def _grid_resolution(self) -> int:
         # Keep the grid's forward pass near 2e7 multiply-adds whatever the network's size.

@@ -1,0 +1,104 @@
+"""Training speed in the window against headless, and the worst event-loop stall.
+
+For each size: steps per second of a bare ``Trainer`` loop, then of the window while it
+runs with every plot live; meanwhile a 5 ms timer on the GUI thread records the
+longest gap between its ticks (an event-loop stall). Works offscreen:
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--seconds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from core import ExperimentConfig, Trainer  # noqa: E402
+
+SIZES = [ExperimentConfig(depth=8, width=32, epochs=1_000_000),
+         ExperimentConfig(depth=50, width=256, batch_size=64, epochs=1_000_000)]
+
+
+def headless_rate(cfg: ExperimentConfig, seconds: float) -> float:
+    t = Trainer(cfg)
+    t.step_batch()
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        t.step_batch()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def run_event_loop(seconds: float) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, float, int]:
+    from gui.main_window import MainWindow
+
+    w = MainWindow(cfg)
+    w.show()
+    deadline = time.perf_counter() + 10
+    while w.last_snapshot is None and time.perf_counter() < deadline:
+        run_event_loop(0.01)
+    gaps = {"worst": 0.0, "frames": 0}
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick():
+        now = clock.nsecsElapsed()
+        gaps["worst"] = max(gaps["worst"], (now - last[0]) / 1e6)
+        last[0] = now
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    original = w._draw
+
+    def counting_draw(snap):
+        gaps["frames"] += 1
+        original(snap)
+    w._draw = counting_draw
+    w.toggle_run()
+    while w.state != "running":
+        run_event_loop(0.01)
+    trainer = w.worker.trainer
+    run_event_loop(0.5)  # warm up
+    s0, t0 = trainer.step, time.perf_counter()
+    gaps["worst"], gaps["frames"] = 0.0, 0
+    last[0] = clock.nsecsElapsed()
+    timer.start()
+    run_event_loop(seconds)  # the real event loop: idle between events, as in the app
+    rate = (trainer.step - s0) / (time.perf_counter() - t0)
+    timer.stop()
+    w.shutdown()
+    w.deleteLater()
+    return rate, gaps["worst"] - 5.0, gaps["frames"] / seconds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication([])
+    print(f"{'depth/width/batch':>18} {'headless':>12} {'window':>12} {'window/headless':>16} "
+          f"{'worst stall':>12} {'frames/s':>9}")
+    for cfg in SIZES:
+        head = headless_rate(cfg, args.seconds)
+        rate, stall, fps = window_rate(app, cfg, args.seconds)
+        print(f"{f'{cfg.depth}/{cfg.width}/{cfg.batch_size}':>18} {head:>9.0f}/s {rate:>9.0f}/s "
+              f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
