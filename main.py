@@ -10,7 +10,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "--headless" in argv or "-h" in argv or "--help" in argv:
+    if any(a in argv for a in ("--headless", "-h", "--help", "--list-presets")):
         from core.cli import main as cli_main
         return cli_main(argv)
     from gui.app import main as gui_main

@@ -14,6 +14,7 @@ import time
 from dataclasses import fields
 
 from .config import ConfigError, ExperimentConfig, allowed, parse_field
+from .presets import PRESETS, get_preset
 
 EXIT_BAD_INPUT = 2
 
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="JSON object of config fields; flags override it")
     p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here (default: stdout)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--preset", metavar="NAME", help="start from a preset (see --list-presets); flags override it")
+    p.add_argument("--list-presets", action="store_true", help="print the presets, one a line, and exit")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -63,7 +66,10 @@ def load_config_file(path: str) -> dict:
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    values = load_config_file(args.config) if args.config else {}
+    """Preset fields, then the config file's, then the flags: each overrides the one before."""
+    values = dict(get_preset(args.preset).fields) if getattr(args, "preset", None) else {}
+    if args.config:
+        values.update(load_config_file(args.config))
     for f in fields(ExperimentConfig):
         raw = getattr(args, f.name)
         if raw is None:
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
+        if args.list_presets:
+            width = max(map(len, PRESETS))
+            for p in PRESETS.values():
+                print(f"{p.name:<{width}}  {p.summary}")
+            return 0
         cfg = config_from_args(args)
         return run_headless(cfg, args.out, args.quiet)
     except (UsageError, ConfigError) as e:

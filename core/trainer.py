@@ -54,6 +54,7 @@ class Trainer:
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
         self._order: np.ndarray | None = None
+        self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
 
@@ -155,6 +156,7 @@ class Trainer:
             self._acc = EpochAccumulator(self.network.n_layers)
         idx = self._order[self._pos:self._pos + self.config.batch_size]
         self._pos += len(idx)
+        self._last_idx = idx
         b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx])
         self._acc.add(b)
         if b.diverged or self._pos >= len(self._order):
@@ -200,6 +202,13 @@ class Trainer:
             if stats.diverged:
                 break
         return done
+
+    def chain_rule(self):
+        """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
+        from .inspector import chain_rule
+        idx = self._last_idx if self._last_idx is not None else np.arange(min(self.config.batch_size,
+                                                                                  len(self.data.y_train)))
+        return chain_rule(self.network, self.data.X_train[idx], self.data.y_train[idx])
 
     # -- what the network predicts, for pictures --------------------------------------
     def prediction_grid(self, resolution: int = 80):

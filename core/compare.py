@@ -1,0 +1,29 @@
+"""Two runs that differ in one setting, stepped together on the same data and seed."""
+from __future__ import annotations
+
+from .config import ConfigError, ExperimentConfig
+from .trainer import Trainer
+
+# Settings B may change; the others fix the data, the batches and the seed, so both runs
+# see the same samples in the same order.
+COMPARABLE = ("activation", "init", "init_gain", "optimizer", "lr", "clip_norm", "residual", "depth", "width", "dtype")
+
+
+class Comparison:
+    def __init__(self, config_a: ExperimentConfig, field: str, value):
+        if field not in COMPARABLE:
+            raise ConfigError(field, f"compare: the setting must be one of {', '.join(COMPARABLE)}, got {field!r}")
+        config_b = config_a.replace(**{field: value})
+        if config_b == config_a:
+            raise ConfigError(field, f"compare: B must differ from A in {field}, but both are {value!r}")
+        self.field, self.value = field, value
+        self.runs = {"A": Trainer(config_a), "B": Trainer(config_b)}
+
+    def label(self, run: str) -> str:
+        return f"{run}: {self.field} = {getattr(self.runs[run].config, self.field)}"
+
+    def step_batch(self) -> dict:
+        return {k: t.step_batch() for k, t in self.runs.items()}
+
+    def step_epoch(self) -> dict:
+        return {k: t.step_epoch() for k, t in self.runs.items()}

@@ -1,0 +1,55 @@
+"""The chain rule with the real numbers of one batch.
+
+Going down from the loss, the back-propagated gradient delta_l = dL/dz_l changes by a
+factor at each layer: the backward gain ||delta_l|| / ||delta_{l+1}||. Their product is
+||delta_1|| / ||delta_out||: how much of the output's gradient reaches layer 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    layer: int            # 1-based
+    deriv_abs_mean: float  # mean |phi'(z)| in this layer (1 for the linear output layer)
+    delta_norm: float      # ||dL/dz_l|| on this batch
+    gain: float            # ||delta_l|| / ||delta_{l+1}||; 1 for the output layer
+    product: float         # running product of the gains from the output down to this layer
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    links: list  # output layer first, layer 1 last
+
+    @property
+    def total(self) -> float:
+        """Product of all gains = ||delta_1|| / ||delta_out||."""
+        return self.links[-1].product
+
+    def text(self) -> str:
+        gains = [f"{l.gain:.2g}" for l in self.links[1:]]
+        if len(gains) > 12:
+            gains = gains[:5] + ["..."] + gains[-5:]
+        return f"dL/dz1 = dL/dz_out x {' x '.join(gains)} = {self.total:.2g} x dL/dz_out"
+
+
+def chain_rule(network, X, y) -> ChainRule:
+    """The chain rule for the batch (X, y) with the network's current weights (nothing is updated)."""
+    with np.errstate(all="ignore"):
+        r = network.backward(X, y)
+        derivs = [float(np.mean(np.abs(d))) for d in r.derivs] + [1.0]
+    norms = r.delta_norms
+    links, product = [], 1.0
+    for k in range(len(norms) - 1, -1, -1):
+        gain = 1.0 if k == len(norms) - 1 else _ratio(norms[k], norms[k + 1])
+        product *= gain
+        links.append(ChainLink(k + 1, derivs[k], float(norms[k]), gain, product))
+    return ChainRule(links)
+
+
+def _ratio(a: float, b: float) -> float:
+    with np.errstate(all="ignore"):
+        return float(np.divide(a, b)) if b != 0 else (0.0 if a == 0 else float("inf"))
