@@ -11,13 +11,19 @@ COMPARABLE = ("activation", "init", "init_gain", "optimizer", "lr", "clip_norm",
 
 class Comparison:
     def __init__(self, config_a: ExperimentConfig, field: str, value):
+        config_b = self.check(config_a, field, value)
+        self.field, self.value = field, value
+        self.runs = {"A": Trainer(config_a), "B": Trainer(config_b)}
+
+    @staticmethod
+    def check(config_a: ExperimentConfig, field: str, value) -> ExperimentConfig:
+        """B's config, or ConfigError naming what is not allowed."""
         if field not in COMPARABLE:
             raise ConfigError(field, f"compare: the setting must be one of {', '.join(COMPARABLE)}, got {field!r}")
         config_b = config_a.replace(**{field: value})
         if config_b == config_a:
             raise ConfigError(field, f"compare: B must differ from A in {field}, but both are {value!r}")
-        self.field, self.value = field, value
-        self.runs = {"A": Trainer(config_a), "B": Trainer(config_b)}
+        return config_b
 
     def label(self, run: str) -> str:
         return f"{run}: {self.field} = {getattr(self.runs[run].config, self.field)}"

@@ -91,17 +91,18 @@ def phase(config) -> Phase:
     return Phase(c, f, name)
 
 
-def predicted_profile(config, measured_grad_norm) -> np.ndarray:
+def predicted_profile(config, measured_grad_norm, factor: float | None = None) -> np.ndarray:
     """Predicted ||dL/dW_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
-    Residual connections are outside this theory: the result is all NaN for them.
+    Residual connections are outside this theory: the result is all NaN for them. Pass ``factor``
+    (``phase(config).factor``) to skip recomputing it.
     """
     g = np.asarray(measured_grad_norm, dtype=float)
     out = np.full(len(g), np.nan)
     depth = len(g) - 1
     if config.residual or depth < 1 or not np.isfinite(g[depth - 1]):
         return out
-    f = phase(config).factor
+    f = phase(config).factor if factor is None else factor
     out[:depth] = g[depth - 1] * f ** (depth - 1 - np.arange(depth))
     return out

@@ -13,19 +13,36 @@ import time
 import numpy as np
 from PySide6.QtCore import QEvent, QThread, QTimer, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea, QSlider,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QScrollArea,
+                               QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from core import ACTIVATIONS, LIVE_FIELDS, ConfigError, ExperimentConfig
-from core.config import FIELD_SPECS
+from core.compare import COMPARABLE
+from core.config import FIELD_SPECS, parse_field
 from core.datasets import DATASET_LABELS
 from core.history import EpochHistory
 from core.initializers import INIT_LABELS
 from core.optimizers import OPTIMIZER_LABELS
+from core.presets import PRESETS
+from core.theory import predicted_profile
 
 from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
 from .worker import Snapshot, TrainingWorker
+
+def chain_html(chain) -> str:
+    """The chain rule as a table: from the loss down to layer 1, with the running product."""
+    rows = "".join(
+        f"<tr><td align=right>{l.layer}</td><td align=right>{l.deriv_abs_mean:.3g}</td>"
+        f"<td align=right>{'—' if i == 0 else f'{l.gain:.3g}'}</td><td align=right>{l.product:.3g}</td></tr>"
+        for i, l in enumerate(chain.links))
+    return (f"<p><b>{chain.text()}</b></p>"
+            "<p>Each layer multiplies the back-propagated gradient δ = dL/dz by its gain "
+            "‖δ<sub>l</sub>‖ / ‖δ<sub>l+1</sub>‖; the product is how much reaches layer 1.</p>"
+            "<table cellspacing=0 cellpadding=3 border=1>"
+            "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
+            f"{rows}</table>")
+
 
 STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
                  "diverged": "#b00020"}
@@ -80,7 +97,10 @@ class MainWindow(QMainWindow):
         self._step_pending = False
         self._closing = False
         self._gui_cpu = time.thread_time()
+        self.history_b: EpochHistory | None = None
+        self.comparing = False
         self._build_controls()
+        self._build_lesson_controls()
         self._build_plots()
         self._build_status()
         self._build_shortcuts()
@@ -172,7 +192,58 @@ class MainWindow(QMainWindow):
         self.controlPanel = QScrollArea()
         self.controlPanel.setWidget(panel)
         self.controlPanel.setWidgetResizable(True)
-        self.controlPanel.setMinimumWidth(300)
+        self.controlPanel.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.controlPanel.setMinimumWidth(310)
+
+    def _build_lesson_controls(self) -> None:
+        self.presetCombo = QComboBox()
+        self.presetCombo.setObjectName("presetCombo")
+        self.presetCombo.addItem("Choose a story…", None)
+        for p in PRESETS.values():
+            self.presetCombo.addItem(p.name, p.name)
+            self.presetCombo.setItemData(self.presetCombo.count() - 1, p.summary, Qt.ToolTipRole)
+        self.presetCombo.setToolTip("Load a preset: a configuration that tells one story of gradient flow.")
+        self.lessonLabel = QLabel("Pick a story to load its settings and read what to watch.")
+        self.lessonLabel.setObjectName("lessonLabel")
+        self.lessonLabel.setWordWrap(True)
+        self.lessonLabel.setTextFormat(Qt.RichText)
+        self.lessonLabel.setToolTip("What to watch in the current preset, what happens and why.")
+        self.theoryCheck = QCheckBox("Theory overlay")
+        self.theoryCheck.setObjectName("theoryCheck")
+        self.theoryCheck.setToolTip("Draw the mean-field prediction over the bars: back-propagated gradients change "
+                                    "by sqrt(chi_1) per layer (Poole et al. 2016).")
+        self.phaseLabel = QLabel("")
+        self.phaseLabel.setObjectName("phaseLabel")
+        self.phaseLabel.setWordWrap(True)
+        self.phaseLabel.setToolTip("Mean-field phase of this network: ordered (gradients vanish), chaotic "
+                                   "(they explode) or near the edge of chaos.")
+        box = QGroupBox("Stories")
+        v = QVBoxLayout(box)
+        v.addWidget(self.presetCombo)
+        v.addWidget(self.lessonLabel)
+        v.addWidget(self.theoryCheck)
+        v.addWidget(self.phaseLabel)
+        self.extraControls.addWidget(box)
+
+        self.compareFieldCombo = QComboBox()
+        self.compareFieldCombo.setObjectName("compareFieldCombo")
+        for f in COMPARABLE:
+            self.compareFieldCombo.addItem(f.replace("_", " "), f)
+        self.compareFieldCombo.setToolTip("The one setting run B changes; data, seed and batches stay the same.")
+        self.compareValueEdit = QLineEdit("relu")
+        self.compareValueEdit.setObjectName("compareValueEdit")
+        self.compareValueEdit.setToolTip("B's value for that setting, e.g. relu, he, 0.01.")
+        self.compareButton = QPushButton("Compare A / B")
+        self.compareButton.setObjectName("compareButton")
+        self.compareButton.setCheckable(True)
+        self.compareButton.setToolTip("Duplicate this run into B with one setting changed; both step together and "
+                                      "show side by side.")
+        box = QGroupBox("Compare")
+        f = QFormLayout(box)
+        f.addRow("B changes", self.compareFieldCombo)
+        f.addRow("to", self.compareValueEdit)
+        f.addRow(self.compareButton)
+        self.extraControls.addWidget(box)
 
     def _build_plots(self) -> None:
         self.gradients = GradientBars()
@@ -196,8 +267,16 @@ class MainWindow(QMainWindow):
         self.topSplitter.addWidget(self.gradientPlot)
         self.topSplitter.addWidget(self.heatmapPlot)
         self.topSplitter.setSizes([560, 400])
+        self.chainView = QTextBrowser()
+        self.chainView.setObjectName("chainView")
+        self.chainView.setToolTip("The chain rule for the latest batch with its real numbers: each layer's mean "
+                                  "|phi'|, its backward gain, and the running product from the output down.")
+        self.lessonTabs = QTabWidget()
+        self.lessonTabs.setObjectName("lessonTabs")
+        self.lessonTabs.addTab(self.boundaryPlot, "Prediction")
+        self.lessonTabs.addTab(self.chainView, "Chain rule")
         self.bottomSplitter = QSplitter(Qt.Horizontal)
-        for w in (loss_box, self.updatePlot, self.boundaryPlot):
+        for w in (loss_box, self.updatePlot, self.lessonTabs):
             self.bottomSplitter.addWidget(w)
         self.bottomSplitter.setSizes([320, 320, 320])
         self.plotSplitter = QSplitter(Qt.Vertical)
@@ -207,7 +286,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.controlPanel)
         self.splitter.addWidget(self.plotSplitter)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([320, 960])
+        self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)
 
     def _build_status(self) -> None:
@@ -330,6 +409,9 @@ class MainWindow(QMainWindow):
         self.lrSlider.valueChanged.connect(lambda v: self._change("lr", float(f"{10 ** (v / 10):.3g}")))
         self.clipCheck.toggled.connect(lambda on: self._change("clip_norm", float(self.clipSpin.value()) if on else None))
         self.clipSpin.valueChanged.connect(lambda v: self.clipCheck.isChecked() and self._change("clip_norm", float(v)))
+        self.presetCombo.currentIndexChanged.connect(self._on_preset)
+        self.theoryCheck.toggled.connect(lambda on: self.last_snapshot and self._draw_bars(self.last_snapshot))
+        self.compareButton.toggled.connect(self._on_compare)
         self.stepBatchButton.clicked.connect(self.step_batch)
         self.stepEpochButton.clicked.connect(self.step_epoch)
         self.runButton.clicked.connect(self.toggle_run)
@@ -392,6 +474,68 @@ class MainWindow(QMainWindow):
             self.show_message(f"Running to epoch {target}.")
         self._update_buttons()
 
+    def load_preset(self, name: str) -> None:
+        """Load a preset's config and show its lesson."""
+        self.show_lesson(name)
+        self.set_config(PRESETS[name].config())
+
+    def show_lesson(self, name: str) -> None:
+        """Select a preset in the picker and show its text, without changing the config."""
+        p = PRESETS[name]
+        self.presetCombo.blockSignals(True)
+        self.presetCombo.setCurrentIndex(self.presetCombo.findData(name))
+        self.presetCombo.blockSignals(False)
+        self.lessonLabel.setText(f"<b>{p.name}</b>: {p.summary}.<br><b>Watch</b> {p.watch}<br>"
+                                 f"<b>What happens:</b> {p.happens}<br><b>Why:</b> {p.why}")
+
+    def _on_preset(self, index: int) -> None:
+        name = self.presetCombo.itemData(index)
+        if name:
+            self.load_preset(name)
+
+    def start_compare(self, field: str, value) -> bool:
+        """Compare this run with a B that differs in ``field``; False (with a visible message) if not allowed."""
+        from core.compare import Comparison
+        try:
+            Comparison.check(self.config, field, value)
+        except ConfigError as e:
+            self.show_message(str(e), error=True)
+            self.compareButton.blockSignals(True)
+            self.compareButton.setChecked(False)
+            self.compareButton.blockSignals(False)
+            return False
+        self.compareButton.blockSignals(True)
+        self.compareButton.setChecked(True)
+        self.compareButton.blockSignals(False)
+        self._step_pending = False
+        self.worker.post("compare", (field, value))
+        self.show_message(f"Comparing A ({field} = {getattr(self.config, field)}) with B ({field} = {value}): "
+                          "same data, seed and batches.")
+        return True
+
+    def stop_compare(self) -> None:
+        self.compareButton.blockSignals(True)
+        self.compareButton.setChecked(False)
+        self.compareButton.blockSignals(False)
+        self._step_pending = False
+        self.worker.post("compare", None)
+        self.show_message("Comparison ended: one run again, history cleared.")
+
+    def _on_compare(self, on: bool) -> None:
+        if not on:
+            self.stop_compare()
+            return
+        field = self.compareFieldCombo.currentData()
+        try:
+            value = parse_field(field, self.compareValueEdit.text())
+        except ConfigError as e:
+            self.show_message(f"compare: {e}", error=True)
+            self.compareButton.blockSignals(True)
+            self.compareButton.setChecked(False)
+            self.compareButton.blockSignals(False)
+            return
+        self.start_compare(field, value)
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.messageLabel.setText(text)
         self.messageLabel.setStyleSheet(f"color: {'#b00020' if error else '#555555'};")
@@ -407,13 +551,22 @@ class MainWindow(QMainWindow):
                 return  # from a network that has since been rebuilt
             if snap.kind == "rebuilt":
                 self._generation = snap.generation
+                self.comparing = snap.b is not None
+                self.history_b = EpochHistory(snap.b.n_layers) if snap.b is not None else None
+                self.loss.set_compare(self.comparing)
+                self.gradients.set_run_labels(None)
+                if not self.comparing and self.compareButton.isChecked():
+                    self.compareButton.blockSignals(True)
+                    self.compareButton.setChecked(False)
+                    self.compareButton.blockSignals(False)
                 self.history.clear(snap.n_layers)
                 self.heatmap.clear(snap.n_layers)
                 self.boundary.set_data(*snap.data)
                 self.loss.update([], [], [])
-                self.gradients.update(np.full(snap.n_layers, np.nan) if False else np.ones(snap.n_layers) * np.nan,
-                                      caption="no step yet")
+                self.gradients.update(np.full(snap.n_layers, np.nan), caption="no step yet")
             self.history.extend(snap.new_epochs)
+            if snap.b is not None and self.history_b is not None:
+                self.history_b.extend(snap.b.new_epochs)
             self.last_snapshot = snap
             self.state = snap.state
             if snap.kind in ("batch", "epoch", "diverged", "rebuilt"):
@@ -433,18 +586,20 @@ class MainWindow(QMainWindow):
         self._gui_cpu = cpu
 
     def _draw(self, snap: Snapshot) -> None:
-        n = len(self.history)
         b = snap.last_batch
+        if snap.new_epochs or (b is not None and snap.kind != "rebuilt"):
+            self._draw_bars(snap)
         if snap.new_epochs:
-            e = snap.new_epochs[-1]
-            self.gradients.update(e.grad_norm, self._marked_layer(snap), "mean over the last epoch")
-            self.updates.update(e.update_ratio)
+            hb = self.history_b
             self.loss.update(self.history.scalar("epoch"), self.history.scalar("train_loss"),
-                             self.history.scalar("val_loss"))
+                             self.history.scalar("val_loss"),
+                             (hb.scalar("epoch"), hb.scalar("train_loss"), hb.scalar("val_loss")) if hb else None)
             self.heatmap.update(self.history.layer("grad_norm"))
-        elif b is not None and snap.kind != "rebuilt":
-            self.gradients.update(b.grad_norm, self._marked_layer(snap), "latest batch")
-            self.updates.update(b.update_ratio)
+        if snap.chain is not None:
+            self.chainView.setHtml(chain_html(snap.chain))
+        if snap.phase is not None:
+            self.phaseLabel.setText(f"Mean-field phase: {snap.phase} (chi_1 = {snap.phase.chi1:.3g})"
+                                    + (" — residual connections are outside this theory" if snap.config.residual else ""))
         if snap.boundary is not None:
             self.boundary.update(snap.boundary)
         self.epochLabel.setText(f"Epoch {snap.epoch}")
@@ -460,6 +615,26 @@ class MainWindow(QMainWindow):
         elif snap.kind == "done":
             self.show_message(f"Reached epoch {snap.epoch}. Run continues for {self.config.epochs} more.")
         self._update_buttons()
+
+    def _draw_bars(self, snap: Snapshot) -> None:
+        """Bars and update ratios: the last epoch's means when one just finished, else the latest batch."""
+        if snap.new_epochs:
+            stats, caption = snap.new_epochs[-1], "mean over the last epoch"
+        elif snap.last_batch is not None:
+            stats, caption = snap.last_batch, "latest batch"
+        else:
+            return
+        other = None
+        if snap.b is not None:
+            other = snap.b.new_epochs[-1] if snap.b.new_epochs else snap.b.last_batch
+            self.gradients.set_run_labels((snap.b.label_a, snap.b.label))
+        else:
+            self.gradients.set_run_labels(None)
+        self.gradients.update(stats.grad_norm, self._marked_layer(snap), caption,
+                              None if other is None else other.grad_norm)
+        self.gradients.show_theory(predicted_profile(snap.config, stats.grad_norm, snap.phase.factor)
+                                   if snap.phase is not None else None, self.theoryCheck.isChecked())
+        self.updates.update(stats.update_ratio, None if other is None else other.update_ratio)
 
     def _marked_layer(self, snap: Snapshot):
         return snap.divergence.layer if snap.divergence is not None else None

@@ -57,6 +57,11 @@ class GradientBars:
                             "green: healthy, red: exploding (> 1e2). Hover a bar for its value.", "gradientPlot")
         self.bars = pg.BarGraphItem(x=[1], height=[0], width=0.7, y0=0)
         self.widget.addItem(self.bars)
+        # The comparison run B: lighter bars beside A's, hidden unless comparing.
+        self.bars_b = pg.BarGraphItem(x=[1], height=[0], width=0.34, y0=0)
+        self.widget.addItem(self.bars_b)
+        self.bars_b.setVisible(False)
+        self.values_b = None
         self.theory = pg.PlotDataItem([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine),
                                       symbol="o", symbolSize=5, symbolBrush="#f58518", name="theory")
         self.widget.addItem(self.theory)
@@ -67,32 +72,70 @@ class GradientBars:
                            ("exploding", "exploding &gt; 1e2"), ("nonfinite", "NaN / inf")):
             sample = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS[key], pen=None)
             legend.addItem(sample, label)
+        self.legend = legend
+        # Names of the two runs while comparing: A's bars solid on the left, B's light on the right.
+        self.sample_a = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS["healthy"], pen=None)
+        self.sample_b = pg.ScatterPlotItem(symbol="s", size=10, brush=QColor(COLOURS["healthy"]).lighter(150),
+                                           pen=pg.mkPen("#555555", style=Qt.DotLine))
+        self.run_labels = None
         self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(10)
         self.widget.addItem(self.hover)
         self.values = np.array([])
         self._brushes = {k: pg.mkBrush(c) for k, c in COLOURS.items()}
+        self._brushes_b = {k: pg.mkBrush(QColor(c).lighter(150)) for k, c in COLOURS.items()}
+        self._b_pen = pg.mkPen("#555555", width=1, style=Qt.DotLine)
         self._no_pen, self._mark_pen = pg.mkPen(None), pg.mkPen("#ff00ff", width=3)
         self._view, self._caption = None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.widget.setMouseEnabled(x=False, y=False)
 
-    def update(self, grad_norms, marked_layer: int | None = None, caption: str = "") -> None:
+    @staticmethod
+    def _regimes(g):
+        finite = np.isfinite(g)
+        return np.where(~finite, "nonfinite", np.where(g < VANISHING, "vanishing",
+                                                       np.where(g > EXPLODING, "exploding", "healthy")))
+
+    def set_run_labels(self, labels) -> None:
+        """(label A, label B) while comparing, None otherwise: shown in the legend."""
+        if labels == self.run_labels:
+            return
+        if self.run_labels is not None:
+            self.legend.removeItem(self.sample_a)
+            self.legend.removeItem(self.sample_b)
+        self.run_labels = labels
+        if labels is not None:
+            self.legend.addItem(self.sample_a, labels[0] + " (left)")
+            self.legend.addItem(self.sample_b, labels[1] + " (right)")
+
+    def update(self, grad_norms, marked_layer: int | None = None, caption: str = "", grad_norms_b=None) -> None:
+        """Bars for run A; with ``grad_norms_b``, run B's bars beside them (A left, B right)."""
         g = np.asarray(grad_norms, dtype=float)
         self.values = g
+        self.values_b = None if grad_norms_b is None else np.asarray(grad_norms_b, dtype=float)
         n = len(g)
         logs = _log10(g)
-        finite = np.isfinite(logs)
-        lo = math.floor(np.min(logs[finite])) - 1 if finite.any() else -8
-        hi = math.ceil(np.max(logs[finite])) + 1 if finite.any() else 2
+        both = logs if self.values_b is None else np.concatenate([logs, _log10(self.values_b)])
+        finite = np.isfinite(both)
+        lo = math.floor(np.min(both[finite])) - 1 if finite.any() else -8
+        hi = math.ceil(np.max(both[finite])) + 1 if finite.any() else 2
         lo, hi = max(lo, -40), min(max(hi, lo + 3), 40)
         lo = min(lo, -1)
-        top = np.where(finite, logs, hi)  # NaN / inf: a full-height black bar
-        regime = np.where(~finite, "nonfinite", np.where(g < VANISHING, "vanishing",
-                                                         np.where(g > EXPLODING, "exploding", "healthy")))
-        self.bars.setOpts(x=np.arange(1, n + 1), y0=np.full(n, lo), height=np.maximum(top - lo, 0),
-                          brushes=[self._brushes[r] for r in regime],
+        top = np.where(np.isfinite(logs), logs, hi)  # NaN / inf: a full-height black bar
+        paired = self.values_b is not None
+        x = np.arange(1, n + 1, dtype=float)
+        self.bars.setOpts(x=x - 0.18 if paired else x, width=0.34 if paired else 0.7, y0=np.full(n, lo),
+                          height=np.maximum(top - lo, 0), brushes=[self._brushes[r] for r in self._regimes(g)],
                           pens=[self._mark_pen if marked_layer == i + 1 else self._no_pen for i in range(n)])
+        self.bars_b.setVisible(paired)
+        if paired:
+            gb = self.values_b
+            lb = _log10(gb)
+            top_b = np.where(np.isfinite(lb), lb, hi)
+            xb = np.arange(1, len(gb) + 1, dtype=float) + 0.18
+            self.bars_b.setOpts(x=xb, width=0.34, y0=np.full(len(gb), lo), height=np.maximum(top_b - lo, 0),
+                                brushes=[self._brushes_b[r] for r in self._regimes(gb)], pens=[self._b_pen] * len(gb))
+            n = max(n, len(gb))
         # Axes are repainted only when their range changes: most frames change only the bars.
         if self._view != (lo, hi, n):
             self._view = (lo, hi, n)
@@ -122,8 +165,13 @@ class GradientBars:
             return
         p = vb.mapSceneToView(pos)
         k = int(round(p.x()))
-        if 1 <= k <= len(self.values):
-            self.hover.setText(f"layer {k}: ‖dL/dW‖ = {self.values[k - 1]:.3e}")
+        if 1 <= k <= max(len(self.values), 0 if self.values_b is None else len(self.values_b)):
+            parts = []
+            if k <= len(self.values):
+                parts.append(f"{'A ' if self.values_b is not None else ''}layer {k}: ‖dL/dW‖ = {self.values[k - 1]:.3e}")
+            if self.values_b is not None and k <= len(self.values_b):
+                parts.append(f"B layer {k}: ‖dL/dW‖ = {self.values_b[k - 1]:.3e}")
+            self.hover.setText("\n".join(parts))
             self.hover.setPos(k, p.y())
         else:
             self.hover.setText("")
@@ -137,18 +185,46 @@ class LossCurves:
         self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8", width=2), name="train")
         self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine), name="validation")
-        for item in (self.train, self.val):
+        self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b", width=2))
+        self.val_b = pg.PlotDataItem([], [], pen=pg.mkPen("#b279a2", width=2, style=Qt.DashLine))
+        for item in (self.train, self.val, self.train_b, self.val_b):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
+        for item in (self.train_b, self.val_b):
+            self.widget.addItem(item)
+            item.setVisible(False)
+        self.legend = self.widget.getPlotItem().legend
         self.log_scale = False
+        self.comparing = False
+
+    def set_compare(self, on: bool) -> None:
+        """Show or hide run B's curves, and name the runs in the legend."""
+        if on == self.comparing:
+            return
+        self.comparing = on
+        for item in (self.train, self.val, self.train_b, self.val_b):
+            self.legend.removeItem(item)
+        names = (("A train", "A validation", "B train", "B validation") if on else ("train", "validation"))
+        for item, name in zip((self.train, self.val, self.train_b, self.val_b), names):
+            self.legend.addItem(item, name)
+        for item in (self.train_b, self.val_b):
+            item.setVisible(on)
+            if not on:
+                item.setData([], [])
 
     def set_log(self, on: bool) -> None:
         self.log_scale = on
         self.widget.setLogMode(y=on)
 
-    def update(self, epochs, train, val) -> None:
+    def update(self, epochs, train, val, b=None) -> None:
+        """b: (epochs, train, val) of run B when comparing."""
+        self._set(self.train, self.val, epochs, train, val)
+        if b is not None:
+            self._set(self.train_b, self.val_b, *b)
+
+    def _set(self, train_item, val_item, epochs, train, val) -> None:
         # Non-positive values cannot be drawn on a log axis; NaN/inf are gaps, never an exception.
-        for item, y in ((self.train, train), (self.val, val)):
+        for item, y in ((train_item, train), (val_item, val)):
             y = np.asarray(y, dtype=float)
             if self.log_scale:
                 y = np.where(y > 0, y, np.nan)
@@ -216,20 +292,33 @@ class UpdateRatios:
                                     pen=pg.mkPen("#888888", style=Qt.DashLine),
                                     label="1e-3", labelOpts={"position": 0.95, "color": "#555555"})
         self.widget.addItem(self.line)
+        self.curve_b = self.widget.plot([], [], pen=pg.mkPen("#54a24b", width=2, style=Qt.DashLine), symbol="t",
+                                        symbolSize=6, symbolBrush="#54a24b")
         self.widget.setMouseEnabled(x=False, y=False)
         self._view = None
 
-    def update(self, ratios) -> None:
+    @staticmethod
+    def _clean(ratios):
         r = np.asarray(ratios, dtype=float)
-        r = np.where(np.isfinite(r) & (r > 0), r, np.nan)
-        self.curve.setData(np.arange(1, len(r) + 1), r, connect="finite")
+        return np.where(np.isfinite(r) & (r > 0), r, np.nan)
+
+    def update(self, ratios, ratios_b=None) -> None:
+        r = self._clean(ratios)
+        n = len(r)
+        self.curve.setData(np.arange(1, n + 1), r, connect="finite")
+        if ratios_b is None:
+            self.curve_b.setData([], [])
+        else:
+            rb = self._clean(ratios_b)
+            self.curve_b.setData(np.arange(1, len(rb) + 1), rb, connect="finite")
+            r, n = np.concatenate([r, rb]), max(n, len(rb))
         logs = _log10(r)
         logs = logs[np.isfinite(logs)]
         lo = min(math.floor(logs.min()) if logs.size else -6, -4)
         hi = max(math.ceil(logs.max()) if logs.size else 0, -2)
-        if self._view != (lo, hi, len(r)):  # repaint the axes only when the range changes
-            self._view = (lo, hi, len(r))
-            self.widget.setXRange(0.5, len(r) + 0.5, padding=0)
+        if self._view != (lo, hi, n):  # repaint the axes only when the range changes
+            self._view = (lo, hi, n)
+            self.widget.setXRange(0.5, n + 0.5, padding=0)
             self.widget.setYRange(lo, hi, padding=0.05)
 
 

@@ -20,6 +20,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig, Trainer
+from core.compare import Comparison
+from core.theory import phase
 
 
 @dataclass
@@ -40,6 +42,24 @@ class Snapshot:
     data: tuple | None = None                        # (X, y) of all samples, sent with "rebuilt"
     n_layers: int = 0
     message: str = ""
+    chain: object = None                             # core.inspector.ChainRule of the latest batch
+    phase: object = None                             # core.theory.Phase of the config
+    b: "RunView | None" = None                       # the comparison run, when comparing
+
+
+@dataclass
+class RunView:
+    """The second run of a comparison: what its bars and curves need."""
+
+    label: str      # "B: activation = relu"
+    label_a: str    # "A: activation = sigmoid"
+    config: ExperimentConfig
+    epoch: int
+    step: int
+    new_epochs: list
+    last_batch: object
+    divergence: object
+    n_layers: int
 
 
 class TrainingWorker(QObject):
@@ -63,14 +83,17 @@ class TrainingWorker(QObject):
         self._drawn = threading.Event()    # the window has drawn the last snapshot
         self._drawn.set()
         self._generation = 0
-        self.trainer: Trainer | None = None
+        self.runs: dict[str, Trainer] = {}   # "A", and "B" while comparing
+        self._compare: tuple | None = None   # (field, value) that B changes
+        self._phase = None
         # Touched only by the worker thread once the loop runs.
         self._pending_epochs: list = []
+        self._pending_b: list = []
         self._target_epoch = 0
         self._last_emit = 0.0
         self._rate_steps, self._rate_time = 0, time.perf_counter()
         self._steps_per_second = 0.0
-        self._boundary_due = 0.0
+        self._extras_due = 0.0
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command: str, argument=None) -> None:
@@ -91,6 +114,14 @@ class TrainingWorker(QObject):
         space the next snapshots so the GUI thread stays near GUI_SHARE of the time."""
         self._min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / self.GUI_SHARE))
         self._drawn.set()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.runs.get("A")
+
+    @property
+    def trainer_b(self) -> Trainer | None:
+        return self.runs.get("B")
 
     @property
     def is_running(self) -> bool:
@@ -122,20 +153,23 @@ class TrainingWorker(QObject):
     def _handle(self, command: str, argument) -> None:
         if command == "rebuild":
             self._rebuild(argument)
+        elif command == "compare":
+            self._compare = argument
+            self._rebuild(self.trainer.config)
         elif command == "apply":
             self.trainer.apply(**argument)
+            if self.trainer_b is not None:  # B keeps its own value of the setting being compared
+                self.trainer_b.apply(**{k: v for k, v in argument.items() if k != self._compare[0]})
+            self._phase = phase(self.trainer.config)
             self._emit("applied", force=True)
         elif command == "step_batch":
             if not self._refuse_if_diverged():
-                b = self.trainer.step_batch()
-                self._collect(b)
+                self._step_once()
                 self._emit("batch", force=True)
         elif command == "step_epoch":
             if not self._refuse_if_diverged():
                 while not self._stop.is_set():
-                    b = self.trainer.step_batch()
-                    self._collect(b)
-                    if b.epoch_stats is not None:
+                    if self._step_once().epoch_stats is not None:
                         break
                 self._emit("epoch", force=True)
         elif command == "run":
@@ -155,23 +189,39 @@ class TrainingWorker(QObject):
 
     def _rebuild(self, config: ExperimentConfig) -> None:
         self._running.clear()
-        self.trainer = None  # let the old network go before allocating the new one
-        self.trainer = Trainer(config)
+        self.runs = {}  # let the old networks go before allocating new ones
+        message = ""
+        if self._compare is not None:
+            try:
+                self.runs = Comparison(config, *self._compare).runs
+            except ConfigError as e:
+                self._compare = None
+                message = f"{e}; comparison ended"
+        if not self.runs:
+            self.runs = {"A": Trainer(config)}
+        self._phase = phase(config)
         self._generation += 1
-        self._pending_epochs = []
+        self._pending_epochs, self._pending_b = [], []
         self._target_epoch = 0
         d = self.trainer.data
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
-        self._emit("rebuilt", force=True, data=data)
+        self._emit("rebuilt", force=True, data=data, message=message)
 
-    def _collect(self, b) -> None:
-        if b.epoch_stats is not None and (not self._pending_epochs or self._pending_epochs[-1] is not b.epoch_stats):
+    def _step_once(self):
+        """One batch for A and, in lockstep, for B (unless B has diverged). Returns A's BatchStats."""
+        b = self.trainer.step_batch()
+        if b.epoch_stats is not None:
             self._pending_epochs.append(b.epoch_stats)
+        tb = self.trainer_b
+        if tb is not None and not tb.diverged:
+            bb = tb.step_batch()
+            if bb.epoch_stats is not None:
+                self._pending_b.append(bb.epoch_stats)
+        return b
 
     def _train_one_batch(self) -> None:
         t = self.trainer
-        b = t.step_batch()
-        self._collect(b)
+        b = self._step_once()
         self._rate_steps += 1
         if b.diverged:
             self._running.clear()
@@ -202,16 +252,24 @@ class TrainingWorker(QObject):
             self._steps_per_second = self._rate_steps / (now - self._rate_time)
             self._rate_steps, self._rate_time = 0, now
         t = self.trainer
-        boundary = None
-        # The prediction picture costs a forward pass over a grid: at most ~10% of the time.
-        if force or now >= self._boundary_due:
+        boundary = chain = None
+        # The prediction picture (a forward pass over a grid) and the chain rule (a forward and
+        # backward pass on the latest batch) are extra work: spaced to take ~10% of the time.
+        if force or now >= self._extras_due:
             started = time.perf_counter()
             boundary = t.prediction_grid(self._grid_resolution())
-            self._boundary_due = now + 10 * (time.perf_counter() - started) + 0.2
+            chain = t.chain_rule() if not t.diverged else None
+            self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
+        b_view = None
+        if self.trainer_b is not None:
+            tb, field = self.trainer_b, self._compare[0]
+            b_view = RunView(f"B: {field} = {getattr(tb.config, field)}", f"A: {field} = {getattr(t.config, field)}",
+                             tb.config, tb.epoch,
+                             tb.step, self._pending_b, tb.last_batch, tb.divergence, tb.network.n_layers)
         snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
                         self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
-                        boundary, data, t.network.n_layers, message)
-        self._pending_epochs = []
+                        boundary, data, t.network.n_layers, message, chain, self._phase, b_view)
+        self._pending_epochs, self._pending_b = [], []
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

@@ -1,0 +1,79 @@
+import numpy as np
+from PySide6.QtCore import Qt
+
+from core.presets import PRESETS
+
+
+def wait_generation(qtbot, w, gen):
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
+
+
+def test_preset_picker_loads_the_config_and_shows_the_lesson(small_window, qtbot):
+    w = small_window
+    gen = w.last_snapshot.generation
+    w.presetCombo.setCurrentIndex(w.presetCombo.findData("vanishing-sigmoid"))
+    p = PRESETS["vanishing-sigmoid"]
+    assert w.config == p.config()
+    assert w.depthSpin.value() == p.fields["depth"] and w.activationCombo.currentData() == "sigmoid"
+    assert "Watch" in w.lessonLabel.text() and "Why" in w.lessonLabel.text()
+    wait_generation(qtbot, w, gen)
+    assert "ordered" in w.phaseLabel.text()
+
+
+def test_chain_rule_view_shows_the_product(small_window, qtbot):
+    w = small_window
+    w.step_batch()
+    qtbot.waitUntil(lambda: "dL/dz1 = dL/dz_out x" in w.chainView.toPlainText(), timeout=5000)
+    text = w.chainView.toPlainText()
+    assert "mean |φ′(z)|" in text and "product" in text
+    chain = w.last_snapshot.chain
+    assert f"{chain.total:.2g}" in text
+
+
+def test_theory_overlay_draws_one_point_per_hidden_layer(small_window, qtbot):
+    w = small_window
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=5000)
+    assert not w.gradients.theory.isVisible()
+    w.theoryCheck.setChecked(True)
+    assert w.gradients.theory.isVisible()
+    x, y = w.gradients.theory.getData()
+    assert np.isfinite(y).sum() == w.config.depth
+
+
+def test_compare_runs_b_in_lockstep_beside_a(small_window, qtbot):
+    w = small_window
+    gen = w.last_snapshot.generation
+    w.compareFieldCombo.setCurrentIndex(w.compareFieldCombo.findData("activation"))
+    w.compareValueEdit.setText("relu")
+    qtbot.mouseClick(w.compareButton, Qt.LeftButton)
+    wait_generation(qtbot, w, gen)
+    assert w.comparing and w.worker.trainer_b.config.activation == "relu"
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1 and len(w.history_b) == 1, timeout=5000)
+    assert w.worker.trainer.step == w.worker.trainer_b.step
+    assert w.gradients.bars_b.isVisible() and len(w.gradients.bars_b.opts["x"]) == w.config.n_weight_layers
+    assert len(w.loss.train_b.getData()[0]) == 1
+    assert w.gradients.run_labels == ("A: activation = sigmoid", "B: activation = relu")
+    # a live change applies to both; the compared setting stays B's own
+    w.lrSpin.setValue(0.05)
+    qtbot.waitUntil(lambda: w.worker.trainer_b.config.lr == 0.05, timeout=5000)
+    gen = w.last_snapshot.generation
+    qtbot.mouseClick(w.compareButton, Qt.LeftButton)
+    wait_generation(qtbot, w, gen)
+    assert not w.comparing and w.worker.trainer_b is None
+    w.step_batch()
+    qtbot.waitUntil(lambda: not w.gradients.bars_b.isVisible(), timeout=5000)
+    assert w.gradients.run_labels is None
+
+
+def test_compare_with_a_bad_value_says_so(small_window):
+    w = small_window
+    w.compareFieldCombo.setCurrentIndex(w.compareFieldCombo.findData("activation"))
+    w.compareValueEdit.setText("swish3")
+    w.compareButton.click()
+    assert not w.compareButton.isChecked()
+    assert "activation must be one of" in w.messageLabel.text()
+    w.compareValueEdit.setText(w.config.activation)
+    w.compareButton.click()
+    assert not w.compareButton.isChecked() and "must differ" in w.messageLabel.text()
