@@ -6,15 +6,17 @@ one line on stderr naming the field and what is allowed; never a traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import fields
 
 from .config import ConfigError, ExperimentConfig, allowed, parse_field
 from .presets import PRESETS, get_preset
+from .records import csv_header, csv_row, write_atomically
 
 EXIT_BAD_INPUT = 2
 
@@ -33,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
     p.add_argument("--config", metavar="FILE", help="JSON object of config fields; flags override it")
-    p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here (default: stdout)")
+    p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here (default: stdout); "
+                                                 "a name ending in .csv writes CSV, one row per epoch")
+    p.add_argument("--save-config", metavar="FILE", help="write the effective config as JSON (--config reads it back)")
+    p.add_argument("--screenshot", metavar="FILE.png", help="run --epochs in the window, save a PNG of it and exit")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--preset", metavar="NAME", help="start from a preset (see --list-presets); flags override it")
     p.add_argument("--list-presets", action="store_true", help="print the presets, one a line, and exit")
@@ -78,22 +83,20 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     return ExperimentConfig.from_dict(values)
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it: a failed write never truncates ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def record_line(stats) -> str:
     return json.dumps(stats.to_record(), allow_nan=False, separators=(", ", ": "))
+
+
+def _csv_line(cells) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(cells)
+    return buf.getvalue()
+
+
+def check_writable(field: str, path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{field}: folder {folder!r} does not exist")
 
 
 def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
@@ -103,15 +106,14 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if out_path is not None:
-        folder = os.path.dirname(os.path.abspath(out_path))
-        if not os.path.isdir(folder):
-            raise UsageError(f"out: folder {folder!r} does not exist")
+        check_writable("out", out_path)
     trainer = Trainer(cfg)
-    lines: list[str] = []
+    as_csv = out_path is not None and out_path.lower().endswith(".csv")
+    lines: list[str] = [_csv_line(csv_header(trainer.network.n_layers))] if as_csv else []
     started = last_report = time.monotonic()
     for _ in range(cfg.epochs):
         stats = trainer.step_epoch()
-        line = record_line(stats)
+        line = _csv_line(csv_row(stats)) if as_csv else record_line(stats)
         if out_path is None:
             print(line, file=stdout, flush=True)
         else:
@@ -140,12 +142,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{p.name:<{width}}  {p.summary}")
             return 0
         cfg = config_from_args(args)
+        if args.save_config:
+            check_writable("save_config", args.save_config)
+            write_atomically(args.save_config, json.dumps(cfg.to_dict(), indent=1) + "\n")
+            if not args.headless:
+                return 0
         return run_headless(cfg, args.out, args.quiet)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as e:
-        print(f"main.py: error: out: cannot write {args.out!r}: {e.strerror or e}", file=sys.stderr)
+        print(f"main.py: error: cannot write {e.filename!r}: {e.strerror or e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,14 +1,19 @@
 """Start the window: ``python main.py [--preset NAME] [config flags]`` (or ``make run``).
 
 The window takes the same flags as the command line (``--config``, ``--preset``, ``--depth`` ...);
-bad ones exit with status 2 and one line on stderr, before any window opens.
+bad ones exit with status 2 and one line on stderr, before any window opens. Without any,
+it reopens the last session's config. ``--screenshot FILE.png`` trains for ``--epochs`` in the
+window, saves a PNG of it and exits (works with QT_QPA_PLATFORM=offscreen).
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from core import ConfigError
-from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, config_from_args
+from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, check_writable, config_from_args
+
+ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,18 +21,74 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = config_from_args(args)
+        if args.screenshot:
+            check_writable("screenshot", args.screenshot)
+            if not args.screenshot.lower().endswith(".png"):
+                raise UsageError(f"screenshot: the file name must end in .png, got {args.screenshot!r}")
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
+    if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        if not args.screenshot:
+            print("main.py: error: no display to open the window on (DISPLAY is not set); use --headless, "
+                  "or QT_QPA_PLATFORM=offscreen with --screenshot", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Gradient-flow simulator")
-    window = MainWindow(config)
+    app.setOrganizationName(ORGANISATION)
+    if args.screenshot:
+        window = MainWindow(config)
+        if args.preset:
+            window.show_lesson(args.preset)
+        window.resize(1280, 800)
+        window.show()
+        return take_screenshot(app, window, args.screenshot, config.epochs)
+
+    settings = QSettings(ORGANISATION, APPLICATION)
+    given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
+    if not given:  # no flags: carry on where the last session left off
+        config = MainWindow.config_from_settings(settings) or config
+    window = MainWindow(config, settings)
     if args.preset:
         window.show_lesson(args.preset)
     window.show()
     return app.exec()
+
+
+def take_screenshot(app, window, path: str, epochs: int) -> int:
+    """Train to ``epochs`` in the window, draw, save the whole window as PNG, and close."""
+    from PySide6.QtCore import QTimer
+
+    status = {"code": 0}
+
+    def start():
+        window.toggle_run() if window.state == "ready" else QTimer.singleShot(50, start)
+
+    def poll():
+        snap = window.last_snapshot
+        finished = snap is not None and snap.kind in ("done", "diverged") and len(window.history) >= min(
+            epochs, snap.epoch)
+        if window.state in ("done", "diverged") and finished:
+            QTimer.singleShot(300, shoot)  # let the last frame paint
+        else:
+            QTimer.singleShot(50, poll)
+
+    def shoot():
+        if not window.save_screenshot(path):
+            print(f"main.py: error: {window.messageLabel.text()}", file=sys.stderr)
+            status["code"] = 1
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(100, start)
+    QTimer.singleShot(200, poll)
+    app.exec()
+    return status["code"]

@@ -7,15 +7,19 @@ which is validated by ``core`` before anything else happens. Training runs in a
 """
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QThread, QTimer, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QThread, QTimer, Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter, QShortcut
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QScrollArea,
-                               QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+                               QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from core import ACTIVATIONS, LIVE_FIELDS, ConfigError, ExperimentConfig
 from core.compare import COMPARABLE
@@ -25,8 +29,11 @@ from core.history import EpochHistory
 from core.initializers import INIT_LABELS
 from core.optimizers import OPTIMIZER_LABELS
 from core.presets import PRESETS
+from core.records import file_mode, history_csv, load_experiment, save_experiment, write_atomically
 from core.theory import predicted_profile
 
+from . import theme
+from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
 from .worker import Snapshot, TrainingWorker
 
@@ -42,6 +49,10 @@ def chain_html(chain) -> str:
             "<table cellspacing=0 cellpadding=3 border=1>"
             "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
             f"{rows}</table>")
+
+
+def _raise(path: str):
+    raise OSError(f"could not encode the image for {path}")
 
 
 STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
@@ -86,8 +97,11 @@ def _button(name: str, text: str, tip: str) -> QPushButton:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config: ExperimentConfig | None = None):
+    def __init__(self, config: ExperimentConfig | None = None, settings: QSettings | None = None):
+        """``settings``: where window geometry, splitters, theme and the last config persist (none in tests)."""
         super().__init__()
+        self.settings = settings
+        self.theme_name = "system"
         self.setWindowTitle("Gradient-flow simulator: vanishing and exploding gradients, live")
         self.config = config if config is not None else ExperimentConfig()
         self.history = EpochHistory(self.config.n_weight_layers)
@@ -103,11 +117,15 @@ class MainWindow(QMainWindow):
         self._build_lesson_controls()
         self._build_plots()
         self._build_status()
+        self._build_menus()
         self._build_shortcuts()
         self._show_config(self.config)
         self._connect_controls()
         self._start_worker()
         self.resize(1280, 800)
+        self._replay_expected: EpochHistory | None = None
+        self.restore_settings()
+        self.set_theme(self.theme_name)
 
     # -- construction ------------------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -275,6 +293,11 @@ class MainWindow(QMainWindow):
         self.lessonTabs.setObjectName("lessonTabs")
         self.lessonTabs.addTab(self.boundaryPlot, "Prediction")
         self.lessonTabs.addTab(self.chainView, "Chain rule")
+        self.helpView = QTextBrowser()
+        self.helpView.setObjectName("helpView")
+        self.helpView.setHtml(HELP_HTML)
+        self.helpView.setToolTip("What each plot shows and why gradients vanish or explode.")
+        self.lessonTabs.addTab(self.helpView, "Help")
         self.bottomSplitter = QSplitter(Qt.Horizontal)
         for w in (loss_box, self.updatePlot, self.lessonTabs):
             self.bottomSplitter.addWidget(w)
@@ -298,11 +321,53 @@ class MainWindow(QMainWindow):
         tips = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
                 "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
                 "speedLabel": "Training speed while running."}
+        self.progressBar = QProgressBar()
+        self.progressBar.setMaximumWidth(160)
+        self.progressBar.setFormat("%v / %m epochs")
+        self.progressBar.setVisible(False)
+        tips["progressBar"] = "Progress toward the epoch where Run stops."
         for name, tip in tips.items():
             w = getattr(self, name)
             w.setObjectName(name)
             w.setToolTip(tip)
             self.statusBar().addPermanentWidget(w)
+
+    def _build_menus(self) -> None:
+        def action(menu, text, slot, shortcut=None, tip=""):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+        f = self.menuBar().addMenu("&File")
+        action(f, "&Open experiment…", self._ask_open, "Ctrl+O", "Open an experiment or config JSON file.")
+        action(f, "&Save experiment…", self._ask_save, "Ctrl+S",
+               "Save the config and the recorded history as JSON.")
+        action(f, "Save &config only…", lambda: self._ask_save(include_history=False), None,
+               "Save the config alone as JSON.")
+        f.addSeparator()
+        action(f, "&Export statistics as CSV…", self._ask_export_csv, "Ctrl+E", "One row per epoch.")
+        plots = f.addMenu("Export &plot")
+        for name, label in (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
+                            ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction")):
+            action(plots, f"{label}…", lambda _=False, n=name: self._ask_export_plot(n), None, "PNG or SVG.")
+        action(f, "Save screens&hot…", self._ask_screenshot, None, "A PNG of the whole window.")
+        f.addSeparator()
+        action(f, "&Quit", self.close, "Ctrl+Q")
+        v = self.menuBar().addMenu("&View")
+        themes = v.addMenu("&Theme")
+        self.themeGroup = QActionGroup(self)
+        self.themeActions = {}
+        for name in theme.THEMES:
+            a = action(themes, name.capitalize() if name != "system" else "Follow the system",
+                       lambda _=False, n=name: self.set_theme(n))
+            a.setCheckable(True)
+            self.themeGroup.addAction(a)
+            self.themeActions[name] = a
+        h = self.menuBar().addMenu("&Help")
+        action(h, "&What am I looking at?", self.show_help, "F1")
 
     def _build_shortcuts(self) -> None:
         # A focused spin box would swallow N, B, R and Space as (invalid) text: let them through.
@@ -351,6 +416,7 @@ class MainWindow(QMainWindow):
         return ended
 
     def closeEvent(self, event) -> None:
+        self.save_settings()
         self.shutdown()
         super().closeEvent(event)
 
@@ -536,6 +602,181 @@ class MainWindow(QMainWindow):
             return
         self.start_compare(field, value)
 
+    # -- files ---------------------------------------------------------------------------
+    def save_experiment(self, path: str, include_history: bool = True) -> bool:
+        return self._write(path, lambda: save_experiment(path, self.config, self.history if include_history else None),
+                           f"Saved the experiment to {path}" + (f" ({len(self.history)} epochs)." if include_history else "."))
+
+    def export_csv(self, path: str) -> bool:
+        return self._write(path, lambda: write_atomically(path, history_csv(self.history)),
+                           f"Exported {len(self.history)} epochs to {path}.")
+
+    def export_plot(self, name: str, path: str) -> bool:
+        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg."""
+        import pyqtgraph.exporters as exporters
+        widget = getattr(self, name)
+        svg = path.lower().endswith(".svg")
+
+        def render_svg(tmp: str) -> None:
+            # pyqtgraph's SVGExporter fails on this Qt's path syntax (pyqtgraph issue #3485):
+            # Qt's own SVG generator renders the plot as vectors instead.
+            gen = QSvgGenerator()
+            gen.setFileName(tmp)
+            gen.setSize(widget.size())
+            gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+            gen.setTitle(widget.getPlotItem().titleLabel.text)
+            painter = QPainter(gen)
+            widget.render(painter)
+            painter.end()
+
+        def export():
+            if svg:
+                self._export_via_temp(path, ".svg", render_svg)
+            else:
+                self._export_via_temp(path, ".png", exporters.ImageExporter(widget.getPlotItem()).export)
+        return self._write(path, export, f"Exported the plot to {path}.")
+
+    def save_screenshot(self, path: str) -> bool:
+        def shot():
+            self._export_via_temp(path, ".png", lambda tmp: self.grab().save(tmp, "PNG") or _raise(path))
+        return self._write(path, shot, f"Saved a screenshot to {path}.")
+
+    @staticmethod
+    def _export_via_temp(path: str, suffix: str, export) -> None:
+        """Exporters write a file by name: give them a temporary one beside ``path``, then rename it."""
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
+        try:
+            export(tmp)
+            os.chmod(tmp, file_mode(path))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _write(self, path: str, write, done: str) -> bool:
+        try:
+            write()
+        except (OSError, ValueError, RuntimeError) as e:
+            self.show_message(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
+            return False
+        self.show_message(done)
+        return True
+
+    def open_experiment(self, path: str) -> bool:
+        """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to
+        the same epoch, so the plots and the network agree, and checked against the recording."""
+        try:
+            config, history = load_experiment(path)
+        except ConfigError as e:
+            self.show_message(f"Could not open {path}: {e}", error=True)
+            return False
+        if self.comparing:
+            self.stop_compare()
+        self.config = config
+        self._show_config(config)
+        self._rebuild(f"Opened {path}.")
+        self._replay_expected = history if history is not None and len(history) else None
+        if self._replay_expected is not None:
+            n = len(history)
+            self.worker.post("run", n)
+            self.state = "running"
+            self.show_message(f"Opened {path}: replaying its {n} recorded epochs (same seed, same result).")
+        self._update_buttons()
+        return True
+
+    def _check_replay(self) -> None:
+        expected, self._replay_expected = self._replay_expected, None
+        n = min(len(expected), len(self.history))
+        same = n == len(expected) and all(
+            np.allclose(expected.layer(k)[:n], self.history.layer(k)[:n], rtol=1e-9, equal_nan=True)
+            for k in ("grad_norm", "update_ratio")) and np.allclose(
+            expected.scalar("train_loss")[:n], self.history.scalar("train_loss")[:n], rtol=1e-9, equal_nan=True)
+        if same:
+            self.show_message(f"Replayed {n} epochs: identical to the recorded history.")
+        else:
+            self.show_message(f"Replayed {len(self.history)} epochs, but they differ from the recorded history "
+                              "(recorded by another version, or edited).", error=True)
+
+    def _ask(self, save: bool, title: str, filters: str, suffix: str) -> str | None:
+        dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = dialog(self, title, "", filters)
+        if not path:
+            return None
+        if save and not os.path.splitext(path)[1]:
+            path += suffix
+        return path
+
+    def _ask_open(self) -> None:
+        path = self._ask(False, "Open experiment", "Experiments (*.json);;All files (*)", ".json")
+        if path:
+            self.open_experiment(path)
+
+    def _ask_save(self, include_history: bool = True) -> None:
+        path = self._ask(True, "Save experiment" if include_history else "Save config", "JSON (*.json)", ".json")
+        if path:
+            self.save_experiment(path, include_history)
+
+    def _ask_export_csv(self) -> None:
+        path = self._ask(True, "Export statistics", "CSV (*.csv)", ".csv")
+        if path:
+            self.export_csv(path)
+
+    def _ask_export_plot(self, name: str) -> None:
+        path = self._ask(True, "Export plot", "PNG image (*.png);;SVG drawing (*.svg)", ".png")
+        if path:
+            self.export_plot(name, path)
+
+    def _ask_screenshot(self) -> None:
+        path = self._ask(True, "Save screenshot", "PNG image (*.png)", ".png")
+        if path:
+            self.save_screenshot(path)
+
+    # -- look and settings -----------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        self.theme_name = name if name in theme.THEMES else "system"
+        self.theme_mode = theme.apply([self.gradientPlot, self.lossPlot, self.heatmapPlot, self.updatePlot,
+                                       self.boundaryPlot], self.theme_name)
+        self.themeActions[self.theme_name].setChecked(True)
+
+    def show_help(self) -> None:
+        self.lessonTabs.setCurrentWidget(self.helpView)
+
+    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter")
+
+    def restore_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            return
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        for name in self.SPLITTERS:
+            state = s.value(f"window/{name}")
+            if isinstance(state, QByteArray):
+                getattr(self, name).restoreState(state)
+        self.theme_name = str(s.value("view/theme", "system"))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            return
+        s.setValue("window/geometry", self.saveGeometry())
+        for name in self.SPLITTERS:
+            s.setValue(f"window/{name}", getattr(self, name).saveState())
+        s.setValue("view/theme", self.theme_name)
+        s.setValue("experiment/config", json.dumps(self.config.to_dict()))
+        s.sync()
+
+    @staticmethod
+    def config_from_settings(settings: QSettings) -> ExperimentConfig | None:
+        """The last session's config, or None when there is none or it is no longer valid."""
+        text = settings.value("experiment/config")
+        try:
+            return ExperimentConfig.from_dict(json.loads(text)) if text else None
+        except (ValueError, TypeError):
+            return None
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.messageLabel.setText(text)
         self.messageLabel.setStyleSheet(f"color: {'#b00020' if error else '#555555'};")
@@ -608,7 +849,13 @@ class MainWindow(QMainWindow):
         self.stateLabel.setText(snap.state)
         self.stateLabel.setStyleSheet(f"color: {STATE_COLOURS.get(snap.state, '#333')}; font-weight: bold;")
         self.speedLabel.setText(f"{snap.steps_per_second:,.0f} steps/s" if snap.state == "running" else "")
-        if snap.kind == "diverged" and snap.divergence is not None and not snap.message:
+        self.progressBar.setVisible(snap.state == "running" and snap.target_epoch > 0)
+        if snap.target_epoch > 0:
+            self.progressBar.setRange(0, snap.target_epoch)
+            self.progressBar.setValue(min(snap.epoch, snap.target_epoch))
+        if self._replay_expected is not None and snap.kind in ("done", "diverged"):
+            self._check_replay()
+        elif snap.kind == "diverged" and snap.divergence is not None and not snap.message:
             d = snap.divergence
             self.show_message(f"Diverged at epoch {d.epoch}, step {d.step}: non-finite {d.quantity} in layer "
                               f"{d.layer}. Training stopped; press Reset.", error=True)

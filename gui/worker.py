@@ -45,6 +45,7 @@ class Snapshot:
     chain: object = None                             # core.inspector.ChainRule of the latest batch
     phase: object = None                             # core.theory.Phase of the config
     b: "RunView | None" = None                       # the comparison run, when comparing
+    target_epoch: int = 0                            # where Run stops
 
 
 @dataclass
@@ -268,7 +269,8 @@ class TrainingWorker(QObject):
                              tb.step, self._pending_b, tb.last_batch, tb.divergence, tb.network.n_layers)
         snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
                         self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
-                        boundary, data, t.network.n_layers, message, chain, self._phase, b_view)
+                        boundary, data, t.network.n_layers, message, chain, self._phase, b_view,
+                        self._target_epoch)
         self._pending_epochs, self._pending_b = [], []
         self._last_emit = now
         self._drawn.clear()
