@@ -41,6 +41,7 @@ class Trainer:
         self.step = 0                  # completed batches
         self.divergence: Divergence | None = None
         self.last_batch: BatchStats | None = None
+        self.last_finite_batch: BatchStats | None = None  # the latest batch before any divergence
         net = self.network
         self.history = EpochHistory(net.n_layers)   # every completed epoch, in growing arrays
         self.last_epoch: EpochStats | None = None
@@ -162,6 +163,8 @@ class Trainer:
         if b.diverged or self._pos >= len(self._order):
             b.epoch_stats = self._finish_epoch()
         self.last_batch = b
+        if not b.diverged:
+            self.last_finite_batch = b
         return b
 
     def step_epoch(self) -> EpochStats:

@@ -864,8 +864,12 @@ class MainWindow(QMainWindow):
         self._update_buttons()
 
     def _draw_bars(self, snap: Snapshot) -> None:
-        """Bars and update ratios: the last epoch's means when one just finished, else the latest batch."""
-        if snap.new_epochs:
+        """Bars and update ratios: the last epoch's means when one just finished, else the latest batch;
+        after a divergence, the last batch whose numbers were all finite, with the failing layer outlined."""
+        if snap.divergence is not None and snap.last_finite_batch is not None:
+            d = snap.divergence
+            stats, caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before the divergence"
+        elif snap.new_epochs:
             stats, caption = snap.new_epochs[-1], "mean over the last epoch"
         elif snap.last_batch is not None:
             stats, caption = snap.last_batch, "latest batch"

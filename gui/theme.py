@@ -51,5 +51,7 @@ def apply(plot_widgets, name: str) -> str:
         item.titleLabel.setText(item.titleLabel.text)
         if item.legend is not None:
             item.legend.setLabelTextColor(fg)
+            for _, label in item.legend.items:  # existing labels keep their colour otherwise
+                label.setText(label.text, color=fg)
             item.legend.setBrush(pg.mkBrush(QColor(bg).red(), QColor(bg).green(), QColor(bg).blue(), 200))
     return mode

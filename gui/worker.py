@@ -46,6 +46,7 @@ class Snapshot:
     phase: object = None                             # core.theory.Phase of the config
     b: "RunView | None" = None                       # the comparison run, when comparing
     target_epoch: int = 0                            # where Run stops
+    last_finite_batch: object = None                 # the latest BatchStats before a divergence
 
 
 @dataclass
@@ -270,7 +271,7 @@ class TrainingWorker(QObject):
         snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
                         self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
                         boundary, data, t.network.n_layers, message, chain, self._phase, b_view,
-                        self._target_epoch)
+                        self._target_epoch, t.last_finite_batch)
         self._pending_epochs, self._pending_b = [], []
         self._last_emit = now
         self._drawn.clear()
