@@ -154,8 +154,11 @@ class GradientBars:
         if profile is None or not visible:
             self.theory.setVisible(False)
             return
-        p = np.asarray(profile, dtype=float)
-        self.theory.setData(np.arange(1, len(p) + 1), _log10(p), connect="finite")
+        logs = _log10(profile)
+        if not np.isfinite(logs).any():  # no prediction (residual network, diverged run)
+            self.theory.setVisible(False)
+            return
+        self.theory.setData(np.arange(1, len(logs) + 1), logs, connect="finite")
         self.theory.setVisible(True)
 
     def _on_mouse(self, pos) -> None:
@@ -302,15 +305,22 @@ class UpdateRatios:
         r = np.asarray(ratios, dtype=float)
         return np.where(np.isfinite(r) & (r > 0), r, np.nan)
 
+    @staticmethod
+    def _set(curve, r) -> None:
+        if np.isfinite(r).any():
+            curve.setData(np.arange(1, len(r) + 1), r, connect="finite")
+        else:
+            curve.setData([], [])  # nothing drawable: no all-NaN data for pyqtgraph to take bounds of
+
     def update(self, ratios, ratios_b=None) -> None:
         r = self._clean(ratios)
         n = len(r)
-        self.curve.setData(np.arange(1, n + 1), r, connect="finite")
+        self._set(self.curve, r)
         if ratios_b is None:
             self.curve_b.setData([], [])
         else:
             rb = self._clean(ratios_b)
-            self.curve_b.setData(np.arange(1, len(rb) + 1), rb, connect="finite")
+            self._set(self.curve_b, rb)
             r, n = np.concatenate([r, rb]), max(n, len(rb))
         logs = _log10(r)
         logs = logs[np.isfinite(logs)]
@@ -359,9 +369,11 @@ class DecisionBoundary:
     def update(self, boundary) -> None:
         xs, ys, pred = boundary
         if ys is None:
-            self.curve.setData(xs, np.where(np.isfinite(pred), pred, np.nan), connect="finite")
+            finite = np.isfinite(pred)
+            self.curve.setData(xs, np.where(finite, pred, np.nan), connect="finite") if finite.any() \
+                else self.curve.setData([], [])
             return
-        img = np.ascontiguousarray(np.nan_to_num(pred, nan=0.5), dtype=np.float32)
+        img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=0.5), 0.0, 1.0), dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))

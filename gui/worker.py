@@ -167,13 +167,13 @@ class TrainingWorker(QObject):
         elif command == "step_batch":
             if not self._refuse_if_diverged():
                 self._step_once()
-                self._emit("batch", force=True)
+                self._emit("diverged" if self.trainer.diverged else "batch", force=True)
         elif command == "step_epoch":
             if not self._refuse_if_diverged():
                 while not self._stop.is_set():
                     if self._step_once().epoch_stats is not None:
                         break
-                self._emit("epoch", force=True)
+                self._emit("diverged" if self.trainer.diverged else "epoch", force=True)
         elif command == "run":
             if not self._refuse_if_diverged():
                 self._target_epoch = int(argument)

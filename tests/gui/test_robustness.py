@@ -1,0 +1,102 @@
+"""The window under faults and impatient hands."""
+import random
+
+import numpy as np
+import pytest
+
+from core import OPTIMIZERS, ExperimentConfig
+
+from .conftest import SMALL
+
+OVERFLOWING = ExperimentConfig(depth=60, width=256, samples=50, activation="linear", init="normal", init_gain=100.0,
+                               dataset="sine", epochs=5)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_window, qtbot, optimizer):
+    w = small_window
+    gen = w.last_snapshot.generation
+    w.set_config(OVERFLOWING.replace(optimizer=optimizer))
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
+    w.step_epoch()
+    qtbot.waitUntil(lambda: w.stateLabel.text() == "diverged", timeout=10000)
+    assert "Diverged at epoch 1, step 1" in w.messageLabel.text()
+    gen = w.last_snapshot.generation
+    w.set_config(SMALL.replace(optimizer=optimizer))
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1 and w.stateLabel.text() != "diverged", timeout=10000)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 0.0, 1e300, 1e-300])
+def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
+    w = window
+    values = np.array([1e-3, bad, 1.0, bad])
+    w.gradients.update(values, marked_layer=2, caption="test", grad_norms_b=values[::-1])
+    w.gradients.show_theory(values, True)
+    w.updates.update(values, values)
+    w.loss.set_log(True)
+    w.loss.update(np.arange(1, 5), values, values, (np.arange(1, 5), values, values))
+    w.loss.set_log(False)
+    w.loss.update(np.arange(1, 5), values, values)
+    w.heatmap.update(np.tile(values, (3, 1)))
+    w.boundary.update((np.linspace(0, 1, 4), np.linspace(0, 1, 4), np.tile(values, (4, 1))))
+    w.boundary.update((np.linspace(0, 1, 4), None, values))
+    w.grab()  # paint everything once
+    for plot in (w.gradientPlot, w.lossPlot, w.heatmapPlot, w.updatePlot):
+        (x0, x1), (y0, y1) = plot.getPlotItem().viewRange()
+        assert np.isfinite([x0, x1, y0, y1]).all(), plot.objectName()
+
+
+def test_a_thousand_random_actions_while_training(small_window, qtbot):
+    w = small_window
+    rng = random.Random(1234)
+    spins = {w.depthSpin: (1, 6), w.widthSpin: (1, 24), w.batchSpin: (1, 64), w.seedSpin: (0, 50),
+             w.epochsSpin: (1, 400)}
+    dspins = {w.lrSpin: (1e-5, 10.0), w.initGainSpin: (0.01, 5.0), w.clipSpin: (0.001, 100.0)}
+    combos = [w.activationCombo, w.initCombo, w.optimizerCombo, w.datasetCombo, w.compareFieldCombo]
+    checks = [w.residualCheck, w.clipCheck, w.theoryCheck, w.lossLogCheck]
+    buttons = [w.stepBatchButton, w.stepEpochButton, w.runButton, w.resetButton, w.runButton, w.runButton]
+    values = ["relu", "tanh", "0.01", "he", "3", "bogus", "", "1e9"]
+    w.set_config(SMALL.replace(samples=120, epochs=400))
+    w.toggle_run()
+    for i in range(1000):
+        kind = rng.random()
+        if kind < 0.3:
+            rng.choice(buttons).click()
+        elif kind < 0.45:
+            spin, (lo, hi) = rng.choice(list(spins.items()))
+            spin.setValue(rng.randint(lo, hi))
+        elif kind < 0.55:
+            spin, (lo, hi) = rng.choice(list(dspins.items()))
+            spin.setValue(10 ** rng.uniform(np.log10(lo), np.log10(hi)))
+        elif kind < 0.7:
+            combo = rng.choice(combos)
+            combo.setCurrentIndex(rng.randrange(combo.count()))
+        elif kind < 0.8:
+            rng.choice(checks).toggle()
+        elif kind < 0.85:
+            w.lrSlider.setValue(rng.randint(-50, 10))
+        elif kind < 0.9:
+            w.compareValueEdit.setText(rng.choice(values))
+            w.compareButton.click()
+        elif kind < 0.93:
+            w.presetCombo.setCurrentIndex(rng.randrange(w.presetCombo.count()))
+            if w.config.width > 64 or w.config.depth > 12:  # keep the run small enough for a unit test
+                w.set_config(SMALL)
+        else:
+            qtbot.wait(rng.randint(1, 15))
+        if i % 50 == 0:
+            qtbot.wait(5)
+    # Still alive and answering: a fresh small run steps and draws.
+    if w.compareButton.isChecked():
+        w.compareButton.click()
+    if w.state == "running":
+        w.toggle_run()
+    gen = w.last_snapshot.generation
+    w.set_config(SMALL.replace(seed=77))
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=20000)
+    qtbot.waitUntil(lambda: w.stepEpochButton.isEnabled(), timeout=20000)
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=20000)
+    assert w.worker.trainer.config == w.config
