@@ -71,6 +71,20 @@ def torch_step(depth, width, batch):
     return step
 
 
+def blas_rate(batch: int, width: int, repeat: int) -> float:
+    """This machine's BLAS on the step's own products: (batch x width) @ (width x width), in flop/s."""
+    a = np.random.default_rng(0).standard_normal((batch, width))
+    w = np.random.default_rng(1).standard_normal((width, width))
+    return 2.0 * batch * width * width / best_time(lambda: a @ w, 10, repeat)
+
+
+def step_flops(depth: int, width: int, batch: int) -> float:
+    """Multiply-add flops of one step's products: forward h W, backward h^T dz and dz W^T."""
+    hidden = 2.0 * batch * width * width * (3 * (depth - 1))  # hidden-to-hidden layers
+    edges = 2.0 * batch * 2 * width * 2 + 2.0 * batch * width * 3  # input layer (no dh), output layer
+    return hidden + edges
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -96,6 +110,14 @@ def main():
             ref = best_time(torch_step(depth, width, batch), steps, args.repeat)
             row += f" {ref * 1e6:>8.0f}us {with_stats / ref:>9.2f}x"
         print(row)
+    depth, width, batch = 10, 1024, 256
+    steps = 5
+    step = best_time(core_step(depth, width, batch, True), steps, args.repeat)
+    achieved = step_flops(depth, width, batch) / step
+    machine = blas_rate(batch, width, args.repeat)
+    print(f"\nlarge: depth {depth} / width {width} / batch {batch}, one full step with statistics: {step * 1e3:.1f} ms")
+    print(f"  step's products at {achieved / 1e9:.1f} GFLOP/s; this machine's BLAS on ({batch}x{width}) @ "
+          f"({width}x{width}): {machine / 1e9:.1f} GFLOP/s; ratio {achieved / machine:.0%}")
 
 
 if __name__ == "__main__":

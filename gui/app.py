@@ -52,14 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         window.show()
         return take_screenshot(app, window, args.screenshot, config.epochs)
 
-    settings = QSettings(ORGANISATION, APPLICATION)
+    settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
-    if not given:  # no flags: carry on where the last session left off
+    if not given and settings is not None:  # no flags: carry on where the last session left off
         config = MainWindow.config_from_settings(settings) or config
     window = MainWindow(config, settings)
     if args.preset:
         window.show_lesson(args.preset)
     window.show()
+    app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
     return app.exec()
 
 

@@ -32,6 +32,38 @@ def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
     return [(k, f"1e{k}" if k else "1") for k in range(lo, hi + 1) if k % step == 0]
 
 
+def nice_ceiling(n: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50 ... that is at least n."""
+    if n <= 1:
+        return 1.0
+    k = 10 ** math.floor(math.log10(n))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= n)
+
+
+class StickyRange:
+    """An axis range that changes only when the data leave it or fill less than a third of it:
+    a changed range repaints the axis, which was a fifth of a frame's cost when done every frame."""
+
+    def __init__(self):
+        self.range: tuple[float, float] | None = None
+
+    def fit(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """The new range for data in [lo, hi], or None to keep the current one."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        if hi - lo < 1e-12 * max(1.0, abs(hi)):
+            lo, hi = lo - 0.5 * max(abs(lo), 1e-3), hi + 0.5 * max(abs(hi), 1e-3)
+        r = self.range
+        if r is not None and r[0] <= lo and hi <= r[1] and (hi - lo) >= (r[1] - r[0]) / 3:
+            return None
+        pad = 0.1 * (hi - lo)
+        self.range = (lo - pad, hi + pad)
+        return self.range
+
+    def reset(self) -> None:
+        self.range = None
+
+
 def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWidget:
     w = pg.PlotWidget()
     w.setObjectName(name)
@@ -62,7 +94,7 @@ class GradientBars:
         self.widget.addItem(self.bars_b)
         self.bars_b.setVisible(False)
         self.values_b = None
-        self.theory = pg.PlotDataItem([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine),
+        self.theory = pg.PlotDataItem([], [], pen=pg.mkPen("#f58518"),
                                       symbol="o", symbolSize=5, symbolBrush="#f58518", name="theory")
         self.widget.addItem(self.theory)
         self.theory.setVisible(False)
@@ -186,10 +218,12 @@ class LossCurves:
                             "Training loss (mean over the epoch's batches) and validation loss (after the epoch). "
                             "A flat curve while gradients vanish means learning has stopped.", "lossPlot")
         self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8", width=2), name="train")
-        self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518", width=2, style=Qt.DashLine), name="validation")
-        self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b", width=2))
-        self.val_b = pg.PlotDataItem([], [], pen=pg.mkPen("#b279a2", width=2, style=Qt.DashLine))
+        # Solid one-pixel pens: drawn as plain line segments. Dashed and wide pens made stroking
+        # the curves the main cost of a frame (measured with py-spy), so colour tells them apart.
+        self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8"), name="train")
+        self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518"), name="validation")
+        self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b"))
+        self.val_b = pg.PlotDataItem([], [], pen=pg.mkPen("#b279a2"))
         for item in (self.train, self.val, self.train_b, self.val_b):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
@@ -199,6 +233,9 @@ class LossCurves:
         self.legend = self.widget.getPlotItem().legend
         self.log_scale = False
         self.comparing = False
+        self.widget.disableAutoRange()
+        self._x_end = 0.0
+        self._y = StickyRange()
 
     def set_compare(self, on: bool) -> None:
         """Show or hide run B's curves, and name the runs in the legend."""
@@ -218,20 +255,41 @@ class LossCurves:
     def set_log(self, on: bool) -> None:
         self.log_scale = on
         self.widget.setLogMode(y=on)
+        self._y.reset()
 
     def update(self, epochs, train, val, b=None) -> None:
         """b: (epochs, train, val) of run B when comparing."""
-        self._set(self.train, self.val, epochs, train, val)
+        shown = [self._set(self.train, self.val, epochs, train, val)]
         if b is not None:
-            self._set(self.train_b, self.val_b, *b)
+            shown.append(self._set(self.train_b, self.val_b, *b))
+        n = max(len(epochs), len(b[0]) if b is not None else 0)
+        if n == 0:
+            self._x_end = 0.0
+            self._y.reset()
+            return
+        if n > self._x_end:  # the x axis grows in steps of 1, 2, 5, 10 ... epochs
+            self._x_end = nice_ceiling(n)
+            self.widget.setXRange(0.5, self._x_end + 0.5, padding=0)
+        values = np.concatenate([v for pair in shown for v in pair])
+        values = values[np.isfinite(values)]
+        if values.size:
+            if self.log_scale:
+                values = np.log10(values)
+            new = self._y.fit(float(values.min()), float(values.max()))
+            if new is not None:
+                self.widget.setYRange(*new, padding=0)
 
-    def _set(self, train_item, val_item, epochs, train, val) -> None:
+    def _set(self, train_item, val_item, epochs, train, val) -> list:
         # Non-positive values cannot be drawn on a log axis; NaN/inf are gaps, never an exception.
+        drawn = []
         for item, y in ((train_item, train), (val_item, val)):
             y = np.asarray(y, dtype=float)
             if self.log_scale:
                 y = np.where(y > 0, y, np.nan)
-            item.setData(np.asarray(epochs, dtype=float), np.where(np.isfinite(y), y, np.nan), connect="finite")
+            y = np.where(np.isfinite(y), y, np.nan)
+            item.setData(np.asarray(epochs, dtype=float), y, connect="finite")
+            drawn.append(y)
+        return drawn
 
 
 class FlowHeatmap:
@@ -249,10 +307,12 @@ class FlowHeatmap:
         self.colorbar = pg.ColorBarItem(values=(-8, 2), colorMap=self.cmap, interactive=False, width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
         self.levels = (-8.0, 2.0)
+        self._x_end, self._n_layers = 1.0, 0
         self.widget.setMouseEnabled(x=False, y=False)
 
     def clear(self, n_layers: int) -> None:
         self.levels = (-8.0, 2.0)
+        self._x_end, self._n_layers = 1.0, n_layers
         self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
         self.widget.setXRange(0.5, 1.5, padding=0)
@@ -275,9 +335,12 @@ class FlowHeatmap:
         img = np.ascontiguousarray(np.nan_to_num(logs, nan=np.nan, posinf=hi, neginf=lo).T, dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
-        self.colorbar.setLevels(self.levels)
-        self.widget.setXRange(0.5, n_epochs + 0.5, padding=0)
-        self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
+        if self.colorbar.levels() != self.levels:
+            self.colorbar.setLevels(self.levels)
+        if (n_epochs > self._x_end) or n_layers != self._n_layers:  # axes grow in steps of 1, 2, 5, 10 ...
+            self._x_end, self._n_layers = nice_ceiling(n_epochs), n_layers
+            self.widget.setXRange(0.5, self._x_end + 0.5, padding=0)
+            self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
 
 
 class UpdateRatios:
@@ -289,13 +352,13 @@ class UpdateRatios:
                             "below, w_new ≈ w_old and the layer has stopped learning; near 1, steps are drastic.",
                             "updatePlot")
         self.widget.setLogMode(y=True)
-        self.curve = self.widget.plot([], [], pen=pg.mkPen("#4c78a8", width=2), symbol="o", symbolSize=6,
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#4c78a8"), symbol="o", symbolSize=6,
                                       symbolBrush="#4c78a8")
         self.line = pg.InfiniteLine(pos=math.log10(self.REFERENCE), angle=0,
                                     pen=pg.mkPen("#888888", style=Qt.DashLine),
                                     label="1e-3", labelOpts={"position": 0.95, "color": "#555555"})
         self.widget.addItem(self.line)
-        self.curve_b = self.widget.plot([], [], pen=pg.mkPen("#54a24b", width=2, style=Qt.DashLine), symbol="t",
+        self.curve_b = self.widget.plot([], [], pen=pg.mkPen("#54a24b"), symbol="t",
                                         symbolSize=6, symbolBrush="#54a24b")
         self.widget.setMouseEnabled(x=False, y=False)
         self._view = None
@@ -339,15 +402,15 @@ class DecisionBoundary:
 
     def __init__(self):
         self.widget = _plot("What the network predicts", "x₂", "x₁",
-                            "Colour: the predicted probability of class 1 over the input plane, with the data "
-                            "points on top (for the sine data set, the fitted curve).", "boundaryPlot")
+                            "Colour: the predicted probability of class 1 (red) against class 0 (blue) over the "
+                            "input plane, with the data points on top (for the sine data set, the fitted curve).", "boundaryPlot")
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))
         self.widget.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(None))
         self.widget.addItem(self.points)
-        self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756", width=3))
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756"))
         self.widget.setMouseEnabled(x=False, y=False)
         self.one_d = False
 
@@ -361,7 +424,9 @@ class DecisionBoundary:
         if self.one_d:
             self.points.setData(X[:, 0], y, brush=pg.mkBrush(80, 80, 80, 120))
         else:
-            brushes = [pg.mkBrush(QColor("#2b5fad")) if v > 0.5 else pg.mkBrush(QColor("#c4302b")) for v in y]
+            # class 1 red, class 0 blue: the colours of the probability map (CET-D1: 0 blue, 1 red)
+            red, blue = pg.mkBrush(QColor("#c4302b")), pg.mkBrush(QColor("#2b5fad"))
+            brushes = [red if v > 0.5 else blue for v in y]
             self.points.setData(X[:, 0], X[:, 1], brush=brushes)
             self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
             self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)

@@ -69,7 +69,7 @@ class TrainingWorker(QObject):
     failed = Signal(str)
 
     # The GUI thread may use at most this share of the time: it shares the GIL with training.
-    GUI_SHARE = 0.12
+    GUI_SHARE = 0.08
 
     def __init__(self, config: ExperimentConfig, max_rate: float = 30.0):
         super().__init__()
