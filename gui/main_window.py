@@ -574,7 +574,7 @@ class MainWindow(QMainWindow):
         self.compareButton.setChecked(True)
         self.compareButton.blockSignals(False)
         self._step_pending = False
-        self.worker.post("compare", (field, value))
+        self.worker.post("compare", ((field, value), self.config))
         self.show_message(f"Comparing A ({field} = {getattr(self.config, field)}) with B ({field} = {value}): "
                           "same data, seed and batches.")
         return True
@@ -584,7 +584,7 @@ class MainWindow(QMainWindow):
         self.compareButton.setChecked(False)
         self.compareButton.blockSignals(False)
         self._step_pending = False
-        self.worker.post("compare", None)
+        self.worker.post("compare", (None, self.config))
         self.show_message("Comparison ended: one run again, history cleared.")
 
     def _on_compare(self, on: bool) -> None:

@@ -155,9 +155,9 @@ class TrainingWorker(QObject):
     def _handle(self, command: str, argument) -> None:
         if command == "rebuild":
             self._rebuild(argument)
-        elif command == "compare":
-            self._compare = argument
-            self._rebuild(self.trainer.config)
+        elif command == "compare":  # argument: ((field, value) or None, A's config)
+            self._compare, config = argument
+            self._rebuild(config)
         elif command == "apply":
             self.trainer.apply(**argument)
             if self.trainer_b is not None:  # B keeps its own value of the setting being compared

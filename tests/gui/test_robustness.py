@@ -93,9 +93,9 @@ def test_a_thousand_random_actions_while_training(small_window, qtbot):
         w.compareButton.click()
     if w.state == "running":
         w.toggle_run()
-    gen = w.last_snapshot.generation
     w.set_config(SMALL.replace(seed=77))
-    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=20000)
+    # commands queued by the random actions are worked off first, in order
+    qtbot.waitUntil(lambda: w.last_snapshot.config == w.config and w.last_snapshot.kind == "rebuilt", timeout=30000)
     qtbot.waitUntil(lambda: w.stepEpochButton.isEnabled(), timeout=20000)
     w.step_epoch()
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=20000)
