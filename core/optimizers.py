@@ -13,6 +13,8 @@ import numpy as np
 class SGD:
     """w <- w - lr * g"""
 
+    scales_gradient = True  # the update is -lr * g: its norm is lr * ||g||, no need to measure it
+
     def __init__(self, lr: float):
         self.lr = lr
 
@@ -22,6 +24,8 @@ class SGD:
 
 class Momentum:
     """v <- 0.9 v + g;  w <- w - lr * v"""
+
+    scales_gradient = False
 
     def __init__(self, lr: float, momentum: float = 0.9):
         self.lr, self.momentum, self.velocity = lr, momentum, None
@@ -37,6 +41,8 @@ class Momentum:
 
 class RMSprop:
     """s <- 0.99 s + 0.01 g^2;  w <- w - lr * g / (sqrt(s) + 1e-8)"""
+
+    scales_gradient = False
 
     def __init__(self, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         self.lr, self.alpha, self.eps, self.square_avg = lr, alpha, eps, None
@@ -58,6 +64,8 @@ class RMSprop:
 
 class Adam:
     """m, v: moving averages of g and g^2, bias-corrected;  w <- w - lr * m_hat / (sqrt(v_hat) + 1e-8)"""
+
+    scales_gradient = False
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
