@@ -342,18 +342,27 @@ class MainWindow(QMainWindow):
             menu.addAction(a)
             return a
         f = self.menuBar().addMenu("&File")
-        action(f, "&Open experiment…", self._ask_open, "Ctrl+O", "Open an experiment or config JSON file.")
-        action(f, "&Save experiment…", self._ask_save, "Ctrl+S",
-               "Save the config and the recorded history as JSON.")
-        action(f, "Save &config only…", lambda: self._ask_save(include_history=False), None,
-               "Save the config alone as JSON.")
+        json_files, png = "JSON (*.json)", "PNG image (*.png)"
+        action(f, "&Open experiment…", lambda: self._ask_then(
+            False, "Open experiment", "Experiments (*.json);;All files (*)", ".json", self.open_experiment),
+            "Ctrl+O", "Open an experiment or config JSON file.")
+        action(f, "&Save experiment…", lambda: self._ask_then(
+            True, "Save experiment", json_files, ".json", self.save_experiment),
+            "Ctrl+S", "Save the config and the recorded history as JSON.")
+        action(f, "Save &config only…", lambda: self._ask_then(
+            True, "Save config", json_files, ".json", lambda p: self.save_experiment(p, include_history=False)),
+            None, "Save the config alone as JSON.")
         f.addSeparator()
-        action(f, "&Export statistics as CSV…", self._ask_export_csv, "Ctrl+E", "One row per epoch.")
+        action(f, "&Export statistics as CSV…", lambda: self._ask_then(
+            True, "Export statistics", "CSV (*.csv)", ".csv", self.export_csv), "Ctrl+E", "One row per epoch.")
         plots = f.addMenu("Export &plot")
         for name, label in (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
                             ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction")):
-            action(plots, f"{label}…", lambda _=False, n=name: self._ask_export_plot(n), None, "PNG or SVG.")
-        action(f, "Save screens&hot…", self._ask_screenshot, None, "A PNG of the whole window.")
+            action(plots, f"{label}…", lambda _=False, n=name: self._ask_then(
+                True, "Export plot", f"{png};;SVG drawing (*.svg)", ".png", lambda p: self.export_plot(n, p)),
+                None, "PNG or SVG.")
+        action(f, "Save screens&hot…", lambda: self._ask_then(
+            True, "Save screenshot", png, ".png", self.save_screenshot), None, "A PNG of the whole window.")
         f.addSeparator()
         action(f, "&Quit", self.close, "Ctrl+Q")
         v = self.menuBar().addMenu("&View")
@@ -566,23 +575,23 @@ class MainWindow(QMainWindow):
             Comparison.check(self.config, field, value)
         except ConfigError as e:
             self.show_message(str(e), error=True)
-            self.compareButton.blockSignals(True)
-            self.compareButton.setChecked(False)
-            self.compareButton.blockSignals(False)
+            self._show_comparing(False)
             return False
-        self.compareButton.blockSignals(True)
-        self.compareButton.setChecked(True)
-        self.compareButton.blockSignals(False)
+        self._show_comparing(True)
         self._step_pending = False
         self.worker.post("compare", ((field, value), self.config))
         self.show_message(f"Comparing A ({field} = {getattr(self.config, field)}) with B ({field} = {value}): "
                           "same data, seed and batches.")
         return True
 
-    def stop_compare(self) -> None:
+    def _show_comparing(self, on: bool) -> None:
+        """Set the Compare button without triggering it."""
         self.compareButton.blockSignals(True)
-        self.compareButton.setChecked(False)
+        self.compareButton.setChecked(on)
         self.compareButton.blockSignals(False)
+
+    def stop_compare(self) -> None:
+        self._show_comparing(False)
         self._step_pending = False
         self.worker.post("compare", (None, self.config))
         self.show_message("Comparison ended: one run again, history cleared.")
@@ -596,9 +605,7 @@ class MainWindow(QMainWindow):
             value = parse_field(field, self.compareValueEdit.text())
         except ConfigError as e:
             self.show_message(f"compare: {e}", error=True)
-            self.compareButton.blockSignals(True)
-            self.compareButton.setChecked(False)
-            self.compareButton.blockSignals(False)
+            self._show_comparing(False)
             return
         self.start_compare(field, value)
 
@@ -707,30 +714,11 @@ class MainWindow(QMainWindow):
             path += suffix
         return path
 
-    def _ask_open(self) -> None:
-        path = self._ask(False, "Open experiment", "Experiments (*.json);;All files (*)", ".json")
+    def _ask_then(self, save: bool, title: str, filters: str, suffix: str, act) -> None:
+        """Ask for a file name with a dialog, then call ``act(path)`` unless the dialog was cancelled."""
+        path = self._ask(save, title, filters, suffix)
         if path:
-            self.open_experiment(path)
-
-    def _ask_save(self, include_history: bool = True) -> None:
-        path = self._ask(True, "Save experiment" if include_history else "Save config", "JSON (*.json)", ".json")
-        if path:
-            self.save_experiment(path, include_history)
-
-    def _ask_export_csv(self) -> None:
-        path = self._ask(True, "Export statistics", "CSV (*.csv)", ".csv")
-        if path:
-            self.export_csv(path)
-
-    def _ask_export_plot(self, name: str) -> None:
-        path = self._ask(True, "Export plot", "PNG image (*.png);;SVG drawing (*.svg)", ".png")
-        if path:
-            self.export_plot(name, path)
-
-    def _ask_screenshot(self) -> None:
-        path = self._ask(True, "Save screenshot", "PNG image (*.png)", ".png")
-        if path:
-            self.save_screenshot(path)
+            act(path)
 
     # -- look and settings -----------------------------------------------------------------
     def set_theme(self, name: str) -> None:
@@ -797,9 +785,7 @@ class MainWindow(QMainWindow):
                 self.loss.set_compare(self.comparing)
                 self.gradients.set_run_labels(None)
                 if not self.comparing and self.compareButton.isChecked():
-                    self.compareButton.blockSignals(True)
-                    self.compareButton.setChecked(False)
-                    self.compareButton.blockSignals(False)
+                    self._show_comparing(False)
                 self.history.clear(snap.n_layers)
                 self.heatmap.clear(snap.n_layers)
                 self.boundary.set_data(*snap.data)
