@@ -41,7 +41,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=100_000)
     args = ap.parse_args()
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])  # noqa: F841 (kept alive for the window)
     from gui.main_window import MainWindow
 
     w = MainWindow(ExperimentConfig(epochs=1_000_000))

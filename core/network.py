@@ -113,6 +113,7 @@ class MLP:
         delta_norms = np.empty(self.n_layers)
         dphi = self.activation.df
         dz = dout[:, None]
+        dh = None  # dL/dh of the layer above; set at the end of each iteration
         for k in range(self.n_layers - 1, -1, -1):
             h_in, z, a = cache[k]
             if k < self.n_layers - 1:

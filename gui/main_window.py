@@ -18,8 +18,7 @@ from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QThread, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter, QShortcut
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+                               QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from core import ACTIVATIONS, LIVE_FIELDS, ConfigError, ExperimentConfig
 from core.compare import COMPARABLE
@@ -853,7 +852,6 @@ class MainWindow(QMainWindow):
         """Bars and update ratios: the last epoch's means when one just finished, else the latest batch;
         after a divergence, the last batch whose numbers were all finite, with the failing layer outlined."""
         if snap.divergence is not None and snap.last_finite_batch is not None:
-            d = snap.divergence
             stats, caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before the divergence"
         elif snap.new_epochs:
             stats, caption = snap.new_epochs[-1], "mean over the last epoch"

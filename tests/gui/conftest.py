@@ -1,4 +1,3 @@
-import threading
 
 import pytest
 from PySide6.QtCore import QThread

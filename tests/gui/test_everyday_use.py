@@ -4,7 +4,6 @@ import json
 import numpy as np
 from PySide6.QtCore import QSettings
 
-from core import ExperimentConfig
 from core.records import load_experiment
 
 from .conftest import SMALL
