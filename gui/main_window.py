@@ -59,6 +59,13 @@ STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", 
 LR_MIN, LR_MAX = 1e-5, 10.0
 
 
+def _named(widget, name: str, tip: str):
+    """Give a widget its object name (tests and automation find it by that) and a one-sentence tooltip."""
+    widget.setObjectName(name)
+    widget.setToolTip(tip)
+    return widget
+
+
 def _spin(name: str, lo: int, hi: int, tip: str) -> QSpinBox:
     w = QSpinBox()
     w.setObjectName(name)
@@ -137,10 +144,9 @@ class MainWindow(QMainWindow):
         self.initCombo = _combo("initCombo", INIT_LABELS, "How the weights start. Xavier suits sigmoid/tanh, He suits "
                                 "ReLU; N(0, 1) is the naive choice that explodes wide networks.")
         self.initGainSpin = _dspin("initGainSpin", 0.01, 100.0, 2, "Multiplies the initial weights' standard deviation.")
-        self.residualCheck = QCheckBox("Residual connections")
-        self.residualCheck.setObjectName("residualCheck")
-        self.residualCheck.setToolTip("Hidden layers 2..depth compute h + phi(hW + b): the identity path carries "
-                                      "the gradient past saturated units.")
+        self.residualCheck = _named(QCheckBox("Residual connections"), "residualCheck",
+                                    "Hidden layers 2..depth compute h + phi(hW + b): the identity path carries "
+                                    "the gradient past saturated units.")
         self.datasetCombo = _combo("datasetCombo", DATASET_LABELS, "The problem to learn: five 2-D classification "
                                    "sets and a 1-D regression.")
         self.optimizerCombo = _combo("optimizerCombo", OPTIMIZER_LABELS, "The update rule. Applies to the running "
@@ -154,10 +160,9 @@ class MainWindow(QMainWindow):
         self.epochsSpin = _spin("epochsSpin", *spec["epochs"][1:3], "Run trains until this epoch, then stops.")
         self.seedSpin = _spin("seedSpin", 0, 2**31 - 1, "Random seed for data, initial weights and batch order: "
                               "the same seed gives the same run.")
-        self.clipCheck = QCheckBox("Clip gradient norm at")
-        self.clipCheck.setObjectName("clipCheck")
-        self.clipCheck.setToolTip("Rescale the whole gradient when its global norm exceeds the threshold "
-                                  "(Pascanu et al. 2013): same direction, bounded step.")
+        self.clipCheck = _named(QCheckBox("Clip gradient norm at"), "clipCheck",
+                                "Rescale the whole gradient when its global norm exceeds the threshold "
+                                "(Pascanu et al. 2013): same direction, bounded step.")
         self.clipSpin = _dspin("clipSpin", 1e-3, 1e6, 3, "Largest global gradient norm allowed when clipping is on.")
         self.stepBatchButton = _button("stepBatchButton", "Step batch", "Train on one batch, then update every plot (B).")
         self.stepEpochButton = _button("stepEpochButton", "Step epoch", "Train one epoch, then update every plot (N).")
@@ -220,20 +225,16 @@ class MainWindow(QMainWindow):
             self.presetCombo.addItem(p.name, p.name)
             self.presetCombo.setItemData(self.presetCombo.count() - 1, p.summary, Qt.ToolTipRole)
         self.presetCombo.setToolTip("Load a preset: a configuration that tells one story of gradient flow.")
-        self.lessonLabel = QLabel("Pick a story to load its settings and read what to watch.")
-        self.lessonLabel.setObjectName("lessonLabel")
+        self.lessonLabel = _named(QLabel("Pick a story to load its settings and read what to watch."), "lessonLabel",
+                                  "What to watch in the current preset, what happens and why.")
         self.lessonLabel.setWordWrap(True)
         self.lessonLabel.setTextFormat(Qt.RichText)
-        self.lessonLabel.setToolTip("What to watch in the current preset, what happens and why.")
-        self.theoryCheck = QCheckBox("Theory overlay")
-        self.theoryCheck.setObjectName("theoryCheck")
-        self.theoryCheck.setToolTip("Draw the mean-field prediction over the bars: back-propagated gradients change "
-                                    "by sqrt(chi_1) per layer (Poole et al. 2016).")
-        self.phaseLabel = QLabel("")
-        self.phaseLabel.setObjectName("phaseLabel")
+        self.theoryCheck = _named(QCheckBox("Theory overlay"), "theoryCheck",
+                                  "Draw the mean-field prediction over the bars: back-propagated gradients change "
+                                  "by sqrt(chi_1) per layer (Poole et al. 2016).")
+        self.phaseLabel = _named(QLabel(""), "phaseLabel", "Mean-field phase of this network: ordered (gradients "
+                                 "vanish), chaotic (they explode) or near the edge of chaos.")
         self.phaseLabel.setWordWrap(True)
-        self.phaseLabel.setToolTip("Mean-field phase of this network: ordered (gradients vanish), chaotic "
-                                   "(they explode) or near the edge of chaos.")
         box = QGroupBox("Stories")
         v = QVBoxLayout(box)
         v.addWidget(self.presetCombo)
@@ -242,19 +243,13 @@ class MainWindow(QMainWindow):
         v.addWidget(self.phaseLabel)
         self.extraControls.addWidget(box)
 
-        self.compareFieldCombo = QComboBox()
-        self.compareFieldCombo.setObjectName("compareFieldCombo")
-        for f in COMPARABLE:
-            self.compareFieldCombo.addItem(f.replace("_", " "), f)
-        self.compareFieldCombo.setToolTip("The one setting run B changes; data, seed and batches stay the same.")
-        self.compareValueEdit = QLineEdit("relu")
-        self.compareValueEdit.setObjectName("compareValueEdit")
-        self.compareValueEdit.setToolTip("B's value for that setting, e.g. relu, he, 0.01.")
-        self.compareButton = QPushButton("Compare A / B")
-        self.compareButton.setObjectName("compareButton")
+        self.compareFieldCombo = _combo("compareFieldCombo", {f: f.replace("_", " ") for f in COMPARABLE},
+                                        "The one setting run B changes; data, seed and batches stay the same.")
+        self.compareValueEdit = _named(QLineEdit("relu"), "compareValueEdit",
+                                       "B's value for that setting, e.g. relu, he, 0.01.")
+        self.compareButton = _button("compareButton", "Compare A / B", "Duplicate this run into B with one setting "
+                                     "changed; both step together and show side by side.")
         self.compareButton.setCheckable(True)
-        self.compareButton.setToolTip("Duplicate this run into B with one setting changed; both step together and "
-                                      "show side by side.")
         box = QGroupBox("Compare")
         f = QFormLayout(box)
         f.addRow("B changes", self.compareFieldCombo)
