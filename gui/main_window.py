@@ -404,13 +404,20 @@ class MainWindow(QMainWindow):
         self.thread_.start()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop training and join the thread. True when the thread has ended."""
+        """Stop training and join the thread. True when the thread has ended.
+
+        The stop flag is checked between batches; one batch of the largest network (100 layers
+        of 1024 units, batch 100,000) can take longer than ``timeout_ms``. Then the window says so
+        and waits on: destroying a running QThread would abort the process."""
         if self._closing:
             return not self.thread_.isRunning()
         self._closing = True
         self.worker.stop()
         self.thread_.quit()
         ended = self.thread_.wait(timeout_ms)
+        if not ended:
+            self.statusBar().showMessage("Finishing the current batch before closing…")
+            ended = self.thread_.wait()
         try:
             self.worker.snapshot.disconnect(self._on_snapshot)
             self.worker.failed.disconnect(self._on_failed)

@@ -26,6 +26,12 @@ def _log10(values) -> np.ndarray:
         return np.log10(np.asarray(values, dtype=float))
 
 
+def layer_ticks(n: int) -> list[tuple[float, str]]:
+    """Whole layer numbers, at most about 20 of them, always including the last."""
+    step = max(1, math.ceil(n / 20))
+    return [(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]
+
+
 def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
     """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about 10 of them."""
     step = max(1, math.ceil((hi - lo) / 10))
@@ -174,9 +180,7 @@ class GradientBars:
             self.widget.setYRange(lo, hi, padding=0)
             self.widget.setXRange(0.4, n + 0.6, padding=0)
             self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
-            step = max(1, n // 20)
-            self.widget.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1)
-                                                     if (k - 1) % step == 0 or k == n]])
+            self.widget.getAxis("bottom").setTicks([layer_ticks(n)])
         if caption != self._caption:
             self._caption = caption
             self.widget.setTitle(f"{self.TITLE}  ({caption})" if caption else self.TITLE, size="10pt")
@@ -315,6 +319,7 @@ class FlowHeatmap:
         self._x_end, self._n_layers = 1.0, n_layers
         self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
+        self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
         self.widget.setXRange(0.5, 1.5, padding=0)
         self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
 
@@ -341,6 +346,7 @@ class FlowHeatmap:
             self._x_end, self._n_layers = nice_ceiling(n_epochs), n_layers
             self.widget.setXRange(0.5, self._x_end + 0.5, padding=0)
             self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
+            self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
 
 
 class UpdateRatios:
@@ -393,6 +399,9 @@ class UpdateRatios:
             self._view = (lo, hi, n)
             self.widget.setXRange(0.5, n + 0.5, padding=0)
             self.widget.setYRange(lo, hi, padding=0.05)
+            # decades only: the log axis' own minor labels overlap on narrow ranges
+            self.widget.getAxis("left").setTicks([power_ticks(lo, hi), []])
+            self.widget.getAxis("bottom").setTicks([layer_ticks(n)])
 
 
 class DecisionBoundary:
