@@ -31,9 +31,31 @@ class Activation:
     df: Callable[[Array, Array], Array]
     max_deriv: float
     note: str
+    df_into: Callable | None = None  # df written into a given array, for the training loop's buffer
 
     def __call__(self, z: Array) -> Array:
         return self.f(z)
+
+    def derivative_into(self, z: Array, a: Array, out: Array) -> Array:
+        """phi'(z) written into ``out`` (saves the training loop a copy per layer)."""
+        if self.df_into is not None:
+            return self.df_into(z, a, out)
+        out[...] = self.df(z, a)
+        return out
+
+
+def _sigmoid_df_into(z, a, out):
+    np.subtract(1.0, a, out=out)
+    return np.multiply(out, a, out=out)
+
+
+def _tanh_df_into(z, a, out):
+    np.multiply(a, a, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def _relu_df_into(z, a, out):
+    return np.greater(z, 0.0, out=out, casting="unsafe")
 
 
 def _sigmoid(z):
@@ -114,11 +136,11 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("sigmoid", "Sigmoid", _sigmoid, lambda z, a: a * (1.0 - a), 0.25,
-                   "phi'(z) <= 0.25: every layer multiplies the gradient by a quarter or less."),
+                   "phi'(z) <= 0.25: every layer multiplies the gradient by a quarter or less.", _sigmoid_df_into),
         Activation("tanh", "Tanh", np.tanh, lambda z, a: 1.0 - a * a, 1.0,
-                   "phi'(0) = 1 but falls fast: saturated units pass almost no gradient."),
+                   "phi'(0) = 1 but falls fast: saturated units pass almost no gradient.", _tanh_df_into),
         Activation("relu", "ReLU", _relu, _relu_df, 1.0,
-                   "phi' is 0 or 1: active units pass the gradient unchanged."),
+                   "phi' is 0 or 1: active units pass the gradient unchanged.", _relu_df_into),
         Activation("leaky_relu", "Leaky ReLU", _leaky, _leaky_df, 1.0,
                    "Like ReLU, with slope 0.01 for z < 0 so no unit dies completely."),
         Activation("elu", "ELU", _elu, _elu_df, 1.0,

@@ -28,7 +28,7 @@ class Backward:
     loss: float
     grad_flat: np.ndarray          # dL/d(flat parameters), same layout as MLP.flat
     grads: list                    # [(dW, db), ...] views into grad_flat
-    derivs: list                   # phi'(z) per hidden layer, (N, width) each
+    derivs: np.ndarray             # phi'(z) of the hidden layers, (depth, N, width)
     delta_norms: np.ndarray        # ||dL/dz_l|| per weight layer, input side first
     activations: list              # h_l per hidden layer (N, width) each
 
@@ -109,17 +109,16 @@ class MLP:
             if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
                 self._grad_buffer, self._grad_views = grad_out, self._views(grad_out)
             grad_flat, grads = grad_out, self._grad_views
-        derivs = [None] * (self.n_layers - 1)
+        derivs = np.empty((self.n_layers - 1, len(dout), self.sizes[1]), dtype=self.dtype)
         delta_norms = np.empty(self.n_layers)
-        dphi = self.activation.df
+        dphi = self.activation.derivative_into
         dz = dout[:, None]
         dh = None  # dL/dh of the layer above; set at the end of each iteration
         for k in range(self.n_layers - 1, -1, -1):
             h_in, z, a = cache[k]
             if k < self.n_layers - 1:
-                d = dphi(z, a)            # dh/dz = phi'(z)
-                derivs[k] = d
-                dz = dh * d               # dL/dz = dL/dh * phi'(z)
+                d = dphi(z, a, derivs[k])  # dh/dz = phi'(z)
+                dz = dh * d                # dL/dz = dL/dh * phi'(z)
             W = self.params[k][0]
             dW, db = grads[k]
             np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz

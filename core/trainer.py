@@ -135,7 +135,7 @@ class Trainer:
                               where=w_before > 0)
             L = net.n_layers
             act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
-            D = np.concatenate(r.derivs).reshape(L - 1, -1)  # hidden layers share one shape (N, width)
+            D = r.derivs.reshape(L - 1, -1)
             act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
             # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
             saturated = np.less_equal(D, self._sat_level).view(np.uint8)
