@@ -141,16 +141,31 @@ class TrainingWorker(QObject):
             except queue.Empty:
                 cmd = None
             if cmd is not None:
-                try:
-                    self._handle(*cmd)
-                except ConfigError as e:
-                    self.failed.emit(str(e))
-                except MemoryError:
-                    self._running.clear()
-                    self.failed.emit("not enough memory for this network: choose a smaller depth or width")
+                for command, argument in self._coalesced(cmd):
+                    if self._stop.is_set():
+                        break
+                    try:
+                        self._handle(command, argument)
+                    except ConfigError as e:
+                        self.failed.emit(str(e))
+                    except MemoryError:
+                        self._running.clear()
+                        self.failed.emit("not enough memory for this network: choose a smaller depth or width")
                 continue
             if self._running.is_set():
                 self._train_one_batch()
+
+    def _coalesced(self, first) -> list:
+        """``first`` and every command already waiting, in order, less rebuilds that the next command
+        replaces at once: spinning the depth box from 10 to 60 builds one network, not fifty."""
+        commands = [first]
+        while True:
+            try:
+                commands.append(self._commands.get_nowait())
+            except queue.Empty:
+                break
+        return [c for c, nxt in zip(commands, commands[1:] + [None])
+                if not (c[0] == "rebuild" and nxt is not None and nxt[0] in ("rebuild", "compare"))]
 
     def _handle(self, command: str, argument) -> None:
         if command == "rebuild":

@@ -1,5 +1,6 @@
 """The window under faults and impatient hands."""
 import random
+import time
 
 import numpy as np
 import pytest
@@ -100,3 +101,20 @@ def test_a_thousand_random_actions_while_training(small_window, qtbot):
     w.step_epoch()
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=20000)
     assert w.worker.trainer.config == w.config
+
+
+def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, monkeypatch):
+    w = small_window
+    built = []
+    import gui.worker as worker_module
+    real = worker_module.Trainer
+
+    def counting(config):  # a slow build, as a big network's would be
+        built.append(config.depth)
+        time.sleep(0.05)
+        return real(config)
+    monkeypatch.setattr(worker_module, "Trainer", counting)
+    for depth in range(2, 12):  # ten rebuilds posted faster than one is built
+        w.depthSpin.setValue(depth)
+    qtbot.waitUntil(lambda: w.last_snapshot.config.depth == 11, timeout=10000)
+    assert built[-1] == 11 and len(built) <= 3  # the first, perhaps one more, then only the last
