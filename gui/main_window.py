@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QThread, QTimer, Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPainter, QShortcut
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         self._replay_expected: EpochHistory | None = None
         self.restore_settings()
         self.set_theme(self.theme_name)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # "Follow the system" follows it live
+            hints.colorSchemeChanged.connect(self._on_system_scheme)
 
     # -- construction ------------------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -421,6 +424,9 @@ class MainWindow(QMainWindow):
         try:
             self.worker.snapshot.disconnect(self._on_snapshot)
             self.worker.failed.disconnect(self._on_failed)
+            hints = QGuiApplication.styleHints()
+            if hasattr(hints, "colorSchemeChanged"):
+                hints.colorSchemeChanged.disconnect(self._on_system_scheme)
         except (RuntimeError, TypeError):
             pass
         return ended
@@ -727,6 +733,10 @@ class MainWindow(QMainWindow):
         self.theme_mode = theme.apply([self.gradientPlot, self.lossPlot, self.heatmapPlot, self.updatePlot,
                                        self.boundaryPlot], self.theme_name)
         self.themeActions[self.theme_name].setChecked(True)
+
+    def _on_system_scheme(self, *_) -> None:
+        if self.theme_name == "system" and not self._closing:
+            self.set_theme("system")
 
     def show_help(self) -> None:
         self.lessonTabs.setCurrentWidget(self.helpView)

@@ -2,6 +2,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings
 
 from core.records import load_experiment
@@ -45,13 +46,21 @@ def test_open_reports_an_edited_recording(small_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "differ from the recorded history" in w.messageLabel.text(), timeout=10000)
 
 
-def test_opening_a_bad_file_shows_a_message_and_keeps_the_run(small_window, tmp_path):
+@pytest.mark.parametrize("content,expected", [
+    ('{"depth": 500}', "depth must be an integer from 1 to 100, got 500"),
+    ('{"depth": "ten"}', "depth must be an integer from 1 to 100, got 'ten'"),
+    ('{"detph": 3}', "unknown config field 'detph'"),
+    ('{"depth": 3,', "is not valid JSON"),
+    ('[1, 2]', "config must be a JSON object"),
+    ('{"format": "gradient-flow-experiment", "config": {}, "history": {"epoch": [1]}}', "history: malformed"),
+])
+def test_opening_a_bad_file_shows_a_message_and_keeps_the_run(small_window, tmp_path, content, expected):
     w = small_window
     path = tmp_path / "bad.json"
-    path.write_text('{"depth": 500}')
+    path.write_text(content)
     before = w.config
     assert not w.open_experiment(str(path))
-    assert "depth must be an integer from 1 to 100, got 500" in w.messageLabel.text()
+    assert f"Could not open {path}" in w.messageLabel.text() and expected in w.messageLabel.text()
     assert w.config == before
 
 
