@@ -81,72 +81,90 @@ class Trainer:
 
     # -- one batch ------------------------------------------------------------------
     def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True) -> BatchStats | None:
-        """One step on (X, y). Returns its statistics, or None when collect_stats is False."""
+        """One step of gradient descent on (X, y); its statistics, or None when collect_stats is False.
+
+        1. forward and backward pass: the loss and dL/dw for every weight (the chain rule, MLP.backward)
+        2. stop at a non-finite loss or gradient, recording where
+        3. clip the global gradient norm, if asked
+        4. w_new = w_old + update (the optimiser's step)
+        5. stop at a non-finite weight, recording where
+        6. measure the per-layer statistics
+        """
         net = self.network
-        flat, bs = net.flat, self._b_slice
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y, grad_out=self._grad)
+            r = net.backward(X, y, grad_out=self._grad)                                  # 1
             g = r.grad_flat
             self.step += 1
-            if collect_stats:
-                gw_norms = self._layers.norms(g)
-                total = combined_norm(np.append(gw_norms, segment_norms(g, [bs.start], [g.size - bs.start])))
-                mean_abs, max_abs = self._layers.abs_mean_and_max(g, self._abs)
-            else:
-                total = combined_norm(segment_norms(g, [0], [g.size]))
-
-            divergence = None
-            if not math.isfinite(r.loss):
-                divergence = self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
-            elif not math.isfinite(total):
-                bad = [k for k, (dW, db) in enumerate(r.grads)
-                       if not (np.isfinite(dW).all() and np.isfinite(db).all())]
-                divergence = self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
-
-            clipped, scale = False, 1.0
-            w_before = self._w_norms
+            w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
+            # gradient statistics are of dL/dW itself, so they are taken before any clipping
+            gw_norms = self._layers.norms(g) if collect_stats else None
+            abs_stats = self._layers.abs_mean_and_max(g, self._abs) if collect_stats else None
+            total = self._global_norm(g, gw_norms)
+            divergence = self._check_loss_and_gradient(r, X, total)                      # 2
+            scale = 1.0
             if divergence is None:
-                clip = self.config.clip_norm
+                clip = self.config.clip_norm                                             # 3
                 if clip is not None and total > clip:
                     scale = clip / total
                     g *= scale  # same direction, global norm = clip
-                    clipped = True
-                update = self.optimizer.update(g, self._update)
-                flat += update
-                if collect_stats:
-                    self._w_norms = self._layers.norms(flat)
-                    weights_ok = np.isfinite(self._w_norms).all() and np.isfinite(flat[bs]).all()
-                else:
-                    weights_ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()
-                if not weights_ok:
-                    bad = [k for k, (W, b) in enumerate(net.params)
-                           if not (np.isfinite(W).all() and np.isfinite(b).all())]
-                    divergence = self._diverged("weights", bad[0] + 1)
+                net.flat += self.optimizer.update(g, self._update)                       # 4
+                self._w_norms = self._layers.norms(net.flat) if collect_stats else None
+                divergence = self._check_weights()                                       # 5
             if not collect_stats:
                 return None
+            return self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
 
-            if divergence is not None and divergence.quantity != "weights":
-                upd_norms = np.zeros(net.n_layers)  # no update was applied
-            elif self.optimizer.scales_gradient:  # SGD: the update is -lr * g, its norm lr * ||g||
-                upd_norms = self.optimizer.lr * scale * gw_norms
-            else:
-                upd_norms = self._layers.norms(self._update)
-            ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0),
-                              where=w_before > 0)
-            L = net.n_layers
-            act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
-            D = r.derivs.reshape(L - 1, -1)
-            act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
-            # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
-            saturated = np.less_equal(D, self._sat_level).view(np.uint8)
-            saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=np.int64) / D.shape[1]
-        stats = BatchStats(
-            grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs,
-            weight_norm=self._w_norms.copy(), update_ratio=ratio, act_deriv_mean=act_mean,
-            saturation=saturation, epoch=self.epoch + 1, step=self.step, loss=r.loss,
-            batch_size=len(y), diverged=divergence is not None, divergence=divergence,
-            grad_norm_total=total, clipped=clipped, delta_norms=r.delta_norms)
-        return stats
+    def _global_norm(self, g: np.ndarray, gw_norms: np.ndarray | None) -> float:
+        """||dL/dw|| over every parameter, weights and biases; from the per-layer norms when measured."""
+        if gw_norms is None:
+            return combined_norm(segment_norms(g, [0], [g.size]))
+        b0 = self._b_slice.start
+        return combined_norm(np.append(gw_norms, segment_norms(g, [b0], [g.size - b0])))
+
+    def _check_loss_and_gradient(self, r, X, total: float) -> Divergence | None:
+        net = self.network
+        if not math.isfinite(r.loss):
+            return self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
+        if not math.isfinite(total):
+            # it starts at the layer nearest the output: everything below inherits it
+            bad = [k for k, (dW, db) in enumerate(r.grads) if not (np.isfinite(dW).all() and np.isfinite(db).all())]
+            return self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
+        return None
+
+    def _check_weights(self) -> Divergence | None:
+        net, flat = self.network, self.network.flat
+        if self._w_norms is not None:
+            ok = np.isfinite(self._w_norms).all() and np.isfinite(flat[self._b_slice]).all()
+        else:
+            ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()  # vdot may overflow
+        if ok:
+            return None
+        bad = [k for k, (W, b) in enumerate(net.params) if not (np.isfinite(W).all() and np.isfinite(b).all())]
+        return self._diverged("weights", bad[0] + 1)
+
+    def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
+                     divergence: Divergence | None) -> BatchStats:
+        L = self.network.n_layers
+        mean_abs, max_abs = abs_stats
+        if divergence is not None and divergence.quantity != "weights":
+            upd_norms = np.zeros(L)  # no update was applied
+        elif self.optimizer.scales_gradient:  # SGD: the update is -lr * g, its norm lr * ||g||
+            upd_norms = self.optimizer.lr * scale * gw_norms
+        else:
+            upd_norms = self._layers.norms(self._update)
+        ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0), where=w_before > 0)
+        act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
+        D = r.derivs.reshape(L - 1, -1)
+        act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
+        # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
+        saturated = np.less_equal(D, self._sat_level).view(np.uint8)
+        saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=np.int64) / D.shape[1]
+        w_norms = self._w_norms if self._w_norms is not None else w_before
+        return BatchStats(
+            grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs, weight_norm=w_norms.copy(),
+            update_ratio=ratio, act_deriv_mean=act_mean, saturation=saturation, epoch=self.epoch + 1,
+            step=self.step, loss=r.loss, batch_size=batch_size, diverged=divergence is not None,
+            divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms)
 
     def _diverged(self, quantity: str, layer: int) -> Divergence:
         self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)

@@ -94,10 +94,16 @@ def test_clipping_bounds_the_global_norm_and_keeps_its_direction():
     cfg = small(init="normal", init_gain=2.0, activation="relu", lr=0.01, clip_norm=0.5)
     t = Trainer(cfg)
     X, y = t.data.X_train[:32], t.data.y_train[:32]
-    g = t.network.backward(X, y).grad_flat.copy()
+    raw = t.network.backward(X, y)
+    g = raw.grad_flat.copy()
     assert np.linalg.norm(g) > 0.5  # so clipping is active
     before = t.network.flat.copy()
     s = t.train_on_batch(X, y)
+    # the statistics describe dL/dW itself, not the clipped step
+    for k, (dW, _) in enumerate(raw.grads):
+        assert s.grad_norm[k] == pytest.approx(np.linalg.norm(dW), rel=1e-12)
+        assert s.grad_max_abs[k] == pytest.approx(np.abs(dW).max(), rel=1e-12)
+        assert s.grad_mean_abs[k] == pytest.approx(np.abs(dW).mean(), rel=1e-12)
     step = (t.network.flat - before) / -cfg.lr
     assert s.clipped and s.grad_norm_total == pytest.approx(np.linalg.norm(g))
     assert np.linalg.norm(step) == pytest.approx(0.5, rel=1e-12)
