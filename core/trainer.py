@@ -230,12 +230,22 @@ class Trainer:
                 break
         return done
 
+    def _latest_batch(self):
+        """The samples of the latest batch (the first batch's size of samples before any step)."""
+        idx = self._last_idx if self._last_idx is not None else np.arange(min(self.config.batch_size,
+                                                                              len(self.data.y_train)))
+        return self.data.X_train[idx], self.data.y_train[idx]
+
+    def gradient_norms(self) -> np.ndarray:
+        """||dL/dW|| per layer on the latest batch at the current weights, without updating anything:
+        what the gradient looks like before the first step."""
+        with np.errstate(all="ignore"):
+            return self._layers.norms(self.network.backward(*self._latest_batch()).grad_flat)
+
     def chain_rule(self):
         """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
         from .inspector import chain_rule
-        idx = self._last_idx if self._last_idx is not None else np.arange(min(self.config.batch_size,
-                                                                                  len(self.data.y_train)))
-        return chain_rule(self.network, self.data.X_train[idx], self.data.y_train[idx])
+        return chain_rule(self.network, *self._latest_batch())
 
     # -- what the network predicts, for pictures --------------------------------------
     def prediction_grid(self, resolution: int = 80):

@@ -801,7 +801,10 @@ class MainWindow(QMainWindow):
                 self.heatmap.clear(snap.n_layers)
                 self.boundary.set_data(*snap.data)
                 self.loss.update([], [], [])
-                self.gradients.update(np.full(snap.n_layers, np.nan), caption="no step yet")
+                grad, grad_b = snap.initial_grad_norm
+                self.gradients.update(grad, caption="at initialisation, before any step", grad_norms_b=grad_b)
+                self.gradients.show_theory(predicted_profile(snap.config, grad, snap.phase.factor),
+                                           self.theoryCheck.isChecked())
             self.history.extend(snap.new_epochs)
             if snap.b is not None and self.history_b is not None:
                 self.history_b.extend(snap.b.new_epochs)

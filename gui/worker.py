@@ -47,6 +47,7 @@ class Snapshot:
     b: "RunView | None" = None                       # the comparison run, when comparing
     target_epoch: int = 0                            # where Run stops
     last_finite_batch: object = None                 # the latest BatchStats before a divergence
+    initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with "rebuilt")
 
 
 @dataclass
@@ -222,7 +223,9 @@ class TrainingWorker(QObject):
         self._target_epoch = 0
         d = self.trainer.data
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
-        self._emit("rebuilt", force=True, data=data, message=message)
+        self._emit("rebuilt", force=True, data=data, message=message,
+                   initial=(self.trainer.gradient_norms(),
+                            self.trainer_b.gradient_norms() if self.trainer_b is not None else None))
 
     def _step_once(self):
         """One batch for A and, in lockstep, for B (unless B has diverged). Returns A's BatchStats."""
@@ -261,7 +264,7 @@ class TrainingWorker(QObject):
             return "ready"
         return "done" if t.epoch >= self._target_epoch > 0 else "paused"
 
-    def _emit(self, kind: str, force: bool = False, data=None, message: str = "") -> bool:
+    def _emit(self, kind: str, force: bool = False, data=None, message: str = "", initial=None) -> bool:
         now = time.perf_counter()
         if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
             return False
@@ -286,7 +289,7 @@ class TrainingWorker(QObject):
         snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
                         self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
                         boundary, data, t.network.n_layers, message, chain, self._phase, b_view,
-                        self._target_epoch, t.last_finite_batch)
+                        self._target_epoch, t.last_finite_batch, initial)
         self._pending_epochs, self._pending_b = [], []
         self._last_emit = now
         self._drawn.clear()

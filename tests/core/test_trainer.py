@@ -218,3 +218,17 @@ def test_records_turn_nonfinite_into_none():
     r = e.to_record()
     assert r["layers"][0]["grad_norm"] is None and r["val_loss"] is None
     assert set(r["layers"][0]) == {"layer", *LAYER_FIELDS}
+
+
+def test_gradient_norms_look_without_touching():
+    t = Trainer(small())
+    flat = t.network.flat.copy()
+    g0 = t.gradient_norms()
+    _, grads = t.network.loss_and_grads(t.data.X_train[:32], t.data.y_train[:32])
+    np.testing.assert_allclose(g0, [np.linalg.norm(dW) for dW, _ in grads], rtol=1e-12)
+    np.testing.assert_array_equal(t.network.flat, flat)
+    assert t.step == 0
+    t.step_batch()
+    idx = t._last_idx
+    _, grads = t.network.loss_and_grads(t.data.X_train[idx], t.data.y_train[idx])
+    np.testing.assert_allclose(t.gradient_norms(), [np.linalg.norm(dW) for dW, _ in grads], rtol=1e-12)

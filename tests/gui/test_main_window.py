@@ -264,3 +264,10 @@ def test_snapshots_are_drawn_on_the_gui_thread(small_window, qtbot):
     assert w.worker.thread() is w.thread_ and w.thread_ is not QThread.currentThread()
     w.step_batch()
     qtbot.waitUntil(lambda: w.stepLabel.text() == "step 1", timeout=5000)
+
+
+def test_bars_show_the_gradient_at_initialisation_before_any_step(small_window):
+    w = small_window
+    heights = w.gradients.bars.opts["height"]
+    assert len(heights) == SMALL.n_weight_layers and np.isfinite(heights).all() and (heights > 0).all()
+    assert "at initialisation" in w.gradientPlot.getPlotItem().titleLabel.text
