@@ -368,6 +368,8 @@ class UpdateRatios:
                                         symbolSize=6, symbolBrush="#54a24b")
         self.widget.setMouseEnabled(x=False, y=False)
         self._view = None
+        self.widget.setYRange(-6, 0, padding=0.05)  # before the first step: decades only, as later
+        self.widget.getAxis("left").setTicks([power_ticks(-6, 0), []])
 
     @staticmethod
     def _clean(ratios):
