@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--preset", metavar="NAME", help="start from a preset (see --list-presets); flags override it")
     p.add_argument("--list-presets", action="store_true", help="print the presets, one a line, and exit")
+    p.add_argument("--compare", metavar="FIELD=VALUE", help="also train a run B that differs in one setting, "
+                   "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
+    p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -83,8 +86,9 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     return ExperimentConfig.from_dict(values)
 
 
-def record_line(stats) -> str:
-    return json.dumps(stats.to_record(), allow_nan=False, separators=(", ", ": "))
+def record_line(stats, run: str | None = None) -> str:
+    record = stats.to_record() if run is None else {"run": run, **stats.to_record()}
+    return json.dumps(record, allow_nan=False, separators=(", ", ": "))
 
 
 def _csv_line(cells) -> str:
@@ -99,33 +103,62 @@ def check_writable(field: str, path: str) -> None:
         raise UsageError(f"{field}: folder {folder!r} does not exist")
 
 
+def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
+    """'activation=relu' -> ('activation', 'relu'), validated against the config it will differ from."""
+    from .compare import Comparison
+    field, sep, text = spec.partition("=")
+    field = field.strip().replace("-", "_")
+    if not sep:
+        raise UsageError(f"compare: expected FIELD=VALUE, e.g. activation=relu, got {spec!r}")
+    value = parse_field(field, text)
+    Comparison.check(config, field, value)
+    return field, value
+
+
 def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
-                 stdout=None, stderr=None) -> int:
+                 stdout=None, stderr=None, compare: tuple[str, object] | None = None) -> int:
+    """Train for cfg.epochs and write one record per epoch; with ``compare``, runs A and B in lockstep
+    and each record (or CSV row) starts with its run's name."""
+    from .compare import Comparison
     from .trainer import Trainer
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if out_path is not None:
         check_writable("out", out_path)
-    trainer = Trainer(cfg)
+    runs = Comparison(cfg, *compare).runs if compare else {"A": Trainer(cfg)}
+    tagged = compare is not None
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
-    lines: list[str] = [_csv_line(csv_header(trainer.network.n_layers))] if as_csv else []
+    n_layers = max(t.network.n_layers for t in runs.values())
+    lines: list[str] = []
+    if as_csv:
+        lines.append(_csv_line((["run"] if tagged else []) + csv_header(n_layers)))
     started = last_report = time.monotonic()
     for _ in range(cfg.epochs):
-        stats = trainer.step_epoch()
-        line = _csv_line(csv_row(stats)) if as_csv else record_line(stats)
-        if out_path is None:
-            print(line, file=stdout, flush=True)
-        else:
-            lines.append(line)
+        for name, trainer in runs.items():
+            if trainer.diverged:
+                continue
+            stats = trainer.step_epoch()
+            if as_csv:
+                row = csv_row(stats, n_layers)
+                line = _csv_line([name] + row if tagged else row)
+            else:
+                line = record_line(stats, run=name if tagged else None)
+            if out_path is None:
+                print(line, file=stdout, flush=True)
+            else:
+                lines.append(line)
+            if stats.diverged:
+                print(f"{'run ' + name + ': ' if tagged else ''}{trainer.divergence}; training stopped",
+                      file=stderr, flush=True)
         now = time.monotonic()
-        if not quiet and (now - last_report > 1.0 or stats.epoch == cfg.epochs):
+        a = runs["A"]
+        if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):
             last_report = now
-            print(f"epoch {stats.epoch}/{cfg.epochs}  train loss {stats.train_loss:.4g}  "
-                  f"val loss {stats.val_loss:.4g}  {trainer.step / (now - started):.0f} steps/s",
-                  file=stderr, flush=True)
-        if stats.diverged:
-            print(f"{trainer.divergence}; training stopped", file=stderr, flush=True)
+            e = a.last_epoch
+            print(f"epoch {e.epoch}/{cfg.epochs}  train loss {e.train_loss:.4g}  val loss {e.val_loss:.4g}  "
+                  f"{sum(t.step for t in runs.values()) / (now - started):.0f} steps/s", file=stderr, flush=True)
+        if all(t.diverged for t in runs.values()):
             break
     if out_path is not None:
         write_atomically(out_path, "".join(s + "\n" for s in lines))
@@ -147,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             write_atomically(args.save_config, json.dumps(cfg.to_dict(), indent=1) + "\n")
             if not args.headless:
                 return 0
-        return run_headless(cfg, args.out, args.quiet)
+        compare = parse_compare(args.compare, cfg) if args.compare else None
+        return run_headless(cfg, args.out, args.quiet, compare=compare)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -127,11 +127,13 @@ def csv_header(n_layers: int) -> list[str]:
             + [f"update_ratio_{i}" for i in range(1, n_layers + 1)])
 
 
-def csv_row(stats: EpochStats) -> list:
+def csv_row(stats: EpochStats, n_layers: int | None = None) -> list:
+    """One epoch's row; with ``n_layers`` larger than the run's, the missing layers are empty cells."""
     def cell(v):
         return "" if v is None or not math.isfinite(v) else repr(float(v))
+    pad = [""] * ((n_layers or stats.n_layers) - stats.n_layers)
     return ([stats.epoch, stats.step, cell(stats.train_loss), cell(stats.val_loss), cell(stats.val_accuracy)]
-            + [cell(v) for v in stats.grad_norm] + [cell(v) for v in stats.update_ratio])
+            + [cell(v) for v in stats.grad_norm] + pad + [cell(v) for v in stats.update_ratio] + pad)
 
 
 def history_csv(history: EpochHistory) -> str:

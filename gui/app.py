@@ -11,7 +11,7 @@ import os
 import sys
 
 from core import ConfigError
-from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, check_writable, config_from_args
+from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, check_writable, config_from_args, parse_compare
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = config_from_args(args)
+        compare = parse_compare(args.compare, config) if args.compare else None
         if args.screenshot:
             check_writable("screenshot", args.screenshot)
             if not args.screenshot.lower().endswith(".png"):
@@ -46,8 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANISATION)
     if args.screenshot:
         window = MainWindow(config)
-        if args.preset:
-            window.show_lesson(args.preset)
+        prepare(window, args, compare)
         window.resize(1280, 800)
         window.show()
         return take_screenshot(app, window, args.screenshot, config.epochs)
@@ -57,11 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     if not given and settings is not None:  # no flags: carry on where the last session left off
         config = MainWindow.config_from_settings(settings) or config
     window = MainWindow(config, settings)
-    if args.preset:
-        window.show_lesson(args.preset)
+    prepare(window, args, compare)
     window.show()
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
     return app.exec()
+
+
+def prepare(window, args, compare) -> None:
+    """What the command line asks of the window beyond its config."""
+    if args.preset:
+        window.show_lesson(args.preset)
+    if args.theory:
+        window.theoryCheck.setChecked(True)
+    if compare is not None:
+        window.start_compare(*compare)
 
 
 def take_screenshot(app, window, path: str, epochs: int) -> int:

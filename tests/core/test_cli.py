@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 import subprocess
@@ -117,7 +118,7 @@ def test_failed_write_keeps_the_existing_file(tmp_path, capsys, monkeypatch):
 
     def broken(stats):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(cli, "record_line", lambda s: "x")
+    monkeypatch.setattr(cli, "record_line", lambda s, run=None: "x")
     monkeypatch.setattr(os, "replace", lambda a, b: broken(None))
     rc, _, err = run(FAST + ["--out", str(out), "--quiet"], capsys)
     assert rc == 2 and "No space left" in err
@@ -130,3 +131,36 @@ def test_real_entry_point_bad_input_has_no_traceback():
                        capture_output=True, text=True)
     assert p.returncode == 2
     assert p.stderr.strip() == "main.py: error: depth must be an integer from 1 to 100, got -1"
+
+
+def test_compare_writes_both_runs_in_lockstep_each_equal_to_its_own_run(tmp_path, capsys):
+    argv = ["--headless", "--depth", "3", "--width", "8", "--samples", "100", "--epochs", "3", "--quiet"]
+    assert main(argv + ["--compare", "activation=relu"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["run"], r["epoch"]) for r in records] == [("A", 1), ("B", 1), ("A", 2), ("B", 2), ("A", 3), ("B", 3)]
+    assert main(argv + ["--activation", "relu"]) == 0  # B alone
+    alone = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [{k: v for k, v in r.items() if k != "run"} for r in records if r["run"] == "B"] == alone
+
+
+def test_compare_csv_pads_the_shorter_run(tmp_path, capsys):
+    out = tmp_path / "ab.csv"
+    assert main(["--headless", "--depth", "2", "--samples", "100", "--epochs", "2", "--compare", "depth=3",
+                 "--out", str(out), "--quiet"]) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[0][:2] == ["run", "epoch"] and rows[0][-1] == "update_ratio_4"
+    assert [r[0] for r in rows[1:]] == ["A", "B", "A", "B"]
+    assert rows[1][9] == "" and rows[2][9] != ""  # A has 3 weight layers, B 4
+
+
+@pytest.mark.parametrize("spec,expected", [
+    ("activation", "compare: expected FIELD=VALUE"),
+    ("dataset=moons", "compare: the setting must be one of"),
+    ("activation=sigmoid", "compare: B must differ from A in activation"),
+    ("activation=swish", "activation must be one of"),
+    ("speed=3", "unknown config field 'speed'"),
+])
+def test_bad_compare_specs_exit_2(spec, expected, capsys):
+    assert main(["--headless", "--compare", spec]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1

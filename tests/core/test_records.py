@@ -125,3 +125,13 @@ def test_screenshot_bad_name_is_bad_input():
     p = subprocess.run([sys.executable, "main.py", "--screenshot", "/tmp/x.jpg"], cwd=ROOT, capture_output=True,
                        text=True)
     assert p.returncode == 2 and "screenshot" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_screenshot_with_compare_and_theory(tmp_path):
+    shot = tmp_path / "ab.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    p = subprocess.run([sys.executable, "main.py", "--preset", "vanishing-sigmoid", "--epochs", "2", "--theory",
+                        "--compare", "activation=relu", "--screenshot", str(shot)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
