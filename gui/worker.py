@@ -283,13 +283,16 @@ class TrainingWorker(QObject):
         b_view = None
         if self.trainer_b is not None:
             tb, field = self.trainer_b, self._compare[0]
-            b_view = RunView(f"B: {field} = {getattr(tb.config, field)}", f"A: {field} = {getattr(t.config, field)}",
-                             tb.config, tb.epoch,
-                             tb.step, self._pending_b, tb.last_batch, tb.divergence, tb.network.n_layers)
-        snap = Snapshot(self._generation, kind, self._state(), t.config, t.epoch, t.step,
-                        self._pending_epochs, t.last_batch, t.divergence, self._steps_per_second,
-                        boundary, data, t.network.n_layers, message, chain, self._phase, b_view,
-                        self._target_epoch, t.last_finite_batch, initial)
+            b_view = RunView(label=f"B: {field} = {getattr(tb.config, field)}",
+                             label_a=f"A: {field} = {getattr(t.config, field)}", config=tb.config, epoch=tb.epoch,
+                             step=tb.step, new_epochs=self._pending_b, last_batch=tb.last_batch,
+                             divergence=tb.divergence, n_layers=tb.network.n_layers)
+        snap = Snapshot(generation=self._generation, kind=kind, state=self._state(), config=t.config,
+                        epoch=t.epoch, step=t.step, new_epochs=self._pending_epochs, last_batch=t.last_batch,
+                        divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
+                        data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
+                        b=b_view, target_epoch=self._target_epoch, last_finite_batch=t.last_finite_batch,
+                        initial_grad_norm=initial)
         self._pending_epochs, self._pending_b = [], []
         self._last_emit = now
         self._drawn.clear()
