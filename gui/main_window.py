@@ -50,10 +50,6 @@ def chain_html(chain) -> str:
             f"{rows}</table>")
 
 
-def _raise(path: str):
-    raise OSError(f"could not encode the image for {path}")
-
-
 STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
                  "diverged": "#b00020"}
 LR_MIN, LR_MAX = 1e-5, 10.0
@@ -651,9 +647,11 @@ class MainWindow(QMainWindow):
         return self._write(path, export, f"Exported the plot to {path}.")
 
     def save_screenshot(self, path: str) -> bool:
-        def shot():
-            self._export_via_temp(path, ".png", lambda tmp: self.grab().save(tmp, "PNG") or _raise(path))
-        return self._write(path, shot, f"Saved a screenshot to {path}.")
+        def grab_into(tmp: str) -> None:
+            if not self.grab().save(tmp, "PNG"):
+                raise OSError(f"Qt could not encode the window as PNG for {path}")
+        return self._write(path, lambda: self._export_via_temp(path, ".png", grab_into),
+                           f"Saved a screenshot to {path}.")
 
     @staticmethod
     def _export_via_temp(path: str, suffix: str, export) -> None:
