@@ -120,3 +120,22 @@ def test_help_panel_and_progress_bar(small_window, qtbot):
 def test_menus_have_the_standard_shortcuts(window):
     shortcuts = {a.shortcut().toString() for m in window.menuBar().actions() for a in m.menu().actions()}
     assert {"Ctrl+O", "Ctrl+S", "Ctrl+E", "Ctrl+Q", "F1"} <= shortcuts
+
+
+def test_every_control_is_reachable_with_tab(small_window, qtbot):
+    w = small_window
+    with qtbot.waitActive(w):
+        w.show()
+        w.activateWindow()
+    w.depthSpin.setFocus()
+    seen = set()
+    for _ in range(200):
+        widget = w.focusWidget()
+        if widget is not None:
+            seen.add(widget.objectName() or (widget.parent().objectName() if widget.parent() else ""))
+        w.focusNextChild()
+    controls = {"depthSpin", "widthSpin", "activationCombo", "initCombo", "initGainSpin", "residualCheck",
+                "datasetCombo", "optimizerCombo", "lrSlider", "lrSpin", "batchSpin", "epochsSpin", "seedSpin",
+                "clipCheck", "stepBatchButton", "stepEpochButton", "runButton", "resetButton", "presetCombo",
+                "theoryCheck", "compareFieldCombo", "compareValueEdit", "compareButton", "lossLogCheck"}
+    assert controls - seen == set()
