@@ -91,9 +91,28 @@ class MLP:
             cache.append((h, z, a))
             h = h + a if self._skip[k] else a
 
+    # Rows evaluated at once by forward(): it keeps one layer's activations, not all of them.
+    FORWARD_CHUNK = 8192
+
     def forward(self, X) -> np.ndarray:
-        """The network's output for each row of X: logits or regression values, shape (N,)."""
-        return self._forward(X)[0]
+        """The network's output for each row of X: logits or regression values, shape (N,).
+
+        Nothing is kept for a backward pass, and long inputs go through in chunks, so evaluating
+        a large validation set needs memory for one layer of one chunk."""
+        X = np.asarray(X, dtype=self.dtype)
+        n = self.FORWARD_CHUNK
+        if len(X) <= n:
+            return self._predict(X)
+        return np.concatenate([self._predict(X[i:i + n]) for i in range(0, len(X), n)])
+
+    def _predict(self, h):
+        phi = self.activation.f
+        for k, (W, b) in enumerate(self.params[:-1]):
+            z = h @ W
+            z += b
+            h = h + phi(z) if self._skip[k] else phi(z)
+        W, b = self.params[-1]
+        return (h @ W + b)[:, 0]
 
     def backward(self, X, y, grad_out: np.ndarray | None = None) -> Backward:
         """One forward and backward pass; the chain rule applied layer by layer, output first.

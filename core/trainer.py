@@ -17,6 +17,7 @@ from .datasets import make_dataset
 from .history import EpochHistory
 from .network import MLP
 from .optimizers import make_optimizer
+from .resources import check_fits
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
                          SATURATION_THRESHOLD, Segments, combined_norm, segment_norms)
 
@@ -27,6 +28,7 @@ LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
 class Trainer:
     def __init__(self, config: ExperimentConfig | None = None):
         cfg = config if config is not None else ExperimentConfig()
+        check_fits(cfg)  # refuse, naming what to reduce, rather than be killed for lack of memory
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
         dtype = np.dtype(cfg.dtype)

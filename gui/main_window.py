@@ -28,6 +28,7 @@ from core.history import EpochHistory
 from core.initializers import INIT_LABELS
 from core.optimizers import OPTIMIZER_LABELS
 from core.presets import PRESETS
+from core.resources import check_fits
 from core.records import file_mode, history_csv, load_experiment, save_experiment, write_atomically
 from core.theory import predicted_profile
 
@@ -433,8 +434,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- model to view ------------------------------------------------------------------
-    def set_config(self, config: ExperimentConfig) -> None:
-        """Show ``config`` in the controls and apply it: live settings at once, the rest by rebuilding."""
+    def set_config(self, config: ExperimentConfig) -> bool:
+        """Show ``config`` in the controls and apply it: live settings at once, the rest by rebuilding.
+        A config too large for this machine's memory is refused with a visible message (False)."""
+        try:
+            check_fits(config)
+        except ConfigError as e:
+            self.show_message(str(e), error=True)
+            self._show_config(self.config)  # the controls go back to the config in use
+            return False
         old = self.config
         self.config = config
         self._show_config(config)
@@ -443,6 +451,7 @@ class MainWindow(QMainWindow):
             self._rebuild(f"Network rebuilt ({', '.join(changed)} changed): history cleared.")
         elif changed:
             self.worker.post("apply", {k: getattr(config, k) for k in changed})
+        return True
 
     def _show_config(self, c: ExperimentConfig) -> None:
         widgets = [self.depthSpin, self.widthSpin, self.activationCombo, self.initCombo, self.initGainSpin,
@@ -504,8 +513,7 @@ class MainWindow(QMainWindow):
             return
         if config == self.config:
             return
-        self.set_config(config)
-        if field in LIVE_FIELDS:
+        if self.set_config(config) and field in LIVE_FIELDS:
             self.show_message(f"{field} = {value}: applied to the running network.")
 
     # -- actions ------------------------------------------------------------------------
@@ -680,6 +688,11 @@ class MainWindow(QMainWindow):
         the same epoch, so the plots and the network agree, and checked against the recording."""
         try:
             config, history = load_experiment(path)
+        except ConfigError as e:
+            self.show_message(f"Could not open {path}: {e}", error=True)
+            return False
+        try:
+            check_fits(config)
         except ConfigError as e:
             self.show_message(f"Could not open {path}: {e}", error=True)
             return False

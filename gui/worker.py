@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.compare import Comparison
+from core.resources import check_fits
 from core.theory import phase
 
 
@@ -207,6 +208,7 @@ class TrainingWorker(QObject):
 
     def _rebuild(self, config: ExperimentConfig) -> None:
         self._running.clear()
+        check_fits(config)  # a refusal leaves the current networks in place
         self.runs = {}  # let the old networks go before allocating new ones
         message = ""
         if self._compare is not None:

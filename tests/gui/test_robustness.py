@@ -118,3 +118,13 @@ def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, m
         w.depthSpin.setValue(depth)
     qtbot.waitUntil(lambda: w.last_snapshot.config.depth == 11, timeout=10000)
     assert built[-1] == 11 and len(built) <= 3  # the first, perhaps one more, then only the last
+
+
+def test_a_network_too_large_for_memory_is_refused_visibly(small_window, monkeypatch):
+    import core.resources
+    monkeypatch.setattr(core.resources, "available_memory", lambda: 64 * 2**20)  # a 64 MiB machine
+    w = small_window
+    before = w.config
+    w.widthSpin.setValue(1024)
+    assert "width: this network needs about" in w.messageLabel.text()
+    assert w.config == before and w.widthSpin.value() == before.width

@@ -1,0 +1,64 @@
+"""Will a configuration fit in this machine's memory? Checked before anything is allocated.
+
+Linux overcommits memory: a too-large NumPy array is often granted and the process is killed
+later, while its pages are written. So the trainer estimates what a config needs and refuses,
+with a message naming what to reduce, when that exceeds what the machine has available.
+"""
+from __future__ import annotations
+
+import os
+
+from .config import ConfigError
+
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
+ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
+
+
+def memory_needed(config, n_features: int = 2) -> dict[str, int]:
+    """Bytes a Trainer for ``config`` needs, by what needs them."""
+    item = 8 if config.dtype == "float64" else 4
+    sizes = [n_features] + [config.width] * config.depth + [1]
+    weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
+    params = weights + sum(sizes[1:])
+    n_train = config.samples - round(config.samples * config.val_fraction)
+    batch = min(config.batch_size, n_train)
+    chunk = min(config.samples, 8192)
+    return {
+        # parameters, gradient, update, |gradient| scratch, optimiser state
+        "parameters": (4 + OPTIMIZER_STATES[config.optimizer]) * params * item,
+        "activations": ACTIVATION_ARRAYS * config.depth * batch * config.width * item,
+        "evaluation": 3 * chunk * config.width * item,
+        "data": config.samples * (n_features + 1) * item * 2,
+    }
+
+
+def available_memory() -> int | None:
+    """Bytes the system can give without swapping (MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_fits(config, n_features: int = 2, available: int | None = None) -> None:
+    """Raise ConfigError naming the field to reduce when ``config`` needs more than 80% of the memory left."""
+    if os.environ.get("GRADFLOW_NO_MEMORY_CHECK"):
+        return
+    available = available_memory() if available is None else available
+    if available is None:
+        return
+    need = memory_needed(config, n_features)
+    total = sum(need.values())
+    if total <= 0.8 * available:
+        return
+    biggest = max(need, key=need.get)
+    field = {"parameters": "width", "activations": "batch_size", "evaluation": "width", "data": "samples"}[biggest]
+    advice = {"parameters": "reduce width or depth", "activations": "reduce batch_size, width or depth",
+              "evaluation": "reduce width", "data": "reduce samples"}[biggest]
+    raise ConfigError(field, f"{field}: this network needs about {total / 2**30:.1f} GiB "
+                             f"({biggest} {need[biggest] / 2**30:.1f} GiB) but {available / 2**30:.1f} GiB "
+                             f"of memory is available: {advice}")
