@@ -124,9 +124,9 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._show_config(self.config)
         self._connect_controls()
+        self._replay_expected: EpochHistory | None = None  # set by open_experiment, read when drawing
         self._start_worker()
         self.resize(1280, 800)
-        self._replay_expected: EpochHistory | None = None
         self.restore_settings()
         self.set_theme(self.theme_name)
         hints = QGuiApplication.styleHints()
