@@ -77,3 +77,77 @@ class EpochHistory:
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for d in (self._scalars, self._layers) for a in d.values())
+
+
+STEP_SCALARS = ("step", "loss", "grad_norm_total")
+
+
+class StepHistory:
+    """One row per training step (batch), in growing arrays: the step timeline.
+
+    - step: batches done since the start, this one included
+    - loss: training loss on the batch, before its update
+    - grad_norm_total: global ||dL/dw|| over every parameter, before clipping
+    - clipped: whether clipping rescaled that step's gradient
+    - delta_norms (when ``keep_deltas``): ||dL/dz_l|| per layer, input side first, output layer last
+
+    A step that diverged is recorded too (its loss or norm is then NaN or inf), so a timeline
+    ends where training stopped. Arrays are views of the first len(self) rows: copy before keeping.
+    """
+
+    def __init__(self, n_layers: int, keep_deltas: bool = True, capacity: int = 256):
+        self.n_layers = n_layers
+        self.keep_deltas = keep_deltas
+        self._n = 0
+        self._scalars = {k: np.full(capacity, np.nan) for k in STEP_SCALARS}
+        self._clipped = np.zeros(capacity, dtype=bool)
+        self._deltas = np.full((capacity if keep_deltas else 0, n_layers), np.nan)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def clear(self) -> None:
+        self.__init__(self.n_layers, self.keep_deltas)
+
+    def append(self, b) -> None:
+        """Record one BatchStats."""
+        if self._n == len(self._clipped):
+            self._grow()
+        i = self._n
+        self._scalars["step"][i] = b.step
+        self._scalars["loss"][i] = b.loss
+        self._scalars["grad_norm_total"][i] = b.grad_norm_total
+        self._clipped[i] = b.clipped
+        if self.keep_deltas and len(b.delta_norms) == self.n_layers:
+            self._deltas[i] = b.delta_norms
+        self._n += 1
+
+    def _grow(self) -> None:
+        cap = 2 * len(self._clipped)
+        for k, a in self._scalars.items():
+            self._scalars[k] = np.concatenate([a, np.full(len(a), np.nan)])
+        self._clipped = np.concatenate([self._clipped, np.zeros(len(self._clipped), dtype=bool)])
+        if self.keep_deltas:
+            bigger = np.full((cap, self.n_layers), np.nan)
+            bigger[:len(self._deltas)] = self._deltas
+            self._deltas = bigger
+
+    def scalar(self, name: str) -> np.ndarray:
+        """'step', 'loss' or 'grad_norm_total', one value per recorded step."""
+        return self._scalars[name][:self._n]
+
+    @property
+    def clipped(self) -> np.ndarray:
+        """Boolean per recorded step: was its gradient clipped?"""
+        return self._clipped[:self._n]
+
+    @property
+    def delta_norms(self) -> np.ndarray:
+        """Array (steps, layers) of ||dL/dz_l||; (0, layers) when deltas are not kept."""
+        if not self.keep_deltas:
+            return self._deltas[:0]
+        return self._deltas[:self._n]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._scalars.values()) + self._clipped.nbytes + self._deltas.nbytes

@@ -41,6 +41,12 @@ def _zeros(rng, fan_in, fan_out, gain):
     return np.zeros((fan_in, fan_out))
 
 
+def _constant(rng, fan_in, fan_out, gain):
+    # Every weight gain/fan_in: each unit gets the mean of its inputs. No randomness, so every
+    # unit of a layer starts identical (the symmetry lesson).
+    return np.full((fan_in, fan_out), gain / fan_in)
+
+
 INITIALIZERS = {
     "normal": _normal,
     "uniform": _uniform,
@@ -49,6 +55,7 @@ INITIALIZERS = {
     "lecun": _lecun,
     "orthogonal": _orthogonal,
     "zeros": _zeros,
+    "constant": _constant,
 }
 
 INIT_LABELS = {
@@ -59,6 +66,7 @@ INIT_LABELS = {
     "lecun": "LeCun",
     "orthogonal": "Orthogonal",
     "zeros": "Zeros",
+    "constant": "Constant 1/fan_in",
 }
 
 
@@ -72,6 +80,7 @@ def expected_std(name: str, fan_in: int, fan_out: int, gain: float = 1.0) -> flo
         "lecun": gain / math.sqrt(fan_in),
         "orthogonal": gain / math.sqrt(max(fan_in, fan_out)),
         "zeros": 0.0,
+        "constant": 0.0,  # no spread: every weight is the same
     }[name]
 
 

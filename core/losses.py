@@ -18,3 +18,22 @@ def mse(pred: np.ndarray, y: np.ndarray):
 
 
 LOSSES = {"classification": bce_with_logits, "regression": mse}
+
+
+def chance_loss(task: str, y) -> float:
+    """The loss of the best constant prediction, which ignores the input: the level a network that
+    learns nothing sits at.
+
+    classification (binary cross-entropy, natural log): the entropy of the label frequencies,
+    -p ln p - (1 - p) ln(1 - p) with p the share of 1s; ln 2 = 0.693 for balanced labels.
+    regression (mean squared error): the variance of the targets (predicting their mean).
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size == 0:
+        raise ValueError("chance_loss needs at least one label")
+    if task == "classification":
+        p = float(np.mean(y))
+        return float(-sum(q * np.log(q) for q in (p, 1.0 - p) if q > 0))
+    if task == "regression":
+        return float(np.var(y))
+    raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")

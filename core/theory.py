@@ -91,18 +91,30 @@ def phase(config) -> Phase:
     return Phase(c, f, name)
 
 
-def predicted_profile(config, measured_grad_norm, factor: float | None = None) -> np.ndarray:
-    """Predicted ||dL/dW_l|| for the hidden layers, anchored at the last hidden layer's measured value.
+# The quantity the mean-field profile predicts: the back-propagated error signal ||dL/dz_l||
+# (BatchStats.delta_norms, StepHistory.delta_norms), not the weight gradient ||dL/dW_l||, which is
+# also scaled by the forward signal a_{l-1} (dL/dW_l = a_{l-1}^T delta_l).
+PREDICTED_QUANTITY = "delta_norms"
+PREDICTED_LABEL = "||dL/dz|| error signal"
+
+
+def predicted_delta_norms(config, measured_delta_norms, factor: float | None = None) -> np.ndarray:
+    """Predicted ||dL/dz_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
     Residual connections are outside this theory: the result is all NaN for them. Pass ``factor``
     (``phase(config).factor``) to skip recomputing it.
     """
-    g = np.asarray(measured_grad_norm, dtype=float)
-    out = np.full(len(g), np.nan)
-    depth = len(g) - 1
-    if config.residual or depth < 1 or not np.isfinite(g[depth - 1]):
+    d = np.asarray(measured_delta_norms, dtype=float)
+    out = np.full(len(d), np.nan)
+    depth = len(d) - 1
+    if config.residual or depth < 1 or not np.isfinite(d[depth - 1]):
         return out
     f = phase(config).factor if factor is None else factor
-    out[:depth] = g[depth - 1] * f ** (depth - 1 - np.arange(depth))
+    out[:depth] = d[depth - 1] * f ** (depth - 1 - np.arange(depth))
     return out
+
+
+def predicted_profile(config, measured, factor: float | None = None) -> np.ndarray:
+    """Former name of predicted_delta_norms, kept for callers; pass ||dL/dz|| (PREDICTED_QUANTITY)."""
+    return predicted_delta_norms(config, measured, factor)

@@ -14,7 +14,7 @@ import numpy as np
 from .activations import get_activation
 from .config import ConfigError, ExperimentConfig
 from .datasets import make_dataset
-from .history import EpochHistory
+from .history import EpochHistory, StepHistory
 from .network import MLP
 from .optimizers import make_optimizer
 from .resources import check_fits
@@ -46,6 +46,7 @@ class Trainer:
         self.last_finite_batch: BatchStats | None = None  # the latest batch before any divergence
         net = self.network
         self.history = EpochHistory(net.n_layers)   # every completed epoch, in growing arrays
+        self.steps = StepHistory(net.n_layers)      # every step (batch): the timeline
         self.last_epoch: EpochStats | None = None
         self._w_sizes = np.diff(np.append(net.w_offsets, net.n_weights))
         self._b_slice = slice(net.n_weights, net.flat.size)
@@ -185,6 +186,7 @@ class Trainer:
         self._pos += len(idx)
         self._last_idx = idx
         b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx])
+        self.steps.append(b)
         self._acc.add(b)
         if b.diverged or self._pos >= len(self._order):
             b.epoch_stats = self._finish_epoch()
