@@ -1,19 +1,24 @@
 """The stories, one click away: each preset is a config plus what to watch and why."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 
 from .config import ConfigError, ExperimentConfig
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A story. ``expect`` holds the measured numbers its texts quote, by name; the texts are
+    formatted from them and tests/core/test_lessons.py checks each against a fresh run, so the
+    words and the run cannot drift apart."""
     name: str
     summary: str   # one line, for --list-presets
     watch: str     # what to look at
     happens: str   # what you will see
     why: str       # the reason, in a sentence or two
     fields: dict
+    expect: dict = field(default_factory=dict)
 
     def config(self, **overrides) -> ExperimentConfig:
         return ExperimentConfig.from_dict({**self.fields, **overrides})
@@ -22,83 +27,148 @@ class Preset:
         return f"Watch: {self.watch}\nWhat happens: {self.happens}\nWhy: {self.why}"
 
 
+class _Formatter(string.Formatter):
+    """str.format plus the spec 'sci': 1e-06 is written 1e-6, 1e+05 is written 1e5."""
+
+    def format_field(self, value, spec):
+        if spec == "sci":
+            return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+        return super().format_field(value, spec)
+
+
+def _story(name, summary, watch, happens, why, fields, **expect) -> Preset:
+    """A Preset whose texts are formatted from its expectations ({name} placeholders)."""
+    text = [_Formatter().format(t, **expect) for t in (summary, watch, happens, why)]
+    return Preset(name, *text, fields=fields, expect=expect)
+
+
 _DEEP = dict(depth=10, width=32, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0)
-_WIDE = dict(depth=10, width=256, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0)
+# 5 ReLU layers of 200 units with N(0, 1) weights: each layer multiplies the signal by sqrt(200/2) = 10.
+_EXPLODE = dict(depth=5, width=200, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0,
+                activation="relu", init="normal", optimizer="sgd", lr=0.01)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("vanishing-sigmoid",
-           "10 sigmoid layers, lr 0.001: layer 1's gradient is a millionth of the output layer's; the loss plateaus",
-           "the gradient bars from right (output) to left (layer 1), and the flat loss curve.",
-           "each layer to the left gets a gradient about 4x smaller; layer 1's is below 1e-6 of the output "
-           "layer's, its update ratio near 1e-9: w_new is w_old, and the loss stays near 0.70.",
+    _story("vanishing-sigmoid",
+           "10 sigmoid layers, lr 0.001: layer 1's gradient is below a millionth of the output layer's; "
+           "the loss stays at chance",
+           "the gradient bars from right (output) to left (layer 1), and the loss against the chance line.",
+           "each layer to the left gets a gradient {shrink[0]:g}x to {shrink[1]:g}x smaller; layer 1's is "
+           "below {layer1_ratio:sci} of the output layer's and its update ratio about 1e-10 (between "
+           "{update_ratio1[0]:sci} and {update_ratio1[1]:sci}): w_new is w_old. Over 20 epochs the training loss "
+           "stays between {loss_range[0]} and {loss_range[1]}, at the chance level ln 2 = 0.693, ending at "
+           "{final_loss:.2f}; validation accuracy stays at {val_accuracy:.0%}, the share of the larger class.",
            "by the chain rule dL/dw1 is a product of one factor per layer, each at most sigmoid' = 0.25 times "
            "the weights: 0.25^10 is about 1e-6.",
-           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001)),
-    Preset("relu-fix",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001),
+           shrink=(2.5, 5.5), layer1_ratio=1e-6, update_ratio1=(3e-11, 3e-10), loss_range=(0.69, 0.73),
+           final_loss=0.70, val_accuracy=0.539),
+    _story("relu-fix",
            "the same network with ReLU and He initialisation: gradients stay level and the loss falls",
-           "the bars: level across the hidden layers; the loss: falling.",
-           "every hidden layer's gradient is within a factor of 10 of the others, and the loss falls below "
-           "vanishing-sigmoid's over the same 20 epochs.",
+           "the bars: level across the hidden layers; the loss: falling below the chance line.",
+           "every hidden layer's gradient is within a factor of {hidden_spread} of the others, and the loss "
+           "falls to {final_loss:.2f} (below {final_loss_max:.2f}) over the same 20 epochs, at least {margin} below "
+           "vanishing-sigmoid's 0.70; validation accuracy {val_accuracy:.0%}.",
            "ReLU's derivative is 1 where a unit is active, and He's variance 2/fan_in makes each layer's factor "
            "about 1 on average.",
-           dict(_DEEP, activation="relu", init="he", optimizer="sgd", lr=0.001)),
-    Preset("exploding",
-           "N(0, 1) weights on 10 ReLU layers of 256 units: gradients of 1e3 and beyond, then divergence",
-           "the bars turning red and the status bar.",
-           "activations and gradients grow about 11x per layer; within a few steps the loss overflows and "
-           "training stops, saying where.",
-           "with weights of variance 1 instead of 2/256, each layer multiplies the signal by about sqrt(256/2): "
-           "10 * 10 * 10 * 10 = 10000, and a drastic update blows the weights up.",
-           dict(_WIDE, activation="relu", init="normal", optimizer="sgd", lr=0.01)),
-    Preset("clipping-fix",
+           dict(_DEEP, activation="relu", init="he", optimizer="sgd", lr=0.001),
+           hidden_spread=5, final_loss=0.59, final_loss_max=0.60, margin=0.05, val_accuracy=0.716),
+    _story("exploding",
+           "N(0, 1) weights on 5 ReLU layers of 200 units: the error signal grows 10x per layer, then divergence",
+           "the error signal ||dL/dz|| per layer, the step timeline and the status bar (run it slowly).",
+           "at step 1 the error signal grows {per_layer[0]:g}x to {per_layer[1]:g}x per layer from the output toward the input: "
+           "layer 1's is {delta_rise[0]:g} to {delta_rise[1]:g} times the last hidden layer's, while the "
+           "weight-gradient bars stay level (within {grad_spread}x). The loss starts at about {loss_steps[0]:sci} and grows "
+           "every step (about {loss_steps[1]:sci}, {loss_steps[2]:sci}, {loss_steps[3]:sci}); at step {divergence_step} it overflows and training stops, "
+           "saying where.",
+           "with weights of variance 1 instead of 2/200, each layer multiplies the signal by about "
+           "sqrt(200/2) = 10: 10 * 10 * 10 * 10 = 10000 from layer 5 down to layer 1. dL/dW_l = a_(l-1)^T "
+           "delta_l: the forward signal a grows as fast as delta shrinks, so the weight gradients look level. "
+           "Each update, lr times gradients of 1e4 and more, makes the next step's signal larger still.",
+           dict(_EXPLODE), per_layer=(9, 11), delta_rise=(5e3, 2e4), grad_spread=2, divergence_step=5,
+           loss_steps=(6e4, 2e12, 6e32, 1e116)),
+    _story("clipping-fix",
            "exploding with global-norm clipping at 1: the same huge gradients, but training stays finite",
-           "the global gradient norm (still huge) against the update ratio (bounded).",
-           "the gradients are as large as in exploding, but every step is rescaled to norm 1, so the weights "
-           "stay finite and the loss comes down.",
-           "clipping (Pascanu, Mikolov & Bengio 2013) keeps the gradient's direction and caps its length.",
-           dict(_WIDE, activation="relu", init="normal", optimizer="sgd", lr=0.01, clip_norm=1.0)),
-    Preset("residual-fix",
+           "the step timeline: the global gradient norm (huge, clipped) and the loss coming down.",
+           "the gradients are as large as in exploding (about {grad_norm_step1:sci} at step 1), and {clipped_share} "
+           "steps are clipped to norm 1, so the weights stay finite. The loss falls from about {first_loss:sci} in "
+           "epoch 1 to below ln 2 by epoch {below_chance_epoch}; from epoch {zero_epoch} every training point "
+           "is on the right side by a huge margin, the loss is about {final_loss:sci} and the gradient exactly 0. "
+           "Validation accuracy {val_accuracy:.0%}; validation loss about {val_loss:.0f}: the network is still "
+           "far too confident on the few points it gets wrong.",
+           "clipping (Pascanu, Mikolov & Bengio 2013) keeps the gradient's direction and caps its length, "
+           "so no step is drastic; it does not make the gradients themselves smaller.",
+           dict(_EXPLODE, clip_norm=1.0), grad_norm_step1=1e5, clipped_share="151 of 260",
+           below_chance_epoch=15, zero_epoch=17, val_accuracy=0.98, val_loss=21, first_loss=5e4,
+           final_loss=1e-153),
+    _story("residual-fix",
            "the deep sigmoid network with residual connections: the gradient reaches layer 1",
-           "layer 1's bar, compared with vanishing-sigmoid.",
-           "layer 1's gradient is above 1/100 of the output layer's instead of 1e-6 of it.",
+           "layer 1's bar, compared with vanishing-sigmoid, and the loss.",
+           "layer 1's gradient is about 1/100 of the output layer's (above {layer1_ratio:sci}) instead of 1e-6 "
+           "of it. At lr {lr} the loss is bumpy (about {first_loss} in epoch 1: each sigmoid layer adds about 0.5 to "
+           "every unit, so the output starts far off) and ends at {final_loss:.2f} (below {final_loss_max:.2f}), "
+           "validation accuracy {val_accuracy:.0%}; the plain sigmoid network at the same lr ends at "
+           "{plain_final_loss}, at chance.",
            "h + phi(hW + b) has derivative I + phi'W: the identity carries the gradient past the small factors.",
-           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, residual=True)),
-    Preset("glorot-standard",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.03, residual=True),
+           layer1_ratio=5e-3, lr=0.03, final_loss=0.56, final_loss_max=0.60, val_accuracy=0.775,
+           plain_final_loss=0.69, first_loss=2.4),
+    _story("glorot-standard",
            "tanh with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] (Glorot & Bengio 2010): gradients shrink",
            "the chain-rule inspector's gains, and the bars against xavier-tanh.",
-           "the back-propagated gradient shrinks by about 0.58 per layer toward the input; the weight "
-           "gradients stay nearly level (the activations shrink the other way) but far below Xavier's.",
+           "the back-propagated gradient shrinks by about {gain} per layer toward the input (the inspector's "
+           "hidden gains, within {gain_tolerance:.0%}); the weight gradients stay nearly level (the activations "
+           "shrink the other way) but layer 1's is below {layer1_vs_xavier} of xavier-tanh's. The loss stays "
+           "near chance: {final_loss} after 20 epochs (between {final_loss_range[0]:.2f} and {final_loss_range[1]:.2f}).",
            "the standard init has variance 1/(3n): each tanh layer multiplies the gradient by about "
            "sqrt(1/3) = 0.58.",
-           dict(_DEEP, depth=8, width=64, activation="tanh", init="uniform", optimizer="sgd", lr=0.01)),
-    Preset("xavier-tanh",
+           dict(_DEEP, depth=8, width=64, activation="tanh", init="uniform", optimizer="sgd", lr=0.01),
+           gain=0.58, gain_tolerance=0.15, layer1_vs_xavier=0.1, final_loss=0.687, final_loss_range=(0.68, 0.69)),
+    _story("xavier-tanh",
            "tanh with Xavier (normalised) init: the gradient keeps its size through the layers",
-           "the bars: nearly level.",
-           "the hidden layers' gradients stay within a small factor of each other.",
-           "Xavier's variance 2/(fan_in + fan_out) keeps each layer's gain near 1 for tanh around 0.",
-           dict(_DEEP, depth=8, width=64, activation="tanh", init="xavier", optimizer="sgd", lr=0.01)),
-    Preset("edge-of-chaos",
+           "the bars: nearly level; the loss falling.",
+           "the hidden layers' gradients stay within a factor of {hidden_spread} of each other, and the loss "
+           "falls to {final_loss:.2f} (below {final_loss_max:.2f}) in 20 epochs, validation accuracy {val_accuracy:.0%}.",
+           "Xavier's variance 2/(fan_in + fan_out) keeps each layer's gain near 1 for tanh around 0, where "
+           "tanh' is near 1 (for sigmoid, whose slope is at most 0.25, it does not: see vanishing-sigmoid).",
+           dict(_DEEP, depth=8, width=64, activation="tanh", init="xavier", optimizer="sgd", lr=0.01),
+           hidden_spread=2, final_loss=0.29, final_loss_max=0.30, val_accuracy=0.882),
+    _story("edge-of-chaos",
            "30 tanh layers at the critical weight variance sigma_w^2 = 1: gradients neither vanish nor explode",
-           "the theory overlay and the phase readout: 'near the edge of chaos'.",
-           "across 30 layers the gradient changes slowly, far less than 0.62^30 or 1.11^30.",
+           "the error signal ||dL/dz|| with the theory overlay, and the phase readout: 'near the edge of chaos'.",
+           "at step 1 layer 1's error signal is {delta_ratio[0]} to {delta_ratio[1]} of layer 30's: about "
+           "0.95 per layer over 29 layers, where the ordered phase at sigma_w^2 = 0.5 would give {ordered_factor} per "
+           "layer, {ordered_factor}^29 = {ordered_factor_29:sci}. The loss falls to {final_loss} (below {final_loss_max}), validation "
+           "accuracy {val_accuracy:.0%}.",
            "mean-field theory (Poole et al. 2016; Schoenholz et al. 2017): chi_1 = 1 at sigma_w^2 = 1 for tanh "
            "without biases, the boundary between the ordered and the chaotic phase.",
-           dict(_DEEP, depth=30, width=128, activation="tanh", init="lecun", optimizer="sgd", lr=0.01)),
-    Preset("adam-masks",
+           dict(_DEEP, depth=30, width=128, activation="tanh", init="lecun", optimizer="sgd", lr=0.01),
+           delta_ratio=(0.15, 0.4), ordered_factor=0.71, ordered_factor_29=5e-5, final_loss=0.013, final_loss_max=0.05, val_accuracy=0.99),
+    _story("adam-masks",
            "the deep sigmoid network with Adam: gradients still vanish, but the updates do not",
-           "the gradient bars (vanishing) against the update-ratio plot (level).",
-           "layer 1's gradient is still a millionth of the output layer's, yet every layer's update ratio "
-           "is similar, and the loss falls.",
+           "the gradient bars (vanishing) against the update-ratio plot (level), then the loss.",
+           "for the first {early_epochs} epochs layer 1's gradient stays below {layer1_ratio:sci} of the output "
+           "layer's, yet every hidden layer's update ratio is within a factor of {update_spread} of the others "
+           "and layer 1's is above {update_ratio1:sci} (vanishing-sigmoid's: about 1e-10). The loss sits at "
+           "chance (within {chance_margin}) for {chance_epochs} epochs, then falls to {final_loss} (below {final_loss_max}) by epoch 20; by "
+           "then layer 1's gradient is above {final_layer1_ratio} of the output layer's: it no longer vanishes.",
            "Adam divides each step by a running root-mean-square of the gradient, so its size hardly depends "
            "on the gradient's scale: it hides vanishing gradients in the update, not in the gradient.",
-           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="adam", lr=0.001)),
-    Preset("zero-init",
-           "all weights start at zero: the units of each layer stay identical (symmetry is never broken)",
-           "the bars (only the output layer learns at first) and the flat loss.",
-           "every unit in a layer receives the same gradient and stays a copy of its neighbours.",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="adam", lr=0.003),
+           early_epochs=10, chance_epochs=11, chance_margin=0.01, layer1_ratio=1e-4, update_spread=20, update_ratio1=5e-3, final_loss=0.42,
+           final_loss_max=0.45, final_layer1_ratio=0.1),
+    _story("constant-init",
+           "every weight starts at the same value: the units of each layer stay identical (symmetry is never broken)",
+           "the loss against the chance line, and the prediction: straight stripes, not a curve.",
+           "every unit of a layer gets the same gradient and stays a copy of its neighbours, to the last bit: "
+           "the 16-unit layers compute what a single unit would, and the prediction depends on one direction of the input only. The loss only falls to {final_loss} (above "
+           "{final_loss_min:.2f}), validation accuracy {val_accuracy:.0%}; the same network with Xavier init "
+           "reaches {random_final_loss} (below {random_final_loss_max}). With all weights 0 (init zeros) it is "
+           "worse still: no weight gets any gradient, only the output bias moves, and the loss stays at ln 2.",
            "with equal weights, the chain rule gives equal gradients to equal units: gradient descent cannot "
            "make them differ. Random initialisation breaks the symmetry.",
-           dict(_DEEP, depth=4, width=16, activation="tanh", init="zeros", optimizer="sgd", lr=0.1)),
+           dict(_DEEP, depth=4, width=16, activation="tanh", init="constant", optimizer="sgd", lr=0.1),
+           final_loss=0.62, final_loss_min=0.6, val_accuracy=0.598, random_final_loss=0.012,
+           random_final_loss_max=0.05),
 ]}
 
 

@@ -96,19 +96,20 @@ def phase(config) -> Phase:
 # also scaled by the forward signal a_{l-1} (dL/dW_l = a_{l-1}^T delta_l).
 PREDICTED_QUANTITY = "delta_norms"
 PREDICTED_LABEL = "||dL/dz|| error signal"
+NOT_RANDOM = ("zeros", "constant")  # initialisers the theory (i.i.d. random weights) does not describe
 
 
 def predicted_delta_norms(config, measured_delta_norms, factor: float | None = None) -> np.ndarray:
     """Predicted ||dL/dz_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
-    Residual connections are outside this theory: the result is all NaN for them. Pass ``factor``
-    (``phase(config).factor``) to skip recomputing it.
+    Residual connections and weights that are not random (zeros, constant) are outside this theory:
+    the result is all NaN for them. Pass ``factor`` (``phase(config).factor``) to skip recomputing it.
     """
     d = np.asarray(measured_delta_norms, dtype=float)
     out = np.full(len(d), np.nan)
     depth = len(d) - 1
-    if config.residual or depth < 1 or not np.isfinite(d[depth - 1]):
+    if config.residual or config.init in NOT_RANDOM or depth < 1 or not np.isfinite(d[depth - 1]):
         return out
     f = phase(config).factor if factor is None else factor
     out[:depth] = d[depth - 1] * f ** (depth - 1 - np.arange(depth))

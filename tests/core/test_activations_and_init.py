@@ -50,7 +50,9 @@ def test_initialiser_std_matches_its_formula(name, gain):
     W = init_weights(name, np.random.default_rng(0), fan_in, fan_out, gain)
     assert W.shape == (fan_in, fan_out)
     expected = expected_std(name, fan_in, fan_out, gain)
-    if expected == 0:
+    if name == "constant":  # no spread: every weight is gain / fan_in
+        assert expected == 0 and (W == gain / fan_in).all()
+    elif expected == 0:
         assert not W.any()
     else:
         assert W.std() == pytest.approx(expected, rel=0.02)

@@ -116,3 +116,9 @@ def test_the_theory_predicts_the_error_signal_of_a_wide_tanh_network(sigma_w2):
     ratio = predicted[1:-1] / measured[1:-1]  # layer 1 sees the raw 2-D input, outside the wide-layer theory
     assert np.all(np.abs(np.log(ratio)) < math.log(1.3)), ratio
     assert measured[1] / measured[-2] == pytest.approx(phase(cfg).factor ** 10, rel=0.3)
+
+
+def test_the_theory_says_nothing_about_residual_or_non_random_networks():
+    for change in (dict(residual=True), dict(init="constant"), dict(init="zeros")):
+        assert np.isnan(predicted_delta_norms(small(**change), [1.0, 1.0, 1.0, 1.0])).all(), change
+    assert np.isfinite(predicted_delta_norms(small(), [1.0, 1.0, 1.0, 1.0])[:3]).all()
