@@ -122,6 +122,28 @@ class StepHistory:
             self._deltas[i] = b.delta_norms
         self._n += 1
 
+    def rows(self, start: int = 0) -> dict:
+        """Fresh copies of the rows from ``start`` on (for handing new steps to another thread):
+        step, loss, grad_norm_total, clipped and, when kept, delta_norms."""
+        out = {k: self.scalar(k)[start:].copy() for k in STEP_SCALARS}
+        out["clipped"] = self.clipped[start:].copy()
+        if self.keep_deltas:
+            out["delta_norms"] = self.delta_norms[start:].copy()
+        return out
+
+    def extend(self, rows: dict) -> None:
+        """Append rows as returned by ``rows()`` (of a history with the same number of layers)."""
+        n = len(rows["step"])
+        while self._n + n > len(self._clipped):
+            self._grow()
+        i = slice(self._n, self._n + n)
+        for k in STEP_SCALARS:
+            self._scalars[k][i] = rows[k]
+        self._clipped[i] = rows["clipped"]
+        if self.keep_deltas and "delta_norms" in rows:
+            self._deltas[i] = rows["delta_norms"]
+        self._n += n
+
     def _grow(self) -> None:
         cap = 2 * len(self._clipped)
         for k, a in self._scalars.items():

@@ -48,6 +48,26 @@ def test_step_history_grows_past_its_capacity_and_clears():
     assert lean.delta_norms.shape == (0, 2) and lean.nbytes < StepHistory(2).nbytes
 
 
+def test_new_rows_hand_over_as_copies_and_rebuild_the_same_history():
+    t = Trainer(small())
+    for _ in range(3):
+        t.step_batch()
+    mirror = StepHistory(t.network.n_layers, capacity=1)
+    mirror.extend(t.steps.rows())
+    sent = len(t.steps)
+    for _ in range(4):
+        t.step_batch()
+    new = t.steps.rows(sent)
+    assert len(new["step"]) == 4 and new["delta_norms"].shape == (4, 4)
+    new["loss"][:] = -1.0  # a copy: the trainer's own history is untouched
+    assert (t.steps.scalar("loss") > 0).all()
+    mirror.extend(t.steps.rows(sent))
+    for k in ("step", "loss", "grad_norm_total"):
+        np.testing.assert_array_equal(mirror.scalar(k), t.steps.scalar(k))
+    np.testing.assert_array_equal(mirror.clipped, t.steps.clipped)
+    np.testing.assert_array_equal(mirror.delta_norms, t.steps.delta_norms)
+
+
 def test_a_diverging_run_ends_its_timeline_at_the_divergence():
     t = Trainer(small(activation="relu", init="normal", width=64, depth=5, lr=10.0))
     while not t.diverged and t.step < 50:
