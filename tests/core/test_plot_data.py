@@ -142,3 +142,17 @@ def test_the_theory_says_nothing_about_residual_or_non_random_networks():
     for change in (dict(residual=True), dict(init="constant"), dict(init="zeros")):
         assert np.isnan(predicted_delta_norms(small(**change), [1.0, 1.0, 1.0, 1.0])).all(), change
     assert np.isfinite(predicted_delta_norms(small(), [1.0, 1.0, 1.0, 1.0])[:3]).all()
+
+
+def test_regimes_of_the_stories():
+    from core.presets import get_preset
+    t = Trainer(get_preset("exploding").config())
+    b = t.step_batch()
+    assert classify_layers(b.delta_norms) == ["exploding"] * 4 + ["healthy"] * 2
+    assert classify_layers(b.grad_norm) == ["healthy"] * 6  # the weight gradients look level
+    t = Trainer(get_preset("vanishing-sigmoid").config(epochs=2))
+    t.run()
+    labels = classify_layers(t.history[-1].grad_norm)
+    assert labels[0] == "vanishing" and labels[-1] == "healthy" and "exploding" not in labels
+    t = Trainer(get_preset("constant-init").config(init="zeros"))
+    assert classify_layers(t.step_batch().grad_norm) == ["zero"] * 5
