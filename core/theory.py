@@ -26,6 +26,8 @@ from .initializers import expected_std
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(200)
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[f(z)] = sum w_i f(x_i) for z ~ N(0, 1)
 EDGE_TOLERANCE = 0.02
+NOT_RANDOM = ("zeros", "constant")  # initialisers the theory (i.i.d. random weights) does not describe
+OUTSIDE = "outside the theory"      # Phase.name for them
 Q_TINY, Q_HUGE = 1e-12, 1e12  # q -> 0 and q -> infinity are evaluated as limits at these
 
 
@@ -74,17 +76,21 @@ def sigma_w2_of(config) -> float:
 class Phase:
     chi1: float
     factor: float   # sqrt(chi_1): the predicted gradient change per layer
-    name: str       # "ordered", "chaotic" or "edge of chaos"
+    name: str       # "ordered", "chaotic", "edge of chaos" or OUTSIDE (chi1 and factor NaN)
 
     def __str__(self) -> str:
         if self.name == "ordered":
             return f"ordered: gradients vanish, x{self.factor:.2f} per layer"
         if self.name == "chaotic":
             return f"chaotic: gradients explode, x{self.factor:.2f} per layer"
+        if self.name == OUTSIDE:
+            return "outside this theory: the weights are not random"
         return f"near the edge of chaos: x{self.factor:.2f} per layer"
 
 
 def phase(config) -> Phase:
+    if config.init in NOT_RANDOM:  # i.i.d. random weights are the theory's premise
+        return Phase(math.nan, math.nan, OUTSIDE)
     c = chi1(config.activation, sigma_w2_of(config))
     f = math.sqrt(c)
     name = "ordered" if c < 1 - EDGE_TOLERANCE else "chaotic" if c > 1 + EDGE_TOLERANCE else "edge of chaos"
@@ -96,7 +102,6 @@ def phase(config) -> Phase:
 # also scaled by the forward signal a_{l-1} (dL/dW_l = a_{l-1}^T delta_l).
 PREDICTED_QUANTITY = "delta_norms"
 PREDICTED_LABEL = "||dL/dz|| error signal"
-NOT_RANDOM = ("zeros", "constant")  # initialisers the theory (i.i.d. random weights) does not describe
 
 
 def predicted_delta_norms(config, measured_delta_norms, factor: float | None = None) -> np.ndarray:

@@ -142,6 +142,9 @@ def test_the_theory_says_nothing_about_residual_or_non_random_networks():
     for change in (dict(residual=True), dict(init="constant"), dict(init="zeros")):
         assert np.isnan(predicted_delta_norms(small(**change), [1.0, 1.0, 1.0, 1.0])).all(), change
     assert np.isfinite(predicted_delta_norms(small(), [1.0, 1.0, 1.0, 1.0])[:3]).all()
+    for init in ("constant", "zeros"):  # no 'ordered, x0.00 per layer' for weights that are not random
+        p = phase(small(init=init))
+        assert p.name == "outside the theory" and str(p) == "outside this theory: the weights are not random"
 
 
 def test_regimes_of_the_stories():
