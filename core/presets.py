@@ -63,6 +63,26 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "layer 1's gradient is above 1/100 of the output layer's instead of 1e-6 of it.",
            "h + phi(hW + b) has derivative I + phi'W: the identity carries the gradient past the small factors.",
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, residual=True)),
+    Preset("batchnorm-fix",
+           "the deep sigmoid network with batch norm: layer 1's gradient is 6.1x the output layer's; it learns",
+           "the bars, level instead of falling to the left, and the loss curve, against vanishing-sigmoid.",
+           "layer 1's gradient is 6.1 times the output layer's (vanishing-sigmoid: 6.1e-07 times); the hidden "
+           "layers' gradients are within a factor of 6.1 of each other, and the training loss falls from 0.66 "
+           "to 0.45 in 20 epochs, validation accuracy 0.92 (vanishing-sigmoid: 0.70 and 0.54).",
+           "batch norm divides each unit's z by its spread over the batch, about 0.2 here: deep in a sigmoid "
+           "network the samples look alike. Dividing by 0.2 multiplies the backward signal by about 5, which "
+           "cancels sigmoid' (0.20 on average) at every layer.",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="batch")),
+    Preset("layernorm-fix",
+           "the deep sigmoid network with layer norm: the gradient vanishes less, but still vanishes",
+           "layer 1's bar against vanishing-sigmoid's, and the still flat loss.",
+           "layer 1's gradient rises to 1.8e-04 of the output layer's (vanishing-sigmoid: 6.1e-07), but it "
+           "still shrinks about 2.4x per layer and the loss stays at 0.70, validation accuracy 0.54: layer norm "
+           "does not fix this network.",
+           "layer norm divides by the spread of one sample's z across the layer's 32 units, about 0.5 here, "
+           "not by the small spread across the batch: the backward signal is doubled, not multiplied by 5, "
+           "so with sigmoid' about 0.2 each layer still loses more than half of it.",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="layer")),
     Preset("glorot-standard",
            "tanh with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] (Glorot & Bengio 2010): gradients shrink",
            "the chain-rule inspector's gains, and the bars against xavier-tanh.",
