@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="FIELD=VALUE", help="also train a run B that differs in one setting, "
                    "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
     p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
+    p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
+                   "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
+    p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
+    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (gradients, loss, heatmap, "
+                   "updates, boundary), not the whole window")
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
@@ -181,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             for p in PRESETS.values():
                 print(f"{p.name:<{width}}  {p.summary}")
             return 0
+        if args.record or args.record_every or args.record_plot:
+            raise UsageError("record: animations are recorded in the window; drop --headless")
         cfg = config_from_args(args)
         from .userdata import data_from_args
         data = data_from_args(args, cfg)
