@@ -95,13 +95,14 @@ def predicted_profile(config, measured_grad_norm, factor: float | None = None) -
     """Predicted ||dL/dW_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
-    Residual connections are outside this theory: the result is all NaN for them. Pass ``factor``
+    Residual connections and normalisation layers are outside this theory: the result is all NaN
+    for them. Pass ``factor``
     (``phase(config).factor``) to skip recomputing it.
     """
     g = np.asarray(measured_grad_norm, dtype=float)
     out = np.full(len(g), np.nan)
     depth = len(g) - 1
-    if config.residual or depth < 1 or not np.isfinite(g[depth - 1]):
+    if config.residual or config.norm != "none" or depth < 1 or not np.isfinite(g[depth - 1]):
         return out
     f = phase(config).factor if factor is None else factor
     out[:depth] = g[depth - 1] * f ** (depth - 1 - np.arange(depth))

@@ -183,3 +183,11 @@ def test_norm_none_has_no_extra_parameters():
     assert t.network.norm_params == [] and t.train_on_batch(t.data.X_train[:8], t.data.y_train[:8]).norm is None
     with_norm = Trainer(ExperimentConfig(depth=3, width=8, samples=64, norm="layer")).network
     assert with_norm.flat.size == t.network.flat.size + 2 * 3 * 8
+
+
+def test_mean_field_theory_makes_no_prediction_for_normalised_networks():
+    from core.theory import predicted_profile
+    g = np.array([1e-3, 1e-2, 1e-1, 1.0])
+    cfg = ExperimentConfig(depth=3, activation="tanh")
+    assert np.isfinite(predicted_profile(cfg, g)[:3]).all()
+    assert np.isnan(predicted_profile(cfg.replace(norm="batch"), g)).all()
