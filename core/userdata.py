@@ -212,6 +212,9 @@ def source_of_experiment(path: str):
 def data_from_args(args, config) -> Dataset | None:
     """The command line's data: --data FILE.csv, else the data file an experiment given as --config names."""
     if getattr(args, "data", None):
+        given = [f for f in ("dataset", "samples", "noise") if getattr(args, f, None) is not None]
+        if given:
+            raise _error(f"--{given[0]} does not apply with --data: the file is the data set")
         return load_for(config, args.data)
     source = source_of_experiment(args.config) if getattr(args, "config", None) else None
     return load_source(source, config) if source is not None else None

@@ -128,3 +128,9 @@ def test_cli_refuses_a_malformed_file_with_one_line(tmp_path, capsys):
     assert main(["--headless", "--data", path]) == 2
     err = capsys.readouterr().err
     assert err == "main.py: error: data: line 2: 2 columns, expected 3 like the first row\n"
+
+
+def test_data_set_flags_that_the_file_replaces_are_refused(tmp_path, capsys):
+    path = write(tmp_path, table_text(rows(30, [0, 1])))
+    assert main(["--headless", "--data", path, "--samples", "500"]) == 2
+    assert capsys.readouterr().err == "main.py: error: data: --samples does not apply with --data: the file is the data set\n"
