@@ -124,12 +124,16 @@ class MLP:
         """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache."""
         axis = _NORM_AXIS[self.norm]
         gamma, beta = self.norm_params[k]
-        mean = z.mean(axis=axis, keepdims=True)
-        zc = z - mean
-        var = np.mean(zc * zc, axis=axis, keepdims=True)   # biased: divided by n, not n - 1
+        n = z.shape[axis]
+        # add.reduce and in-place steps: np.mean's overhead would double the cost at these sizes
+        mean = np.add.reduce(z, axis=axis, keepdims=True) / n
+        zc = np.subtract(z, mean)
+        var = np.add.reduce(zc * zc, axis=axis, keepdims=True) / n   # biased: divided by n, not n - 1
         inv_std = 1.0 / np.sqrt(var + NORM_EPS)
-        z_hat = zc * inv_std
-        return z_hat * gamma + beta, (z_hat, inv_std, mean, var)
+        z_hat = np.multiply(zc, inv_std, out=zc)
+        u = z_hat * gamma
+        u += beta
+        return u, (z_hat, inv_std, mean, var)
 
     def _normalise_backward(self, k: int, du, norm_cache, dgamma, dbeta):
         """dL/dz from dL/du, u = gamma z_hat + beta; writes dL/dgamma and dL/dbeta.
@@ -138,11 +142,16 @@ class MLP:
         because z_hat depends on z through the mean and the variance as well as directly."""
         axis = _NORM_AXIS[self.norm]
         z_hat, inv_std, _, _ = norm_cache
+        n = z_hat.shape[axis]
         np.add.reduce(du * z_hat, axis=0, out=dgamma)   # du/dgamma = z_hat
         np.add.reduce(du, axis=0, out=dbeta)            # du/dbeta = 1
         dz_hat = du * self.norm_params[k][0]            # du/dz_hat = gamma
-        return inv_std * (dz_hat - dz_hat.mean(axis=axis, keepdims=True)
-                          - z_hat * np.mean(dz_hat * z_hat, axis=axis, keepdims=True))
+        mean_dz_hat = np.add.reduce(dz_hat, axis=axis, keepdims=True) / n
+        mean_dz_hat_z_hat = np.add.reduce(dz_hat * z_hat, axis=axis, keepdims=True) / n
+        dz_hat -= mean_dz_hat
+        dz_hat -= z_hat * mean_dz_hat_z_hat
+        dz_hat *= inv_std
+        return dz_hat
 
     def _normalise_eval(self, k: int, z):
         """Evaluation mode: batch norm uses the running statistics, layer norm each sample's own."""
