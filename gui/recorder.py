@@ -68,9 +68,12 @@ def encode(frames: list, path: str, frame_ms: int = FRAME_MS) -> bytes:
     if path.lower().endswith(".mp4"):
         import imageio.v3 as iio
         fps = 1000.0 / frame_ms
-        # H.264 wants even sizes: crop the odd last row or column
-        even = [f[:f.shape[0] // 2 * 2, :f.shape[1] // 2 * 2] for f in frames]
-        return iio.imwrite("<bytes>", np.stack(even), extension=".mp4", fps=fps)
+        # the encoder wants sides divisible by 16 and would stretch the picture to get them:
+        # repeat the edge pixels instead, so the plots keep their proportions
+        h, w = frames[0].shape[:2]
+        pad = ((0, -h % 16), (0, -w % 16), (0, 0))
+        return iio.imwrite("<bytes>", np.stack([np.pad(f, pad, mode="edge") for f in frames]),
+                           extension=".mp4", fps=fps)
     from PIL import Image
     images = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for f in frames]
     buf = io.BytesIO()

@@ -98,3 +98,14 @@ def test_a_failed_write_is_reported_and_leaves_no_file(small_window, tmp_path):
     rec.frames = [frame_of(getattr(small_window, PLOTS["gradients"]))]
     rec.finish()
     assert rec.done and "cannot write" in rec.error and not target.parent.exists()
+
+
+@pytest.mark.skipif(mp4_writer_missing() is not None, reason="imageio-ffmpeg is not installed")
+def test_mp4_keeps_every_frame_unstretched(tmp_path):
+    import imageio.v3 as iio
+    frames = [np.full((30, 41, 3), c, dtype=np.uint8) for c in (20, 120, 220)]
+    path = tmp_path / "a.mp4"
+    path.write_bytes(encode(frames, str(path)))
+    video = iio.imread(path)
+    assert video.shape == (3, 32, 48, 3)  # padded up to multiples of 16, not resized
+    assert abs(int(video[1, 15, 20, 0]) - 120) < 8
