@@ -68,7 +68,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "the bars, level instead of falling to the left, and the loss curve, against vanishing-sigmoid.",
            "layer 1's gradient is 6.1 times the output layer's (vanishing-sigmoid: 6.1e-07 times); the hidden "
            "layers' gradients are within a factor of 6.1 of each other, and the training loss falls from 0.66 "
-           "to 0.45 in 20 epochs, validation accuracy 0.92 (vanishing-sigmoid: 0.70 and 0.54).",
+           "to 0.45 in 20 epochs, validation accuracy 0.92 (vanishing-sigmoid: loss 0.70, accuracy 0.54).",
            "batch norm divides each unit's z by its spread over the batch, about 0.2 here: deep in a sigmoid "
            "network the samples look alike. Dividing by 0.2 multiplies the backward signal by about 5, which "
            "cancels sigmoid' (0.20 on average) at every layer.",

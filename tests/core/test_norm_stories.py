@@ -1,6 +1,8 @@
 """The batchnorm-fix and layernorm-fix stories: every number in their text is measured here.
 
 Each test formats the measured value the way the text quotes it and checks the text says exactly that."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -46,7 +48,11 @@ def test_batchnorm_fix_claims(runs):
     assert f"falls from {loss[0]:.2f} to {loss[-1]:.2f} in 20 epochs, validation accuracy {acc[-1]:.2f}" in s
     assert len(loss) == 20 and loss[-1] < loss[0] - 0.1
     plain_loss, plain_acc = plain.history.scalar("train_loss")[-1], plain.history.scalar("val_accuracy")[-1]
-    assert f"(vanishing-sigmoid: {plain_loss:.2f} and {plain_acc:.2f})" in s
+    assert f"(vanishing-sigmoid: loss {plain_loss:.2f}, accuracy {plain_acc:.2f})" in s
+    assert f"layer 1's gradient is {g[0] / g[-1]:.2g}x the output layer's" in get_preset("batchnorm-fix").summary
+    row = readme_row("batchnorm-fix")
+    assert f"layer 1's gradient is {g[0] / g[-1]:.2g}x the output layer's" in row
+    assert f"the loss falls from {loss[0]:.2f} to {loss[-1]:.2f}" in row
 
 
 def _first_batch_spread(name):
@@ -77,6 +83,20 @@ def test_layernorm_fix_claims(runs):
     loss, acc = t.history.scalar("train_loss"), t.history.scalar("val_accuracy")
     assert f"the loss stays at {loss[-1]:.2f}, validation accuracy {acc[-1]:.2f}" in s
     assert abs(loss[-5:].mean() - loss[-10:-5].mean()) < 0.01  # flat over the last 10 epochs
+
+
+def readme_row(name):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_layernorm_fix_in_the_readme(runs):
+    g, g0 = grad_profile(runs["layernorm-fix"]), grad_profile(runs["vanishing-sigmoid"])
+    row = readme_row("layernorm-fix")
+    assert f"{g[0] / g[-1]:.1e} of the output's instead of {g0[0] / g0[-1]:.1e}" in row
+    assert f"the loss stays at {runs['layernorm-fix'].history.scalar('train_loss')[-1]:.2f}" in row
 
 
 def test_layernorm_fix_reason_uses_measured_spread():
