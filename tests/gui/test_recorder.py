@@ -109,3 +109,4 @@ def test_mp4_keeps_every_frame_unstretched(tmp_path):
     video = iio.imread(path)
     assert video.shape == (3, 32, 48, 3)  # padded up to multiples of 16, not resized
     assert abs(int(video[1, 15, 20, 0]) - 120) < 8
+
