@@ -191,3 +191,13 @@ def test_mean_field_theory_makes_no_prediction_for_normalised_networks():
     cfg = ExperimentConfig(depth=3, activation="tanh")
     assert np.isfinite(predicted_profile(cfg, g)[:3]).all()
     assert np.isnan(predicted_profile(cfg.replace(norm="batch"), g)).all()
+
+
+def test_history_keeps_gamma_and_beta_statistics_per_epoch():
+    t = Trainer(ExperimentConfig(depth=2, width=4, norm="batch", samples=40, batch_size=8, epochs=70))
+    stats = t.run()  # 70 epochs: past the history's first capacity of 64
+    g = t.history.norm_layer("gamma_grad_norm")
+    assert g.shape == (70, 2)
+    np.testing.assert_array_equal(g[-1], stats[-1].norm.gamma_grad_norm)
+    np.testing.assert_array_equal(t.history[3].norm.beta_norm, stats[3].norm.beta_norm)
+    assert Trainer(ExperimentConfig(depth=2, width=4, samples=40)).history.norm_layer("gamma_norm") is None
