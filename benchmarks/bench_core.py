@@ -36,9 +36,9 @@ def best_time(fn, steps: int, repeat: int) -> float:
     return best
 
 
-def core_step(depth, width, batch, stats):
+def core_step(depth, width, batch, stats, norm="none"):
     cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, activation="tanh", init="xavier",
-                           lr=1e-3, samples=max(4 * batch, 64))
+                           lr=1e-3, samples=max(4 * batch, 64), norm=norm)
     t = Trainer(cfg)
     X, y = t.data.X_train[:batch], t.data.y_train[:batch]
     return lambda: t.train_on_batch(X, y, collect_stats=stats)
@@ -110,6 +110,14 @@ def main():
             ref = best_time(torch_step(depth, width, batch), steps, args.repeat)
             row += f" {ref * 1e6:>8.0f}us {with_stats / ref:>9.2f}x"
         print(row)
+    print("\nnormalisation layers (step with statistics; cost relative to norm none in this run):")
+    for depth, width, batch in SIZES:
+        steps = max(20, int(2e8 / (depth * width * width * batch * 6 + 1e6)))
+        times = {n: best_time(core_step(depth, width, batch, True, n), steps, args.repeat)
+                 for n in ("none", "batch", "layer")}
+        print(f"{f'{depth}/{width}/{batch}':>18}  none {times['none'] * 1e6:>7.0f}us  batch {times['batch'] * 1e6:>7.0f}us "
+              f"({times['batch'] / times['none'] - 1:+.0%})  layer {times['layer'] * 1e6:>7.0f}us "
+              f"({times['layer'] / times['none'] - 1:+.0%})")
     depth, width, batch = 10, 1024, 256
     steps = 5
     step = best_time(core_step(depth, width, batch, True), steps, args.repeat)

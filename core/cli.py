@@ -16,7 +16,7 @@ from dataclasses import fields
 
 from .config import ConfigError, ExperimentConfig, allowed, parse_field
 from .presets import PRESETS, get_preset
-from .records import csv_header, csv_row, write_atomically
+from .records import FORMAT, csv_header, csv_row, experiment_json, write_atomically
 
 EXIT_BAD_INPUT = 2
 
@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="FIELD=VALUE", help="also train a run B that differs in one setting, "
                    "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
     p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
+    p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
+                   "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
+    p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
+    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (gradients, loss, heatmap, "
+                   "updates, boundary), not the whole window")
+    p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
+                   "label or target, an optional header row (see core/userdata.py); --save-config then records "
+                   "its path and SHA-256, and --config checks them")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -70,6 +78,10 @@ def load_config_file(path: str) -> dict:
         raise UsageError(f"config: {path!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     if not isinstance(d, dict):
         raise UsageError(f"config: {path!r} must hold a JSON object of field: value pairs, got {type(d).__name__}")
+    if d.get("format") == FORMAT:  # an experiment file: its config (its data file is read by userdata)
+        d = d.get("config")
+        if not isinstance(d, dict):
+            raise UsageError(f"config: {path!r} is an experiment file without a config object")
     return d
 
 
@@ -116,9 +128,9 @@ def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
 
 
 def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
-                 stdout=None, stderr=None, compare: tuple[str, object] | None = None) -> int:
+                 stdout=None, stderr=None, compare: tuple[str, object] | None = None, data=None) -> int:
     """Train for cfg.epochs and write one record per epoch; with ``compare``, runs A and B in lockstep
-    and each record (or CSV row) starts with its run's name."""
+    and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
     from .compare import Comparison
     from .trainer import Trainer
 
@@ -126,7 +138,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     stderr = stderr or sys.stderr
     if out_path is not None:
         check_writable("out", out_path)
-    runs = Comparison(cfg, *compare).runs if compare else {"A": Trainer(cfg)}
+    runs = Comparison(cfg, *compare, data=data).runs if compare else {"A": Trainer(cfg, data)}
     tagged = compare is not None
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
     n_layers = max(t.network.n_layers for t in runs.values())
@@ -174,14 +186,20 @@ def main(argv: list[str] | None = None) -> int:
             for p in PRESETS.values():
                 print(f"{p.name:<{width}}  {p.summary}")
             return 0
+        if args.record or args.record_every or args.record_plot:
+            raise UsageError("record: animations are recorded in the window; drop --headless")
         cfg = config_from_args(args)
+        from .userdata import data_from_args
+        data = data_from_args(args, cfg)
         if args.save_config:
             check_writable("save_config", args.save_config)
-            write_atomically(args.save_config, json.dumps(cfg.to_dict(), indent=1) + "\n")
+            text = experiment_json(cfg, None, data.source) if data is not None else \
+                json.dumps(cfg.to_dict(), indent=1) + "\n"
+            write_atomically(args.save_config, text)
             if not args.headless:
                 return 0
         compare = parse_compare(args.compare, cfg) if args.compare else None
-        return run_headless(cfg, args.out, args.quiet, compare=compare)
+        return run_headless(cfg, args.out, args.quiet, compare=compare, data=data)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

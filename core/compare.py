@@ -6,14 +6,15 @@ from .trainer import Trainer
 
 # Settings B may change; the others fix the data, the batches and the seed, so both runs
 # see the same samples in the same order.
-COMPARABLE = ("activation", "init", "init_gain", "optimizer", "lr", "clip_norm", "residual", "depth", "width", "dtype")
+COMPARABLE = ("activation", "init", "init_gain", "optimizer", "lr", "clip_norm", "residual", "norm", "depth", "width",
+              "dtype")
 
 
 class Comparison:
-    def __init__(self, config_a: ExperimentConfig, field: str, value):
+    def __init__(self, config_a: ExperimentConfig, field: str, value, data=None):
         config_b = self.check(config_a, field, value)
         self.field, self.value = field, value
-        self.runs = {"A": Trainer(config_a), "B": Trainer(config_b)}
+        self.runs = {"A": Trainer(config_a, data), "B": Trainer(config_b, data)}
 
     @staticmethod
     def check(config_a: ExperimentConfig, field: str, value) -> ExperimentConfig:

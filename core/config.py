@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASETS
+from .datasets import CLASSIFICATION, DATASETS, MULTICLASS
 from .initializers import INITIALIZERS
+from .network import NORMS
 from .optimizers import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
@@ -47,6 +48,7 @@ FIELD_SPECS: dict[str, tuple] = {
     "epochs": _int(1, 1_000_000),
     "clip_norm": ("optional_float", 0.0, 1e12),
     "residual": ("bool",),
+    "norm": ("choice", NORMS),
     "dataset": ("choice", tuple(DATASETS)),
     "samples": _int(10, 1_000_000),
     "noise": _float(0.0, 10.0),
@@ -155,6 +157,7 @@ class ExperimentConfig:
     epochs: int = 50
     clip_norm: float | None = None
     residual: bool = False
+    norm: str = "none"
     dataset: str = "circles"
     samples: int = 512
     noise: float = 0.1
@@ -172,6 +175,8 @@ class ExperimentConfig:
 
     @property
     def task(self) -> str:
+        if self.dataset in MULTICLASS:
+            return "multiclass"
         return "classification" if self.dataset in CLASSIFICATION else "regression"
 
     @property

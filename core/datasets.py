@@ -1,4 +1,5 @@
-"""Small synthetic data sets: five 2-D binary classification problems and a 1-D regression.
+"""Small synthetic data sets: five 2-D binary classification problems, two multi-class ones
+(three spiral arms; four gaussian blobs) and a 1-D regression.
 
 Every generator takes a NumPy Generator, so a seed fixes the data exactly.
 Inputs are kept in roughly [-1.5, 1.5] so no data set needs standardising.
@@ -13,11 +14,32 @@ import numpy as np
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    task: str  # "classification" or "regression"
+    task: str  # "classification" (binary), "multiclass" or "regression"
     X_train: np.ndarray
-    y_train: np.ndarray
+    y_train: np.ndarray  # 0/1, a class index 0..k-1 (as a float) or a target value
     X_val: np.ndarray
     y_val: np.ndarray
+    n_classes: int = 0   # 2 for binary, k for multi-class, 0 for regression
+    class_names: tuple = ()       # what each class index stands for (the file's label values)
+    feature_names: tuple = ()     # one per column of X; empty: x1, x2, ...
+    source: dict | None = None    # a data file's {"path", "sha256"}; None for a built-in data set
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output layer: one per class for multi-class, else one."""
+        return self.n_classes if self.task == "multiclass" else 1
+
+    def feature_name(self, i: int) -> str:
+        return self.feature_names[i] if i < len(self.feature_names) else f"x{i + 1}"
+
+    @property
+    def boundary_label(self) -> str:
+        """What the decision-boundary picture's axes are, in words for the window."""
+        d = self.n_features
+        if d <= 2:
+            return " vs ".join(self.feature_name(i) for i in range(d))
+        return (f"{self.feature_name(0)} vs {self.feature_name(1)}: the first 2 of {d} features "
+                f"(the other {d - 2} held at their training mean)")
 
     @property
     def n_features(self) -> int:
@@ -62,6 +84,27 @@ def _gaussians(rng, n, noise):
     return centres + (0.35 + noise) * rng.standard_normal((n, 2)), y
 
 
+def _spirals3(rng, n, noise):
+    """Three interleaved spiral arms, one class each."""
+    y = (np.arange(n) % 3).astype(float)
+    t = np.sqrt(rng.uniform(0.0, 1.0, n)) * 2 * np.pi
+    r = t / (2 * np.pi) * 1.4
+    angle = t + 2 * np.pi / 3 * y
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+BLOB_CLASSES = 4  # the blobs data set has a fixed number of classes: its centres sit on a circle
+
+
+def _blobs(rng, n, noise):
+    """BLOB_CLASSES gaussian blobs with centres evenly spaced on a circle of radius 0.9."""
+    y = (np.arange(n) % BLOB_CLASSES).astype(float)
+    angle = 2 * np.pi * y / BLOB_CLASSES + np.pi / 4
+    centres = 0.9 * np.column_stack([np.cos(angle), np.sin(angle)])
+    return centres + (0.25 + noise) * rng.standard_normal((n, 2)), y
+
+
 def _sine(rng, n, noise):
     X = rng.uniform(-np.pi, np.pi, (n, 1))
     y = np.sin(X[:, 0]) + noise * rng.standard_normal(n)
@@ -70,12 +113,14 @@ def _sine(rng, n, noise):
 
 GENERATORS = {
     "xor": _xor, "circles": _circles, "moons": _moons,
-    "spirals": _spirals, "gaussians": _gaussians, "sine": _sine,
+    "spirals": _spirals, "gaussians": _gaussians, "spirals3": _spirals3, "blobs": _blobs, "sine": _sine,
 }
 DATASETS = tuple(GENERATORS)
-CLASSIFICATION = ("xor", "circles", "moons", "spirals", "gaussians")
+CLASSIFICATION = ("xor", "circles", "moons", "spirals", "gaussians")  # binary
+MULTICLASS = {"spirals3": 3, "blobs": BLOB_CLASSES}  # name -> number of classes
 DATASET_LABELS = {"xor": "XOR", "circles": "Circles", "moons": "Moons",
-                  "spirals": "Spirals", "gaussians": "Two Gaussians", "sine": "Sine (regression)"}
+                  "spirals": "Spirals", "gaussians": "Two Gaussians", "spirals3": "Spirals, 3 classes",
+                  "blobs": f"Gaussian blobs, {BLOB_CLASSES} classes", "sine": "Sine (regression)"}
 
 
 def make_dataset(name: str, rng: np.random.Generator, samples: int, noise: float,
@@ -84,6 +129,12 @@ def make_dataset(name: str, rng: np.random.Generator, samples: int, noise: float
     order = rng.permutation(samples)
     X, y = X[order].astype(dtype), y[order].astype(dtype)
     n_val = int(round(samples * val_fraction))
-    task = "classification" if name in CLASSIFICATION else "regression"
+    if name in MULTICLASS:
+        task, n_classes = "multiclass", MULTICLASS[name]
+    elif name in CLASSIFICATION:
+        task, n_classes = "classification", 2
+    else:
+        task, n_classes = "regression", 0
     return Dataset(name, task, np.ascontiguousarray(X[n_val:]), y[n_val:],
-                   np.ascontiguousarray(X[:n_val]), y[:n_val])
+                   np.ascontiguousarray(X[:n_val]), y[:n_val], n_classes,
+                   tuple(str(c) for c in range(n_classes)))

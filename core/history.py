@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .statistics import LAYER_FIELDS, EpochStats
+from .statistics import LAYER_FIELDS, NORM_FIELDS, EpochStats, NormStats
 
 SCALARS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy")
 
@@ -18,6 +18,7 @@ class EpochHistory:
         self._n = 0
         self._scalars = {k: np.full(capacity, np.nan) for k in SCALARS}
         self._layers = {k: np.full((capacity, n_layers), np.nan) for k in LAYER_FIELDS}
+        self._norm: dict | None = None  # gamma/beta statistics (capacity, hidden layers), with a norm
         self.divergence = None
 
     def __len__(self) -> int:
@@ -35,6 +36,12 @@ class EpochHistory:
             self._scalars[k][i] = np.nan if v is None else v
         for k in LAYER_FIELDS:
             self._layers[k][i] = getattr(s, k)
+        if s.norm is not None:
+            if self._norm is None:
+                cap, depth = len(self._scalars["epoch"]), len(s.norm.gamma_norm)
+                self._norm = {k: np.full((cap, depth), np.nan) for k in NORM_FIELDS}
+            for k in NORM_FIELDS:
+                self._norm[k][i] = getattr(s.norm, k)
         self._n += 1
         if s.divergence is not None:
             self.divergence = s.divergence
@@ -45,7 +52,7 @@ class EpochHistory:
 
     def _grow(self) -> None:
         cap = 2 * len(self._scalars["epoch"])
-        for d in (self._scalars, self._layers):
+        for d in (self._scalars, self._layers, self._norm or {}):
             for k, a in d.items():
                 bigger = np.full((cap,) + a.shape[1:], np.nan)
                 bigger[:len(a)] = a
@@ -61,7 +68,8 @@ class EpochHistory:
                           epoch=int(sc["epoch"]), step=int(sc["step"]), train_loss=sc["train_loss"],
                           val_loss=sc["val_loss"], val_accuracy=None if np.isnan(acc) else acc,
                           diverged=last and self.divergence is not None,
-                          divergence=self.divergence if last else None)
+                          divergence=self.divergence if last else None,
+                          norm=NormStats(**{k: a[i].copy() for k, a in self._norm.items()}) if self._norm else None)
 
     def __iter__(self):
         return (self[i] for i in range(self._n))
@@ -74,9 +82,13 @@ class EpochHistory:
         """Array (epochs, layers) of one layer statistic (a view; copy before keeping it)."""
         return self._layers[name][:self._n]
 
+    def norm_layer(self, name: str) -> np.ndarray | None:
+        """Array (epochs, hidden layers) of one gamma/beta statistic (NORM_FIELDS); None without a norm."""
+        return None if self._norm is None else self._norm[name][:self._n]
+
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for d in (self._scalars, self._layers) for a in d.values())
+        return sum(a.nbytes for d in (self._scalars, self._layers, self._norm or {}) for a in d.values())
 
 
 STEP_SCALARS = ("step", "loss", "grad_norm_total")

@@ -6,8 +6,18 @@ measures per-layer statistics with a handful of segment reductions instead of a
 Python loop per layer. Modify ``W`` and ``b`` in place; ``flat`` is the same memory.
 
 Hidden layer l computes h_l = phi(h_{l-1} W_l + b_l), or with residual connections
-(layers 2..depth) h_l = h_{l-1} + phi(h_{l-1} W_l + b_l). The output layer is linear
-with one unit: a logit (binary cross-entropy) or a value (mean squared error).
+(layers 2..depth) h_l = h_{l-1} + phi(h_{l-1} W_l + b_l). The output layer is linear:
+one logit (binary cross-entropy), one logit per class (softmax cross-entropy) or a
+value (mean squared error).
+
+With a normalisation layer (``norm`` "batch" or "layer") each hidden layer's parameters are
+``(W, b, gamma, beta)`` (``layer_params(k)``; gamma and beta follow the biases in ``flat``):
+
+    z = h W + b,  z_hat = (z - mean) / sqrt(var + 1e-5),  h = phi(gamma z_hat + beta)
+
+with the biased variance, taken over the batch (batch norm: each unit across the samples)
+or over the features (layer norm: each sample across the units). Batch norm keeps running
+averages of the batch mean and (biased) variance, momentum 0.1, and evaluates with them.
 """
 from __future__ import annotations
 
@@ -20,6 +30,11 @@ from .activations import Activation
 from .initializers import init_weights
 from .losses import LOSSES
 
+NORMS = ("none", "batch", "layer")
+NORM_EPS = 1e-5
+NORM_MOMENTUM = 0.1
+_NORM_AXIS = {"batch": 0, "layer": 1}  # the axis the mean and variance are taken over
+
 
 @dataclass
 class Backward:
@@ -28,23 +43,27 @@ class Backward:
     loss: float
     grad_flat: np.ndarray          # dL/d(flat parameters), same layout as MLP.flat
     grads: list                    # [(dW, db), ...] views into grad_flat
-    derivs: np.ndarray             # phi'(z) of the hidden layers, (depth, N, width)
+    derivs: np.ndarray             # phi'(pre-activation) of the hidden layers, (depth, N, width)
     delta_norms: np.ndarray        # ||dL/dz_l|| per weight layer, input side first
     activations: list              # h_l per hidden layer (N, width) each
+    norm_grads: list | None = None  # [(dgamma, dbeta), ...] per hidden layer, views into grad_flat
 
 
 class MLP:
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
                  task: str = "classification", rng: np.random.Generator | None = None,
-                 dtype=np.float64):
+                 dtype=np.float64, norm: str = "none", n_out: int = 1):
         rng = rng if rng is not None else np.random.default_rng(0)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
         self.activation = activation
         self.residual = residual
         self.task = task
+        self.norm = norm
         self.loss_fn = LOSSES[task]
         self.dtype = np.dtype(dtype)
-        self.sizes = [n_in] + [width] * depth + [1]
+        self.sizes = [n_in] + [width] * depth + [n_out]
         shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
         w_sizes = [i * o for i, o in shapes]
         b_sizes = [o for _, o in shapes]
@@ -52,8 +71,18 @@ class MLP:
         self.w_offsets = np.concatenate([[0], np.cumsum(w_sizes)[:-1]]).astype(np.intp)
         self.n_weights = int(sum(w_sizes))
         self.b_offsets = (self.n_weights + np.concatenate([[0], np.cumsum(b_sizes)[:-1]])).astype(np.intp)
-        self.flat = np.zeros(self.n_weights + sum(b_sizes), dtype=self.dtype)
+        n_wb = self.n_weights + sum(b_sizes)
+        n_norm = depth * width if norm != "none" else 0
+        # gamma of every hidden layer, then beta of every hidden layer, after the biases
+        self.gamma_offsets = (n_wb + width * np.arange(depth if n_norm else 0)).astype(np.intp)
+        self.beta_offsets = self.gamma_offsets + n_norm
+        self.flat = np.zeros(n_wb + 2 * n_norm, dtype=self.dtype)
         self.params = self._views(self.flat)
+        self.norm_params = self._norm_views(self.flat)
+        for gamma, _ in self.norm_params:
+            gamma[...] = 1.0
+        self.running_mean = np.zeros((depth, width), dtype=self.dtype) if norm == "batch" else None
+        self.running_var = np.ones((depth, width), dtype=self.dtype) if norm == "batch" else None
         self._skip = [self._is_skip(k) for k in range(self.n_layers)]
         self._grad_buffer, self._grad_views = None, None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
@@ -64,6 +93,16 @@ class MLP:
         """Number of weight layers: depth hidden layers plus the output layer."""
         return len(self.sizes) - 1
 
+    @property
+    def n_out(self) -> int:
+        return self.sizes[-1]
+
+    def layer_params(self, k: int) -> tuple:
+        """Layer k's parameters (0-based): (W, b), or (W, b, gamma, beta) for a normalised hidden layer."""
+        if self.norm_params and k < self.n_layers - 1:
+            return self.params[k] + self.norm_params[k]
+        return self.params[k]
+
     def _views(self, flat: np.ndarray):
         views = []
         for k, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
@@ -72,33 +111,92 @@ class MLP:
                           flat[b0:b0 + fan_out]))
         return views
 
+    def _norm_views(self, flat: np.ndarray):
+        width = self.sizes[1]
+        return [(flat[g:g + width], flat[b:b + width]) for g, b in zip(self.gamma_offsets, self.beta_offsets)]
+
     def _is_skip(self, k: int) -> bool:
         """Residual connections skip hidden layers 2..depth (0-based k = 1..depth-1)."""
         return self.residual and 0 < k < self.n_layers - 1
 
+    # -- normalisation: forward, then its backward ----------------------------------------
+    def _normalise(self, k: int, z):
+        """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache."""
+        axis = _NORM_AXIS[self.norm]
+        gamma, beta = self.norm_params[k]
+        n = z.shape[axis]
+        # add.reduce and in-place steps: np.mean's overhead would double the cost at these sizes
+        mean = np.add.reduce(z, axis=axis, keepdims=True) / n
+        zc = np.subtract(z, mean)
+        var = np.add.reduce(zc * zc, axis=axis, keepdims=True) / n   # biased: divided by n, not n - 1
+        inv_std = 1.0 / np.sqrt(var + NORM_EPS)
+        z_hat = np.multiply(zc, inv_std, out=zc)
+        u = z_hat * gamma
+        u += beta
+        return u, (z_hat, inv_std, mean, var)
+
+    def _normalise_backward(self, k: int, du, norm_cache, dgamma, dbeta):
+        """dL/dz from dL/du, u = gamma z_hat + beta; writes dL/dgamma and dL/dbeta.
+
+        With m the mean over the normalised axis: dz = (dz_hat - m(dz_hat) - z_hat m(dz_hat z_hat)) / std,
+        because z_hat depends on z through the mean and the variance as well as directly."""
+        axis = _NORM_AXIS[self.norm]
+        z_hat, inv_std, _, _ = norm_cache
+        n = z_hat.shape[axis]
+        np.add.reduce(du * z_hat, axis=0, out=dgamma)   # du/dgamma = z_hat
+        np.add.reduce(du, axis=0, out=dbeta)            # du/dbeta = 1
+        dz_hat = du * self.norm_params[k][0]            # du/dz_hat = gamma
+        mean_dz_hat = np.add.reduce(dz_hat, axis=axis, keepdims=True) / n
+        mean_dz_hat_z_hat = np.add.reduce(dz_hat * z_hat, axis=axis, keepdims=True) / n
+        dz_hat -= mean_dz_hat
+        dz_hat -= z_hat * mean_dz_hat_z_hat
+        dz_hat *= inv_std
+        return dz_hat
+
+    def _normalise_eval(self, k: int, z):
+        """Evaluation mode: batch norm uses the running statistics, layer norm each sample's own."""
+        if self.norm == "layer":
+            return self._normalise(k, z)[0]
+        gamma, beta = self.norm_params[k]
+        return (z - self.running_mean[k]) / np.sqrt(self.running_var[k] + NORM_EPS) * gamma + beta
+
+    def _update_running(self, cache) -> None:
+        for k, (_, _, _, norm_cache) in enumerate(cache[:-1]):
+            _, _, mean, var = norm_cache
+            self.running_mean[k] += NORM_MOMENTUM * (mean[0] - self.running_mean[k])
+            self.running_var[k] += NORM_MOMENTUM * (var[0] - self.running_var[k])
+
+    # -- forward and backward ----------------------------------------------------------------
+    def _output(self, z):
+        return z[:, 0] if self.sizes[-1] == 1 else z
+
     def _forward(self, X):
+        """Training-mode forward pass; the cache holds (h_in, pre-activation, phi of it, norm cache) per layer."""
         h = np.asarray(X, dtype=self.dtype)
         cache = []
         phi = self.activation.f
         last = self.n_layers - 1
+        normed = self.norm != "none"
         for k, (W, b) in enumerate(self.params):
             z = h @ W
             z += b
             if k == last:
-                cache.append((h, z, None))
-                return z[:, 0], cache
-            a = phi(z)
-            cache.append((h, z, a))
+                cache.append((h, z, None, None))
+                return self._output(z), cache
+            u, norm_cache = self._normalise(k, z) if normed else (z, None)
+            a = phi(u)
+            cache.append((h, u, a, norm_cache))
             h = h + a if self._skip[k] else a
 
     # Rows evaluated at once by forward(): it keeps one layer's activations, not all of them.
     FORWARD_CHUNK = 8192
 
     def forward(self, X) -> np.ndarray:
-        """The network's output for each row of X: logits or regression values, shape (N,).
+        """The network's output for each row of X: logits or regression values, shape (N,), or (N, classes).
 
-        Nothing is kept for a backward pass, and long inputs go through in chunks, so evaluating
-        a large validation set needs memory for one layer of one chunk."""
+        Evaluation mode (batch norm uses its running statistics). Nothing is kept for a backward
+        pass, and long inputs go through in chunks, so evaluating a large validation set needs
+        memory for one layer of one chunk."""
         X = np.asarray(X, dtype=self.dtype)
         n = self.FORWARD_CHUNK
         if len(X) <= n:
@@ -107,37 +205,47 @@ class MLP:
 
     def _predict(self, h):
         phi = self.activation.f
+        normed = self.norm != "none"
         for k, (W, b) in enumerate(self.params[:-1]):
             z = h @ W
             z += b
+            if normed:
+                z = self._normalise_eval(k, z)
             h = h + phi(z) if self._skip[k] else phi(z)
         W, b = self.params[-1]
-        return (h @ W + b)[:, 0]
+        return self._output(h @ W + b)
 
-    def backward(self, X, y, grad_out: np.ndarray | None = None) -> Backward:
+    def _grad_views_for(self, grad_out):
+        if grad_out is None:
+            grad_flat = np.empty_like(self.flat)
+            return grad_flat, self._views(grad_flat), self._norm_views(grad_flat)
+        if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
+            self._grad_buffer = grad_out
+            self._grad_views = (self._views(grad_out), self._norm_views(grad_out))
+        return (grad_out,) + self._grad_views
+
+    def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False) -> Backward:
         """One forward and backward pass; the chain rule applied layer by layer, output first.
 
         The gradient is written into ``grad_out`` when given (the trainer reuses one buffer).
+        ``update_running``: fold this batch's statistics into batch norm's running averages
+        (a training step does; the inspector and gradient checks do not).
         """
         out, cache = self._forward(X)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
-        if grad_out is None:
-            grad_flat = np.empty_like(self.flat)
-            grads = self._views(grad_flat)
-        else:
-            if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
-                self._grad_buffer, self._grad_views = grad_out, self._views(grad_out)
-            grad_flat, grads = grad_out, self._grad_views
+        grad_flat, grads, norm_grads = self._grad_views_for(grad_out)
         derivs = np.empty((self.n_layers - 1, len(dout), self.sizes[1]), dtype=self.dtype)
         delta_norms = np.empty(self.n_layers)
         dphi = self.activation.derivative_into
-        dz = dout[:, None]
+        dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
         for k in range(self.n_layers - 1, -1, -1):
-            h_in, z, a = cache[k]
+            h_in, u, a, norm_cache = cache[k]
             if k < self.n_layers - 1:
-                d = dphi(z, a, derivs[k])  # dh/dz = phi'(z)
-                dz = dh * d                # dL/dz = dL/dh * phi'(z)
+                d = dphi(u, a, derivs[k])  # dh/du = phi'(u)
+                dz = dh * d                # dL/du = dL/dh * phi'(u)
+                if norm_cache is not None:
+                    dz = self._normalise_backward(k, dz, norm_cache, *norm_grads[k])
             W = self.params[k][0]
             dW, db = grads[k]
             np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
@@ -148,8 +256,10 @@ class MLP:
                 if self._skip[k]:
                     dh_in += dh            # the skip path adds the identity
                 dh = dh_in
+        if update_running and self.norm == "batch":
+            self._update_running(cache)
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
-        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations)
+        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads or None)
 
     def loss_and_grads(self, X, y):
         """Mean loss and [(dL/dW, dL/db), ...] per weight layer, input side first."""
@@ -157,12 +267,17 @@ class MLP:
         return r.loss, r.grads
 
     def loss(self, X, y) -> float:
+        """Mean loss in evaluation mode (batch norm: running statistics)."""
         return self.loss_fn(self.forward(X), np.asarray(y, dtype=self.dtype))[0]
+
+    def training_loss(self, X, y) -> float:
+        """Mean loss as a training step computes it (batch norm: this batch's statistics); changes nothing."""
+        return self.loss_fn(self._forward(X)[0], np.asarray(y, dtype=self.dtype))[0]
 
     def first_nonfinite_layer(self, X) -> int | None:
         """1-based index of the first layer whose output is not finite, or None."""
         _, cache = self._forward(X)
-        for k, (_, z, _) in enumerate(cache):
+        for k, (_, z, _, _) in enumerate(cache):
             if not np.isfinite(z).all():
                 return k + 1
         return None

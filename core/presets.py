@@ -112,6 +112,33 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.03, residual=True),
            layer1_ratio=5e-3, lr=0.03, final_loss=0.56, final_loss_max=0.60, val_accuracy=0.775,
            plain_final_loss=0.69, first_loss=2.4),
+    _story("batchnorm-fix",
+           "the deep sigmoid network with batch norm: layer 1's gradient is {layer1_ratio:.2g}x the output layer's; "
+           "it learns",
+           "the bars, level instead of falling to the left, and the loss curve, against vanishing-sigmoid.",
+           "layer 1's gradient is {layer1_ratio:.2g} times the output layer's (vanishing-sigmoid: "
+           "{plain_layer1_ratio:.2g} times); the hidden layers' gradients are within a factor of {hidden_spread:.2g} "
+           "of each other, and the training loss falls from {first_loss:.2f} to {final_loss:.2f} in 20 epochs, "
+           "validation accuracy {val_accuracy:.2f} (vanishing-sigmoid: loss {plain_final_loss:.2f}, accuracy "
+           "{plain_val_accuracy:.2f}).",
+           "batch norm divides each unit's z by its spread over the batch, about {spread:.1f} here: deep in a "
+           "sigmoid network the samples look alike. Dividing by {spread:.1f} multiplies the backward signal by "
+           "about {gain:.0f}, which cancels sigmoid' ({dphi:.2f} on average) at every layer.",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="batch"),
+           layer1_ratio=6.1, plain_layer1_ratio=6.1e-07, hidden_spread=6.1, first_loss=0.66, final_loss=0.45,
+           val_accuracy=0.92, plain_final_loss=0.70, plain_val_accuracy=0.54, spread=0.2, gain=5, dphi=0.20),
+    _story("layernorm-fix",
+           "the deep sigmoid network with layer norm: the gradient vanishes less, but still vanishes",
+           "layer 1's bar against vanishing-sigmoid's, and the still flat loss.",
+           "layer 1's gradient rises to {layer1_ratio:.1e} of the output layer's (vanishing-sigmoid: "
+           "{plain_layer1_ratio:.1e}), but it still shrinks about {per_layer:.1f}x per layer and the loss stays "
+           "at {final_loss:.2f}, validation accuracy {val_accuracy:.2f}: layer norm does not fix this network.",
+           "layer norm divides by the spread of one sample's z across the layer's 32 units, about {spread:.1f} "
+           "here, not by the small spread across the batch: the backward signal is doubled, not multiplied by 5, "
+           "so with sigmoid' about {dphi:.1f} each layer still loses more than half of it.",
+           dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="layer"),
+           layer1_ratio=1.8e-04, plain_layer1_ratio=6.1e-07, per_layer=2.4, final_loss=0.70, val_accuracy=0.54,
+           spread=0.5, dphi=0.2),
     _story("glorot-standard",
            "tanh with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] (Glorot & Bengio 2010): gradients shrink",
            "the chain-rule inspector's gains, and the bars against xavier-tanh.",

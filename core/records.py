@@ -3,6 +3,7 @@
 An experiment file holds the config and, optionally, the recorded history:
 
     {"format": "gradient-flow-experiment", "version": 1, "config": {...},
+     "data": {"path": ..., "sha256": ...},   (only for a data file: core.userdata checks it on opening)
      "history": {"epoch": [...], "train_loss": [...], ..., "layers": {"grad_norm": [[...], ...], ...}}}
 
 Non-finite numbers are written as null. Every file is written to a temporary file
@@ -94,15 +95,19 @@ def history_from_dict(d, n_layers: int) -> EpochHistory:
     return h
 
 
-def experiment_json(config: ExperimentConfig, history: EpochHistory | None = None) -> str:
+def experiment_json(config: ExperimentConfig, history: EpochHistory | None = None,
+                    data_source: dict | None = None) -> str:
     doc = {"format": FORMAT, "version": VERSION, "config": config.to_dict()}
+    if data_source is not None:
+        doc["data"] = {"path": data_source["path"], "sha256": data_source["sha256"]}
     if history is not None:
         doc["history"] = history_to_dict(history)
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
-def save_experiment(path: str, config: ExperimentConfig, history: EpochHistory | None = None) -> None:
-    write_atomically(path, experiment_json(config, history))
+def save_experiment(path: str, config: ExperimentConfig, history: EpochHistory | None = None,
+                    data_source: dict | None = None) -> None:
+    write_atomically(path, experiment_json(config, history, data_source))
 
 
 def load_experiment(path: str) -> tuple[ExperimentConfig, EpochHistory | None]:

@@ -9,24 +9,27 @@ from __future__ import annotations
 import os
 
 from .config import ConfigError
+from .datasets import MULTICLASS
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
 ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
+NORM_ARRAYS = 3         # and with a normalisation layer: z - mean, z_hat, gamma z_hat + beta
 
 
 def memory_needed(config, n_features: int = 2) -> dict[str, int]:
     """Bytes a Trainer for ``config`` needs, by what needs them."""
     item = 8 if config.dtype == "float64" else 4
-    sizes = [n_features] + [config.width] * config.depth + [1]
+    normed = config.norm != "none"
+    sizes = [n_features] + [config.width] * config.depth + [MULTICLASS.get(config.dataset, 1)]
     weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
-    params = weights + sum(sizes[1:])
+    params = weights + sum(sizes[1:]) + (2 * config.depth * config.width if normed else 0)
     n_train = config.samples - round(config.samples * config.val_fraction)
     batch = min(config.batch_size, n_train)
     chunk = min(config.samples, 8192)
     return {
         # parameters, gradient, update, |gradient| scratch, optimiser state
         "parameters": (4 + OPTIMIZER_STATES[config.optimizer]) * params * item,
-        "activations": ACTIVATION_ARRAYS * config.depth * batch * config.width * item,
+        "activations": (ACTIVATION_ARRAYS + NORM_ARRAYS * normed) * config.depth * batch * config.width * item,
         "evaluation": 3 * chunk * config.width * item,
         "data": config.samples * (n_features + 1) * item * 2,
     }

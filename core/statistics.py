@@ -11,6 +11,11 @@ Layer statistics are kept as arrays (one entry per weight layer, output layer la
 - act_deriv_mean: mean phi'(z) over the layer's units and samples (the linear output layer: 1)
 - saturation: share of (sample, unit) pairs with phi'(z) <= 5% of the activation's largest phi'
   (epoch: act_deriv_mean and saturation over all the epoch's samples)
+
+With a normalisation layer, ``NormStats`` holds the same kind of statistics for each hidden
+layer's gamma and beta (one entry per hidden layer): the norm of dL/dgamma (epoch: mean over
+batches), ||gamma|| after the step (epoch: at its end), ||update|| / ||gamma before|| (epoch:
+mean over batches), and likewise for beta.
 """
 from __future__ import annotations
 
@@ -34,6 +39,25 @@ class LayerStats:
     update_ratio: float
     act_deriv_mean: float
     saturation: float
+
+
+NORM_FIELDS = ("gamma_grad_norm", "gamma_norm", "gamma_update_ratio",
+               "beta_grad_norm", "beta_norm", "beta_update_ratio")
+
+
+@dataclass
+class NormStats:
+    gamma_grad_norm: np.ndarray
+    gamma_norm: np.ndarray
+    gamma_update_ratio: np.ndarray
+    beta_grad_norm: np.ndarray
+    beta_norm: np.ndarray
+    beta_update_ratio: np.ndarray
+
+    def to_record(self) -> list[dict]:
+        cols = [getattr(self, f).tolist() for f in NORM_FIELDS]
+        return [{"layer": i + 1, **{f: finite_or_none(v) for f, v in zip(NORM_FIELDS, row)}}
+                for i, row in enumerate(zip(*cols))]
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,7 @@ class BatchStats(_PerLayer):
     clipped: bool = False
     delta_norms: np.ndarray = field(default_factory=lambda: np.empty(0))  # ||dL/dz_l||
     epoch_stats: "EpochStats | None" = None  # set when this batch completed an epoch
+    norm: NormStats | None = None  # gamma and beta of each hidden layer, with a normalisation layer
 
 
 @dataclass
@@ -91,9 +116,11 @@ class EpochStats(_PerLayer):
     val_accuracy: float | None = None
     diverged: bool = False
     divergence: Divergence | None = None
+    norm: NormStats | None = None
 
     def to_record(self) -> dict:
         """The JSON record: non-finite numbers become None (null)."""
+        extra = {} if self.norm is None else {"norm_layers": self.norm.to_record()}
         return {
             "epoch": self.epoch,
             "step": self.step,
@@ -103,6 +130,7 @@ class EpochStats(_PerLayer):
             "diverged": self.diverged,
             "layers": [{"layer": s.layer, **{f: finite_or_none(getattr(s, f)) for f in LAYER_FIELDS}}
                        for s in self.layers],
+            **extra,
         }
 
 
@@ -187,6 +215,7 @@ class EpochAccumulator:
         self.grad_max_abs = np.full(n_layers, -np.inf)
         self.act_deriv_mean, self.saturation = z(), z()
         self.weight_norm = z()
+        self.norm: dict | None = None  # sums of the NormStats means, the latest norms
 
     def add(self, b: BatchStats):
         n = b.batch_size
@@ -200,6 +229,21 @@ class EpochAccumulator:
         self.act_deriv_mean += b.act_deriv_mean * n
         self.saturation += b.saturation * n
         self.weight_norm = b.weight_norm
+        if b.norm is not None:
+            self._add_norm(b.norm)
+
+    def _add_norm(self, ns: NormStats):
+        if self.norm is None:
+            self.norm = {f: np.zeros_like(getattr(ns, f)) for f in NORM_FIELDS}
+        for f in ("gamma_grad_norm", "gamma_update_ratio", "beta_grad_norm", "beta_update_ratio"):
+            self.norm[f] += getattr(ns, f)
+        self.norm["gamma_norm"], self.norm["beta_norm"] = ns.gamma_norm, ns.beta_norm
+
+    def _finish_norm(self, nb: int) -> NormStats | None:
+        if self.norm is None:
+            return None
+        at_end = ("gamma_norm", "beta_norm")  # the others are means over the batches
+        return NormStats(**{f: v.copy() if f in at_end else v / nb for f, v in self.norm.items()})
 
     def finish(self, epoch: int, step: int, val_loss: float, val_accuracy, divergence) -> EpochStats:
         nb, ns = max(self.n_batches, 1), max(self.n_samples, 1)
@@ -209,4 +253,4 @@ class EpochAccumulator:
             update_ratio=self.update_ratio / nb, act_deriv_mean=self.act_deriv_mean / ns,
             saturation=self.saturation / ns, epoch=epoch, step=step,
             train_loss=self.loss_sum / ns, val_loss=val_loss, val_accuracy=val_accuracy,
-            diverged=divergence is not None, divergence=divergence)
+            diverged=divergence is not None, divergence=divergence, norm=self._finish_norm(nb))

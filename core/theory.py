@@ -108,13 +108,14 @@ def predicted_delta_norms(config, measured_delta_norms, factor: float | None = N
     """Predicted ||dL/dz_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
-    Residual connections and weights that are not random (zeros, constant) are outside this theory:
+    Residual connections, normalisation layers and weights that are not random (zeros, constant) are
+    outside this theory:
     the result is all NaN for them. Pass ``factor`` (``phase(config).factor``) to skip recomputing it.
     """
     d = np.asarray(measured_delta_norms, dtype=float)
     out = np.full(len(d), np.nan)
     depth = len(d) - 1
-    if config.residual or config.init in NOT_RANDOM or depth < 1 or not np.isfinite(d[depth - 1]):
+    if config.residual or config.norm != "none" or config.init in NOT_RANDOM or depth < 1 or not np.isfinite(d[depth - 1]):
         return out
     f = phase(config).factor if factor is None else factor
     out[:depth] = d[depth - 1] * f ** (depth - 1 - np.arange(depth))

@@ -13,12 +13,13 @@ import numpy as np
 
 from .activations import get_activation
 from .config import ConfigError, ExperimentConfig
-from .datasets import make_dataset
+from .datasets import Dataset, make_dataset
 from .history import EpochHistory, StepHistory
 from .network import MLP
 from .optimizers import make_optimizer
 from .resources import check_fits
-from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
+from .losses import softmax
+from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, NormStats,
                          SATURATION_THRESHOLD, Segments, combined_norm, segment_norms)
 
 # Settings a running network can take without being rebuilt.
@@ -26,17 +27,18 @@ LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
 
 
 class Trainer:
-    def __init__(self, config: ExperimentConfig | None = None):
+    def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
+        """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
         cfg = config if config is not None else ExperimentConfig()
         check_fits(cfg)  # refuse, naming what to reduce, rather than be killed for lack of memory
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
         dtype = np.dtype(cfg.dtype)
-        self.data = make_dataset(cfg.dataset, np.random.default_rng(data_seed), cfg.samples,
-                                 cfg.noise, cfg.val_fraction, dtype)
+        self.data = data if data is not None else make_dataset(
+            cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype)
         self.network = MLP(self.data.n_features, cfg.depth, cfg.width, get_activation(cfg.activation),
                            cfg.init, cfg.init_gain, cfg.residual, self.data.task,
-                           np.random.default_rng(init_seed), dtype)
+                           np.random.default_rng(init_seed), dtype, cfg.norm, self.data.n_outputs)
         self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.epoch = 0                 # completed epochs
@@ -52,6 +54,9 @@ class Trainer:
         self._b_slice = slice(net.n_weights, net.flat.size)
         self._layers = Segments(net.w_offsets, self._w_sizes)
         self._w_norms = self._layers.norms(net.flat)
+        # gamma of each hidden layer, then beta of each: one segment each
+        self._norm_segments = Segments(np.append(net.gamma_offsets, net.beta_offsets),
+                                       [net.sizes[1]] * (2 * len(net.gamma_offsets))) if net.norm_params else None
         # Reused every step: fresh arrays this large would cost page faults each time.
         self._grad = np.empty_like(net.flat)
         self._update = np.empty_like(net.flat)
@@ -95,7 +100,7 @@ class Trainer:
         """
         net = self.network
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y, grad_out=self._grad)                                  # 1
+            r = net.backward(X, y, grad_out=self._grad, update_running=True)             # 1
             g = r.grad_flat
             self.step += 1
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
@@ -103,6 +108,7 @@ class Trainer:
             gw_norms = self._layers.norms(g) if collect_stats else None
             abs_stats = self._layers.abs_mean_and_max(g, self._abs) if collect_stats else None
             total = self._global_norm(g, gw_norms)
+            norm_before = self._norm_measure(g) if collect_stats and self._norm_segments else None
             divergence = self._check_loss_and_gradient(r, X, total)                      # 2
             scale = 1.0
             if divergence is None:
@@ -115,7 +121,24 @@ class Trainer:
                 divergence = self._check_weights()                                       # 5
             if not collect_stats:
                 return None
-            return self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
+            stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
+            if norm_before is not None:
+                stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
+                                              divergence.quantity == "weights")
+            return stats
+
+    def _norm_measure(self, g):
+        """||dL/dgamma||, ||dL/dbeta|| and ||gamma||, ||beta|| per hidden layer, before the step."""
+        return self._norm_segments.norms(g), self._norm_segments.norms(self.network.flat)
+
+    def _norm_stats(self, grad_norms, before, applied: bool) -> NormStats:
+        seg = self._norm_segments
+        after = seg.norms(self.network.flat)
+        upd = seg.norms(self._update) if applied else np.zeros_like(before)
+        ratio = np.divide(upd, before, out=np.where(upd > 0, np.inf, 0.0), where=before > 0)
+        d = len(before) // 2
+        return NormStats(gamma_grad_norm=grad_norms[:d], gamma_norm=after[:d], gamma_update_ratio=ratio[:d],
+                         beta_grad_norm=grad_norms[d:], beta_norm=after[d:], beta_update_ratio=ratio[d:])
 
     def _global_norm(self, g: np.ndarray, gw_norms: np.ndarray | None) -> float:
         """||dL/dw|| over every parameter, weights and biases; from the per-layer norms when measured."""
@@ -130,7 +153,9 @@ class Trainer:
             return self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
         if not math.isfinite(total):
             # it starts at the layer nearest the output: everything below inherits it
-            bad = [k for k, (dW, db) in enumerate(r.grads) if not (np.isfinite(dW).all() and np.isfinite(db).all())]
+            grads = [g + (r.norm_grads[k] if r.norm_grads and k < len(r.norm_grads) else ())
+                     for k, g in enumerate(r.grads)]
+            bad = [k for k, gs in enumerate(grads) if not all(np.isfinite(x).all() for x in gs)]
             return self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
         return None
 
@@ -142,7 +167,7 @@ class Trainer:
             ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()  # vdot may overflow
         if ok:
             return None
-        bad = [k for k, (W, b) in enumerate(net.params) if not (np.isfinite(W).all() and np.isfinite(b).all())]
+        bad = [k for k in range(net.n_layers) if not all(np.isfinite(p).all() for p in net.layer_params(k))]
         return self._diverged("weights", bad[0] + 1)
 
     def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
@@ -214,12 +239,15 @@ class Trainer:
         return stats
 
     def evaluate(self, X, y) -> tuple[float, float | None]:
-        """Mean loss and, for classification, accuracy on (X, y)."""
+        """Mean loss and, for classification, accuracy on (X, y): the share of samples whose
+        predicted class (logit > 0; multi-class: the largest logit) is their label."""
         with np.errstate(all="ignore"):
             out = self.network.forward(X)
             loss = self.network.loss_fn(out, y)[0]
             if self.data.task == "classification":
                 return loss, float(np.mean((out > 0) == (y > 0.5)))
+            if self.data.task == "multiclass":
+                return loss, float(np.mean(np.argmax(out, axis=1) == y))
             return loss, None
 
     def run(self, epochs: int | None = None, on_epoch=None) -> list[EpochStats]:
@@ -255,17 +283,26 @@ class Trainer:
     def prediction_grid(self, resolution: int = 80):
         """The network's output over the input space.
 
-        2-D data: (xs, ys, P) with P[i, j] the predicted probability at (xs[j], ys[i]).
-        1-D data: (xs, None, predictions).
+        2-D data: (xs, ys, P) with P[i, j] the predicted probability of class 1 at (xs[j], ys[i]);
+        multi-class: P[i, j, c] the probability of class c (argmax over c is the predicted class);
+        regression on 2 or more features: the predicted value. More than 2 features: the grid
+        spans the first two, the others held at their training mean 0 (``data.boundary_label``
+        says so). 1-D data: (xs, None, predictions).
         """
-        X = np.concatenate([self.data.X_train, self.data.X_val])
+        X = np.concatenate([self.data.X_train[:, :2], self.data.X_val[:, :2]])
         lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
         xs = np.linspace(lo[0], hi[0], resolution)
+        n_features = self.data.n_features
         with np.errstate(all="ignore"):
-            if X.shape[1] == 1:
+            if n_features == 1:
                 return xs, None, self.network.forward(xs[:, None])
             ys = np.linspace(lo[1], hi[1], resolution)
             gx, gy = np.meshgrid(xs, ys)
-            logits = self.network.forward(np.column_stack([gx.ravel(), gy.ravel()]))
-            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))
-        return xs, ys, prob.reshape(resolution, resolution)
+            grid = np.zeros((resolution * resolution, n_features), dtype=self.network.dtype)
+            grid[:, 0], grid[:, 1] = gx.ravel(), gy.ravel()
+            out = self.network.forward(grid)
+            if self.data.task == "multiclass":
+                return xs, ys, softmax(out).reshape(resolution, resolution, -1)
+            if self.data.task == "classification":
+                out = 0.5 * (1.0 + np.tanh(0.5 * out))
+        return xs, ys, out.reshape(resolution, resolution)

@@ -3,7 +3,8 @@
 The window takes the same flags as the command line (``--config``, ``--preset``, ``--depth`` ...);
 bad ones exit with status 2 and one line on stderr, before any window opens. Without any,
 it reopens the last session's config. ``--screenshot FILE.png`` trains for ``--epochs`` in the
-window, saves a PNG of it and exits (works with QT_QPA_PLATFORM=offscreen).
+window, saves a PNG of it and exits (works with QT_QPA_PLATFORM=offscreen); ``--record FILE.gif``
+does the same, saving an animation (gui/recorder.py).
 """
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ def main(argv: list[str] | None = None) -> int:
             check_writable("screenshot", args.screenshot)
             if not args.screenshot.lower().endswith(".png"):
                 raise UsageError(f"screenshot: the file name must end in .png, got {args.screenshot!r}")
+        check_record_args(args)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        if not args.screenshot:
+        if not (args.screenshot or args.record):
             print("main.py: error: no display to open the window on (DISPLAY is not set); use --headless, "
                   "or QT_QPA_PLATFORM=offscreen with --screenshot", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -45,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Gradient-flow simulator")
     app.setOrganizationName(ORGANISATION)
-    if args.screenshot:
+    if args.screenshot or args.record:
         window = MainWindow(config)
         prepare(window, args, compare)
         window.resize(1280, 800)
         window.show()
+        if args.record:
+            from .recorder import record_window
+            return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every)
         return take_screenshot(app, window, args.screenshot, config.epochs)
 
     settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
@@ -61,6 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
     return app.exec()
+
+
+def check_record_args(args) -> None:
+    if args.data:  # the window's trainer is built from the config alone so far
+        raise UsageError("data: the window cannot train on a data file yet; use --headless --data FILE.csv")
+    if not args.record:
+        if args.record_every is not None or args.record_plot:
+            raise UsageError("record_every and record_plot need --record FILE.gif")
+        return
+    from .recorder import check_target
+    check_writable("record", args.record)
+    problem = check_target(args.record, args.record_plot, args.record_every)
+    if problem:
+        raise UsageError(problem)
 
 
 def prepare(window, args, compare) -> None:

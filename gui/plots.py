@@ -406,15 +406,36 @@ class UpdateRatios:
             self.widget.getAxis("bottom").setTicks([layer_ticks(n)])
 
 
+# One colour per class for multi-class data; the first two are the binary map's ends (class 0 blue, 1 red).
+CLASS_COLOURS = ("#2b5fad", "#c4302b", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+def class_colour(c: int) -> QColor:
+    return QColor(CLASS_COLOURS[c % len(CLASS_COLOURS)])
+
+
+def class_mix(prob: np.ndarray) -> np.ndarray:
+    """(rows, cols, k) class probabilities -> RGB in [0, 1]: each class's colour weighted by its
+    probability, faded toward white by a third so the data points stay visible."""
+    k = prob.shape[2]
+    rgb = np.array([class_colour(c).getRgbF()[:3] for c in range(k)])
+    mix = np.nan_to_num(prob, nan=1.0 / k) @ rgb
+    return np.ascontiguousarray(1.0 - (1.0 - mix) * 0.67, dtype=np.float32)
+
+
 class DecisionBoundary:
     """The network's prediction over the input plane with the data on top (a fitted curve for 1-D data)."""
 
     MAX_POINTS = 1500
+    BINARY_TIP = ("Colour: the predicted probability of class 1 (red) against class 0 (blue) over the input plane, "
+                  "with the data points on top (for the sine data set, the fitted curve).")
+    MULTI_TIP = ("Colour: each class's colour weighted by its predicted probability over the input plane (a pure "
+                 "colour where the network is sure of that class, a blend where it is not), with the data points "
+                 "on top in their class's colour.")
 
     def __init__(self):
-        self.widget = _plot("What the network predicts", "x₂", "x₁",
-                            "Colour: the predicted probability of class 1 (red) against class 0 (blue) over the "
-                            "input plane, with the data points on top (for the sine data set, the fitted curve).", "boundaryPlot")
+        self.widget = _plot("What the network predicts", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))
@@ -424,6 +445,7 @@ class DecisionBoundary:
         self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756"))
         self.widget.setMouseEnabled(x=False, y=False)
         self.one_d = False
+        self.multi = False
 
     def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
         stride = max(1, len(y) // self.MAX_POINTS)  # thin the drawn points only
@@ -435,10 +457,17 @@ class DecisionBoundary:
         if self.one_d:
             self.points.setData(X[:, 0], y, brush=pg.mkBrush(80, 80, 80, 120))
         else:
-            # class 1 red, class 0 blue: the colours of the probability map (CET-D1: 0 blue, 1 red)
-            red, blue = pg.mkBrush(QColor("#c4302b")), pg.mkBrush(QColor("#2b5fad"))
-            brushes = [red if v > 0.5 else blue for v in y]
-            self.points.setData(X[:, 0], X[:, 1], brush=brushes)
+            # class indices beyond 1 make multi-class data; class 1 red, class 0 blue either way,
+            # the colours of the binary probability map (CET-D1: 0 blue, 1 red)
+            self.multi = bool(len(y)) and float(y.max()) > 1 and bool(np.all(y == np.round(y)))
+            self.widget.setToolTip(self.MULTI_TIP if self.multi else self.BINARY_TIP)
+            if self.multi:
+                palette = [pg.mkBrush(class_colour(c)) for c in range(int(y.max()) + 1)]
+                brushes = [palette[int(v)] for v in y]
+            else:
+                red, blue = pg.mkBrush(class_colour(1)), pg.mkBrush(class_colour(0))
+                brushes = [red if v > 0.5 else blue for v in y]
+            self.points.setData(X[:, 0], X[:, 1], brush=brushes, pen=pg.mkPen("#ffffff" if self.multi else None))
             self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
             self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)
 
@@ -449,7 +478,12 @@ class DecisionBoundary:
             self.curve.setData(xs, np.where(finite, pred, np.nan), connect="finite") if finite.any() \
                 else self.curve.setData([], [])
             return
-        img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=0.5), 0.0, 1.0), dtype=np.float32)
-        self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
+        if pred.ndim == 3:  # multi-class: (rows, cols, k) probabilities, drawn as RGB without the colour map
+            self.image.setLookupTable(None)
+            self.image.setImage(class_mix(pred), autoLevels=False, levels=(0.0, 1.0))
+        else:
+            self.image.setColorMap(pg.colormap.get("CET-D1"))
+            img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=0.5), 0.0, 1.0), dtype=np.float32)
+            self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
