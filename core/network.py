@@ -33,6 +33,11 @@ class Backward:
     activations: list              # h_l per hidden layer (N, width) each
 
 
+def mlp_sizes(n_in: int, depth: int, width: int) -> list[int]:
+    """Units per layer, input to output: ``depth`` hidden layers of ``width`` and one output."""
+    return [n_in] + [width] * depth + [1]
+
+
 class MLP:
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
@@ -44,7 +49,7 @@ class MLP:
         self.task = task
         self.loss_fn = LOSSES[task]
         self.dtype = np.dtype(dtype)
-        self.sizes = [n_in] + [width] * depth + [1]
+        self.sizes = mlp_sizes(n_in, depth, width)
         shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
         w_sizes = [i * o for i, o in shapes]
         b_sizes = [o for _, o in shapes]

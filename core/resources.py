@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from .config import ConfigError
+from .network import mlp_sizes
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
 ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
@@ -17,7 +18,7 @@ ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z
 def memory_needed(config, n_features: int = 2) -> dict[str, int]:
     """Bytes a Trainer for ``config`` needs, by what needs them."""
     item = 8 if config.dtype == "float64" else 4
-    sizes = [n_features] + [config.width] * config.depth + [1]
+    sizes = mlp_sizes(n_features, config.depth, config.width)
     weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
     params = weights + sum(sizes[1:])
     n_train = config.samples - round(config.samples * config.val_fraction)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, logistic
 from .config import ConfigError, ExperimentConfig
 from .datasets import make_dataset
 from .history import EpochHistory
@@ -265,5 +265,5 @@ class Trainer:
             ys = np.linspace(lo[1], hi[1], resolution)
             gx, gy = np.meshgrid(xs, ys)
             logits = self.network.forward(np.column_stack([gx.ravel(), gy.ravel()]))
-            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))
+            prob = logistic(logits)
         return xs, ys, prob.reshape(resolution, resolution)
