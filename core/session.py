@@ -25,7 +25,7 @@ from .statistics import Divergence
 from .trainer import LIVE_FIELDS, Trainer
 
 
-class RunState(Enum):
+class RunState(str, Enum):
     READY = "ready"        # built, no step yet
     RUNNING = "running"    # training toward target_epoch
     PAUSED = "paused"      # stepped or paused before the target

@@ -29,7 +29,7 @@ def test_save_and_open_an_experiment_replays_it(small_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and len(w.history) == 0, timeout=5000)
     assert w.open_experiment(str(path))
     qtbot.waitUntil(lambda: "identical to the recorded history" in w.messageLabel.text(), timeout=10000)
-    assert len(w.history) == 3 and w.worker.trainer.epoch == 3
+    assert len(w.history) == 3 and w.last_snapshot.epoch == 3
     np.testing.assert_array_equal(w.history.layer("grad_norm"), history.layer("grad_norm"))
     assert len(w.loss.train.getData()[0]) == 3
 
