@@ -99,6 +99,10 @@ class Editor(QObject):
     def show(self, value) -> None:
         raise NotImplementedError
 
+    def value(self):
+        """The value the editor shows."""
+        raise NotImplementedError
+
     def widgets(self) -> list:
         raise NotImplementedError
 
@@ -108,8 +112,8 @@ def _number_box(field: str, spec: FieldSpec, name: str):
         w = QSpinBox()
         w.setRange(int(spec.lo), int(spec.hi))
     else:
-        lo = spec.lo if not spec.lo_open else max(spec.lo, 1e-300) if spec.lo == 0 else math.nextafter(spec.lo, 1e300)
-        w = ExactSpinBox(lo, spec.hi, integer=spec.kind == "int")
+        # An open lower bound stays in the box's range: typing it gets the config's message, not a silent clamp.
+        w = ExactSpinBox(spec.lo, spec.hi, integer=spec.kind == "int")
     w.setKeyboardTracking(False)  # typing "100" must not rebuild at 1 and 10 on the way
     return named(w, name, spec.tip)
 
@@ -138,6 +142,9 @@ class NumberEditor(Editor):
         line.addWidget(self.box)
         return self.spec.label, line
 
+    def value(self):
+        return self._value(self.box.value())
+
     def show(self, value) -> None:
         self.box.setValue(value)
         if self.slider is not None:
@@ -161,6 +168,9 @@ class ChoiceEditor(Editor):
     def show(self, value) -> None:
         self.combo.setCurrentIndex(self.combo.findData(value))
 
+    def value(self):
+        return self.combo.currentData()
+
     def widgets(self) -> list:
         return [self.combo]
 
@@ -176,6 +186,9 @@ class BoolEditor(Editor):
 
     def show(self, value) -> None:
         self.check.setChecked(value)
+
+    def value(self):
+        return self.check.isChecked()
 
     def widgets(self) -> list:
         return [self.check]
@@ -204,6 +217,9 @@ class OptionalNumberEditor(Editor):
         self.box.setEnabled(value is not None)
         if value is not None:
             self.box.setValue(value)
+
+    def value(self):
+        return float(self.box.value()) if self.check.isChecked() else None
 
     def widgets(self) -> list:
         return [self.check, self.box]
@@ -310,6 +326,10 @@ class ControlPanel(QScrollArea):
             finally:
                 for w in e.widgets():
                     w.blockSignals(False)
+
+    def shown_values(self) -> dict:
+        """Field -> the value its editor shows: equal to the config's fields after ``show_config``."""
+        return {field: e.value() for field, e in self.editors.items()}
 
     def show_comparing(self, on: bool) -> None:
         """The Compare button follows the session's state; setting it is not a click."""
