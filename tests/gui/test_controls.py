@@ -100,3 +100,50 @@ def test_text_from_a_file_is_shown_as_plain_text(window, qtbot, tmp_path):
     labels = [l for l in window.findChildren(QLabel) if l.objectName()]
     assert labels and all(l.textFormat() == Qt.PlainText for l in labels), \
         [l.objectName() for l in labels if l.textFormat() != Qt.PlainText]
+
+
+def _ratios_drawn(w) -> int:
+    x, _ = w.updates.curve.getData()
+    return 0 if x is None else len(x)
+
+
+def _stepped(w, qtbot):
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1 and w.stepEpochButton.isEnabled(), timeout=5000)
+    w.gradients.hover.setText("layer 2: old value")  # as a hover over the old run's bars leaves it
+    assert _ratios_drawn(w) > 0
+
+
+def test_reset_story_change_and_open_leave_nothing_of_the_old_run(small_window, qtbot, tmp_path):
+    w = small_window
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(SMALL.replace(seed=5).to_dict()))
+    for act in (w.reset, lambda: w.presetCombo.setCurrentIndex(w.presetCombo.findData("relu-fix")),
+                lambda: w.open_experiment(str(path))):
+        if w.config.depth > 3:
+            w.set_config(SMALL)
+            qtbot.waitUntil(lambda: w.last_snapshot.config == SMALL, timeout=10000)
+        _stepped(w, qtbot)
+        gen = w.last_snapshot.generation
+        act()
+        qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and w.last_snapshot.kind == "rebuilt",
+                        timeout=10000)
+        assert _ratios_drawn(w) == 0 and w.gradients.hover.toPlainText() == ""
+        assert len(w.history) == 0 and w.loss.train.getData()[0] is None or len(w.loss.train.getData()[0]) == 0
+    assert w.lessonLabel.text().startswith("Pick a story") and w.presetCombo.currentIndex() == 0
+
+
+def test_the_compare_button_follows_the_session_even_after_a_late_rebuild(small_window, qtbot):
+    w = small_window
+    for depth in (4, 5, 6):     # rebuilds still on their way when the comparison starts
+        w.depthSpin.setValue(depth)
+    w.compareFieldCombo.setCurrentIndex(w.compareFieldCombo.findData("activation"))
+    w.compareValueEdit.setText("relu")
+    qtbot.mouseClick(w.compareButton, Qt.LeftButton)
+    qtbot.waitUntil(lambda: w.last_snapshot.b is not None, timeout=10000)
+    qtbot.wait(200)
+    assert w.compareButton.isChecked() and w.comparing and w.last_snapshot.config.depth == 6
+    gen = w.last_snapshot.generation
+    w.activationCombo.setCurrentIndex(w.activationCombo.findData("relu"))   # B no longer differs: it ends
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
+    assert not w.comparing and not w.compareButton.isChecked() and "comparison ended" in w.messageLabel.text()
