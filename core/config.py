@@ -15,9 +15,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASET_LABELS, DATASETS
-from .initializers import INIT_LABELS, INITIALIZERS
-from .optimizers import OPTIMIZER_LABELS, OPTIMIZERS
+from .datasets import CLASSIFICATION, DATASET_LABELS
+from .initializers import INIT_LABELS
+from .optimizers import OPTIMIZER_LABELS
 
 DTYPES = ("float64", "float32")
 SHOWN_CHARS = 200   # an error message quotes at most this much of a bad value

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from core.theory import predicted_profile
 
@@ -171,13 +171,79 @@ class ChainPanel(Panel):
             self.widget.setHtml(chain_html(f.snap.chain))
 
 
+class PhasePanel(Panel):
+    """The mean-field phase of the config, in a label (the control panel's)."""
+
+    def __init__(self, label: QLabel):
+        self.widget = label
+
+    def clear(self, snap) -> None:
+        self.on_batch(Frame(snap, None, None))
+
+    def on_batch(self, f: Frame) -> None:
+        p = f.snap.phase
+        if p is not None:
+            self.widget.setText(f"Mean-field phase: {p} (chi_1 = {p.chi1:.3g})" + (
+                " — residual connections are outside this theory" if f.snap.config.residual else ""))
+
+
+STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
+                 "diverged": "#b00020"}
+STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
+          "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
+          "speedLabel": "Training speed while running.", "progressBar": "Progress toward the epoch where Run stops."}
+
+
+class StatusPanel(Panel):
+    """Epoch, step, loss, state, speed and progress, for the status bar."""
+
+    def __init__(self):
+        self.widgets = {}
+        for name, tip in STATUS.items():
+            w = QProgressBar() if name == "progressBar" else QLabel("")
+            if isinstance(w, QLabel):
+                w.setTextFormat(Qt.PlainText)
+            self.widgets[name] = named(w, name, tip)
+        self.progress = self.widgets["progressBar"]
+        self.progress.setMaximumWidth(160)
+        self.progress.setFormat("%v / %m epochs")
+        self.progress.setVisible(False)
+        self.show_state("ready")
+        self._show(0, 0, None)
+
+    def _show(self, epoch: int, step: int, batch) -> None:
+        self.widgets["epochLabel"].setText(f"Epoch {epoch}")
+        self.widgets["stepLabel"].setText(f"step {step}")
+        self.widgets["lossLabel"].setText(f"loss {batch.loss:.4g}" if batch is not None else "loss –")
+
+    def clear(self, snap) -> None:
+        self._show(snap.epoch, snap.step, None)
+
+    def on_batch(self, f: Frame) -> None:
+        snap = f.snap
+        self._show(snap.epoch, snap.step, snap.last_batch)
+        running = snap.state == "running"
+        self.widgets["speedLabel"].setText(f"{snap.steps_per_second:,.0f} steps/s" if running else "")
+        self.progress.setVisible(running and snap.target_epoch > 0)
+        if snap.target_epoch > 0:
+            self.progress.setRange(0, snap.target_epoch)
+            self.progress.setValue(min(snap.epoch, snap.target_epoch))
+
+    def show_state(self, state) -> None:
+        label = self.widgets["stateLabel"]
+        label.setText(str(state))
+        label.setStyleSheet(f"color: {STATE_COLOURS.get(str(state), '#333')}; font-weight: bold;")
+
+
 class Dashboard:
     """The panels, laid out in splitters, and the lesson tabs (prediction, chain rule, help)."""
 
-    def __init__(self):
+    def __init__(self, phase_label: QLabel):
         self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
         self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
-        self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain]
+        self.status = StatusPanel()
+        self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
+                                    PhasePanel(phase_label), self.status]
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
@@ -215,10 +281,12 @@ class Dashboard:
             self._last_stats = f.stats
             for p in self.panels:
                 p.on_batch(f)
-        elif snap.kind == "rebuilt":
-            self.boundary.on_batch(f)
-            self.chain.on_batch(f)
-            self.bars.show_theory(snap.initial_grad_norm[0], self.theory)
+        else:   # nothing measured yet: the extras, the phase and the status still show
+            for p in self.panels:
+                if p is not self.bars and p is not self.updates:
+                    p.on_batch(f)
+            if snap.kind == "rebuilt":
+                self.bars.show_theory(snap.initial_grad_norm[0], self.theory)
         if snap.new_epochs or snap.kind == "rebuilt":
             for p in self.panels:
                 p.on_epochs(f)

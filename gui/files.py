@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog
 
@@ -110,3 +110,36 @@ class FileActions:
         if save and not os.path.splitext(path)[1]:
             path += suffix
         act(path)
+
+    def action(self, menu, text, slot, shortcut=None, tip="") -> QAction:
+        a = QAction(text, self.window)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def add_menu(self, f, plots) -> None:
+        """The File menu; ``plots``: (object name, label) of the plots that can be exported."""
+        action, ask, w = self.action, self.ask, self.window
+        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", "Experiments (*.json);;All files (*)",
+                                                   ".json", w.open_experiment),
+               "Ctrl+O", "Open an experiment or config JSON file.")
+        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", w.save_experiment),
+               "Ctrl+S", "Save the config and the recorded history as JSON.")
+        action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
+                                                    lambda p: w.save_experiment(p, include_history=False)),
+               None, "Save the config alone as JSON.")
+        f.addSeparator()
+        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", w.export_csv),
+               "Ctrl+E", "One row per epoch.")
+        menu = f.addMenu("Export &plot")
+        for name, label in plots:
+            action(menu, f"{label}…", lambda _=False, n=name: ask(
+                True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
+                None, "PNG or SVG.")
+        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
+               None, "A PNG of the whole window.")
+        f.addSeparator()
+        action(f, "&Quit", w.close, "Ctrl+Q")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QMainWindow, QProgressBar, QSplitter
+from PySide6.QtGui import QActionGroup, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QSplitter
 
 from core import ConfigError, ExperimentConfig
 from core.config import parse_field
@@ -19,14 +19,9 @@ from core.presets import PRESETS
 from . import theme
 from .controls import ControlPanel
 from .dashboard import Dashboard
-from .files import CSV, JSON, PNG, FileActions
+from .files import FileActions
 from .session_model import SessionModel
 
-STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
-                 "diverged": "#b00020"}
-STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
-          "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
-          "speedLabel": "Training speed while running.", "progressBar": "Progress toward the epoch where Run stops."}
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
          ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"))
 
@@ -43,7 +38,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Gradient-flow simulator: vanishing and exploding gradients, live")
         self.model = SessionModel(config if config is not None else ExperimentConfig(), self)
         self.controls = ControlPanel(self.model.actions)
-        self.dashboard = Dashboard()
+        self.dashboard = Dashboard(self.controls.widgets["phaseLabel"])
         self.files = FileActions(self)
         for name, widget in self.controls.widgets.items():   # object names stay attributes, as before
             setattr(self, name, widget)
@@ -139,53 +134,13 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------------------
     def _build_status(self) -> None:
-        for name, tip in STATUS.items():
-            w = QProgressBar() if name == "progressBar" else QLabel("")
-            if isinstance(w, QLabel):
-                w.setTextFormat(Qt.PlainText)
-            w.setObjectName(name)
-            w.setToolTip(tip)
-            setattr(self, name, w)
-            self.statusBar().addPermanentWidget(w)
-        self.epochLabel.setText("Epoch 0")
-        self.stepLabel.setText("step 0")
-        self.lossLabel.setText("loss –")
-        self.stateLabel.setText("ready")
-        self.progressBar.setMaximumWidth(160)
-        self.progressBar.setFormat("%v / %m epochs")
-        self.progressBar.setVisible(False)
+        for name, widget in self.dashboard.status.widgets.items():
+            setattr(self, name, widget)
+            self.statusBar().addPermanentWidget(widget)
 
     def _build_menus(self) -> None:
-        def action(menu, text, slot, shortcut=None, tip=""):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.setStatusTip(tip)
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-        ask = self.files.ask
-        f = self.menuBar().addMenu("&File")
-        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", "Experiments (*.json);;All files (*)",
-                                                   ".json", self.open_experiment),
-               "Ctrl+O", "Open an experiment or config JSON file.")
-        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", self.save_experiment),
-               "Ctrl+S", "Save the config and the recorded history as JSON.")
-        action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
-                                                    lambda p: self.save_experiment(p, include_history=False)),
-               None, "Save the config alone as JSON.")
-        f.addSeparator()
-        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", self.export_csv),
-               "Ctrl+E", "One row per epoch.")
-        plots = f.addMenu("Export &plot")
-        for name, label in PLOTS:
-            action(plots, f"{label}…", lambda _=False, n=name: ask(
-                True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: self.export_plot(n, p)),
-                None, "PNG or SVG.")
-        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", self.save_screenshot),
-               None, "A PNG of the whole window.")
-        f.addSeparator()
-        action(f, "&Quit", self.close, "Ctrl+Q")
+        self.files.add_menu(self.menuBar().addMenu("&File"), PLOTS)
+        action = self.files.action
         themes = self.menuBar().addMenu("&View").addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
         self.themeActions = {}
@@ -223,9 +178,9 @@ class MainWindow(QMainWindow):
         self.theoryCheck.toggled.connect(self.dashboard.set_theory)
         m.configChanged.connect(c.show_config)
         m.comparingChanged.connect(c.show_comparing)
-        m.measured.connect(self._draw)
+        m.measured.connect(lambda snap: self.dashboard.show(snap, m.history, m.history_b))
         m.message.connect(self.show_message)
-        m.stateChanged.connect(self._show_state)
+        m.stateChanged.connect(self.dashboard.status.show_state)
 
     def _on_compare(self, on: bool) -> None:
         if not on:
@@ -239,28 +194,6 @@ class MainWindow(QMainWindow):
             self.controls.show_comparing(self.comparing)
             return
         self.start_compare(field, value)
-
-    # -- drawing ------------------------------------------------------------------------
-    def _draw(self, snap) -> None:
-        self.dashboard.show(snap, self.model.history, self.model.history_b)
-        if snap.phase is not None:
-            self.phaseLabel.setText(f"Mean-field phase: {snap.phase} (chi_1 = {snap.phase.chi1:.3g})"
-                                    + (" — residual connections are outside this theory" if snap.config.residual
-                                       else ""))
-        b = snap.last_batch
-        self.epochLabel.setText(f"Epoch {snap.epoch}")
-        self.stepLabel.setText(f"step {snap.step}")
-        self.lossLabel.setText(f"loss {b.loss:.4g}" if b is not None else "loss –")
-        self.speedLabel.setText(f"{snap.steps_per_second:,.0f} steps/s" if snap.state == "running" else "")
-        self.progressBar.setVisible(snap.state == "running" and snap.target_epoch > 0)
-        if snap.target_epoch > 0:
-            self.progressBar.setRange(0, snap.target_epoch)
-            self.progressBar.setValue(min(snap.epoch, snap.target_epoch))
-        self._show_state(self.model.state)
-
-    def _show_state(self, state) -> None:
-        self.stateLabel.setText(str(state))
-        self.stateLabel.setStyleSheet(f"color: {STATE_COLOURS.get(str(state), '#333')}; font-weight: bold;")
 
     # -- look, settings, closing ----------------------------------------------------------
     def set_theme(self, name: str) -> None:
