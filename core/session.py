@@ -44,8 +44,8 @@ class Change(Enum):
 
 def divergence_message(d: Divergence) -> str:
     """The one wording of a divergence, for the window and the CLI."""
-    return f"Diverged at epoch {d.epoch}, step {d.step}: non-finite {d.quantity} in layer {d.layer}. " \
-           "Training stopped; press Reset to start again."
+    text = str(d)   # core.statistics.Divergence words what happened; this adds what to do
+    return f"{text[:1].upper()}{text[1:]}. Training stopped; press Reset to start again."
 
 
 class Session:

@@ -69,14 +69,15 @@ class BarsPanel(Panel):
         self.plot.set_run_labels(None)
         grad, grad_b = snap.initial_grad_norm
         self.plot.update(grad, caption="at initialisation, before any step", grad_norms_b=grad_b)
+        self.plot.refresh_hover()   # the new network's values where the mouse is, nothing of the old
         self.snap = snap
 
     def on_batch(self, f: Frame) -> None:
         snap = f.snap
-        self.plot.hover.setText("")
         self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
         marked = snap.divergence.layer if snap.divergence is not None else None
         self.plot.update(f.stats.grad_norm, marked, f.caption, None if f.other is None else f.other.grad_norm)
+        self.plot.refresh_hover()
         self.snap = snap
         self.show_theory(f.stats.grad_norm, f.theory)
 

@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         self.themeActions[self.theme_name].setChecked(True)
 
     def _on_system_scheme(self, *_) -> None:
-        if self.theme_name == "system" and not self.model._closing:
+        if self.theme_name == "system" and not self.model.closing:
             self.set_theme("system")
 
     def show_help(self) -> None:

@@ -17,7 +17,7 @@ from core import ConfigError, ExperimentConfig
 from core.compare import Comparison
 from core.history import EpochHistory
 from core.resources import check_fits
-from core.session import RunState
+from core.session import RunState, divergence_message
 
 from .worker import Configure, Kind, Rebuild, Run, Snapshot, Step, TrainingWorker
 
@@ -125,7 +125,7 @@ class SessionModel(QObject):
         if self._step_pending or self.worker.is_running or self.state == RunState.RUNNING:
             return  # one step at a time: clicks during a step are ignored, never queued up
         if self.state == RunState.DIVERGED:
-            self.say(self.last.message or "The run diverged: press Reset to start again.", error=True)
+            self.say(divergence_message(self.last.divergence), error=True)
             return
         self._step_pending = True
         self._update_actions()
@@ -137,7 +137,7 @@ class SessionModel(QObject):
             self._set_state(RunState.PAUSED)
             self.say("Paused: Step batch and Step epoch work from here; Run continues.")
         elif self.state == RunState.DIVERGED:
-            self.say(self.last.message or "The run diverged: press Reset to start again.", error=True)
+            self.say(divergence_message(self.last.divergence), error=True)
         elif not self._step_pending:
             self.run_to(None)
 
@@ -239,6 +239,10 @@ class SessionModel(QObject):
         run = self.actions["runButton"]
         run.setText("Pause" if running else "Run")
         run.setEnabled(self.state != RunState.DIVERGED and not self._step_pending)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     def shutdown(self, timeout_ms: int = 5000, waiting=lambda: None) -> bool:
         """Stop training and join the thread; True when it has ended. One batch of the largest network can

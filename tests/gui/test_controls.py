@@ -147,3 +147,24 @@ def test_the_compare_button_follows_the_session_even_after_a_late_rebuild(small_
     w.activationCombo.setCurrentIndex(w.activationCombo.findData("relu"))   # B no longer differs: it ends
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
     assert not w.comparing and not w.compareButton.isChecked() and "comparison ended" in w.messageLabel.text()
+
+
+def test_the_hover_text_follows_new_bars_and_a_new_network(small_window, qtbot):
+    import pyqtgraph as pg
+    w = small_window
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1 and w.stepEpochButton.isEnabled(), timeout=5000)
+    vb = w.gradientPlot.getPlotItem().vb
+    w.gradientPlot.scene().sigMouseMoved.emit(vb.mapViewToScene(pg.Point(2, w.gradients.bars.opts["y0"][1] + 0.5)))
+    assert w.gradients.hover.toPlainText() == f"layer 2: ‖dL/dW‖ = {w.history.layer('grad_norm')[0][1]:.3e}"
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 2 and w.stepEpochButton.isEnabled(), timeout=5000)
+    assert w.gradients.hover.toPlainText() == f"layer 2: ‖dL/dW‖ = {w.history.layer('grad_norm')[1][1]:.3e}"
+    gen = w.last_snapshot.generation
+    w.seedSpin.setValue(77)   # a new network: the hover shows its values at initialisation
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
+    initial = w.last_snapshot.initial_grad_norm[0][1]   # what the new network measured before any step
+    assert len(w.history) == 0 and w.gradients.hover.toPlainText() == f"layer 2: ‖dL/dW‖ = {initial:.3e}"

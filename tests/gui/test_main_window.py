@@ -57,7 +57,7 @@ def test_hovering_a_bar_shows_its_exact_value(small_window, qtbot):
     qtbot.waitExposed(w)
     vb = w.gradientPlot.getPlotItem().vb
     scene_pos = vb.mapViewToScene(pg.Point(2, w.gradients.bars.opts["y0"][1] + 0.5))
-    w.gradients._on_mouse(scene_pos)
+    w.gradientPlot.scene().sigMouseMoved.emit(scene_pos)
     expected = f"layer 2: ‖dL/dW‖ = {w.history.layer('grad_norm')[0][1]:.3e}"
     assert w.gradients.hover.toPlainText() == expected
 
