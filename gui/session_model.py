@@ -74,7 +74,7 @@ class SessionModel(QObject):
     def say(self, text: str, error: bool = False) -> None:
         self.message.emit(text, error)
 
-    def set_config(self, config: ExperimentConfig, notice: str = "") -> bool:
+    def set_config(self, config: ExperimentConfig) -> bool:
         """Train with ``config``: live settings apply at once, the rest rebuild (the session decides).
         A config too large for this machine's memory is refused with a visible message (False)."""
         try:
@@ -89,8 +89,6 @@ class SessionModel(QObject):
         if changed:
             self._step_pending = False
             self.worker.post(Configure(changed))
-            if notice:
-                self.say(notice)
         return True
 
     def change(self, field: str, value) -> None:
@@ -142,11 +140,11 @@ class SessionModel(QObject):
             self.run_to(None)
 
     def run_to(self, target: int | None, message: str = "", expected: EpochHistory | None = None) -> None:
-        done, n = len(self.history), self.config.epochs
-        shown = target if target is not None else (n if done < n else done + n)
+        """Run to ``target`` (None: where the session says Run stops); ``expected``: a recording to check."""
         self.worker.post(Run(target, expected))
         self._set_state(RunState.RUNNING)
-        self.say(message or f"Running to epoch {shown}.")
+        if message:
+            self.say(message)
 
     def start_compare(self, field: str, value) -> bool:
         """Compare this run with a B that differs in ``field``; False (with a visible message) if not allowed."""

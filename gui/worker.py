@@ -252,7 +252,8 @@ class TrainingWorker(QObject):
                 self._expected = command.expected
                 self._rate_steps, self._rate_time = 0, time.perf_counter()
                 self._running.set()
-                self._emit(Kind.PROGRESS, force=True)
+                self._emit(Kind.PROGRESS, force=True,
+                           message="" if self._expected is not None else f"Running to epoch {s.target_epoch}.")
         elif isinstance(command, _Paused):
             s.pause()
             self._emit(Kind.PAUSED, force=True)

@@ -21,12 +21,14 @@ def test_step_run_and_reset_through_the_actions_emit_typed_signals(model, qtbot)
     with qtbot.waitSignal(model.epochsAdded, timeout=5000) as added:
         model.actions["stepEpochButton"].trigger()
     assert added.args == [1] and len(model.history) == 1 and model.state is RunState.PAUSED
-    states = []
+    states, messages = [], []
     model.stateChanged.connect(states.append)
+    model.message.connect(lambda text, error: messages.append(text))
     with qtbot.waitSignal(model.stateChanged, timeout=10000,
                           check_params_cb=lambda s: s is RunState.DONE):
         model.actions["runButton"].trigger()
     assert states[0] is RunState.RUNNING and len(model.history) == SMALL.epochs
+    assert messages[0] == f"Running to epoch {SMALL.epochs}." and messages[-1].startswith("Reached epoch 5.")
     assert model.actions["runButton"].text() == "Run" and model.actions["stepBatchButton"].isEnabled()
     with qtbot.waitSignal(model.rebuilt, timeout=5000):
         model.actions["resetButton"].trigger()
