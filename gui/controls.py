@@ -58,6 +58,9 @@ class ExactSpinBox(QDoubleSpinBox):
         self.setRange(lo, hi)
         if not integer:
             self.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+        # Qt sizes a spin box by its range's texts ("100"); values like 0.000123 need more room.
+        sample = str(int(hi)) if integer else "0.0001234"
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(sample) + 36)
 
     def textFromValue(self, value: float) -> str:
         if self.integer:
