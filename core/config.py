@@ -177,17 +177,17 @@ FIELD_SPECS: dict[str, FieldSpec] = {
     "residual": _bool(label="Residual connections", group="Network",
                       tip="Hidden layers 2..depth compute h + phi(hW + b): the identity path carries the gradient "
                           "past saturated units."),
-    "dataset": _choice(DATASET_LABELS, label="Dataset", group="Data",
+    "dataset": _choice(DATASET_LABELS, label="Dataset",
                        tip="The problem to learn: five 2-D classification sets and a 1-D regression."),
-    "samples": _int(10, 1_000_000, label="Samples", group="Data",
+    "samples": _int(10, 1_000_000, label="Samples", group="Data and precision",
                     tip="Points in the data set, training and validation together. Changing it rebuilds."),
-    "noise": _float(0.0, 10.0, label="Noise", group="Data", decimals=3,
+    "noise": _float(0.0, 10.0, label="Noise", group="Data and precision", decimals=3,
                     tip="Standard deviation of the noise added to the data. Changing it rebuilds."),
-    "val_fraction": _float(0.05, 0.5, label="Validation share", group="Data", decimals=3,
+    "val_fraction": _float(0.05, 0.5, label="Validation share", group="Data and precision", decimals=3,
                            tip="Share of the samples held out to measure the validation loss."),
     "seed": _int(0, 2**32 - 1, label="Seed", tip="Random seed for data, initial weights and batch order: "
                                                  "the same seed gives the same run."),
-    "dtype": _choice(DTYPES, label="Precision", group="Network",
+    "dtype": _choice(DTYPES, label="Precision", group="Data and precision",
                      tip="float64 (exact gradients) or float32 (half the memory, faster, rounds sooner)."),
 }
 

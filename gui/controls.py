@@ -230,7 +230,7 @@ class OptionalNumberEditor(Editor):
 
 EDITORS = {"int": NumberEditor, "float": NumberEditor, "optional_float": OptionalNumberEditor,
            "bool": BoolEditor, "choice": ChoiceEditor}
-GROUPS = ("Network", "Data", "Training")
+TOP_GROUPS = ("Network", "Training")   # other groups a spec names go below the stories
 
 
 class ControlPanel(QScrollArea):
@@ -247,21 +247,22 @@ class ControlPanel(QScrollArea):
         self.widgets = {w.objectName(): w for e in self.editors.values() for w in e.widgets()}
         panel = QWidget()
         v = QVBoxLayout(panel)
-        boxes = {g: QGroupBox(g) for g in GROUPS}
-        forms = {g: QFormLayout(box) for g, box in boxes.items()}
+        self.groups = {g: QGroupBox(g) for g in TOP_GROUPS + tuple(e.spec.group for e in self.editors.values())}
+        forms = {g: QFormLayout(box) for g, box in self.groups.items()}
         for e in self.editors.values():
             e.edited.connect(self.fieldEdited)
             caption, item = e.row()
-            form = forms.get(e.spec.group) or forms["Training"]
-            form.addRow(caption, item) if caption else form.addRow(item)
-        for g in GROUPS:
-            if forms[g].rowCount():
-                v.addWidget(boxes[g])
+            forms[e.spec.group].addRow(caption, item) if caption else forms[e.spec.group].addRow(item)
+        for g in TOP_GROUPS:
+            v.addWidget(self.groups[g])
         v.addLayout(self._buttons(actions))
         self.messageLabel = plain_label("", "messageLabel", "What just happened: errors in red, notices in grey.")
         v.addWidget(self.messageLabel)
         v.addWidget(self._stories())
         v.addWidget(self._compare())
+        for g, form in forms.items():   # settings one changes less often, below the stories
+            if g not in TOP_GROUPS and form.rowCount():
+                v.addWidget(self.groups[g])
         v.addStretch(1)
         self.setWidget(panel)
         self.setWidgetResizable(True)
