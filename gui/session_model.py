@@ -33,6 +33,11 @@ class SessionModel(QObject):
 
     def __init__(self, config: ExperimentConfig, parent=None):
         super().__init__(parent)
+        try:
+            check_fits(config)
+        except ConfigError as e:   # e.g. a saved config from a machine with more memory
+            config = ExperimentConfig()
+            QTimer.singleShot(0, lambda m=f"{e}; starting with the default settings": self.say(m, error=True))
         self.config = config
         self.state = RunState.READY
         self.comparing = False

@@ -61,3 +61,20 @@ def test_comparing_follows_the_session(model, qtbot):
     with qtbot.waitSignal(model.rebuilt, timeout=5000):
         model.stop_compare()
     assert not model.comparing and seen[-1] is False and model.history_b is None
+
+
+def test_a_start_config_too_large_for_memory_falls_back_visibly(qtbot, monkeypatch):
+    import core.resources
+    from core import ExperimentConfig
+    from gui.session_model import SessionModel
+    monkeypatch.setattr(core.resources, "available_memory", lambda: 64 * 2**20)   # a 64 MiB machine
+    m = SessionModel(SMALL.replace(width=1024, depth=50))
+    said, built = [], []
+    m.message.connect(lambda text, error: said.append((text, error)))
+    m.rebuilt.connect(built.append)
+    try:
+        qtbot.waitUntil(lambda: said and built, timeout=5000)
+        assert said[0][1] and "width: this network needs about" in said[0][0]
+        assert m.config == ExperimentConfig() == built[0].config
+    finally:
+        assert m.shutdown()
