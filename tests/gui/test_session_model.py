@@ -73,7 +73,7 @@ def test_a_start_config_too_large_for_memory_falls_back_visibly(qtbot, monkeypat
     m.message.connect(lambda text, error: said.append((text, error)))
     m.rebuilt.connect(built.append)
     try:
-        qtbot.waitUntil(lambda: said and built, timeout=5000)
+        qtbot.waitUntil(lambda: bool(said and built), timeout=5000)
         assert said[0][1] and "width: this network needs about" in said[0][0]
         assert m.config == ExperimentConfig() == built[0].config
     finally:
