@@ -51,13 +51,11 @@ class ExactSpinBox(QDoubleSpinBox):
     """A spin box that keeps and shows any double exactly (shortest round-trip text), not rounded to
     a few decimals; ``integer`` for whole numbers beyond a C int (the seed goes to 2**32 - 1)."""
 
-    def __init__(self, lo: float, hi: float, integer: bool = False):
+    def __init__(self, lo: float, hi: float, integer: bool = False, step_decimals: int = 3, lo_open: bool = False):
         super().__init__()
-        self.integer = integer
+        self.integer, self.step_decimals, self.lo_open = integer, step_decimals, lo_open
         self.setDecimals(0 if integer else 323)   # Qt rounds values to this many decimals
         self.setRange(lo, hi)
-        if not integer:
-            self.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         # Qt sizes a spin box by its range's texts ("100"); values like 0.000123 need more room.
         sample = str(int(hi)) if integer else "0.0001234"
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance(sample) + 36)
@@ -67,6 +65,18 @@ class ExactSpinBox(QDoubleSpinBox):
             return str(int(value))
         text = repr(float(value))
         return text[:-2] if text.endswith(".0") else text
+
+    def stepBy(self, steps: int) -> None:
+        """Arrows and Page keys: a tenth of the value's decade (0.001 -> 0.0011), never finer than the
+        spec's ``decimals``; an open lower bound is approached a decade at a time, never reached."""
+        if self.integer:
+            return super().stepBy(steps)
+        v = self.value()
+        step = max(10 ** (math.floor(math.log10(abs(v))) - 1) if v else 0.0, 10.0 ** -self.step_decimals)
+        new = float(f"{v + steps * step:.12g}")
+        if new <= self.minimum() and self.lo_open:
+            new = v / 10 if v > self.minimum() else v
+        self.setValue(min(max(new, self.minimum()), self.maximum()))
 
     def valueFromText(self, text: str) -> float:
         try:
@@ -116,7 +126,8 @@ def _number_box(field: str, spec: FieldSpec, name: str):
         w.setRange(int(spec.lo), int(spec.hi))
     else:
         # An open lower bound stays in the box's range: typing it gets the config's message, not a silent clamp.
-        w = ExactSpinBox(spec.lo, spec.hi, integer=spec.kind == "int")
+        w = ExactSpinBox(spec.lo, spec.hi, integer=spec.kind == "int", step_decimals=spec.decimals,
+                         lo_open=spec.lo_open)
     w.setKeyboardTracking(False)  # typing "100" must not rebuild at 1 and 10 on the way
     return named(w, name, spec.tip)
 

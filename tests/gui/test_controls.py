@@ -168,3 +168,14 @@ def test_the_hover_text_follows_new_bars_and_a_new_network(small_window, qtbot):
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
     initial = w.last_snapshot.initial_grad_norm[0][1]   # what the new network measured before any step
     assert len(w.history) == 0 and w.gradients.hover.toPlainText() == f"layer 2: ‖dL/dW‖ = {initial:.3e}"
+
+
+def test_arrow_steps_follow_the_value_and_never_reach_an_open_bound(small_window):
+    w = small_window
+    w.set_config(SMALL.replace(lr=0.001, init_gain=0.001))
+    w.lrSpin.stepUp()
+    assert w.config.lr == 0.0011 and w.lrSpin.text() == "0.0011"
+    w.initGainSpin.stepDown()   # init_gain must stay > 0: a decade down, not to 0
+    assert w.config.init_gain == 0.0001 and "must be" not in w.messageLabel.text()
+    w.epochsSpin.stepUp()
+    assert w.config.epochs == SMALL.epochs + 1
