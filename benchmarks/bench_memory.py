@@ -49,16 +49,16 @@ def main():
     while w.last_snapshot is None:
         spin(0.05)
     w.toggle_run()
-    while w.worker.trainer.step < 2000:
+    while w.worker.session.a.step < 2000:
         spin(0.1)
     base, started = rss_mb(), time.perf_counter()
-    base_step = w.worker.trainer.step
-    while w.worker.trainer.step < base_step + args.steps:
+    base_step = w.worker.session.a.step
+    while w.worker.session.a.step < base_step + args.steps:
         spin(0.2)
     w.toggle_run()
     spin(0.5)
     end = rss_mb()
-    t = w.worker.trainer
+    t = w.worker.session.a
     print(f"{args.steps} steps ({t.epoch} epochs of {t.batches_per_epoch} batches) in "
           f"{time.perf_counter() - started:.0f} s; resident memory {base:.0f} MB after warm-up, {end:.0f} MB at "
           f"the end: growth {end - base:+.1f} MB (goal < 50 MB); history arrays {w.history.nbytes / 1e6:.1f} MB")

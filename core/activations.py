@@ -58,9 +58,13 @@ def _relu_df_into(z, a, out):
     return np.greater(z, 0.0, out=out, casting="unsafe")
 
 
-def _sigmoid(z):
-    # 0.5 * (1 + tanh(z / 2)) is exact and never overflows, unlike 1 / (1 + exp(-z)).
+def logistic(z):
+    """The logistic function 1 / (1 + exp(-z)), the one copy in the project.
+    0.5 * (1 + tanh(z / 2)) is exact and never overflows, unlike 1 / (1 + exp(-z))."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+_sigmoid = logistic
 
 
 def _relu(z):

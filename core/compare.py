@@ -25,12 +25,3 @@ class Comparison:
         if config_b == config_a:
             raise ConfigError(field, f"compare: B must differ from A in {field}, but both are {value!r}")
         return config_b
-
-    def label(self, run: str) -> str:
-        return f"{run}: {self.field} = {getattr(self.runs[run].config, self.field)}"
-
-    def step_batch(self) -> dict:
-        return {k: t.step_batch() for k, t in self.runs.items()}
-
-    def step_epoch(self) -> dict:
-        return {k: t.step_epoch() for k, t in self.runs.items()}

@@ -2,6 +2,10 @@
 
 Every error message names the field, the bad value and what is allowed, e.g.
 ``depth must be an integer from 1 to 100, got -1``.
+
+``FIELD_SPECS`` is the one table the validator, the CLI and the window's editors read. A new
+setting is one line there (with the helpers ``_int``, ``_float``, ``_choice``, ``_bool``,
+``_optional_float``) plus its attribute on ``ExperimentConfig``; the window makes its editor.
 """
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASETS, MULTICLASS
-from .initializers import INITIALIZERS
+from .datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS
+from .initializers import INIT_LABELS
 from .network import NORMS
-from .optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZER_LABELS
 
 DTYPES = ("float64", "float32")
+SHOWN_CHARS = 200   # an error message quotes at most this much of a bad value
 
 
 class ConfigError(ValueError):
@@ -27,121 +32,187 @@ class ConfigError(ValueError):
         self.field = field_name
 
 
-# name -> (kind, details); the one table the validator, the CLI and the GUI read.
-def _int(lo, hi):
-    return ("int", lo, hi)
-
-
-def _float(lo, hi, lo_open=False):
-    return ("float", lo, hi, lo_open)
-
-
-FIELD_SPECS: dict[str, tuple] = {
-    "depth": _int(1, 100),
-    "width": _int(1, 1024),
-    "activation": ("choice", tuple(ACTIVATIONS)),
-    "init": ("choice", tuple(INITIALIZERS)),
-    "init_gain": _float(0.0, 100.0, lo_open=True),
-    "optimizer": ("choice", tuple(OPTIMIZERS)),
-    "lr": _float(0.0, 100.0, lo_open=True),
-    "batch_size": _int(1, 100_000),
-    "epochs": _int(1, 1_000_000),
-    "clip_norm": ("optional_float", 0.0, 1e12),
-    "residual": ("bool",),
-    "norm": ("choice", NORMS),
-    "dataset": ("choice", tuple(DATASETS)),
-    "samples": _int(10, 1_000_000),
-    "noise": _float(0.0, 10.0),
-    "val_fraction": _float(0.05, 0.5),
-    "seed": _int(0, 2**32 - 1),
-    "dtype": ("choice", DTYPES),
-}
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to SHOWN_CHARS characters: a message quotes a bad value, not a whole file."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one config field accepts, and hints for its editor in the window.
+
+    kind: "int", "float", "optional_float" (None or a number greater than lo), "bool" or "choice".
+    label: the editor's caption; tip: its one-sentence tooltip; group: the panel box it goes in.
+    decimals: the spin box's step precision; log: a log-scale slider spans [lo, log_hi] (float fields).
+    widget: the editor's object name when it differs from the default (camelCase field + kind suffix).
+    """
+
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    choices: tuple = ()
+    labels: tuple = ()        # display names of ``choices``, same order
+    label: str = ""
+    tip: str = ""
+    group: str = "Training"
+    decimals: int = 3
+    log: tuple | None = None  # (lowest, highest) of a log slider
+    widget: str = ""
+
+    def allowed(self) -> str:
+        """What the field accepts, in words."""
+        if self.kind == "int":
+            return f"an integer from {self.lo} to {self.hi}"
+        if self.kind == "float":
+            low, joiner = ("greater than", "and at most") if self.lo_open else ("from", "to")
+            return f"a number {low} {_fmt(self.lo)} {joiner} {_fmt(self.hi)}"
+        if self.kind == "optional_float":
+            return f"null (no clipping) or a number greater than {_fmt(self.lo)}"
+        if self.kind == "bool":
+            return "true or false"
+        return "one of " + ", ".join(self.choices)
+
+    def check(self, name: str, value: Any) -> Any:
+        """``value`` (of a JSON type) normalised, or ConfigError naming the field, the value and what is allowed."""
+        bad = ConfigError(name, f"{name} must be {self.allowed()}, got {shown(value)}")
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise bad
+            if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+                raise bad
+            if not self.lo <= int(value) <= self.hi:
+                raise bad
+            return int(value)
+        if self.kind in ("float", "optional_float"):
+            if self.kind == "optional_float" and value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise bad
+            value = float(value)
+            lo_open = self.lo_open or self.kind == "optional_float"
+            if value < self.lo or (lo_open and value == self.lo) or value > self.hi:
+                raise bad
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise bad
+            return value
+        if not isinstance(value, str) or value not in self.choices:
+            raise bad
+        return value
+
+    def parse(self, name: str, text: str) -> Any:
+        """A command-line string turned into a value, then checked."""
+        t = text.strip()
+        value: Any = text
+        if self.kind == "int":
+            try:
+                value = int(t)
+            except ValueError:
+                pass
+        elif self.kind in ("float", "optional_float"):
+            if self.kind == "optional_float" and t.lower() in ("none", "null", "off", ""):
+                return None
+            try:
+                value = float(t)
+            except ValueError:
+                pass
+        elif self.kind == "bool":
+            value = {"true": True, "1": True, "yes": True, "on": True,
+                     "false": False, "0": False, "no": False, "off": False}.get(t.lower(), text)
+        elif self.kind == "choice":
+            value = t.lower() if t.lower() in self.choices else t.lower().replace("-", "_")
+            if value not in self.choices:
+                value = text
+        return self.check(name, value)
+
+
+# One-line constructors for the table below (and for fields other branches add).
+def _int(lo: int, hi: int, **hints) -> FieldSpec:
+    return FieldSpec("int", lo, hi, **hints)
+
+
+def _float(lo: float, hi: float, lo_open: bool = False, **hints) -> FieldSpec:
+    return FieldSpec("float", lo, hi, lo_open=lo_open, **hints)
+
+
+def _optional_float(lo: float, hi: float, **hints) -> FieldSpec:
+    return FieldSpec("optional_float", lo, hi, lo_open=True, **hints)
+
+
+def _bool(**hints) -> FieldSpec:
+    return FieldSpec("bool", **hints)
+
+
+def _choice(values, **hints) -> FieldSpec:
+    """``values``: a sequence of names, or a dict name -> display label."""
+    labels = tuple(values.values()) if isinstance(values, dict) else tuple(hints.pop("labels", values))
+    return FieldSpec("choice", choices=tuple(values), labels=labels, **hints)
+
+
+FIELD_SPECS: dict[str, FieldSpec] = {
+    "depth": _int(1, 100, label="Hidden layers", group="Network", widget="depthSpin",
+                  tip="Number of hidden layers. Deeper networks multiply more per-layer factors into each gradient."),
+    "width": _int(1, 1024, label="Width", group="Network", tip="Units in each hidden layer."),
+    "activation": _choice({k: a.label for k, a in ACTIVATIONS.items()}, label="Activation", group="Network",
+                          tip="The non-linearity phi. Its derivative phi' is one factor per layer in the chain rule."),
+    "init": _choice(INIT_LABELS, label="Initialisation", group="Network",
+                    tip="How the weights start. Xavier suits sigmoid/tanh, He suits ReLU; N(0, 1) is the naive "
+                        "choice that explodes wide networks."),
+    "init_gain": _float(0.0, 100.0, lo_open=True, label="Init gain", group="Network", decimals=3, log=(1e-3, 100.0),
+                        tip="Multiplies the initial weights' standard deviation."),
+    "optimizer": _choice(OPTIMIZER_LABELS, label="Optimiser",
+                         tip="The update rule. Applies to the running network without a reset."),
+    "lr": _float(0.0, 100.0, lo_open=True, label="Learning rate", decimals=6, log=(1e-5, 100.0),
+                 tip="Learning rate: w_new = w_old - lr * dL/dw. Applies at once."),
+    "batch_size": _int(1, 100_000, label="Batch size", widget="batchSpin", tip="Samples per gradient step."),
+    "epochs": _int(1, 1_000_000, label="Epochs", tip="Run trains until this epoch, then stops."),
+    "clip_norm": _optional_float(0.0, 1e12, label="Clip gradient norm at", widget="clipSpin", decimals=3,
+                                 tip="Largest global gradient norm allowed when clipping is on."),
+    "residual": _bool(label="Residual connections", group="Network",
+                      tip="Hidden layers 2..depth compute h + phi(hW + b): the identity path carries the gradient "
+                          "past saturated units."),
+    "norm": _choice(dict(zip(NORMS, ("None", "Batch norm", "Layer norm"))), label="Normalisation", group="Network",
+                    tip="Normalise each hidden layer's pre-activation over the batch (batch norm) or over its units "
+                        "(layer norm), then scale by gamma and shift by beta."),
+    "dataset": _choice(DATASET_LABELS, label="Dataset",
+                       tip="The problem to learn: five 2-D classification sets and a 1-D regression."),
+    "samples": _int(10, 1_000_000, label="Samples", group="Data and precision",
+                    tip="Points in the data set, training and validation together. Changing it rebuilds."),
+    "noise": _float(0.0, 10.0, label="Noise", group="Data and precision", decimals=3,
+                    tip="Standard deviation of the noise added to the data. Changing it rebuilds."),
+    "val_fraction": _float(0.05, 0.5, label="Validation share", group="Data and precision", decimals=3,
+                           tip="Share of the samples held out to measure the validation loss."),
+    "seed": _int(0, 2**32 - 1, label="Seed", tip="Random seed for data, initial weights and batch order: "
+                                                 "the same seed gives the same run."),
+    "dtype": _choice(DTYPES, label="Precision", group="Data and precision",
+                     tip="float64 (exact gradients) or float32 (half the memory, faster, rounds sooner)."),
+}
+
+
 def allowed(name: str) -> str:
     """What a field accepts, in words."""
-    spec = FIELD_SPECS[name]
-    kind = spec[0]
-    if kind == "int":
-        return f"an integer from {spec[1]:,} to {spec[2]:,}".replace(",", "")
-    if kind == "float":
-        low = "greater than" if spec[3] else "from"
-        joiner = "and at most" if spec[3] else "to"
-        return f"a number {low} {_fmt(spec[1])} {joiner} {_fmt(spec[2])}"
-    if kind == "optional_float":
-        return f"null (no clipping) or a number greater than {_fmt(spec[1])}"
-    if kind == "bool":
-        return "true or false"
-    return "one of " + ", ".join(spec[1])
+    return FIELD_SPECS[name].allowed()
 
 
 def check_field(name: str, value: Any) -> Any:
     """Validate one field's value (already of a JSON type); return it normalised."""
     if name not in FIELD_SPECS:
-        raise ConfigError(name, f"unknown config field {name!r}; known fields: {', '.join(FIELD_SPECS)}")
-    spec = FIELD_SPECS[name]
-    kind = spec[0]
-    bad = ConfigError(name, f"{name} must be {allowed(name)}, got {value!r}")
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise bad
-        value = int(value)
-        if not spec[1] <= value <= spec[2]:
-            raise bad
-        return value
-    if kind in ("float", "optional_float"):
-        if kind == "optional_float" and value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise bad
-        value = float(value)
-        lo_open = spec[3] if kind == "float" else True
-        if value < spec[1] or (lo_open and value == spec[1]) or value > spec[2]:
-            raise bad
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if not isinstance(value, str) or value not in spec[1]:
-        raise bad
-    return value
+        raise ConfigError(str(name)[:SHOWN_CHARS], f"unknown config field {shown(name)}; "
+                                                   f"known fields: {', '.join(FIELD_SPECS)}")
+    return FIELD_SPECS[name].check(name, value)
 
 
 def parse_field(name: str, text: str) -> Any:
     """Turn a command-line string into a field value, then validate it."""
     spec = FIELD_SPECS.get(name)
-    if spec is None:
-        return check_field(name, text)
-    kind = spec[0]
-    value: Any = text
-    t = text.strip()
-    if kind == "int":
-        try:
-            value = int(t)
-        except ValueError:
-            pass
-    elif kind in ("float", "optional_float"):
-        if kind == "optional_float" and t.lower() in ("none", "null", "off", ""):
-            return None
-        try:
-            value = float(t)
-        except ValueError:
-            pass
-    elif kind == "bool":
-        value = {"true": True, "1": True, "yes": True, "on": True,
-                 "false": False, "0": False, "no": False, "off": False}.get(t.lower(), text)
-    elif kind == "choice":
-        value = t.lower().replace("-", "_") if name != "dtype" else t.lower()
-        if value not in spec[1]:
-            value = text
-    return check_field(name, value)
+    return check_field(name, text) if spec is None else spec.parse(name, text)
 
 
 @dataclass(frozen=True)
@@ -193,7 +264,8 @@ class ExperimentConfig:
         known = {f.name for f in fields(cls)}
         unknown = [k for k in d if k not in known]
         if unknown:
-            raise ConfigError(str(unknown[0]), f"unknown config field {unknown[0]!r}; known fields: {', '.join(sorted(known))}")
+            raise ConfigError(str(unknown[0])[:SHOWN_CHARS], f"unknown config field {shown(unknown[0])}; "
+                                                              f"known fields: {', '.join(sorted(known))}")
         return cls(**d)
 
     def replace(self, **changes) -> "ExperimentConfig":

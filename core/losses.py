@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import logistic
+
 
 def bce_with_logits(logits: np.ndarray, y: np.ndarray):
     """Mean binary cross-entropy on the logit: log(1 + e^z) - y z, stable for any z."""
     loss = np.mean(np.logaddexp(0.0, logits) - y * logits)
-    prob = 0.5 * (1.0 + np.tanh(0.5 * logits))
+    prob = logistic(logits)
     return float(loss), (prob - y) / logits.shape[0]
 
 

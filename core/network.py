@@ -49,6 +49,12 @@ class Backward:
     norm_grads: list | None = None  # [(dgamma, dbeta), ...] per hidden layer, views into grad_flat
 
 
+def mlp_sizes(n_in: int, depth: int, width: int, n_out: int = 1) -> list[int]:
+    """Units per layer, input to output: ``depth`` hidden layers of ``width`` and ``n_out`` outputs
+    (one logit or value; one per class for a multi-class task)."""
+    return [n_in] + [width] * depth + [n_out]
+
+
 class MLP:
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
@@ -63,7 +69,7 @@ class MLP:
         self.norm = norm
         self.loss_fn = LOSSES[task]
         self.dtype = np.dtype(dtype)
-        self.sizes = [n_in] + [width] * depth + [n_out]
+        self.sizes = mlp_sizes(n_in, depth, width, n_out)
         shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
         w_sizes = [i * o for i, o in shapes]
         b_sizes = [o for _, o in shapes]

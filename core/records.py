@@ -12,6 +12,7 @@ beside its target and renamed over it, so a failed save never truncates a good f
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -38,13 +39,32 @@ def file_mode(path: str) -> int:
         return 0o666 & ~mask
 
 
-def write_atomically(path: str, data: str | bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+def write_atomically(path: str, data, suffix: str = "") -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``; on any failure the old
+    file is untouched and the error (OSError naming ``path``, or ValueError) is raised.
+
+    ``data``: str or bytes to write, or an exporter ``write(tmp_path)`` that writes the temporary file
+    itself (``suffix`` gives that file the extension the exporter expects). An exporter that returns
+    False or leaves an empty file has failed even when it raised nothing."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    if not os.path.isdir(folder):
+        raise OSError(errno.ENOENT, f"folder {folder!r} does not exist", path)
+    if os.path.isdir(path):
+        raise OSError(errno.EISDIR, "is a folder", path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        if callable(data):
+            os.close(fd)
+            result = data(tmp)
+            if result is False or os.path.getsize(tmp) == 0:
+                raise ValueError(f"nothing was written to {path}: the exporter failed")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, file_mode(path))  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException as e:

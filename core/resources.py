@@ -10,6 +10,7 @@ import os
 
 from .config import ConfigError
 from .datasets import MULTICLASS
+from .network import mlp_sizes
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
 ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
@@ -20,7 +21,7 @@ def memory_needed(config, n_features: int = 2) -> dict[str, int]:
     """Bytes a Trainer for ``config`` needs, by what needs them."""
     item = 8 if config.dtype == "float64" else 4
     normed = config.norm != "none"
-    sizes = [n_features] + [config.width] * config.depth + [MULTICLASS.get(config.dataset, 1)]
+    sizes = mlp_sizes(n_features, config.depth, config.width, MULTICLASS.get(config.dataset, 1))
     weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
     params = weights + sum(sizes[1:]) + (2 * config.depth * config.width if normed else 0)
     n_train = config.samples - round(config.samples * config.val_fraction)

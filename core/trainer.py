@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, logistic
 from .config import ConfigError, ExperimentConfig
 from .datasets import Dataset, make_dataset
 from .history import EpochHistory, StepHistory
@@ -304,5 +304,5 @@ class Trainer:
             if self.data.task == "multiclass":
                 return xs, ys, softmax(out).reshape(resolution, resolution, -1)
             if self.data.task == "classification":
-                out = 0.5 * (1.0 + np.tanh(0.5 * out))
+                out = logistic(out)
         return xs, ys, out.reshape(resolution, resolution)

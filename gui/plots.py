@@ -124,7 +124,7 @@ class GradientBars:
         self._brushes_b = {k: pg.mkBrush(QColor(c).lighter(150)) for k, c in COLOURS.items()}
         self._b_pen = pg.mkPen("#555555", width=1, style=Qt.DotLine)
         self._no_pen, self._mark_pen = pg.mkPen(None), pg.mkPen("#ff00ff", width=3)
-        self._view, self._caption = None, None
+        self._view, self._caption, self._mouse = None, None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.widget.setMouseEnabled(x=False, y=False)
 
@@ -197,7 +197,13 @@ class GradientBars:
         self.theory.setData(np.arange(1, len(logs) + 1), logs, connect="finite")
         self.theory.setVisible(True)
 
+    def refresh_hover(self) -> None:
+        """After new bars: the hover text shows the new values at the mouse's last position."""
+        if self._mouse is not None:
+            self._on_mouse(self._mouse)
+
     def _on_mouse(self, pos) -> None:
+        self._mouse = pos
         vb = self.widget.getPlotItem().vb
         if not self.widget.sceneBoundingRect().contains(pos) or not len(self.values):
             self.hover.setText("")

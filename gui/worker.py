@@ -1,12 +1,12 @@
 """The trainer's thread.
 
-The worker owns a ``core.Trainer`` and runs a loop in its own QThread. The window talks
-to it only through thread-safe means: a command queue (rebuild, apply settings, step,
-run) and an Event for pause and stop, checked between batches, because a queued slot
-would never be delivered while the loop holds the thread. Results go back as
-``Snapshot`` objects through a queued signal, at most ``max_rate`` times a second while
-running, and only once the window has drawn the previous one: training never waits
-for drawing, and drawing never falls behind.
+The worker owns the experiment's ``core.session.Session`` and runs a loop in its own
+QThread. The window talks to it only through thread-safe means: a queue of command
+dataclasses (Configure, Rebuild, Step, Run) and an Event for pause and stop, checked
+between batches, because a queued slot would never be delivered while the loop holds the
+thread. Results go back as ``Snapshot`` objects through a queued signal, at most
+``max_rate`` times a second while running, and only once the window has drawn the previous
+one: training never waits for drawing, and drawing never falls behind.
 """
 from __future__ import annotations
 
@@ -15,23 +15,71 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core import ConfigError, ExperimentConfig, Trainer
-from core.compare import Comparison
-from core.resources import check_fits
+from core import ConfigError, ExperimentConfig
+from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
 
 
+# -- commands: GUI thread -> worker -------------------------------------------------------
+@dataclass(frozen=True)
+class Configure:
+    """Set config fields; the session decides whether that rebuilds or applies."""
+    fields: dict
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """New networks from ``config``'s seed; ``compare``: (field, value) for B, None to end comparing."""
+    config: ExperimentConfig
+    compare: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    epoch: bool = False   # a whole epoch, else one batch
+
+
+@dataclass(frozen=True)
+class Run:
+    target_epoch: int | None = None   # None: the session's next target
+    expected: object = None           # a recorded EpochHistory this run replays: checked when it ends
+
+
+@dataclass(frozen=True)
+class _Paused:
+    pass
+
+
+@dataclass(frozen=True)
+class _Wake:
+    pass
+
+
+class Kind(str, Enum):
+    """Why a snapshot was sent."""
+    REBUILT = "rebuilt"
+    APPLIED = "applied"
+    BATCH = "batch"
+    EPOCH = "epoch"
+    PROGRESS = "progress"
+    PAUSED = "paused"
+    DONE = "done"
+    DIVERGED = "diverged"
+
+
+# -- updates: worker -> GUI thread ----------------------------------------------------------
 @dataclass
 class Snapshot:
     """What the window needs to draw. Every array in it is fresh: the trainer never changes it again."""
 
     generation: int                 # increases with every rebuild; older snapshots are stale
-    kind: str  # "rebuilt", "applied", "batch", "epoch", "progress", "paused", "done", "diverged"
-    state: str                      # "ready", "running", "paused", "done" or "diverged"
+    kind: Kind
+    state: RunState
     config: ExperimentConfig
     epoch: int
     step: int
@@ -40,7 +88,7 @@ class Snapshot:
     divergence: object = None
     steps_per_second: float = 0.0
     boundary: tuple | None = None                    # (xs, ys or None, predictions)
-    data: tuple | None = None                        # (X, y) of all samples, sent with "rebuilt"
+    data: tuple | None = None                        # (X, y) of all samples, sent with REBUILT
     n_layers: int = 0
     message: str = ""
     chain: object = None                             # core.inspector.ChainRule of the latest batch
@@ -48,7 +96,9 @@ class Snapshot:
     b: "RunView | None" = None                       # the comparison run, when comparing
     target_epoch: int = 0                            # where Run stops
     last_finite_batch: object = None                 # the latest BatchStats before a divergence
-    initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with "rebuilt")
+    initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
+    batches_per_epoch: int = 0
+    error: bool = False                              # the message reports a failure
 
 
 @dataclass
@@ -83,35 +133,32 @@ class TrainingWorker(QObject):
         self._initial = config
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._running = threading.Event()
+        self._running = threading.Event()  # mirrors the session's RUNNING, readable from any thread
         self._drawn = threading.Event()    # the window has drawn the last snapshot
         self._drawn.set()
         self._generation = 0
-        self.runs: dict[str, Trainer] = {}   # "A", and "B" while comparing
-        self._compare: tuple | None = None   # (field, value) that B changes
+        self.session: Session | None = None   # created and used only in the worker thread
         self._phase = None
-        # Touched only by the worker thread once the loop runs.
-        self._pending_epochs: list = []
-        self._pending_b: list = []
-        self._target_epoch = 0
+        self._sent = {"A": 0, "B": 0}         # epochs of each run already sent
+        self._expected = None                 # the recording being replayed, if any
         self._last_emit = 0.0
         self._rate_steps, self._rate_time = 0, time.perf_counter()
         self._steps_per_second = 0.0
         self._extras_due = 0.0
 
     # -- called from the GUI thread -------------------------------------------------------
-    def post(self, command: str, argument=None) -> None:
-        self._commands.put((command, argument))
+    def post(self, command) -> None:
+        self._commands.put(command)
 
     def pause(self) -> None:
         """Takes effect before the next batch."""
         self._running.clear()
-        self.post("paused")
+        self.post(_Paused())
 
     def stop(self) -> None:
         self._running.clear()
         self._stop.set()
-        self._commands.put(("wake", None))
+        self._commands.put(_Wake())
 
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
         """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
@@ -120,21 +167,18 @@ class TrainingWorker(QObject):
         self._drawn.set()
 
     @property
-    def trainer(self) -> Trainer | None:
-        return self.runs.get("A")
-
-    @property
-    def trainer_b(self) -> Trainer | None:
-        return self.runs.get("B")
-
-    @property
     def is_running(self) -> bool:
         return self._running.is_set()
 
     # -- the worker thread --------------------------------------------------------------
     @Slot()
     def loop(self) -> None:
-        self._rebuild(self._initial)
+        try:
+            self.session = Session(self._initial)
+            self._rebuilt()
+        except ConfigError as e:
+            self.session = Session(ExperimentConfig())
+            self._rebuilt(str(e))
         while not self._stop.is_set():
             try:
                 # Idle: sleep until a command arrives. Running: only look.
@@ -143,19 +187,24 @@ class TrainingWorker(QObject):
             except queue.Empty:
                 cmd = None
             if cmd is not None:
-                for command, argument in self._coalesced(cmd):
+                for command in self._coalesced(cmd):
                     if self._stop.is_set():
                         break
-                    try:
-                        self._handle(command, argument)
-                    except ConfigError as e:
-                        self.failed.emit(str(e))
-                    except MemoryError:
-                        self._running.clear()
-                        self.failed.emit("not enough memory for this network: choose a smaller depth or width")
+                    self._handle_safely(command)
                 continue
             if self._running.is_set():
                 self._train_one_batch()
+
+    def _handle_safely(self, command) -> None:
+        try:
+            self._handle(command)
+        except ConfigError as e:
+            self._sync_running()
+            self.failed.emit(str(e))
+        except MemoryError:
+            self.session.pause()
+            self._sync_running()
+            self.failed.emit("not enough memory for this network: choose a smaller depth or width")
 
     def _coalesced(self, first) -> list:
         """``first`` and every command already waiting, in order, less rebuilds that the next command
@@ -166,143 +215,151 @@ class TrainingWorker(QObject):
                 commands.append(self._commands.get_nowait())
             except queue.Empty:
                 break
-        return [c for c, nxt in zip(commands, commands[1:] + [None])
-                if not (c[0] == "rebuild" and nxt is not None and nxt[0] in ("rebuild", "compare"))]
+        merged: list = []
+        for c in commands:
+            if isinstance(c, Rebuild):  # builds from a whole config: earlier settings are in it
+                while merged and isinstance(merged[-1], (Rebuild, Configure)):
+                    merged.pop()
+            elif isinstance(c, Configure) and merged and isinstance(merged[-1], Configure):
+                c = Configure({**merged.pop().fields, **c.fields})
+            merged.append(c)
+        return merged
 
-    def _handle(self, command: str, argument) -> None:
-        if command == "rebuild":
-            self._rebuild(argument)
-        elif command == "compare":  # argument: ((field, value) or None, A's config)
-            self._compare, config = argument
-            self._rebuild(config)
-        elif command == "apply":
-            self.trainer.apply(**argument)
-            if self.trainer_b is not None:  # B keeps its own value of the setting being compared
-                self.trainer_b.apply(**{k: v for k, v in argument.items() if k != self._compare[0]})
-            self._phase = phase(self.trainer.config)
-            self._emit("applied", force=True)
-        elif command == "step_batch":
+    def _handle(self, command) -> None:
+        s = self.session
+        if isinstance(command, Rebuild):
+            self._running.clear()
+            s.rebuild(command.config, command.compare)
+            self._rebuilt(s.notice)
+        elif isinstance(command, Configure):
+            names = ", ".join(command.fields)
+            change = s.change(**command.fields)
+            if change is Change.REBUILT:
+                self._running.clear()
+                self._rebuilt(s.notice or f"Network rebuilt ({names} changed): history cleared.")
+            elif change is Change.APPLIED:
+                self._phase = phase(s.config)
+                shown = ", ".join(f"{k} = {v}" for k, v in command.fields.items())
+                self._emit(Kind.APPLIED, force=True, message=f"{shown}: applied to the running network.")
+        elif isinstance(command, Step):
             if not self._refuse_if_diverged():
-                self._step_once()
-                self._emit("diverged" if self.trainer.diverged else "batch", force=True)
-        elif command == "step_epoch":
+                s.step_epoch(self._stop.is_set) if command.epoch else s.step_batch()
+                self._emit(Kind.DIVERGED if s.a.diverged else Kind.EPOCH if command.epoch else Kind.BATCH,
+                           force=True)
+        elif isinstance(command, Run):
             if not self._refuse_if_diverged():
-                while not self._stop.is_set():
-                    if self._step_once().epoch_stats is not None:
-                        break
-                self._emit("diverged" if self.trainer.diverged else "epoch", force=True)
-        elif command == "run":
-            if not self._refuse_if_diverged():
-                self._target_epoch = int(argument)
+                s.run_to(command.target_epoch if command.target_epoch is not None else s.next_target())
+                self._expected = command.expected
                 self._rate_steps, self._rate_time = 0, time.perf_counter()
                 self._running.set()
-                self._emit("progress", force=True)
-        elif command == "paused":
-            self._emit("paused", force=True)
+                self._emit(Kind.PROGRESS, force=True,
+                           message="" if self._expected is not None else f"Running to epoch {s.target_epoch}.")
+        elif isinstance(command, _Paused):
+            s.pause()
+            self._emit(Kind.PAUSED, force=True)
+
+    def _sync_running(self) -> None:
+        if self.session.state is not RunState.RUNNING:
+            self._running.clear()
 
     def _refuse_if_diverged(self) -> bool:
-        if self.trainer.diverged:
-            self._emit("diverged", force=True, message=f"{self.trainer.divergence}: press Reset to start again")
-            return True
-        return False
+        refusal = self.session.refusal()
+        if refusal:
+            self._emit(Kind.DIVERGED, force=True, message=refusal)
+        return bool(refusal)
 
-    def _rebuild(self, config: ExperimentConfig) -> None:
-        self._running.clear()
-        check_fits(config)  # a refusal leaves the current networks in place
-        self.runs = {}  # let the old networks go before allocating new ones
-        message = ""
-        if self._compare is not None:
-            try:
-                self.runs = Comparison(config, *self._compare).runs
-            except ConfigError as e:
-                self._compare = None
-                message = f"{e}; comparison ended"
-        if not self.runs:
-            self.runs = {"A": Trainer(config)}
-        self._phase = phase(config)
+    def _rebuilt(self, message: str = "") -> None:
+        s = self.session
+        self._phase = phase(s.config)
         self._generation += 1
-        self._pending_epochs, self._pending_b = [], []
-        self._target_epoch = 0
-        d = self.trainer.data
+        self._sent = {"A": 0, "B": 0}
+        self._expected = None
+        d = s.a.data
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
-        self._emit("rebuilt", force=True, data=data, message=message,
-                   initial=(self.trainer.gradient_norms(),
-                            self.trainer_b.gradient_norms() if self.trainer_b is not None else None))
-
-    def _step_once(self):
-        """One batch for A and, in lockstep, for B (unless B has diverged). Returns A's BatchStats."""
-        b = self.trainer.step_batch()
-        if b.epoch_stats is not None:
-            self._pending_epochs.append(b.epoch_stats)
-        tb = self.trainer_b
-        if tb is not None and not tb.diverged:
-            bb = tb.step_batch()
-            if bb.epoch_stats is not None:
-                self._pending_b.append(bb.epoch_stats)
-        return b
+        self._emit(Kind.REBUILT, force=True, data=data, message=message,
+                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None))
 
     def _train_one_batch(self) -> None:
-        t = self.trainer
-        b = self._step_once()
+        if not self._running.is_set() or self.session.state is not RunState.RUNNING:
+            return  # paused from the GUI thread: the _Paused command will tell the session
+        b = self.session.train_one_batch()
         self._rate_steps += 1
-        if b.diverged:
+        state = self.session.state
+        if state is RunState.DIVERGED:
             self._running.clear()
-            self._emit("diverged", force=True)
-        elif t.epoch >= self._target_epoch and b.epoch_stats is not None:
+            self._emit(Kind.DIVERGED, force=True)
+        elif state is RunState.DONE and b.epoch_stats is not None:
             self._running.clear()
-            self._emit("done", force=True)
-        elif self._emit("progress"):
+            self._emit(Kind.DONE, force=True)
+        elif self._emit(Kind.PROGRESS):
             # Step aside while the window draws: drawing and training share the GIL, and a
             # frame drawn without contention costs a fraction of one drawn against training.
             self._drawn.wait(0.1)
 
-    def _state(self) -> str:
-        t = self.trainer
-        if t.diverged:
-            return "diverged"
-        if self._running.is_set():
-            return "running"
-        if t.step == 0:
-            return "ready"
-        return "done" if t.epoch >= self._target_epoch > 0 else "paused"
+    def _new_epochs(self, run: str) -> list:
+        h = self.session.history(run)
+        new = [h[i] for i in range(self._sent[run], len(h))]
+        self._sent[run] = len(h)
+        return new
 
-    def _emit(self, kind: str, force: bool = False, data=None, message: str = "", initial=None) -> bool:
+    def _extras(self, now: float, force: bool):
+        """The prediction picture (a forward pass over a grid) and the chain rule (a forward and backward
+        pass on the latest batch) are extra work: spaced to take ~10% of the time."""
+        if not (force or now >= self._extras_due):
+            return None, None
+        t = self.session.a
+        started = time.perf_counter()
+        boundary = t.prediction_grid(self._grid_resolution())
+        chain = t.chain_rule() if not t.diverged else None
+        self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
+        return boundary, chain
+
+    def _b_view(self) -> RunView | None:
+        s, tb = self.session, self.session.b
+        if tb is None:
+            return None
+        return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
+                       new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
+                       n_layers=tb.network.n_layers)
+
+    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None) -> bool:
         now = time.perf_counter()
         if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
             return False
         if now - self._rate_time >= 0.5:
             self._steps_per_second = self._rate_steps / (now - self._rate_time)
             self._rate_steps, self._rate_time = 0, now
-        t = self.trainer
-        boundary = chain = None
-        # The prediction picture (a forward pass over a grid) and the chain rule (a forward and
-        # backward pass on the latest batch) are extra work: spaced to take ~10% of the time.
-        if force or now >= self._extras_due:
-            started = time.perf_counter()
-            boundary = t.prediction_grid(self._grid_resolution())
-            chain = t.chain_rule() if not t.diverged else None
-            self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
-        b_view = None
-        if self.trainer_b is not None:
-            tb, field = self.trainer_b, self._compare[0]
-            b_view = RunView(label=f"B: {field} = {getattr(tb.config, field)}",
-                             label_a=f"A: {field} = {getattr(t.config, field)}", config=tb.config, epoch=tb.epoch,
-                             step=tb.step, new_epochs=self._pending_b, last_batch=tb.last_batch,
-                             divergence=tb.divergence, n_layers=tb.network.n_layers)
-        snap = Snapshot(generation=self._generation, kind=kind, state=self._state(), config=t.config,
-                        epoch=t.epoch, step=t.step, new_epochs=self._pending_epochs, last_batch=t.last_batch,
+        s, t = self.session, self.session.a
+        message, error = self._message(kind, message)
+        boundary, chain = self._extras(now, force)
+        snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
+                        epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
-                        b=b_view, target_epoch=self._target_epoch, last_finite_batch=t.last_finite_batch,
-                        initial_grad_norm=initial)
-        self._pending_epochs, self._pending_b = [], []
+                        b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
+                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error)
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)
         return True
 
+    def _message(self, kind: Kind, message: str) -> tuple[str, bool]:
+        """The snapshot's message and whether it is an error: a replay's verdict, a divergence, the end."""
+        s = self.session
+        if kind in (Kind.DONE, Kind.DIVERGED) and self._expected is not None:
+            expected, self._expected = self._expected, None
+            if s.matches(expected):
+                return f"Replayed {len(expected)} epochs: identical to the recorded history.", False
+            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history "
+                    "(recorded by another version, or edited)."), True
+        if kind is Kind.DIVERGED:
+            return message or divergence_message(s.a.divergence), True
+        if kind is Kind.DONE and not message:
+            return f"Reached epoch {s.a.epoch}. Run continues for {s.config.epochs} more.", False
+        return message, False
+
     def _grid_resolution(self) -> int:
         # Keep the grid's forward pass near 2e7 multiply-adds whatever the network's size.
-        n_params = self.trainer.network.flat.size
+        n_params = self.session.a.network.flat.size
         side = int((2e7 / max(n_params, 1)) ** 0.5)
         return max(12, min(80, side))

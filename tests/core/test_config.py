@@ -49,5 +49,26 @@ def test_integral_floats_are_accepted_as_integers():
 
 
 def test_core_imports_no_qt():
-    code = "import sys, core, core.cli; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; assert not bad, bad"
+    code = "import sys, core, core.cli, core.session; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; assert not bad, bad"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_long_bad_value_is_quoted_cut_to_200_characters():
+    with pytest.raises(ConfigError) as info:
+        ExperimentConfig.from_dict({"activation": "x" * 5000})
+    text = str(info.value)
+    assert text.startswith("activation must be one of sigmoid") and "(5002 characters)" in text
+    assert len(text) < 500
+
+
+def test_field_specs_are_frozen_dataclasses_with_editor_hints():
+    from dataclasses import FrozenInstanceError
+
+    from core.config import FIELD_SPECS, FieldSpec, _choice, _int
+    assert set(FIELD_SPECS) == {f for f in ExperimentConfig.__dataclass_fields__}
+    assert all(isinstance(s, FieldSpec) and s.tip and s.label for s in FIELD_SPECS.values())
+    with pytest.raises(FrozenInstanceError):
+        FIELD_SPECS["depth"].hi = 5
+    assert _int(1, 3).check("n", 2) == 2 and _choice({"a": "A", "b": "B"}).labels == ("A", "B")
+    with pytest.raises(ConfigError, match="n must be an integer from 1 to 3, got 4"):
+        _int(1, 3).check("n", 4)

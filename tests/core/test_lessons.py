@@ -337,17 +337,18 @@ def test_phase_readout_and_profile():
 # -- comparison ------------------------------------------------------------------------------
 
 def test_comparison_runs_stay_in_lockstep_on_the_same_data():
+    from core.session import Session
     base = ExperimentConfig(depth=6, width=16, samples=200, activation="sigmoid")
-    c = Comparison(base, "activation", "relu")
-    a, b = c.runs["A"], c.runs["B"]
+    s = Session(base, compare=("activation", "relu"))
+    a, b = s.a, s.b
     np.testing.assert_array_equal(a.data.X_train, b.data.X_train)
     for _ in range(7):
-        c.step_batch()
+        s.step_batch()
         assert a.step == b.step and a.epoch == b.epoch
         np.testing.assert_array_equal(a._last_idx, b._last_idx)  # the very same samples each step
-    c.step_epoch()  # 160 training samples in batches of 32: 7 batches were 1 epoch and 2 of the next
+    s.step_epoch()  # 160 training samples in batches of 32: 7 batches were 1 epoch and 2 of the next
     assert a.epoch == b.epoch == 2 and a.step == b.step == 10
-    assert c.label("B") == "B: activation = relu"
+    assert s.label("B") == "B: activation = relu"
     # B alone equals a fresh run of its config: stepping together changes nothing
     solo = Trainer(base.replace(activation="relu"))
     for _ in range(b.step):

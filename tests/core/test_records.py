@@ -135,3 +135,31 @@ def test_screenshot_with_compare_and_theory(tmp_path):
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("exporter", [
+    lambda tmp: False,                                    # reports failure without raising
+    lambda tmp: None,                                     # writes nothing: an empty file
+    lambda tmp: open(tmp, "w").close(),                   # truncates to zero bytes
+])
+def test_a_failed_exporter_is_an_error_and_the_old_file_stays(tmp_path, exporter):
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old picture")
+    with pytest.raises(ValueError, match="nothing was written"):
+        write_atomically(str(path), exporter, ".png")
+    assert path.read_bytes() == b"old picture" and sorted(p.name for p in tmp_path.iterdir()) == ["plot.png"]
+
+
+def test_an_exporter_writes_through_a_temporary_file_with_its_suffix(tmp_path):
+    seen = []
+
+    def exporter(tmp):
+        seen.append(tmp)
+        with open(tmp, "wb") as fh:
+            fh.write(b"\x89PNG data")
+    path = tmp_path / "plot.png"
+    write_atomically(str(path), exporter, ".png")
+    assert path.read_bytes() == b"\x89PNG data" and seen[0].endswith(".png") and seen[0] != str(path)
+    with pytest.raises(OSError) as info:
+        write_atomically(str(tmp_path / "missing" / "x.png"), exporter, ".png")
+    assert "missing" in info.value.filename

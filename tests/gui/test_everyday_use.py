@@ -29,7 +29,7 @@ def test_save_and_open_an_experiment_replays_it(small_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and len(w.history) == 0, timeout=5000)
     assert w.open_experiment(str(path))
     qtbot.waitUntil(lambda: "identical to the recorded history" in w.messageLabel.text(), timeout=10000)
-    assert len(w.history) == 3 and w.worker.trainer.epoch == 3
+    assert len(w.history) == 3 and w.last_snapshot.epoch == 3
     np.testing.assert_array_equal(w.history.layer("grad_norm"), history.layer("grad_norm"))
     assert len(w.loss.train.getData()[0]) == 3
 
@@ -139,3 +139,14 @@ def test_every_control_is_reachable_with_tab(small_window, qtbot):
                 "clipCheck", "stepBatchButton", "stepEpochButton", "runButton", "resetButton", "presetCombo",
                 "theoryCheck", "compareFieldCombo", "compareValueEdit", "compareButton", "lossLogCheck"}
     assert controls - seen == set()
+
+
+def test_an_exporter_that_fails_silently_leaves_the_old_file_and_says_so(small_window, tmp_path, monkeypatch):
+    import gui.files
+    w = small_window
+    path = tmp_path / "bars.png"
+    path.write_bytes(b"old")
+    monkeypatch.setattr(gui.files, "render_png", lambda widget, tmp: False)   # as pyqtgraph's may
+    assert not w.export_plot("gradientPlot", str(path))
+    assert path.read_bytes() == b"old" and "Could not write" in w.messageLabel.text()
+    assert not w.export_plot("noSuchPlot", str(path)) and "no plot named 'noSuchPlot'" in w.messageLabel.text()

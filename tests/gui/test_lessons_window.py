@@ -48,20 +48,20 @@ def test_compare_runs_b_in_lockstep_beside_a(small_window, qtbot):
     w.compareValueEdit.setText("relu")
     qtbot.mouseClick(w.compareButton, Qt.LeftButton)
     wait_generation(qtbot, w, gen)
-    assert w.comparing and w.worker.trainer_b.config.activation == "relu"
+    assert w.comparing and w.last_snapshot.b.config.activation == "relu"
     w.step_epoch()
     qtbot.waitUntil(lambda: len(w.history) == 1 and len(w.history_b) == 1, timeout=5000)
-    assert w.worker.trainer.step == w.worker.trainer_b.step
+    assert w.last_snapshot.step == w.last_snapshot.b.step
     assert w.gradients.bars_b.isVisible() and len(w.gradients.bars_b.opts["x"]) == w.config.n_weight_layers
     assert len(w.loss.train_b.getData()[0]) == 1
     assert w.gradients.run_labels == ("A: activation = sigmoid", "B: activation = relu")
     # a live change applies to both; the compared setting stays B's own
     w.lrSpin.setValue(0.05)
-    qtbot.waitUntil(lambda: w.worker.trainer_b.config.lr == 0.05, timeout=5000)
+    qtbot.waitUntil(lambda: w.last_snapshot.b.config.lr == 0.05, timeout=5000)
     gen = w.last_snapshot.generation
     qtbot.mouseClick(w.compareButton, Qt.LeftButton)
     wait_generation(qtbot, w, gen)
-    assert not w.comparing and w.worker.trainer_b is None
+    assert not w.comparing and w.last_snapshot.b is None
     w.step_batch()
     qtbot.waitUntil(lambda: not w.gradients.bars_b.isVisible(), timeout=5000)
     assert w.gradients.run_labels is None

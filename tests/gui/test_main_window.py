@@ -9,9 +9,9 @@ from core import ExperimentConfig, Trainer
 from .conftest import SMALL
 
 WIDGETS = {
-    QSpinBox: ["depthSpin", "widthSpin", "batchSpin", "seedSpin"],
+    QSpinBox: ["depthSpin", "widthSpin", "batchSpin"],
     QComboBox: ["activationCombo", "initCombo", "optimizerCombo", "datasetCombo"],
-    QDoubleSpinBox: ["lrSpin", "initGainSpin", "clipSpin"],
+    QDoubleSpinBox: ["lrSpin", "initGainSpin", "clipSpin", "seedSpin"],  # the seed goes beyond a C int
     QCheckBox: ["residualCheck", "clipCheck"],
     QPushButton: ["stepBatchButton", "stepEpochButton", "runButton", "resetButton"],
     QLabel: ["epochLabel"],
@@ -57,7 +57,7 @@ def test_hovering_a_bar_shows_its_exact_value(small_window, qtbot):
     qtbot.waitExposed(w)
     vb = w.gradientPlot.getPlotItem().vb
     scene_pos = vb.mapViewToScene(pg.Point(2, w.gradients.bars.opts["y0"][1] + 0.5))
-    w.gradients._on_mouse(scene_pos)
+    w.gradientPlot.scene().sigMouseMoved.emit(scene_pos)
     expected = f"layer 2: ‖dL/dW‖ = {w.history.layer('grad_norm')[0][1]:.3e}"
     assert w.gradients.hover.toPlainText() == expected
 
@@ -102,7 +102,7 @@ def test_config_changes_show_in_the_controls(small_window, qtbot):
     assert w.lrSpin.value() == pytest.approx(0.0005) and w.initGainSpin.value() == 2.0
     assert w.residualCheck.isChecked() and w.clipCheck.isChecked() and w.clipSpin.value() == 4.0
     wait_generation(qtbot, w, gen)
-    assert w.last_snapshot.n_layers == 8 and w.worker.trainer.config == cfg
+    assert w.last_snapshot.n_layers == 8 and w.last_snapshot.config == cfg
     assert "rebuilt" in w.messageLabel.text() and "history cleared" in w.messageLabel.text()
 
 
@@ -155,9 +155,10 @@ def test_run_then_pause(small_window, qtbot):
     assert w.stateLabel.text() == "running" and not w.stepEpochButton.isEnabled()
     qtbot.mouseClick(w.runButton, Qt.LeftButton)
     qtbot.waitUntil(lambda: w.stateLabel.text() == "paused", timeout=5000)
-    steps = w.worker.trainer.step
+    qtbot.waitUntil(lambda: w.last_snapshot.kind == "paused", timeout=5000)  # the worker has stopped
+    steps = w.last_snapshot.step
     qtbot.wait(300)
-    assert w.worker.trainer.step == steps and w.runButton.text() == "Run"
+    assert w.last_snapshot.step == steps and w.runButton.text() == "Run"
     assert w.stepEpochButton.isEnabled()
 
 
@@ -165,7 +166,7 @@ def test_run_stops_at_the_set_epoch(small_window, qtbot):
     w = small_window
     qtbot.mouseClick(w.runButton, Qt.LeftButton)
     qtbot.waitUntil(lambda: w.stateLabel.text() == "done", timeout=10000)
-    assert len(w.history) == SMALL.epochs == w.worker.trainer.epoch
+    assert len(w.history) == SMALL.epochs == w.last_snapshot.epoch
 
 
 def test_live_settings_do_not_reset_the_history(small_window, qtbot):
@@ -179,7 +180,7 @@ def test_live_settings_do_not_reset_the_history(small_window, qtbot):
     w.step_epoch()
     qtbot.waitUntil(lambda: len(w.history) == 2, timeout=5000)
     assert w.last_snapshot.generation == gen
-    assert w.worker.trainer.config.lr == 0.02 and w.worker.trainer.config.optimizer == "momentum"
+    assert w.last_snapshot.config.lr == 0.02 and w.last_snapshot.config.optimizer == "momentum"
 
 
 def test_reset_clears_the_history(small_window, qtbot):
@@ -202,7 +203,7 @@ def test_divergence_stops_shows_where_and_reset_recovers(small_window, qtbot):
     wait_generation(qtbot, w, gen)
     w.toggle_run()
     qtbot.waitUntil(lambda: w.stateLabel.text() == "diverged", timeout=10000)
-    d = w.worker.trainer.divergence
+    d = w.last_snapshot.divergence
     assert f"epoch {d.epoch}" in w.messageLabel.text() and f"layer {d.layer}" in w.messageLabel.text()
     assert not w.runButton.isEnabled() and not w.stepEpochButton.isEnabled()
     pens = w.gradients.bars.opts["pens"]
@@ -218,7 +219,7 @@ def test_divergence_stops_shows_where_and_reset_recovers(small_window, qtbot):
 def test_bad_value_gets_a_visible_message_and_changes_nothing(small_window):
     w = small_window
     before = w.config
-    w._change("depth", 500)
+    w.model.change("depth", 500)
     assert "depth must be an integer from 1 to 100, got 500" in w.messageLabel.text()
     assert w.config == before and w.depthSpin.value() == before.depth
 
@@ -233,7 +234,7 @@ def test_keyboard_shortcuts(small_window, qtbot):
     qtbot.waitUntil(lambda: w.epochLabel.text() == "Epoch 1", timeout=5000)
     qtbot.keyClick(w, Qt.Key_B)
     qtbot.waitUntil(lambda: w.stepEpochButton.isEnabled(), timeout=5000)
-    qtbot.waitUntil(lambda: w.stepLabel.text() == f"step {w.worker.trainer.batches_per_epoch + 1}", timeout=5000)
+    qtbot.waitUntil(lambda: w.stepLabel.text() == f"step {w.last_snapshot.batches_per_epoch + 1}", timeout=5000)
     gen = w.last_snapshot.generation
     qtbot.keyClick(w, Qt.Key_R)
     wait_generation(qtbot, w, gen)

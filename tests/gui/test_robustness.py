@@ -100,13 +100,13 @@ def test_a_thousand_random_actions_while_training(small_window, qtbot):
     qtbot.waitUntil(lambda: w.stepEpochButton.isEnabled(), timeout=20000)
     w.step_epoch()
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=20000)
-    assert w.worker.trainer.config == w.config
+    assert w.last_snapshot.config == w.config
 
 
 def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, monkeypatch):
     w = small_window
     built = []
-    import gui.worker as worker_module
+    import core.session as worker_module  # where the session builds its trainers
     real = worker_module.Trainer
 
     def counting(config):  # a slow build, as a big network's would be

@@ -1,0 +1,314 @@
+"""The plots and the lesson tabs, as a registry of panels.
+
+Each panel wraps one view and answers four calls: ``clear`` (a new network: nothing from
+the old run stays), ``on_batch`` (the latest measured step), ``on_epochs`` (epochs were
+added to the histories) and ``theme``. A new plot is one Panel class and one line in
+``Dashboard.__init__``. Panels draw what ``core`` measured; they compute nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+
+from core.theory import predicted_profile
+
+from .controls import named
+from .help import HELP_HTML
+from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
+
+
+def chain_html(chain) -> str:
+    """The chain rule as a table: from the loss down to layer 1, with the running product."""
+    rows = "".join(
+        f"<tr><td align=right>{l.layer}</td><td align=right>{l.deriv_abs_mean:.3g}</td>"
+        f"<td align=right>{'—' if i == 0 else f'{l.gain:.3g}'}</td><td align=right>{l.product:.3g}</td></tr>"
+        for i, l in enumerate(chain.links))
+    return (f"<p><b>{chain.text()}</b></p>"
+            "<p>Each layer multiplies the back-propagated gradient δ = dL/dz by its gain "
+            "‖δ<sub>l</sub>‖ / ‖δ<sub>l+1</sub>‖; the product is how much reaches layer 1.</p>"
+            "<table cellspacing=0 cellpadding=3 border=1>"
+            "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
+            f"{rows}</table>")
+
+
+@dataclass
+class Frame:
+    """What one snapshot gives the panels to draw."""
+    snap: object
+    history: object          # run A's EpochHistory (the session model's)
+    history_b: object        # run B's, or None
+    stats: object = None     # the statistics the bars show: latest epoch mean, latest batch or last finite batch
+    other: object = None     # B's, when comparing
+    caption: str = ""
+    theory: bool = False
+
+
+class Panel:
+    widget = None
+
+    def clear(self, snap) -> None:
+        pass
+
+    def on_batch(self, frame: Frame) -> None:
+        pass
+
+    def on_epochs(self, frame: Frame) -> None:
+        pass
+
+
+class BarsPanel(Panel):
+    def __init__(self):
+        self.plot = GradientBars()
+        self.widget = self.plot.widget
+        self.snap = None
+
+    def clear(self, snap) -> None:
+        self.plot.hover.setText("")
+        self.plot.set_run_labels(None)
+        grad, grad_b = snap.initial_grad_norm
+        self.plot.update(grad, caption="at initialisation, before any step", grad_norms_b=grad_b)
+        self.plot.refresh_hover()   # the new network's values where the mouse is, nothing of the old
+        self.snap = snap
+
+    def on_batch(self, f: Frame) -> None:
+        snap = f.snap
+        self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
+        marked = snap.divergence.layer if snap.divergence is not None else None
+        self.plot.update(f.stats.grad_norm, marked, f.caption, None if f.other is None else f.other.grad_norm)
+        self.plot.refresh_hover()
+        self.snap = snap
+        self.show_theory(f.stats.grad_norm, f.theory)
+
+    def show_theory(self, grad_norm, on: bool) -> None:
+        snap = self.snap
+        profile = None if snap is None or snap.phase is None else predicted_profile(snap.config, grad_norm,
+                                                                                     snap.phase.factor)
+        self.plot.show_theory(profile, on)
+
+
+class UpdatesPanel(Panel):
+    def __init__(self):
+        self.plot = UpdateRatios()
+        self.widget = self.plot.widget
+
+    def clear(self, snap) -> None:
+        self.plot.update([], None)   # no ratios before the first step of the new network
+
+    def on_batch(self, f: Frame) -> None:
+        self.plot.update(f.stats.update_ratio, None if f.other is None else f.other.update_ratio)
+
+
+class LossPanel(Panel):
+    def __init__(self):
+        self.plot = LossCurves()
+        self.logCheck = named(QCheckBox("log scale"), "lossLogCheck", "Show the loss on a logarithmic axis.")
+        self.widget = QWidget()
+        v = QVBoxLayout(self.widget)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.plot.widget, 1)
+        v.addWidget(self.logCheck, 0, Qt.AlignRight)
+        self.history = self.history_b = None
+        self.logCheck.toggled.connect(self._on_log)
+
+    def clear(self, snap) -> None:
+        self.plot.set_compare(snap.b is not None)
+        self.plot.update([], [], [])
+        self.history = self.history_b = None
+
+    def on_epochs(self, f: Frame) -> None:
+        self.history, self.history_b = f.history, f.history_b
+        self._draw()
+
+    def _draw(self) -> None:
+        h, hb = self.history, self.history_b
+        if h is None:
+            return
+        self.plot.update(h.scalar("epoch"), h.scalar("train_loss"), h.scalar("val_loss"),
+                         (hb.scalar("epoch"), hb.scalar("train_loss"), hb.scalar("val_loss")) if hb else None)
+
+    def _on_log(self, on: bool) -> None:
+        self.plot.set_log(on)
+        self._draw()
+
+
+class HeatmapPanel(Panel):
+    def __init__(self):
+        self.plot = FlowHeatmap()
+        self.widget = self.plot.widget
+
+    def clear(self, snap) -> None:
+        self.plot.clear(snap.n_layers)
+
+    def on_epochs(self, f: Frame) -> None:
+        self.plot.update(f.history.layer("grad_norm"))
+
+
+class BoundaryPanel(Panel):
+    def __init__(self):
+        self.plot = DecisionBoundary()
+        self.widget = self.plot.widget
+
+    def clear(self, snap) -> None:
+        self.plot.set_data(*snap.data)
+
+    def on_batch(self, f: Frame) -> None:
+        if f.snap.boundary is not None:
+            self.plot.update(f.snap.boundary)
+
+
+class ChainPanel(Panel):
+    def __init__(self):
+        self.widget = named(QTextBrowser(), "chainView", "The chain rule for the latest batch with its real numbers: "
+                            "each layer's mean |phi'|, its backward gain, and the running product from the output "
+                            "down.")
+
+    def clear(self, snap) -> None:
+        self.widget.clear()
+
+    def on_batch(self, f: Frame) -> None:
+        if f.snap.chain is not None:
+            self.widget.setHtml(chain_html(f.snap.chain))
+
+
+class PhasePanel(Panel):
+    """The mean-field phase of the config, in a label (the control panel's)."""
+
+    def __init__(self, label: QLabel):
+        self.widget = label
+
+    def clear(self, snap) -> None:
+        self.on_batch(Frame(snap, None, None))
+
+    def on_batch(self, f: Frame) -> None:
+        p = f.snap.phase
+        if p is not None:
+            self.widget.setText(f"Mean-field phase: {p} (chi_1 = {p.chi1:.3g})" + (
+                " — residual connections are outside this theory" if f.snap.config.residual else ""))
+
+
+STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
+                 "diverged": "#b00020"}
+STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
+          "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
+          "speedLabel": "Training speed while running.", "progressBar": "Progress toward the epoch where Run stops."}
+
+
+class StatusPanel(Panel):
+    """Epoch, step, loss, state, speed and progress, for the status bar."""
+
+    def __init__(self):
+        self.widgets = {}
+        for name, tip in STATUS.items():
+            w = QProgressBar() if name == "progressBar" else QLabel("")
+            if isinstance(w, QLabel):
+                w.setTextFormat(Qt.PlainText)
+            self.widgets[name] = named(w, name, tip)
+        self.progress = self.widgets["progressBar"]
+        self.progress.setMaximumWidth(160)
+        self.progress.setFormat("%v / %m epochs")
+        self.progress.setVisible(False)
+        self.show_state("ready")
+        self._show(0, 0, None)
+
+    def _show(self, epoch: int, step: int, batch) -> None:
+        self.widgets["epochLabel"].setText(f"Epoch {epoch}")
+        self.widgets["stepLabel"].setText(f"step {step}")
+        self.widgets["lossLabel"].setText(f"loss {batch.loss:.4g}" if batch is not None else "loss –")
+
+    def clear(self, snap) -> None:
+        self._show(snap.epoch, snap.step, None)
+
+    def on_batch(self, f: Frame) -> None:
+        snap = f.snap
+        self._show(snap.epoch, snap.step, snap.last_batch)
+        running = snap.state == "running"
+        self.widgets["speedLabel"].setText(f"{snap.steps_per_second:,.0f} steps/s" if running else "")
+        self.progress.setVisible(running and snap.target_epoch > 0)
+        if snap.target_epoch > 0:
+            self.progress.setRange(0, snap.target_epoch)
+            self.progress.setValue(min(snap.epoch, snap.target_epoch))
+
+    def show_state(self, state) -> None:
+        label = self.widgets["stateLabel"]
+        label.setText(str(state))
+        label.setStyleSheet(f"color: {STATE_COLOURS.get(str(state), '#333')}; font-weight: bold;")
+
+
+class Dashboard:
+    """The panels, laid out in splitters, and the lesson tabs (prediction, chain rule, help)."""
+
+    def __init__(self, phase_label: QLabel):
+        self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
+        self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
+        self.status = StatusPanel()
+        self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
+                                    PhasePanel(phase_label), self.status]
+        self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
+        self.helpView.setHtml(HELP_HTML)
+        self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
+        self.lessonTabs.addTab(self.boundary.widget, "Prediction")
+        self.lessonTabs.addTab(self.chain.widget, "Chain rule")
+        self.lessonTabs.addTab(self.helpView, "Help")
+        self.topSplitter = QSplitter(Qt.Horizontal)
+        self.topSplitter.addWidget(self.bars.widget)
+        self.topSplitter.addWidget(self.heatmap.widget)
+        self.topSplitter.setSizes([560, 400])
+        self.bottomSplitter = QSplitter(Qt.Horizontal)
+        for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
+            self.bottomSplitter.addWidget(w)
+        self.bottomSplitter.setSizes([320, 320, 320])
+        self.plotSplitter = QSplitter(Qt.Vertical)
+        self.plotSplitter.addWidget(self.topSplitter)
+        self.plotSplitter.addWidget(self.bottomSplitter)
+        self.theory = False
+        self._last_stats = None
+
+    @property
+    def plot_widgets(self) -> dict:
+        """Object name -> pyqtgraph PlotWidget, for export and theming."""
+        return {p.plot.widget.objectName(): p.plot.widget for p in self.panels if hasattr(p, "plot")}
+
+    def show(self, snap, history, history_b) -> None:
+        """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""
+        if snap.kind == "rebuilt":
+            self._last_stats = None
+            for p in self.panels:
+                p.clear(snap)
+        f = Frame(snap, history, history_b, theory=self.theory)
+        self._choose_stats(f)
+        if f.stats is not None:
+            self._last_stats = f.stats
+            for p in self.panels:
+                p.on_batch(f)
+        else:   # nothing measured yet: the extras, the phase and the status still show
+            for p in self.panels:
+                if p is not self.bars and p is not self.updates:
+                    p.on_batch(f)
+            if snap.kind == "rebuilt":
+                self.bars.show_theory(snap.initial_grad_norm[0], self.theory)
+        if snap.new_epochs or snap.kind == "rebuilt":
+            for p in self.panels:
+                p.on_epochs(f)
+
+    @staticmethod
+    def _choose_stats(f: Frame) -> None:
+        """The bars and update ratios show the last epoch's means when one just finished, else the latest
+        batch; after a divergence, the last batch whose numbers were all finite (the failing layer outlined)."""
+        snap = f.snap
+        if snap.divergence is not None and snap.last_finite_batch is not None:
+            f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before the divergence"
+        elif snap.new_epochs:
+            f.stats, f.caption = snap.new_epochs[-1], "mean over the last epoch"
+        elif snap.last_batch is not None and snap.kind != "rebuilt":
+            f.stats, f.caption = snap.last_batch, "latest batch"
+        if f.stats is not None and snap.b is not None:
+            f.other = snap.b.new_epochs[-1] if snap.b.new_epochs else snap.b.last_batch
+
+    def set_theory(self, on: bool) -> None:
+        self.theory = on
+        snap = self.bars.snap
+        if snap is not None:
+            grad = self._last_stats.grad_norm if self._last_stats is not None else snap.initial_grad_norm[0]
+            self.bars.show_theory(grad, on)

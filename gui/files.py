@@ -1,0 +1,145 @@
+"""Open, save, export and screenshot: every write goes through ``core.records.write_atomically``.
+
+An exporter that fails without raising (pyqtgraph's exporters may: #3485) is caught there by
+its result or an empty file, so the old file stays and the window says what went wrong.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QFileDialog
+
+from core import ConfigError
+from core.records import history_csv, load_experiment, save_experiment, write_atomically
+from core.resources import check_fits
+
+PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
+
+
+def render_svg(widget, tmp: str) -> bool:
+    """pyqtgraph's SVGExporter fails on this Qt's path syntax (pyqtgraph #3485): Qt's own SVG
+    generator renders the plot as vectors instead."""
+    gen = QSvgGenerator()
+    gen.setFileName(tmp)
+    gen.setSize(widget.size())
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle(widget.getPlotItem().titleLabel.text)
+    painter = QPainter(gen)
+    ok = painter.isActive()
+    widget.render(painter)
+    return painter.end() and ok
+
+
+def render_png(widget, tmp: str):
+    import pyqtgraph.exporters as exporters
+    return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
+
+
+class FileActions:
+    """What the File menu does, for a window with a session model, a dashboard and a message line."""
+
+    def __init__(self, window):
+        self.window = window
+
+    @property
+    def model(self):
+        return self.window.model
+
+    def _write(self, path: str, data, done: str, suffix: str = "") -> bool:
+        try:
+            write_atomically(path, data, suffix)
+        except (OSError, ValueError, RuntimeError) as e:
+            self.model.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
+            return False
+        self.model.say(done)
+        return True
+
+    def save_experiment(self, path: str, include_history: bool = True) -> bool:
+        m = self.model
+        history = m.history if include_history else None
+        try:
+            save_experiment(path, m.config, history)
+        except (OSError, ValueError) as e:
+            m.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
+            return False
+        m.say(f"Saved the experiment to {path}" + (f" ({len(m.history)} epochs)." if include_history else "."))
+        return True
+
+    def export_csv(self, path: str) -> bool:
+        h = self.model.history
+        return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
+
+    def export_plot(self, name: str, path: str) -> bool:
+        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg."""
+        widget = self.window.dashboard.plot_widgets.get(name)
+        if widget is None:
+            self.model.say(f"Could not export: no plot named {name!r}.", error=True)
+            return False
+        svg = path.lower().endswith(".svg")
+        render = render_svg if svg else render_png
+        return self._write(path, lambda tmp: render(widget, tmp), f"Exported the plot to {path}.",
+                           ".svg" if svg else ".png")
+
+    def save_screenshot(self, path: str) -> bool:
+        return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
+                           f"Saved a screenshot to {path}.", ".png")
+
+    def open_experiment(self, path: str) -> bool:
+        """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to
+        the same epoch, so the plots and the network agree, and checked against the recording."""
+        m = self.model
+        try:
+            config, history = load_experiment(path)
+            check_fits(config)
+        except ConfigError as e:
+            m.say(f"Could not open {path}: {e}", error=True)
+            return False
+        self.window.controls.show_lesson(None)   # the previous story no longer describes what is shown
+        m.open(config, history, path)
+        return True
+
+    def ask(self, save: bool, title: str, filters: str, suffix: str, act) -> None:
+        """Ask for a file name with a dialog, then call ``act(path)`` unless the dialog was cancelled."""
+        dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = dialog(self.window, title, "", filters)
+        if not path:
+            return
+        if save and not os.path.splitext(path)[1]:
+            path += suffix
+        act(path)
+
+    def action(self, menu, text, slot, shortcut=None, tip="") -> QAction:
+        a = QAction(text, self.window)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def add_menu(self, f, plots) -> None:
+        """The File menu; ``plots``: (object name, label) of the plots that can be exported."""
+        action, ask, w = self.action, self.ask, self.window
+        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", "Experiments (*.json);;All files (*)",
+                                                   ".json", w.open_experiment),
+               "Ctrl+O", "Open an experiment or config JSON file.")
+        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", w.save_experiment),
+               "Ctrl+S", "Save the config and the recorded history as JSON.")
+        action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
+                                                    lambda p: w.save_experiment(p, include_history=False)),
+               None, "Save the config alone as JSON.")
+        f.addSeparator()
+        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", w.export_csv),
+               "Ctrl+E", "One row per epoch.")
+        menu = f.addMenu("Export &plot")
+        for name, label in plots:
+            action(menu, f"{label}…", lambda _=False, n=name: ask(
+                True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
+                None, "PNG or SVG.")
+        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
+               None, "A PNG of the whole window.")
+        f.addSeparator()
+        action(f, "&Quit", w.close, "Ctrl+Q")
