@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASETS
-from .initializers import INITIALIZERS
+from .datasets import CLASSIFICATION, DATASETS, SEQUENCE_DATASETS
+from .initializers import INITIALIZERS, RECURRENT_INITS
 from .optimizers import OPTIMIZERS
 
 DTYPES = ("float64", "float32")
@@ -35,6 +35,8 @@ def _float(lo, hi, lo_open=False):
     return ("float", lo, hi, lo_open)
 
 
+MODELS = ("mlp", "rnn", "lstm", "gru")
+
 FIELD_SPECS: dict[str, tuple] = {
     "depth": _int(1, 100),
     "width": _int(1, 1024),
@@ -53,6 +55,11 @@ FIELD_SPECS: dict[str, tuple] = {
     "val_fraction": _float(0.05, 0.5),
     "seed": _int(0, 2**32 - 1),
     "dtype": ("choice", DTYPES),
+    "model": ("choice", MODELS),
+    "seq_len": _int(1, 1000),
+    "recurrent_init": ("choice", RECURRENT_INITS),
+    "recurrent_gain": _float(0.0, 100.0, lo_open=True),
+    "forget_bias": _float(-100.0, 100.0),
 }
 
 
@@ -144,6 +151,9 @@ def parse_field(name: str, text: str) -> Any:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
+    """For a recurrent ``model``, ``depth`` counts stacked recurrent layers, ``width`` is their hidden size H,
+    ``activation`` the vanilla RNN's phi (LSTM and GRU use sigma and tanh, as their equations say), ``init``
+    and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h."""
     depth: int = 8
     width: int = 32
     activation: str = "sigmoid"
@@ -161,10 +171,21 @@ class ExperimentConfig:
     val_fraction: float = 0.2
     seed: int = 0
     dtype: str = "float64"
+    model: str = "mlp"
+    seq_len: int = 20
+    recurrent_init: str = "orthogonal"
+    recurrent_gain: float = 1.0
+    forget_bias: float = 1.0
 
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, check_field(f.name, getattr(self, f.name)))
+        if self.model != "mlp" and self.dataset not in SEQUENCE_DATASETS:
+            raise ConfigError("dataset", f"dataset must be a sequence task ({', '.join(SEQUENCE_DATASETS)}) "
+                                         f"for model {self.model}, got {self.dataset!r}")
+        if self.model != "mlp" and self.residual:
+            raise ConfigError("residual", f"residual must be false for model {self.model}: "
+                                          "skip connections are for the mlp's hidden layers")
         n_val = int(round(self.samples * self.val_fraction))
         if n_val < 1 or self.samples - n_val < 1:
             raise ConfigError("samples", f"samples must leave at least one training and one "

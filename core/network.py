@@ -12,25 +12,13 @@ with one unit: a logit (binary cross-entropy) or a value (mean squared error).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from .activations import Activation
 from .initializers import init_weights
 from .losses import LOSSES
-
-
-@dataclass
-class Backward:
-    """Everything one forward and backward pass measured."""
-
-    loss: float
-    grad_flat: np.ndarray          # dL/d(flat parameters), same layout as MLP.flat
-    grads: list                    # [(dW, db), ...] views into grad_flat
-    derivs: np.ndarray             # phi'(z) of the hidden layers, (depth, N, width)
-    delta_norms: np.ndarray        # ||dL/dz_l|| per weight layer, input side first
-    activations: list              # h_l per hidden layer (N, width) each
+from .model import Backward  # noqa: F401  (re-exported: derivs here are (depth, N, width))
 
 
 class MLP:
@@ -53,7 +41,7 @@ class MLP:
         self.n_weights = int(sum(w_sizes))
         self.b_offsets = (self.n_weights + np.concatenate([[0], np.cumsum(b_sizes)[:-1]])).astype(np.intp)
         self.flat = np.zeros(self.n_weights + sum(b_sizes), dtype=self.dtype)
-        self.params = self._views(self.flat)
+        self.params = self.views(self.flat)
         self._skip = [self._is_skip(k) for k in range(self.n_layers)]
         self._grad_buffer, self._grad_views = None, None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
@@ -64,13 +52,19 @@ class MLP:
         """Number of weight layers: depth hidden layers plus the output layer."""
         return len(self.sizes) - 1
 
-    def _views(self, flat: np.ndarray):
+    def views(self, flat: np.ndarray):
+        """[(W, b), ...] per weight layer as views into ``flat`` (or a buffer of its size)."""
         views = []
         for k, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             w0, b0 = self.w_offsets[k], self.b_offsets[k]
             views.append((flat[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out),
                           flat[b0:b0 + fan_out]))
         return views
+
+    def recurrent_weights(self) -> list:
+        return []  # no recurrence: nothing for a spectral norm
+
+    vanishing_bound = math.nan  # Pascanu's bound is about recurrent weights
 
     def _is_skip(self, k: int) -> bool:
         """Residual connections skip hidden layers 2..depth (0-based k = 1..depth-1)."""
@@ -123,10 +117,10 @@ class MLP:
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
         if grad_out is None:
             grad_flat = np.empty_like(self.flat)
-            grads = self._views(grad_flat)
+            grads = self.views(grad_flat)
         else:
             if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
-                self._grad_buffer, self._grad_views = grad_out, self._views(grad_out)
+                self._grad_buffer, self._grad_views = grad_out, self.views(grad_out)
             grad_flat, grads = grad_out, self._grad_views
         derivs = np.empty((self.n_layers - 1, len(dout), self.sizes[1]), dtype=self.dtype)
         delta_norms = np.empty(self.n_layers)

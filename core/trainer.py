@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from .activations import get_activation
 from .config import ConfigError, ExperimentConfig
-from .datasets import make_dataset
+from .datasets import SEQUENCE_DATASETS, make_dataset
 from .history import EpochHistory
-from .network import MLP
+from .model import build_model
 from .optimizers import make_optimizer
+from .recurrent import SIGMOID_MAX_DERIV
 from .resources import check_fits
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats,
                          SATURATION_THRESHOLD, Segments, combined_norm, segment_norms)
@@ -33,10 +33,11 @@ class Trainer:
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
         dtype = np.dtype(cfg.dtype)
         self.data = make_dataset(cfg.dataset, np.random.default_rng(data_seed), cfg.samples,
-                                 cfg.noise, cfg.val_fraction, dtype)
-        self.network = MLP(self.data.n_features, cfg.depth, cfg.width, get_activation(cfg.activation),
-                           cfg.init, cfg.init_gain, cfg.residual, self.data.task,
-                           np.random.default_rng(init_seed), dtype)
+                                 cfg.noise, cfg.val_fraction, dtype, cfg.seq_len)
+        if cfg.model == "mlp" and self.data.is_sequence:
+            self.data = self.data.flattened()  # an MLP sees the whole sequence at once
+        # any network with the interface of core.model plugs in here; nothing below depends on its kind
+        self.network = build_model(cfg, self.data.n_features, self.data.task, np.random.default_rng(init_seed), dtype)
         self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.epoch = 0                 # completed epochs
@@ -129,7 +130,7 @@ class Trainer:
             return self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
         if not math.isfinite(total):
             # it starts at the layer nearest the output: everything below inherits it
-            bad = [k for k, (dW, db) in enumerate(r.grads) if not (np.isfinite(dW).all() and np.isfinite(db).all())]
+            bad = [k for k, layer in enumerate(r.grads) if not all(np.isfinite(g).all() for g in layer)]
             return self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
         return None
 
@@ -141,7 +142,7 @@ class Trainer:
             ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()  # vdot may overflow
         if ok:
             return None
-        bad = [k for k, (W, b) in enumerate(net.params) if not (np.isfinite(W).all() and np.isfinite(b).all())]
+        bad = [k for k, layer in enumerate(net.params) if not all(np.isfinite(p).all() for p in layer)]
         return self._diverged("weights", bad[0] + 1)
 
     def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
@@ -156,7 +157,7 @@ class Trainer:
             upd_norms = self._layers.norms(self._update)
         ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0), where=w_before > 0)
         act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
-        D = r.derivs.reshape(L - 1, -1)
+        D = r.derivs.reshape(L - 1, -1)  # every hidden unit of a layer (and every time step) in one row
         act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
         # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
         saturated = np.less_equal(D, self._sat_level).view(np.uint8)
@@ -166,7 +167,23 @@ class Trainer:
             grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs, weight_norm=w_norms.copy(),
             update_ratio=ratio, act_deriv_mean=act_mean, saturation=saturation, epoch=self.epoch + 1,
             step=self.step, loss=r.loss, batch_size=batch_size, diverged=divergence is not None,
-            divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms)
+            divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms,
+            time_grad_norm=r.time_grad_norm, layer_time_grad_norm=r.layer_time_grad_norm,
+            gate_saturation=self._gate_saturation(r.gate_derivs), spectral_norm=self.spectral_norms(),
+            vanishing_bound=self.network.vanishing_bound)
+
+    @staticmethod
+    def _gate_saturation(gate_derivs: dict) -> dict:
+        """Per gate, the share of each layer's sigma'(z) at or below 5% of sigma's largest derivative."""
+        level = SATURATION_THRESHOLD * SIGMOID_MAX_DERIV
+        return {name: np.array([np.count_nonzero(d <= level) / d.size for d in per_layer])
+                for name, per_layer in gate_derivs.items()}
+
+    def spectral_norms(self) -> np.ndarray:
+        """||W_h||_2, the largest singular value, of each recurrent layer (none for an MLP)."""
+        with np.errstate(all="ignore"):
+            return np.array([np.linalg.norm(W, 2) if np.isfinite(W).all() else np.nan
+                             for W in self.network.recurrent_weights()])
 
     def _diverged(self, quantity: str, layer: int) -> Divergence:
         self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)
@@ -254,8 +271,10 @@ class Trainer:
         """The network's output over the input space.
 
         2-D data: (xs, ys, P) with P[i, j] the predicted probability at (xs[j], ys[i]).
-        1-D data: (xs, None, predictions).
+        1-D data: (xs, None, predictions). None for a sequence task: its inputs do not span a plane.
         """
+        if self.data.name in SEQUENCE_DATASETS:
+            return None
         X = np.concatenate([self.data.X_train, self.data.X_val])
         lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
         xs = np.linspace(lo[0], hi[0], resolution)

@@ -1,0 +1,62 @@
+"""The model interface: what the training loop, the statistics and the divergence checks need of a network.
+
+Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``RecurrentNetwork`` do):
+
+    flat                 every parameter in one buffer: all weights first, then all biases
+    params               per layer, input side first: a tuple of views into ``flat`` (the head last)
+    views(buffer)        the same tuples over another buffer of ``flat``'s size (a gradient, an update)
+    n_layers             layers the statistics are kept for (hidden or recurrent layers, then the output)
+    w_offsets, n_weights layer k's weights are flat[w_offsets[k]:w_offsets[k + 1]] (the last ends at n_weights)
+    activation          the phi whose phi' ``Backward.derivs`` holds (saturation is judged against its max)
+    task, loss_fn        "classification" (one logit) or "regression" (one value), and its loss
+    forward(X)           outputs, shape (N,), nothing kept for a backward pass
+    backward(X, y, grad_out=None) -> Backward
+    loss_and_grads(X, y) the mean loss and gradients shaped like ``params``
+    loss(X, y)
+    first_nonfinite_layer(X)   1-based index of the first layer whose output is not finite, or None
+    recurrent_weights()  W_h of each recurrent layer (none for the MLP), for their spectral norms
+    vanishing_bound      Pascanu's 1/gamma for ||W_h||_2 (NaN where it does not apply)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Backward:
+    """Everything one forward and backward pass measured."""
+
+    loss: float
+    grad_flat: np.ndarray          # dL/d(flat parameters), same layout as the network's flat
+    grads: list                    # per layer, views into grad_flat shaped like params
+    derivs: np.ndarray             # phi'(z) of the hidden units, leading axis: hidden/recurrent layer
+    delta_norms: np.ndarray        # ||dL/dz_l|| per layer, input side first (recurrent: over all steps)
+    activations: list              # each hidden layer's output
+    # recurrent networks only (empty otherwise):
+    layer_time_grad_norm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # ||dL/dh_t||, (layers, T)
+    gate_derivs: dict = field(default_factory=dict)  # gate name -> per layer sigma'(z) of that gate
+
+    @property
+    def time_grad_norm(self) -> np.ndarray:
+        """||dL/dh_t|| of the top recurrent layer for t = 1..T (empty for an MLP)."""
+        m = self.layer_time_grad_norm
+        return m[-1] if len(m) else np.empty(0)
+
+
+RECURRENT = ("rnn", "lstm", "gru")
+
+
+def build_model(config, n_in: int, task: str, rng: np.random.Generator, dtype):
+    """The network a config describes: the one place that chooses between the kinds of model."""
+    from .activations import get_activation
+    from .network import MLP
+    from .recurrent import RecurrentNetwork
+
+    phi = get_activation(config.activation)
+    if config.model == "mlp":
+        return MLP(n_in, config.depth, config.width, phi, config.init, config.init_gain, config.residual,
+                   task, rng, dtype)
+    return RecurrentNetwork(config.model, n_in, config.depth, config.width, phi, config.init, config.init_gain,
+                            config.recurrent_init, config.recurrent_gain, config.forget_bias, task, rng, dtype)
