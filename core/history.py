@@ -10,6 +10,7 @@ import numpy as np
 from .statistics import LAYER_FIELDS, EpochStats
 
 SCALARS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy")
+SERIES = ("time_grad_norm", "spectral_norm")  # recurrent runs: one row per epoch, sized by the first epoch
 
 
 class EpochHistory:
@@ -18,6 +19,7 @@ class EpochHistory:
         self._n = 0
         self._scalars = {k: np.full(capacity, np.nan) for k in SCALARS}
         self._layers = {k: np.full((capacity, n_layers), np.nan) for k in LAYER_FIELDS}
+        self._series: dict[str, np.ndarray] = {}  # only what the epochs carry (nothing for an MLP)
         self.divergence = None
 
     def __len__(self) -> int:
@@ -35,6 +37,12 @@ class EpochHistory:
             self._scalars[k][i] = np.nan if v is None else v
         for k in LAYER_FIELDS:
             self._layers[k][i] = getattr(s, k)
+        for k in SERIES:
+            v = getattr(s, k)
+            if len(v):
+                if k not in self._series:
+                    self._series[k] = np.full((len(self._scalars["epoch"]), len(v)), np.nan)
+                self._series[k][i] = v
         self._n += 1
         if s.divergence is not None:
             self.divergence = s.divergence
@@ -45,7 +53,7 @@ class EpochHistory:
 
     def _grow(self) -> None:
         cap = 2 * len(self._scalars["epoch"])
-        for d in (self._scalars, self._layers):
+        for d in (self._scalars, self._layers, self._series):
             for k, a in d.items():
                 bigger = np.full((cap,) + a.shape[1:], np.nan)
                 bigger[:len(a)] = a
@@ -58,6 +66,7 @@ class EpochHistory:
         acc = sc["val_accuracy"]
         last = i == self._n - 1
         return EpochStats(**{k: self._layers[k][i].copy() for k in LAYER_FIELDS},
+                          **{k: a[i].copy() for k, a in self._series.items()},
                           epoch=int(sc["epoch"]), step=int(sc["step"]), train_loss=sc["train_loss"],
                           val_loss=sc["val_loss"], val_accuracy=None if np.isnan(acc) else acc,
                           diverged=last and self.divergence is not None,
@@ -74,6 +83,12 @@ class EpochHistory:
         """Array (epochs, layers) of one layer statistic (a view; copy before keeping it)."""
         return self._layers[name][:self._n]
 
+    def series(self, name: str) -> np.ndarray:
+        """Array (epochs, T) of ``time_grad_norm`` or (epochs, recurrent layers) of ``spectral_norm``
+        (a view; (epochs, 0) when the run has none, as an MLP's)."""
+        a = self._series.get(name)
+        return a[:self._n] if a is not None else np.empty((self._n, 0))
+
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for d in (self._scalars, self._layers) for a in d.values())
+        return sum(a.nbytes for d in (self._scalars, self._layers, self._series) for a in d.values())

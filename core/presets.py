@@ -22,6 +22,64 @@ class Preset:
         return f"Watch: {self.watch}\nWhat happens: {self.happens}\nWhy: {self.why}"
 
 
+# The sequence stories: one recurrent layer of 32 units on `recall` with T = 100 steps (the label is the
+# sign of the first input; 99 distractors of standard deviation 0.2 follow).
+_SEQ = dict(dataset="recall", seq_len=100, noise=0.2, samples=1024, depth=1, width=32, batch_size=32, seed=0)
+
+RECURRENT_PRESETS = [
+    Preset("rnn-vanishing",
+           "a tanh RNN must carry the first input 100 steps: ||dL/dh_1|| is below 1e-15 of ||dL/dh_100||",
+           "the time-step plot from right (t = 100) to left (t = 1), and validation accuracy.",
+           "at initialisation the gradient reaching the first step is below 1e-15 of the last step's, and over "
+           "5 epochs validation accuracy stays at chance (at most 0.7): the network never learns that the first "
+           "input is the answer.",
+           "dL/dh_1 is a product of 99 factors W_h^T diag(tanh'), each of norm below 1 with PyTorch's default "
+           "U(-1/sqrt(H), 1/sqrt(H)) weights (Bengio, Simard & Frasconi 1994).",
+           dict(_SEQ, model="rnn", activation="tanh", recurrent_init="uniform", optimizer="adam", lr=0.01, epochs=5)),
+    Preset("lstm-fix",
+           "an LSTM on the same task: the cell's additive path keeps the gradient; it learns in one epoch",
+           "the time-step plot (level, not falling) against rnn-vanishing's, and validation accuracy.",
+           "at initialisation ||dL/dh_1|| / ||dL/dh_100|| is more than 1e10 times rnn-vanishing's, and "
+           "validation accuracy passes 0.9 within 5 epochs.",
+           "c_t = f c_{t-1} + i g: back through time the cell's gradient is multiplied by the forget gate, "
+           "sigma(3) = 0.95 with forget_bias 3, not by W_h and tanh' (Hochreiter & Schmidhuber 1997; Gers et al. 2000).",
+           dict(_SEQ, model="lstm", recurrent_init="uniform", forget_bias=3.0, optimizer="adam", lr=0.01, epochs=5)),
+    Preset("gru-fix",
+           "a GRU on the same task: its update gate carries h_{t-1} through; it learns within 5 epochs",
+           "the time-step plot against rnn-vanishing's, and validation accuracy.",
+           "at initialisation ||dL/dh_1|| / ||dL/dh_100|| is more than 1e10 times rnn-vanishing's, and "
+           "validation accuracy passes 0.9 within 5 epochs.",
+           "h_t = (1 - z) n + z h_{t-1}: with z's bias at 3 (forget_bias), 95% of the old state and its gradient "
+           "pass each step directly (Cho et al. 2014).",
+           dict(_SEQ, model="gru", recurrent_init="uniform", forget_bias=3.0, optimizer="adam", lr=0.01, epochs=5)),
+    Preset("rnn-exploding",
+           "a ReLU RNN with W_h = 1.2 I: the gradient grows back through time, then training diverges",
+           "the time-step plot rising to the left, and the status bar.",
+           "at initialisation ||dL/dh_1|| is more than 1e6 times ||dL/dh_100||; the first update is "
+           "huge and the loss overflows within the first epoch.",
+           "each step back multiplies the gradient by W_h^T diag(relu') = 1.2 on active units: 1.2^99 is about "
+           "7e7 (Pascanu, Mikolov & Bengio 2013).",
+           dict(_SEQ, model="rnn", activation="relu", recurrent_init="identity", recurrent_gain=1.2,
+                optimizer="sgd", lr=0.01, epochs=3)),
+    Preset("rnn-clipping",
+           "rnn-exploding with global-norm clipping at 1: the same exploding gradient, but training stays finite",
+           "the global gradient norm (huge) against the weights and the loss (finite).",
+           "the gradient is as large as in rnn-exploding, but every step is rescaled to norm 1: all 3 epochs "
+           "finish with finite weights.",
+           "clipping (Pascanu, Mikolov & Bengio 2013) keeps the gradient's direction and caps its length.",
+           dict(_SEQ, model="rnn", activation="relu", recurrent_init="identity", recurrent_gain=1.2,
+                optimizer="sgd", lr=0.01, epochs=3, clip_norm=1.0)),
+    Preset("irnn",
+           "a ReLU RNN started at W_h = I (Le, Jaitly & Hinton 2015): the gradient neither vanishes nor explodes",
+           "the time-step plot (nearly level at initialisation), and validation accuracy.",
+           "at initialisation ||dL/dh_1|| / ||dL/dh_100|| is above 0.1, and validation accuracy passes 0.9 "
+           "within 8 epochs.",
+           "with W_h = I and small inputs, active ReLU units copy h_{t-1} forward and the gradient backward "
+           "unchanged; clipping at 1 guards the steps where it grows.",
+           dict(_SEQ, model="rnn", activation="relu", recurrent_init="identity", init="normal", init_gain=0.001,
+                optimizer="adam", lr=0.001, epochs=8, clip_norm=1.0)),
+]
+
 _DEEP = dict(depth=10, width=32, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0)
 _WIDE = dict(depth=10, width=256, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0)
 
@@ -99,7 +157,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "with equal weights, the chain rule gives equal gradients to equal units: gradient descent cannot "
            "make them differ. Random initialisation breaks the symmetry.",
            dict(_DEEP, depth=4, width=16, activation="tanh", init="zeros", optimizer="sgd", lr=0.1)),
-]}
+] + RECURRENT_PRESETS}
 
 
 def get_preset(name: str) -> Preset:

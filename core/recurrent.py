@@ -203,15 +203,15 @@ class RecurrentNetwork:
         self._init(rng, init, init_gain, recurrent_init, recurrent_gain, forget_bias)
 
     def _init(self, rng, init, init_gain, recurrent_init, recurrent_gain, forget_bias):
-        """W_x and W_y by ``init``; each gate's (H, H) block of W_h by ``recurrent_init``; biases 0
-        except the LSTM's forget gate, which starts at ``forget_bias``."""
+        """W_x and W_y by ``init``; each gate's (H, H) block of W_h by ``recurrent_init``; biases 0 except
+        the gate that keeps the old state, the LSTM's f and the GRU's z (in b_x), which start at ``forget_bias``."""
         n, G = self.width, self.n_gates
         for layer in self.params[:-1]:
             W_x, W_h = layer[0], layer[1]
             for k in range(G):  # fans of one gate's block, as PyTorch initialises them
                 W_x[:, k * n:(k + 1) * n] = init_weights(init, rng, W_x.shape[0], n, init_gain, self.dtype)
                 W_h[:, k * n:(k + 1) * n] = init_recurrent(recurrent_init, rng, n, recurrent_gain, self.dtype)
-            if self.kind == "lstm":
+            if self.kind != "rnn":  # the gate that keeps the old state: the LSTM's f, the GRU's z
                 layer[2][n:2 * n] = forget_bias
         W_y = self.params[-1][0]
         W_y[...] = init_weights(init, rng, n, 1, init_gain, self.dtype)

@@ -255,16 +255,32 @@ class Trainer:
                                                                               len(self.data.y_train)))
         return self.data.X_train[idx], self.data.y_train[idx]
 
-    def gradient_norms(self) -> np.ndarray:
-        """||dL/dW|| per layer on the latest batch at the current weights, without updating anything:
-        what the gradient looks like before the first step."""
+    def measure(self):
+        """A forward and backward pass on the latest batch at the current weights, updating nothing:
+        the network's ``Backward`` (what the gradient looks like before the first step, too)."""
         with np.errstate(all="ignore"):
-            return self._layers.norms(self.network.backward(*self._latest_batch()).grad_flat)
+            return self.network.backward(*self._latest_batch())
+
+    def gradient_norms(self) -> np.ndarray:
+        """||dL/dW|| per layer on the latest batch at the current weights, without updating anything."""
+        with np.errstate(all="ignore"):
+            return self._layers.norms(self.measure().grad_flat)
+
+    def time_gradient_norms(self) -> np.ndarray:
+        """||dL/dh_t|| of the top recurrent layer, t = 1..T, on the latest batch at the current weights
+        (empty for an MLP)."""
+        return self.measure().time_grad_norm
 
     def chain_rule(self):
         """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
         from .inspector import chain_rule
         return chain_rule(self.network, *self._latest_batch())
+
+    def time_chain(self):
+        """The chain rule back through time for the latest batch: per-step factors and their running product
+        (None for an MLP)."""
+        from .inspector import chain_through_time
+        return chain_through_time(self.time_gradient_norms())
 
     # -- what the network predicts, for pictures --------------------------------------
     def prediction_grid(self, resolution: int = 80):
