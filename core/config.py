@@ -153,7 +153,9 @@ def parse_field(name: str, text: str) -> Any:
 class ExperimentConfig:
     """For a recurrent ``model``, ``depth`` counts stacked recurrent layers, ``width`` is their hidden size H,
     ``activation`` the vanilla RNN's phi (LSTM and GRU use sigma and tanh, as their equations say), ``init``
-    and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h."""
+    and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h, ``forget_bias``
+    the initial bias of the gate that keeps the old state (the LSTM's f, the GRU's z). ``seq_len`` is the
+    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs)."""
     depth: int = 8
     width: int = 32
     activation: str = "sigmoid"

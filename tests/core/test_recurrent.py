@@ -301,7 +301,8 @@ def test_gated_fix_stories(name, vanishing):
     from core.presets import get_preset
     base = get_preset("rnn-vanishing").fields
     cfg = get_preset(name).config()
-    assert all(getattr(cfg, k) == base[k] for k in ("dataset", "seq_len", "noise", "samples", "width", "seed"))
+    assert all(getattr(cfg, k) == base[k] for k in ("dataset", "seq_len", "noise", "samples", "width", "seed",
+                                                    "optimizer", "lr", "batch_size", "epochs"))
     t, ratio, _ = _story(name)
     assert ratio > 1e10 * vanishing[1]                         # "more than 1e10 times rnn-vanishing's"
     assert t.history.scalar("val_accuracy").max() >= 0.9       # "passes 0.9 within 5 epochs"
@@ -327,4 +328,19 @@ def test_irnn_story():
     cfg = t.config
     assert cfg.activation == "relu" and cfg.recurrent_init == "identity" and cfg.recurrent_gain == 1.0
     assert ratio > 0.1                                         # "above 0.1"
-    assert t.history.scalar("val_accuracy").max() >= 0.9 and cfg.epochs == 8
+    assert t.history.scalar("val_accuracy").max() >= 0.9 and cfg.epochs == 5
+
+
+def test_memory_estimate_counts_recurrent_parameters_and_steps():
+    from core.resources import check_fits, memory_needed
+    c = ExperimentConfig(model="lstm", dataset="adding", seq_len=10, depth=2, width=5, batch_size=4, samples=100)
+    net = Trainer(c).network
+    assert memory_needed(c)["parameters"] == 4 * net.flat.size * 8  # parameters, gradient, update, scratch (SGD)
+    g = c.replace(model="gru")
+    assert memory_needed(g)["parameters"] == 4 * Trainer(g).network.flat.size * 8
+    big = c.replace(seq_len=1000, width=1024, depth=100, batch_size=100_000, samples=1_000_000)
+    with pytest.raises(ConfigError) as info:
+        check_fits(big, available=2 * 2**30)
+    assert info.value.field == "batch_size"
+    mlp = ExperimentConfig(dataset="recall", seq_len=50, depth=1, width=4)
+    assert memory_needed(mlp)["parameters"] == 4 * ((50 * 4 + 4) + (4 + 1)) * 8  # 50 inputs per sample
