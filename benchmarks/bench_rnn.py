@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import numpy as np  # noqa: E402
 
+from core import ExperimentConfig, Trainer  # noqa: E402
 from core.activations import get_activation  # noqa: E402
 from core.recurrent import RecurrentNetwork  # noqa: E402
 
@@ -114,6 +115,17 @@ def main():
         print(f"{kind:>6} {min(a) * 1e3:>8.2f}ms {min(b) * 1e3:>9.2f}ms {min(a) / min(b):>5.2f}x "
               f"{statistics.median(a) * 1e3:>7.2f}ms {statistics.median(b) * 1e3:>8.2f}ms "
               f"{statistics.median(a) / statistics.median(b):>5.2f}x")
+    print("\nA full training step in the core (SGD update; statistics: per-layer gradient and weight statistics, "
+          "||dL/dh_t|| per step, gate saturation, ||W_h||_2), median:")
+    for kind in ("rnn", "lstm", "gru"):
+        t = Trainer(ExperimentConfig(model=kind, dataset="recall", depth=1, width=H, seq_len=T, batch_size=BATCH,
+                                     activation="tanh", lr=1e-3))
+        Xb, yb = t.data.X_train[:BATCH], t.data.y_train[:BATCH]
+        with_stats = statistics.median(times(lambda: t.train_on_batch(Xb, yb), args.steps, args.repeat))
+        without = statistics.median(times(lambda: t.train_on_batch(Xb, yb, collect_stats=False), args.steps,
+                                          args.repeat))
+        print(f"{kind:>6} with statistics {with_stats * 1e3:.2f}ms, without {without * 1e3:.2f}ms: "
+              f"statistics {with_stats / without - 1:+.0%}")
 
 
 if __name__ == "__main__":

@@ -181,9 +181,11 @@ class Trainer:
 
     def spectral_norms(self) -> np.ndarray:
         """||W_h||_2, the largest singular value, of each recurrent layer (none for an MLP)."""
+        weights = self.network.recurrent_weights()
+        if not weights:
+            return np.empty(0)
         with np.errstate(all="ignore"):
-            return np.array([np.linalg.norm(W, 2) if np.isfinite(W).all() else np.nan
-                             for W in self.network.recurrent_weights()])
+            return np.array([np.linalg.norm(W, 2) if np.isfinite(W).all() else np.nan for W in weights])
 
     def _diverged(self, quantity: str, layer: int) -> Divergence:
         self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)

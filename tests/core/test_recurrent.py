@@ -159,10 +159,23 @@ def test_sigmoid_rnn_bound_and_saturated_gates_are_counted():
     assert b.gate_saturation["f"][0] == 1.0 and b.gate_saturation["i"][0] < 1.0  # sigma(50): stuck open
 
 
-def test_mlp_stats_have_no_time_statistics():
-    b = Trainer(ExperimentConfig(depth=2, width=4, samples=40)).step_batch()
+def test_mlp_stats_have_no_time_statistics_and_its_records_are_unchanged():
+    t = Trainer(ExperimentConfig(depth=2, width=4, samples=40))
+    b = t.step_batch()
     assert b.time_grad_norm.size == 0 and b.spectral_norm.size == 0 and b.gate_saturation == {}
-    assert "time_grad_norm" not in b.epoch_stats.to_record() if b.epoch_stats else True
+    assert t.time_chain() is None and t.time_gradient_norms().size == 0
+    record = t.step_epoch().to_record()
+    assert set(record) == {"epoch", "step", "train_loss", "val_loss", "val_accuracy", "diverged", "layers"}
+    assert t.history.series("time_grad_norm").shape == (len(t.history), 0)
+
+
+def test_chain_through_time_multiplies_the_per_step_factors():
+    t = Trainer(ExperimentConfig(model="rnn", dataset="recall", seq_len=8, depth=1, width=5, samples=40))
+    g = t.time_gradient_norms()
+    chain = t.time_chain()
+    assert [l.step for l in chain.links] == list(range(8, 0, -1))
+    assert chain.links[0].factor == 1.0 and chain.total == pytest.approx(g[0] / g[-1], rel=1e-12)
+    assert chain.links[3].factor == pytest.approx(g[4] / g[5], rel=1e-12)
 
 
 def test_an_mlp_reads_a_sequence_task_as_one_long_input():
