@@ -69,7 +69,8 @@ def history_to_dict(h: EpochHistory) -> dict:
     return d
 
 
-def history_from_dict(d, n_layers: int) -> EpochHistory:
+def history_from_dict(d, n_layers: int, n_steps: int | None = None) -> EpochHistory:
+    """``n_steps``: the config's time steps (seq_len for a recurrent model, 0 for an MLP), checked when given."""
     def bad(what):
         return ConfigError("history", f"history: {what}")
     if not isinstance(d, dict):
@@ -89,6 +90,9 @@ def history_from_dict(d, n_layers: int) -> EpochHistory:
             for k in SERIES:
                 if k in d:
                     arrays[k] = np.array([np.nan if v is None else v for v in d[k][i]], dtype=float)
+            steps = len(arrays.get("time_grad_norm", ()))
+            if n_steps is not None and steps != n_steps:
+                raise bad(f"time_grad_norm of epoch {i + 1} has {steps} time steps, the config has {n_steps}")
             num = lambda v: math.nan if v is None else float(v)
             h.append(EpochStats(**arrays, epoch=int(row["epoch"]), step=int(row["step"]),
                                 train_loss=num(row["train_loss"]), val_loss=num(row["val_loss"]),
@@ -122,7 +126,8 @@ def load_experiment(path: str) -> tuple[ExperimentConfig, EpochHistory | None]:
         raise ConfigError("file", f"file: {path!r} is not valid JSON: {e}") from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT:
         config = ExperimentConfig.from_dict(doc.get("config"))
-        history = history_from_dict(doc["history"], config.n_weight_layers) if doc.get("history") else None
+        steps = config.seq_len if config.model != "mlp" else 0
+        history = history_from_dict(doc["history"], config.n_weight_layers, steps) if doc.get("history") else None
         return config, history
     return ExperimentConfig.from_dict(doc), None
 

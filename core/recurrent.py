@@ -33,7 +33,6 @@ from .losses import LOSSES
 from .model import Backward
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-GATE_NAMES = {"rnn": "", "lstm": "ifgo", "gru": "rzn"}
 TANH = ACTIVATIONS["tanh"]
 _sigmoid = ACTIVATIONS["sigmoid"].f
 SIGMOID_MAX_DERIV = ACTIVATIONS["sigmoid"].max_deriv

@@ -275,6 +275,11 @@ def test_save_open_and_replay_a_recurrent_run(tmp_path):
     np.testing.assert_array_equal(replay.history.series("time_grad_norm"), history.series("time_grad_norm"))
     np.testing.assert_array_equal(replay.history.layer("grad_norm"), history.layer("grad_norm"))
     assert history_csv(history).splitlines()[0].endswith("time_grad_norm_6")
+    doc = json.loads(path.read_text())
+    doc["config"]["seq_len"] = 7  # the recorded steps no longer match the config
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="time_grad_norm of epoch 1 has 6 time steps, the config has 7"):
+        load_experiment(str(path))
 
 
 def test_compare_two_recurrent_models_on_the_same_data():
