@@ -20,6 +20,7 @@ Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``Rec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,6 +44,27 @@ class Backward:
         """||dL/dh_t|| of the top recurrent layer for t = 1..T (empty for an MLP)."""
         m = self.layer_time_grad_norm
         return m[-1] if len(m) else np.empty(0)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """The interface above, for type checkers and ``isinstance`` (methods only)."""
+
+    flat: np.ndarray
+    params: list
+    w_offsets: np.ndarray
+    n_weights: int
+    task: str
+
+    @property
+    def n_layers(self) -> int: ...
+    def views(self, flat: np.ndarray) -> list: ...
+    def forward(self, X) -> np.ndarray: ...
+    def backward(self, X, y, grad_out: np.ndarray | None = None) -> Backward: ...
+    def loss_and_grads(self, X, y): ...
+    def loss(self, X, y) -> float: ...
+    def first_nonfinite_layer(self, X) -> int | None: ...
+    def recurrent_weights(self) -> list: ...
 
 
 RECURRENT = ("rnn", "lstm", "gru")

@@ -33,8 +33,9 @@ RECURRENT_PRESETS = [
            "at initialisation the gradient reaching the first step is below 1e-15 of the last step's, and over "
            "5 epochs validation accuracy stays at chance (at most 0.7): the network never learns that the first "
            "input is the answer.",
-           "dL/dh_1 is a product of 99 factors W_h^T diag(tanh'), each of norm below 1 with PyTorch's default "
-           "U(-1/sqrt(H), 1/sqrt(H)) weights (Bengio, Simard & Frasconi 1994).",
+           "dL/dh_1 is a product of 99 factors W_h^T diag(tanh'). With PyTorch's default U(-1/sqrt(H), 1/sqrt(H)) "
+           "weights W_h's eigenvalues lie within about 1/sqrt(3) = 0.58 of 0, and the gradient shrinks by about "
+           "0.6 per step: 0.6^99 is about 1e-22 (Bengio, Simard & Frasconi 1994).",
            dict(_SEQ, model="rnn", activation="tanh", recurrent_init="uniform", optimizer="adam", lr=0.003, epochs=5)),
     Preset("lstm-fix",
            "an LSTM on the same task: the cell's additive path keeps the gradient, and it learns",

@@ -311,6 +311,9 @@ def test_rnn_vanishing_story(vanishing):
     t, ratio, _ = vanishing
     assert t.config.seq_len == 100 and t.config.epochs == 5 and t.config.model == "rnn"
     assert ratio < 1e-15                                       # "below 1e-15"
+    assert 0.55 < ratio ** (1 / 99) < 0.65                     # "shrinks by about 0.6 per step"
+    radius = np.abs(np.linalg.eigvals(Trainer(t.config).network.params[0][1])).max()  # W_h at initialisation
+    assert radius == pytest.approx(1 / np.sqrt(3), rel=0.15)  # "within about 1/sqrt(3) = 0.58 of 0"
     assert t.history.scalar("val_accuracy").max() <= 0.7      # "stays at chance (at most 0.7)" for 5 epochs
 
 
@@ -330,7 +333,9 @@ def test_gated_fix_stories(name, vanishing):
 def test_rnn_exploding_story():
     t, ratio, batches = _story("rnn-exploding")
     assert ratio > 1e6                                         # "more than 1e6 times"
-    assert t.diverged and t.divergence.epoch == 1              # "overflows within the first epoch"
+    assert ratio == pytest.approx(1.2 ** 99, rel=0.5)          # "1.2^99 is about 7e7"
+    assert batches[0].grad_norm_total > 1e6                    # "the first update is huge"
+    assert t.diverged and t.divergence.epoch == 1 and t.divergence.quantity == "loss"  # "the loss overflows"
 
 
 def test_rnn_clipping_story():
@@ -362,3 +367,19 @@ def test_memory_estimate_counts_recurrent_parameters_and_steps():
     assert info.value.field == "batch_size"
     mlp = ExperimentConfig(dataset="recall", seq_len=50, depth=1, width=4)
     assert memory_needed(mlp)["parameters"] == 4 * ((50 * 4 + 4) + (4 + 1)) * 8  # 50 inputs per sample
+
+
+@pytest.mark.parametrize("model,dataset", [("mlp", "moons"), ("mlp", "recall"), ("rnn", "recall"),
+                                           ("lstm", "adding"), ("gru", "recall")])
+def test_every_network_offers_the_model_interface(model, dataset):
+    from core.model import Model
+    t = Trainer(ExperimentConfig(model=model, dataset=dataset, depth=2, width=4, seq_len=3, samples=40))
+    net = t.network
+    assert isinstance(net, Model)
+    assert len(net.params) == net.n_layers and len(net.w_offsets) == net.n_layers
+    ends = list(net.w_offsets[1:]) + [net.n_weights]
+    for k, layer in enumerate(net.params):  # layer k's weights are flat[w_offsets[k]:ends[k]], biases after n_weights
+        weights = [p for p in layer if p.ndim == 2]
+        assert sum(w.size for w in weights) == ends[k] - net.w_offsets[k]
+        assert all(np.shares_memory(w, net.flat[net.w_offsets[k]:ends[k]]) for w in weights)
+        assert all(np.shares_memory(b, net.flat[net.n_weights:]) for b in layer if b.ndim == 1)
