@@ -324,7 +324,9 @@ def test_gated_fix_stories(name, vanishing):
     cfg = get_preset(name).config()
     assert all(getattr(cfg, k) == base[k] for k in ("dataset", "seq_len", "noise", "samples", "width", "seed",
                                                     "optimizer", "lr", "batch_size", "epochs"))
+    assert cfg.forget_bias == 3.0 and 1 / (1 + np.exp(-3.0)) == pytest.approx(0.95, abs=0.005)  # "sigma(3) = 0.95"
     t, ratio, _ = _story(name)
+    assert np.all(Trainer(cfg).network.params[0][2][32:64] == 3.0)   # the bias of the gate that keeps the old state
     assert ratio > 1e10 * vanishing[1]                         # "more than 1e10 times rnn-vanishing's"
     assert t.history.scalar("val_accuracy").max() >= 0.9       # "passes 0.9 within 5 epochs"
     assert t.config.epochs == 5
