@@ -142,9 +142,10 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     tagged = compare is not None
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
     n_layers = max(t.network.n_layers for t in runs.values())
+    n_steps = max(t.config.seq_len if t.config.model != "mlp" else 0 for t in runs.values())  # time_grad_norm_1..T
     lines: list[str] = []
     if as_csv:
-        lines.append(_csv_line((["run"] if tagged else []) + csv_header(n_layers)))
+        lines.append(_csv_line((["run"] if tagged else []) + csv_header(n_layers, n_steps)))
     started = last_report = time.monotonic()
     for _ in range(cfg.epochs):
         for name, trainer in runs.items():
@@ -152,7 +153,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                 continue
             stats = trainer.step_epoch()
             if as_csv:
-                row = csv_row(stats, n_layers)
+                row = csv_row(stats, n_layers, n_steps)
                 line = _csv_line([name] + row if tagged else row)
             else:
                 line = record_line(stats, run=name if tagged else None)

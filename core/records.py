@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 
 from .config import ConfigError, ExperimentConfig
-from .history import SCALARS, EpochHistory
+from .history import SCALARS, SERIES, EpochHistory
 from .statistics import LAYER_FIELDS, EpochStats
 
 FORMAT = "gradient-flow-experiment"
@@ -84,10 +84,14 @@ def history_to_dict(h: EpochHistory) -> dict:
     d["epoch"] = [int(x) for x in h.scalar("epoch")]
     d["step"] = [int(x) for x in h.scalar("step")]
     d["layers"] = {k: [_clean(row) for row in h.layer(k)] for k in LAYER_FIELDS}
+    for k in SERIES:  # recurrent runs only
+        if h.series(k).shape[1]:
+            d[k] = [_clean(row) for row in h.series(k)]
     return d
 
 
-def history_from_dict(d, n_layers: int) -> EpochHistory:
+def history_from_dict(d, n_layers: int, n_steps: int | None = None) -> EpochHistory:
+    """``n_steps``: the config's time steps (seq_len for a recurrent model, 0 for an MLP), checked when given."""
     def bad(what):
         return ConfigError("history", f"history: {what}")
     if not isinstance(d, dict):
@@ -104,6 +108,12 @@ def history_from_dict(d, n_layers: int) -> EpochHistory:
                 if len(values) != n_layers:
                     raise bad(f"{k} of epoch {i + 1} has {len(values)} layers, the config has {n_layers}")
                 arrays[k] = np.array([np.nan if v is None else v for v in values], dtype=float)
+            for k in SERIES:
+                if k in d:
+                    arrays[k] = np.array([np.nan if v is None else v for v in d[k][i]], dtype=float)
+            steps = len(arrays.get("time_grad_norm", ()))
+            if n_steps is not None and steps != n_steps:
+                raise bad(f"time_grad_norm of epoch {i + 1} has {steps} time steps, the config has {n_steps}")
             num = lambda v: math.nan if v is None else float(v)
             h.append(EpochStats(**arrays, epoch=int(row["epoch"]), step=int(row["step"]),
                                 train_loss=num(row["train_loss"]), val_loss=num(row["val_loss"]),
@@ -141,31 +151,37 @@ def load_experiment(path: str) -> tuple[ExperimentConfig, EpochHistory | None]:
         raise ConfigError("file", f"file: {path!r} is not valid JSON: {e}") from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT:
         config = ExperimentConfig.from_dict(doc.get("config"))
-        history = history_from_dict(doc["history"], config.n_weight_layers) if doc.get("history") else None
+        steps = config.seq_len if config.model != "mlp" else 0
+        history = history_from_dict(doc["history"], config.n_weight_layers, steps) if doc.get("history") else None
         return config, history
     return ExperimentConfig.from_dict(doc), None
 
 
-def csv_header(n_layers: int) -> list[str]:
+def csv_header(n_layers: int, n_steps: int = 0) -> list[str]:
+    """Columns; a recurrent run's ``n_steps`` = seq_len adds time_grad_norm_1..T at the end."""
     return (["epoch", "step", "train_loss", "val_loss", "val_accuracy"]
             + [f"grad_norm_{i}" for i in range(1, n_layers + 1)]
-            + [f"update_ratio_{i}" for i in range(1, n_layers + 1)])
+            + [f"update_ratio_{i}" for i in range(1, n_layers + 1)]
+            + [f"time_grad_norm_{t}" for t in range(1, n_steps + 1)])
 
 
-def csv_row(stats: EpochStats, n_layers: int | None = None) -> list:
-    """One epoch's row; with ``n_layers`` larger than the run's, the missing layers are empty cells."""
+def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None = None) -> list:
+    """One epoch's row; with ``n_layers`` or ``n_steps`` larger than the run's, the missing ones are empty cells."""
     def cell(v):
         return "" if v is None or not math.isfinite(v) else repr(float(v))
     pad = [""] * ((n_layers or stats.n_layers) - stats.n_layers)
+    T = len(stats.time_grad_norm)
+    pad_t = [""] * ((n_steps if n_steps is not None else T) - T)
     return ([stats.epoch, stats.step, cell(stats.train_loss), cell(stats.val_loss), cell(stats.val_accuracy)]
-            + [cell(v) for v in stats.grad_norm] + pad + [cell(v) for v in stats.update_ratio] + pad)
+            + [cell(v) for v in stats.grad_norm] + pad + [cell(v) for v in stats.update_ratio] + pad
+            + [cell(v) for v in stats.time_grad_norm] + pad_t)
 
 
 def history_csv(history: EpochHistory) -> str:
     """One row per epoch; empty cells for non-finite values and for accuracy in regression."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(csv_header(history.n_layers))
+    w.writerow(csv_header(history.n_layers, history.series("time_grad_norm").shape[1]))
     for stats in history:
         w.writerow(csv_row(stats))
     return buf.getvalue()
