@@ -62,3 +62,22 @@ def check_fits(config, n_features: int = 2, available: int | None = None) -> Non
     raise ConfigError(field, f"{field}: this network needs about {total / 2**30:.1f} GiB "
                              f"({biggest} {need[biggest] / 2**30:.1f} GiB) but {available / 2**30:.1f} GiB "
                              f"of memory is available: {advice}")
+
+
+def check_disk_space(path: str, need: int, field: str, advice: str, free: int | None = None) -> None:
+    """Raise ConfigError(field) when writing ``need`` bytes to ``path`` would not fit in its file system's free
+    space (the old file at ``path`` counts as free: it is replaced)."""
+    folder = os.path.dirname(os.path.realpath(path))
+    if free is None:
+        try:
+            st = os.statvfs(folder)
+        except OSError:
+            return
+        free = st.f_bavail * st.f_frsize
+    try:
+        free += os.stat(os.path.realpath(path)).st_size
+    except OSError:
+        pass
+    if need > free:
+        raise ConfigError(field, f"{field}: the output needs up to {need / 2**20:,.1f} MiB but "
+                                 f"{free / 2**20:,.1f} MiB is free where it goes: {advice}")

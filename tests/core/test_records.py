@@ -86,13 +86,14 @@ def test_save_config_reads_back_to_the_identical_run(tmp_path):
     py = [sys.executable, "main.py"]
     subprocess.run(py + ["--headless", "--preset", "relu-fix", "--epochs", "3", "--seed", "5",
                          "--save-config", str(cfg_path), "--out", str(a), "--quiet"], cwd=ROOT, check=True)
-    assert json.loads(cfg_path.read_text())["seed"] == 5
+    saved = json.loads(cfg_path.read_text())  # the same versioned format as the window's "Save config only"
+    assert saved["format"] == "gradient-flow-experiment" and saved["version"] == 1 and saved["config"]["seed"] == 5
     subprocess.run(py + ["--headless", "--config", str(cfg_path), "--out", str(b), "--quiet"], cwd=ROOT, check=True)
     assert a.read_bytes() == b.read_bytes()
     # without --headless, --save-config only writes the config
     only = tmp_path / "only.json"
     p = subprocess.run(py + ["--depth", "7", "--save-config", str(only)], cwd=ROOT, capture_output=True, text=True)
-    assert p.returncode == 0 and json.loads(only.read_text())["depth"] == 7
+    assert p.returncode == 0 and json.loads(only.read_text())["config"]["depth"] == 7
 
 
 def test_atomic_write_keeps_mode_and_never_truncates(tmp_path, monkeypatch):
