@@ -126,18 +126,20 @@ def check_target(path: str) -> str:
             raise _error(path, errno.EISDIR, "it is a folder, not a file")
         if not stat.S_ISREG(st.st_mode):
             raise _error(path, errno.EINVAL, "it is not a regular file (a device, pipe or socket)")
-        if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
-            raise _error(path, errno.EACCES, "the file is read-only")
     folder = os.path.dirname(real)
     if not os.path.isdir(folder):
         raise _error(path, errno.ENOENT, f"the folder {shorten(folder)!r} does not exist")
     clean_stale_temps(folder)
+    probe = None
     try:  # as root only trying shows a read-only mount or a full inode table
         fd, probe = _create_temp(folder)
+        os.close(fd)
     except OSError as e:
         raise _error(path, e.errno, f"{e.strerror or e} (cannot create a file in {shorten(folder)!r})") from None
-    os.close(fd)
-    _unlink_quietly(probe)
+    finally:
+        _unlink_quietly(probe)
+    if st is not None and (not st.st_mode & 0o222 or not os.access(real, os.W_OK)):
+        raise _error(path, errno.EACCES, "the file is read-only")
     return real
 
 

@@ -132,7 +132,7 @@ def history_differences(expected: EpochHistory, actual: EpochHistory, rtol: floa
     if expected.n_layers != actual.n_layers:
         return diffs + [f"{expected.n_layers} layers recorded, {actual.n_layers} replayed"]
     n = min(len(expected), len(actual))
-    epochs = expected.scalar("epoch")[:n]
+    epochs = actual.scalar("epoch")[:n]
     columns = [(k, expected.scalar(k)[:n], actual.scalar(k)[:n]) for k in SCALARS]
     columns += [(k, expected.layer(k)[:n], actual.layer(k)[:n]) for k in LAYER_FIELDS]
     for k, want, got in columns:

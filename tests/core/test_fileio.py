@@ -1,0 +1,344 @@
+"""The one write path: checks before writing, faults at every step, a real full disk, read-only mounts,
+symlinks, stale temporary files, and a file that grows as records complete."""
+import errno
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from core import fileio
+from core.fileio import TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
+
+OLD = b"old contents " * 800  # 10 KB, like a good PNG
+
+
+def listing(folder):
+    return sorted(os.listdir(folder))
+
+
+@pytest.fixture
+def old_file(tmp_path):
+    path = tmp_path / "keep.png"
+    path.write_bytes(OLD)
+    return path
+
+
+def _mount(target, options):
+    target.mkdir(exist_ok=True)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({p.stderr.strip() or 'not root'}): the fault-injection tests "
+                    "below cover the same steps")
+    return target
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KiB file system that fills up."""
+    disk = _mount(tmp_path / "disk", "size=64k")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder on a read-only mount holding one file: root's permission bits would not stop a write, this does."""
+    folder = _mount(tmp_path / "ro", "size=64k")
+    (folder / "keep.txt").write_bytes(b"precious")
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+# -- checks before anything is written -----------------------------------------------------
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda t: "", "the file name is empty"),
+    (lambda t: str(t), "it is a folder"),
+    (lambda t: str(t / "missing" / "x.json"), "does not exist"),
+    (lambda t: "/dev/null", "not a regular file"),
+    (lambda t: "/proc/x.json", "cannot create a file in '/proc'"),
+    (lambda t: str(t / ("n" * 300)), "File name too long"),
+])
+def test_targets_that_cannot_be_written_are_refused_naming_them(tmp_path, make, expected):
+    path = make(tmp_path)
+    with pytest.raises(OSError) as info:
+        check_target(path)
+    assert info.value.filename == path and expected in info.value.strerror
+    with pytest.raises(OSError):
+        write_atomically(path, "x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # never replaced by a regular file
+
+
+def test_a_read_only_file_is_refused_even_for_root(old_file):
+    os.chmod(old_file, 0o444)
+    with pytest.raises(OSError, match="read-only") as info:
+        write_atomically(str(old_file), "new")
+    assert info.value.filename == str(old_file) and old_file.read_bytes() == OLD
+
+
+def test_a_read_only_mount_is_refused_before_writing(read_only_folder):
+    for name in ("keep.txt", "new.txt"):
+        path = str(read_only_folder / name)
+        with pytest.raises(OSError) as info:
+            check_target(path)
+        assert info.value.errno == errno.EROFS and info.value.filename == path
+    with pytest.raises(OSError):
+        AppendingFile(str(read_only_folder / "keep.txt"))
+    assert (read_only_folder / "keep.txt").read_bytes() == b"precious"
+    assert listing(read_only_folder) == ["keep.txt"]
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path, old_file):
+    link = tmp_path / "link.png"
+    link.symlink_to(old_file.name)
+    write_atomically(str(link), b"new")
+    assert link.is_symlink() and os.readlink(link) == old_file.name
+    assert old_file.read_bytes() == b"new"
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to("made.json")
+    write_atomically(str(dangling), "made")
+    assert dangling.is_symlink() and (tmp_path / "made.json").read_text() == "made"
+
+
+def test_mode_is_kept_and_new_files_follow_the_umask(tmp_path, old_file):
+    os.chmod(old_file, 0o640)
+    write_atomically(str(old_file), "new")
+    assert stat.S_IMODE(old_file.stat().st_mode) == 0o640
+    mask = os.umask(0o022)
+    try:
+        write_atomically(str(tmp_path / "fresh.txt"), "x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "fresh.txt").stat().st_mode) == 0o644
+
+
+# -- a file system that fails at each step ------------------------------------------------
+
+class FailingFileSystem:
+    """Fails one os call (``step``) when it touches one of our temporary files; every other call is real."""
+
+    def __init__(self, monkeypatch, step, failure=errno.EIO):
+        self.temp_fds = set()
+        self.step, self.failure, self.calls = step, failure, 0
+        real = {name: getattr(os, name) for name in ("open", "write", "fsync", "close", "replace", "chmod")}
+        self.real = real
+
+        def fail(*args):
+            self.calls += 1
+            raise OSError(self.failure, os.strerror(self.failure))
+
+        def is_temp(path):
+            return TEMP_PREFIX in os.fspath(path)
+
+        def open_(path, flags, mode=0o777, **kw):
+            if step == "open" and is_temp(path):
+                fail()
+            fd = real["open"](path, flags, mode, **kw)
+            if is_temp(path):
+                self.temp_fds.add(fd)
+            return fd
+
+        def on_fd(name):
+            def call(fd, *args):
+                if step == name and fd in self.temp_fds:
+                    fail()
+                if name == "close":
+                    self.temp_fds.discard(fd)
+                return real[name](fd, *args)
+            return call
+
+        def on_path(name):
+            def call(path, *args, **kw):
+                if step == name and is_temp(path):
+                    fail()
+                return real[name](path, *args, **kw)
+            return call
+        monkeypatch.setattr(os, "open", open_)
+        for name in ("write", "fsync", "close"):
+            monkeypatch.setattr(os, name, on_fd(name))
+        for name in ("replace", "chmod"):
+            monkeypatch.setattr(os, name, on_path(name))
+
+
+STEPS = ["open", "write", "fsync", "close", "chmod", "replace"]
+
+
+# A writer callback writes with its own file object, not os.write: its failures are tested below.
+@pytest.mark.parametrize("how,step", [("data", s) for s in STEPS] + [("callback", s) for s in STEPS if s != "write"])
+def test_a_failure_at_any_step_keeps_the_old_file_and_removes_the_temp(monkeypatch, tmp_path, old_file, step, how):
+    fs = FailingFileSystem(monkeypatch, step)
+    with pytest.raises(OSError) as info:
+        if how == "data":
+            write_atomically(str(old_file), b"new" * 10000)
+        else:
+            write_with(str(old_file), lambda tmp: open(tmp, "wb").write(b"new" * 10000) and None)
+    assert fs.calls >= 1, f"the {step} fault was never reached"
+    assert info.value.filename == str(old_file) and TEMP_PREFIX not in str(info.value)
+    assert old_file.read_bytes() == OLD
+    assert listing(tmp_path) == ["keep.png"]
+
+
+def test_short_writes_are_completed_and_a_write_that_makes_no_progress_fails(monkeypatch, tmp_path, old_file):
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    write_atomically(str(old_file), b"0123456789" * 100)
+    assert old_file.read_bytes() == b"0123456789" * 100
+    monkeypatch.setattr(os, "write", lambda fd, data: 0)
+    with pytest.raises(OSError, match="no progress"):
+        write_atomically(str(old_file), b"lost")
+    assert old_file.read_bytes() == b"0123456789" * 100 and listing(tmp_path) == ["keep.png"]
+
+
+@pytest.mark.parametrize("writer,expected", [
+    (lambda tmp: False, "reported a failure"),                                   # QImage.save on a full disk
+    (lambda tmp: open(tmp, "wb").write(b"partial") and False, "reported a failure"),
+    (lambda tmp: None, "wrote nothing"),                                        # an exporter that did nothing
+    (lambda tmp: os.unlink(tmp), "wrote nothing"),
+    (lambda tmp: 1 / 0, "the writer failed: division by zero"),
+])
+def test_an_exporter_that_fails_without_raising_is_a_failure(tmp_path, old_file, writer, expected):
+    with pytest.raises(OSError, match=expected) as info:
+        write_with(str(old_file), writer)
+    assert info.value.filename == str(old_file)
+    assert old_file.read_bytes() == OLD and listing(tmp_path) == ["keep.png"]
+
+
+def test_an_exporter_gets_a_temp_name_with_the_extension_and_may_replace_it(tmp_path, old_file):
+    seen = []
+
+    def exporter(tmp):  # writes its own file and renames it over the name it was given, as some writers do
+        seen.append(tmp)
+        with open(tmp + ".part", "wb") as fh:
+            fh.write(b"\x89PNG new")
+        os.rename(tmp + ".part", tmp)
+        return True
+    write_with(str(old_file), exporter)
+    assert seen[0].endswith(".png") and os.path.dirname(seen[0]) == str(tmp_path)
+    assert old_file.read_bytes() == b"\x89PNG new" and listing(tmp_path) == ["keep.png"]
+
+
+# -- a real full disk ---------------------------------------------------------------------
+
+def test_a_full_disk_keeps_the_old_file(small_disk):
+    path = small_disk / "plot.png"
+    path.write_bytes(OLD)
+    with pytest.raises(OSError) as info:
+        write_atomically(str(path), b"x" * 200_000)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    with pytest.raises(OSError) as info:  # an exporter writing by name, which raises
+        write_with(str(path), lambda tmp: open(tmp, "wb").write(b"x" * 200_000))
+    assert info.value.errno == errno.ENOSPC
+
+    def qt_like(tmp):  # writes what fits and reports failure, as QImage.save does
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(b"x" * 200_000)
+        except OSError:
+            return False
+        return True
+    with pytest.raises(OSError, match="reported a failure"):
+        write_with(str(path), qt_like)
+    assert path.read_bytes() == OLD and listing(small_disk) == ["plot.png"]
+    write_atomically(str(path), b"small")  # the disk still works
+    assert path.read_bytes() == b"small"
+
+
+def test_a_growing_file_on_a_full_disk_keeps_whole_records(small_disk):
+    path = small_disk / "run.jsonl"
+    record = '{"epoch": %d, "pad": "' + "p" * 1000 + '"}\n'
+    out = AppendingFile(str(path))
+    with pytest.raises(OSError) as info:
+        for i in range(1000):
+            out.append(record % (i + 1))
+    out.abort()
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    lines = path.read_text().splitlines()
+    assert len(lines) == out.records > 10 and all(line == (record % (i + 1)).strip() for i, line in enumerate(lines))
+    assert listing(small_disk) == ["run.jsonl"]
+
+
+# -- a file that grows as records complete ---------------------------------------------------
+
+def test_the_old_file_stays_until_the_first_record_then_records_are_readable_as_written(tmp_path, old_file):
+    out = AppendingFile(str(old_file))
+    assert old_file.read_bytes() == OLD and not out.installed
+    out.append("one\n")
+    assert old_file.read_bytes() == b"one\n" and out.installed
+    out.append("two\n")
+    assert old_file.read_bytes() == b"one\ntwo\n"  # readable before close: a killed process leaves it
+    out.close()
+    assert listing(tmp_path) == ["keep.png"]
+
+
+def test_stopping_before_the_first_record_leaves_the_old_file_and_no_temp(tmp_path, old_file):
+    with pytest.raises(KeyboardInterrupt):
+        with AppendingFile(str(old_file)):
+            raise KeyboardInterrupt
+    assert old_file.read_bytes() == OLD and listing(tmp_path) == ["keep.png"]
+
+
+def test_a_failed_append_is_cut_back_to_the_last_whole_record(monkeypatch, tmp_path, old_file):
+    out = AppendingFile(str(old_file))
+    out.append("one\n")
+    real_write = os.write
+    calls = []
+
+    def half_then_fail(fd, data):
+        calls.append(fd)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[:3]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "write", half_then_fail)
+    with pytest.raises(OSError, match="No space left") as info:
+        out.append("two two two\n")
+    assert info.value.filename == str(old_file)
+    monkeypatch.setattr(os, "write", real_write)
+    out.append("three\n")
+    out.close()
+    assert old_file.read_bytes() == b"one\nthree\n" and out.records == 2
+
+
+# -- temporary files of a dead process ----------------------------------------------------------
+
+def test_stale_temps_of_dead_processes_are_removed_on_the_next_write(tmp_path, old_file):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = [f"{TEMP_PREFIX}{dead_pid}-0123abcd.png", f"{TEMP_PREFIX}{dead_pid}-deadbeef"]
+    live = f"{TEMP_PREFIX}{os.getppid()}-0123abcd.png"  # a live process: maybe writing right now
+    for name in stale + [live, ".tmp-someone-else", "notes.txt"]:
+        (tmp_path / name).write_text("x")
+    write_atomically(str(old_file), "new")
+    assert listing(tmp_path) == sorted([live, ".tmp-someone-else", "notes.txt", "keep.png"])
+    assert clean_stale_temps(str(tmp_path)) == []
+
+
+def test_kill_9_mid_run_leaves_every_completed_record_and_the_next_run_cleans_up(tmp_path):
+    """A child appends records forever; killed at once with SIGKILL, its file holds only whole records."""
+    path = tmp_path / "run.jsonl"
+    code = ("import sys; sys.path.insert(0, %r); from core.fileio import AppendingFile\n"
+            "out = AppendingFile(%r)\n"
+            "i = 0\n"
+            "while True:\n"
+            "    i += 1; out.append('{\"epoch\": %%d, \"pad\": \"%s\"}\\n' %% i)\n") % (
+        os.getcwd(), str(path), "p" * 3000)
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(400):
+            if path.exists() and path.stat().st_size > 300_000:
+                break
+            child.wait(timeout=0.05) if child.poll() is not None else __import__("time").sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    import json
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(records) > 50 and [r["epoch"] for r in records] == list(range(1, len(records) + 1))
+    assert listing(tmp_path) == ["run.jsonl"]
+
+
+def test_long_values_in_messages_are_shortened():
+    text = fileio.shorten("x" * 100_000)
+    assert len(text) < 200 and "100000 characters" in text
