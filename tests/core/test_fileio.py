@@ -25,33 +25,6 @@ def old_file(tmp_path):
     return path
 
 
-def _mount(target, options):
-    target.mkdir(exist_ok=True)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({p.stderr.strip() or 'not root'}): the fault-injection tests "
-                    "below cover the same steps")
-    return target
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 64 KiB file system that fills up."""
-    disk = _mount(tmp_path / "disk", "size=64k")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-@pytest.fixture
-def read_only_folder(tmp_path):
-    """A folder on a read-only mount holding one file: root's permission bits would not stop a write, this does."""
-    folder = _mount(tmp_path / "ro", "size=64k")
-    (folder / "keep.txt").write_bytes(b"precious")
-    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
 # -- checks before anything is written -----------------------------------------------------
 
 @pytest.mark.parametrize("make,expected", [
