@@ -154,7 +154,7 @@ def test_the_replay_check_sees_an_edit_to_any_recorded_field(tmp_path, recorded,
             h["step"][1] += 1
         else:
             h[field][1] = h[field][1] * (1 + 1e-6)
-    expected, _ = load_experiment(write(tmp_path, json.dumps(edited(doc, change))))[1], None
+    expected = load_experiment(write(tmp_path, json.dumps(edited(doc, change))))[1]
     diffs = history_differences(expected, history)
     assert [d.split(" ")[0] for d in diffs] == [field], diffs
     assert diffs[0] == f"{field} (from epoch {3 if field == 'epoch' else 2})"
