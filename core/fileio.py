@@ -90,7 +90,7 @@ def _create_temp(folder: str, ext: str = "") -> tuple[int, str]:
     for _ in range(100):
         tmp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{ext}")
         try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
@@ -155,7 +155,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _fsync_folder(folder: str) -> None:
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
     try:
@@ -232,7 +232,7 @@ def write_with(path: str, write: Callable[[str], bool | None]) -> None:
         if ok is False:
             raise OSError(errno.EIO, "the writer reported a failure")
         try:
-            check = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+            check = os.open(tmp, os.O_RDONLY)
         except FileNotFoundError:
             raise OSError(errno.EIO, "the writer wrote nothing") from None
         try:
@@ -285,7 +285,12 @@ class AppendingFile:
                 os.fsync(self._fd)
                 self._synced = time.monotonic()
         except BaseException as e:
-            self._cut_back()
+            if self._tmp is not None and not os.path.lexists(self._tmp):  # renamed just before the interrupt
+                self._tmp = None
+                self._size += len(data)
+                self.records += 1
+            else:
+                self._cut_back()
             if isinstance(e, OSError):
                 raise _error(self.path, e.errno or errno.EIO, e.strerror or str(e)) from e
             raise

@@ -84,7 +84,7 @@ def read_bytes(path: str, field: str, limit: int = MAX_BYTES) -> bytes:
     if not isinstance(path, str) or not path:
         raise ConfigError(field, f"{field}: the file name is empty")
     try:  # O_NONBLOCK: opening a FIFO with no writer must not hang
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError) as e:
         raise bad(f"cannot be read: {getattr(e, 'strerror', None) or e}") from None
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 from .config import ConfigError
+from .history import SCALARS
+from .statistics import LAYER_FIELDS
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
 ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
@@ -23,12 +25,16 @@ def memory_needed(config, n_features: int = 2) -> dict[str, int]:
     n_train = config.samples - round(config.samples * config.val_fraction)
     batch = min(config.batch_size, n_train)
     chunk = min(config.samples, 8192)
+    # the trainer keeps every epoch's statistics in arrays that double when full: while growing, the old
+    # and the new arrays exist together, up to 3 rows per epoch
+    history_row = (len(LAYER_FIELDS) * (config.depth + 1) + len(SCALARS)) * 8
     return {
         # parameters, gradient, update, |gradient| scratch, optimiser state
         "parameters": (4 + OPTIMIZER_STATES[config.optimizer]) * params * item,
         "activations": ACTIVATION_ARRAYS * config.depth * batch * config.width * item,
         "evaluation": 3 * chunk * config.width * item,
         "data": config.samples * (n_features + 1) * item * 2,
+        "history": 3 * config.epochs * history_row,
     }
 
 
@@ -56,9 +62,10 @@ def check_fits(config, n_features: int = 2, available: int | None = None) -> Non
     if total <= 0.8 * available:
         return
     biggest = max(need, key=need.get)
-    field = {"parameters": "width", "activations": "batch_size", "evaluation": "width", "data": "samples"}[biggest]
+    field = {"parameters": "width", "activations": "batch_size", "evaluation": "width", "data": "samples",
+             "history": "epochs"}[biggest]
     advice = {"parameters": "reduce width or depth", "activations": "reduce batch_size, width or depth",
-              "evaluation": "reduce width", "data": "reduce samples"}[biggest]
+              "evaluation": "reduce width", "data": "reduce samples", "history": "reduce epochs or depth"}[biggest]
     raise ConfigError(field, f"{field}: this network needs about {total / 2**30:.1f} GiB "
                              f"({biggest} {need[biggest] / 2**30:.1f} GiB) but {available / 2**30:.1f} GiB "
                              f"of memory is available: {advice}")

@@ -315,3 +315,14 @@ def test_kill_9_mid_run_leaves_every_completed_record_and_the_next_run_cleans_up
 def test_long_values_in_messages_are_shortened():
     text = fileio.shorten("x" * 100_000)
     assert len(text) < 200 and "100000 characters" in text
+
+
+def test_an_interrupt_right_after_the_rename_keeps_the_installed_record(monkeypatch, tmp_path, old_file):
+    def interrupted(folder):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(fileio, "_fsync_folder", interrupted)  # runs just after os.replace
+    out = AppendingFile(str(old_file))
+    with pytest.raises(KeyboardInterrupt):
+        out.append("one\n")
+    out.abort()
+    assert out.records == 1 and old_file.read_bytes() == b"one\n" and listing(tmp_path) == ["keep.png"]
