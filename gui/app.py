@@ -14,6 +14,7 @@ import signal
 import sys
 
 from core import ConfigError
+from core.fileio import shorten
 from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
                       error_line, parse_compare)
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot is not None:
             check_writable("screenshot", args.screenshot)
             if not args.screenshot.lower().endswith(".png"):
-                raise UsageError(f"screenshot: the file name must end in .png, got {args.screenshot!r}")
+                raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
