@@ -16,21 +16,26 @@ The rules:
   fsynced, given the old file's mode (and owner, as root), renamed over the target, and the folder fsynced.
 - On any failure, or an interrupt, the temporary file is removed, the old file is untouched, and the OSError
   names the path the caller gave, never the temporary file.
-- Temporary files are named ``.gradflow-tmp-PID-XXXXXXXX[.ext]``; those left by a dead process (kill -9, a
-  power cut) are removed the next time anything is written to their folder.
+- Temporary files are named ``.gradflow-tmp-HOST-PID-XXXXXXXX[.ext]`` (HOST: 8 hex digits of a hash of this
+  machine's name, so on a folder shared over the network only this machine's are judged); those left by a
+  dead process of this machine (kill -9, a power cut) are removed the next time anything is written to
+  their folder.
 """
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import secrets
+import socket
 import stat
 import time
 from typing import Callable
 
 TEMP_PREFIX = ".gradflow-tmp-"
-_TEMP_NAME = re.compile(r"\.gradflow-tmp-(\d+)-[0-9a-f]{8}(\.[A-Za-z0-9]{1,8})?\Z")
+HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_TEMP_NAME = re.compile(r"\.gradflow-tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]{8}(\.[A-Za-z0-9]{1,8})?\Z")
 
 
 def shorten(text, limit: int = 160) -> str:
@@ -75,7 +80,7 @@ def clean_stale_temps(folder: str) -> list[str]:
         return removed
     for name in names:
         m = _TEMP_NAME.match(name)
-        if m is None or int(m.group(1)) == os.getpid() or _pid_alive(int(m.group(1))):
+        if m is None or m.group(1) != HOST or int(m.group(2)) == os.getpid() or _pid_alive(int(m.group(2))):
             continue
         try:
             os.unlink(os.path.join(folder, name))
@@ -88,7 +93,7 @@ def clean_stale_temps(folder: str) -> list[str]:
 def _create_temp(folder: str, ext: str = "") -> tuple[int, str]:
     """A new empty file of ours in ``folder``, open for writing: (fd, path)."""
     for _ in range(100):
-        tmp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{ext}")
+        tmp = os.path.join(folder, f"{TEMP_PREFIX}{HOST}-{os.getpid()}-{secrets.token_hex(4)}{ext}")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
         except FileExistsError:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from core import fileio
-from core.fileio import TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
+from core.fileio import HOST, TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
 
 OLD = b"old contents " * 800  # 10 KB, like a good PNG
 
@@ -279,12 +279,14 @@ def test_a_failed_append_is_cut_back_to_the_last_whole_record(monkeypatch, tmp_p
 def test_stale_temps_of_dead_processes_are_removed_on_the_next_write(tmp_path, old_file):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
-    stale = [f"{TEMP_PREFIX}{dead_pid}-0123abcd.png", f"{TEMP_PREFIX}{dead_pid}-deadbeef"]
-    live = f"{TEMP_PREFIX}{os.getppid()}-0123abcd.png"  # a live process: maybe writing right now
-    for name in stale + [live, ".tmp-someone-else", "notes.txt"]:
+    stale = [f"{TEMP_PREFIX}{HOST}-{dead_pid}-0123abcd.png", f"{TEMP_PREFIX}{HOST}-{dead_pid}-deadbeef"]
+    live = f"{TEMP_PREFIX}{HOST}-{os.getppid()}-0123abcd.png"  # a live process: maybe writing right now
+    other_host = f"{TEMP_PREFIX}{'0' * 8 if HOST != '0' * 8 else '1' * 8}-{dead_pid}-0123abcd.png"  # its pid is not ours
+    kept = [live, other_host, ".tmp-someone-else", "notes.txt"]
+    for name in stale + kept:
         (tmp_path / name).write_text("x")
     write_atomically(str(old_file), "new")
-    assert listing(tmp_path) == sorted([live, ".tmp-someone-else", "notes.txt", "keep.png"])
+    assert listing(tmp_path) == sorted(kept + ["keep.png"])
     assert clean_stale_temps(str(tmp_path)) == []
 
 

@@ -260,3 +260,20 @@ def test_history_that_reads_back_holds_the_same_numbers(tmp_path, recorded):
     _, back = load_experiment(str(path))
     for k in LAYER_FIELDS:
         np.testing.assert_array_equal(back.layer(k), history.layer(k))
+
+
+def test_fuzz_the_command_line_exits_0_or_2_with_one_line(tmp_path, recorded, capsys):
+    from core.cli import main
+    rng = random.Random(7)
+    config, history, _ = recorded
+    valid = [experiment_json(config, history).encode(), json.dumps(config.to_dict()).encode()]
+    path, saved = tmp_path / "fuzz.json", tmp_path / "saved.json"
+    codes = []
+    for data in _cases(rng, valid):
+        path.write_bytes(data)
+        codes.append(main(["--config", str(path), "--save-config", str(saved)]))  # reads, checks, writes; no training
+        out, err = capsys.readouterr()
+        assert codes[-1] in (0, 2) and out == ""
+        assert (err == "") if codes[-1] == 0 else (len(err.splitlines()) == 1 and len(err) < 1100), err[:300]
+    assert codes.count(0) > 10 and codes.count(2) > 300
+    assert sorted(os.listdir(tmp_path)) == ["fuzz.json", "saved.json"]  # no temporary file left
