@@ -247,8 +247,9 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                           f"{sum(t.step for t in runs.values()) / (now - started):.0f} steps/s", file=stderr, flush=True)
     except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
-        kept = (f"; {out_path!r} holds the {sink.records} completed epochs" if sink.records else
-                f"; {out_path!r} is unchanged") if out_path is not None else ""
+        name = shorten(repr(out_path))
+        kept = (f"; {name} holds the {sink.records} completed epochs" if sink.records else
+                f"; {name} is unchanged") if out_path is not None else ""
         print(f"main.py: interrupted by {signal.Signals(signum).name} after epoch {sink.records} of "
               f"{cfg.epochs}{kept}", file=stderr, flush=True)
         return 128 + signum
