@@ -255,9 +255,12 @@ class AppendingFile:
     The first ``append`` goes to a temporary file beside the target, which is fsynced and renamed over it:
     until then the old file is untouched, and a run stopped before its first record leaves no trace. Later
     records are appended to the new file in place, each with one ``write`` of whole lines, so a killed
-    process leaves every appended record readable (the page cache keeps them); a failed append is cut back
-    to the last whole record. The file is fsynced at most every ``sync_every`` seconds and when closed: a
-    power cut loses at most that much. ``records`` counts the records in the file."""
+    process leaves every appended record readable (the page cache keeps them). Only the record being
+    written at the instant of a SIGKILL may be cut short, as a last line without its newline: for a fatal
+    signal the kernel stops a write at a page boundary. A failed append, or one interrupted by a signal
+    Python handles (SIGTERM, SIGINT), is cut back to the last whole record. The file is fsynced at most
+    every ``sync_every`` seconds and when closed: a power cut loses at most that much. ``records`` counts
+    the records in the file."""
 
     def __init__(self, path: str, sync_every: float = 1.0):
         self.path = path

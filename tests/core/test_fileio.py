@@ -1,10 +1,12 @@
 """The one write path: checks before writing, faults at every step, a real full disk, read-only mounts,
 symlinks, stale temporary files, and a file that grows as records complete."""
 import errno
+import json
 import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -290,28 +292,44 @@ def test_stale_temps_of_dead_processes_are_removed_on_the_next_write(tmp_path, o
     assert clean_stale_temps(str(tmp_path)) == []
 
 
-def test_kill_9_mid_run_leaves_every_completed_record_and_the_next_run_cleans_up(tmp_path):
-    """A child appends records forever; killed at once with SIGKILL, its file holds only whole records."""
+def _child(code: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {os.getcwd()!r})\n" + code],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def test_kill_9_mid_run_leaves_every_completed_record(tmp_path):
+    """A child appends 3 KB records as fast as it can and is killed with SIGKILL. Every record it completed is
+    readable; only the one being written at that instant may be cut short (for a fatal signal the kernel stops
+    a write at a page boundary), as a line without its newline."""
     path = tmp_path / "run.jsonl"
-    code = ("import sys; sys.path.insert(0, %r); from core.fileio import AppendingFile\n"
-            "out = AppendingFile(%r)\n"
-            "i = 0\n"
-            "while True:\n"
-            "    i += 1; out.append('{\"epoch\": %%d, \"pad\": \"%s\"}\\n' %% i)\n") % (
-        os.getcwd(), str(path), "p" * 3000)
-    child = subprocess.Popen([sys.executable, "-c", code])
+    record = '{"epoch": %d, "pad": "' + "p" * 3000 + '"}\n'
+    child = _child(f"from core.fileio import AppendingFile\nout = AppendingFile({str(path)!r})\n"
+                   f"i = 0\nwhile True:\n    i += 1\n    out.append({record!r} % i)\n")
     try:
-        for _ in range(400):
-            if path.exists() and path.stat().st_size > 300_000:
-                break
-            child.wait(timeout=0.05) if child.poll() is not None else __import__("time").sleep(0.05)
+        deadline = time.monotonic() + 30
+        while not (path.exists() and path.stat().st_size > 300_000):
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
     finally:
         child.kill()
         child.wait()
-    import json
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert len(records) > 50 and [r["epoch"] for r in records] == list(range(1, len(records) + 1))
+    *complete, tail = path.read_text().split("\n")
+    assert len(complete) > 50
+    assert [json.loads(line)["epoch"] for line in complete] == list(range(1, len(complete) + 1))
+    assert (record % (len(complete) + 1)).startswith(tail)  # "" or the start of the next record
     assert listing(tmp_path) == ["run.jsonl"]
+
+
+def test_a_temp_left_by_kill_9_is_removed_by_the_next_write(tmp_path, old_file):
+    child = _child(f"from core.fileio import AppendingFile\nout = AppendingFile({str(old_file)!r})\n"
+                   "print('ready', flush=True)\nimport time; time.sleep(60)\n")
+    assert child.stdout.readline() == "ready\n"
+    child.kill()
+    child.wait()
+    left = [n for n in listing(tmp_path) if n.startswith(TEMP_PREFIX)]
+    assert len(left) == 1 and old_file.read_bytes() == OLD  # killed before its first record: old file intact
+    write_atomically(str(tmp_path / "other.txt"), "x")  # any write to the folder
+    assert listing(tmp_path) == ["keep.png", "other.txt"]
 
 
 def test_long_values_in_messages_are_shortened():
