@@ -219,13 +219,36 @@ def write_atomically(path: str, data: str | bytes) -> None:
     _replace(path, fill)
 
 
+# How a complete file of a format ends: Qt's PNG and SVG writers report success on a full disk with the
+# file cut short (QImage.save returns True with 8 KB of a PNG; QPainter.end() True with part of an SVG).
+_ENDINGS = {".png": b"IEND\xaeB`\x82", ".svg": b"</svg>"}
+
+
+def _check_complete(tmp: str) -> None:
+    ending = _ENDINGS.get(os.path.splitext(tmp)[1].lower())
+    if ending is None:
+        return
+    with open(tmp, "rb") as fh:
+        fh.seek(max(0, os.fstat(fh.fileno()).st_size - 64))
+        tail = fh.read().rstrip()
+    if not tail.endswith(ending):
+        raise OSError(errno.EIO, f"the writer left an incomplete {os.path.splitext(tmp)[1][1:].upper()} file "
+                                 "(is the disk full?)")
+
+
 def write_with(path: str, write: Callable[[str], bool | None]) -> None:
     """Replace ``path`` with what ``write(tmp_path)`` writes to the file named ``tmp_path``.
 
     For writers that take a file name, such as Qt's ``QImage.save`` or pyqtgraph's exporters: the temporary
     name keeps ``path``'s extension, so a writer that picks its format from it still works. ``write`` fails
-    by raising, by returning False (as ``QImage.save`` does on a full disk) or by leaving an empty file; then
-    ``path`` is untouched and OSError names it. Returning None or True counts as success."""
+    by raising, by returning False (as ``ImageExporter.export`` does on a full disk), by leaving an empty
+    file, or, for .png and .svg, a file that does not end as the format must (Qt's writers can report success
+    for a file cut short); then ``path`` is untouched and OSError names it. Returning None or True counts as
+    success. For example, in the window::
+
+        write_with(path, ImageExporter(plot.getPlotItem()).export)
+        write_with(path, lambda tmp: window.grab().save(tmp, "PNG"))
+    """
     def fill(fd: int, tmp: str) -> None:
         os.close(fd)  # the writer opens the file itself, maybe by writing a new one in its place
         try:
@@ -243,6 +266,7 @@ def write_with(path: str, write: Callable[[str], bool | None]) -> None:
         try:
             if os.fstat(check).st_size == 0:
                 raise OSError(errno.EIO, "the writer wrote nothing")
+            _check_complete(tmp)
             os.fsync(check)
         finally:
             os.close(check)

@@ -14,6 +14,7 @@ from core import fileio
 from core.fileio import HOST, TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
 
 OLD = b"old contents " * 800  # 10 KB, like a good PNG
+PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 2000 + b"\0\0\0\0IEND\xaeB`\x82"  # ends as a PNG must
 
 
 def listing(folder):
@@ -149,7 +150,7 @@ def test_a_failure_at_any_step_keeps_the_old_file_and_removes_the_temp(monkeypat
         if how == "data":
             write_atomically(str(old_file), b"new" * 10000)
         else:
-            write_with(str(old_file), lambda tmp: open(tmp, "wb").write(b"new" * 10000) and None)
+            write_with(str(old_file), lambda tmp: open(tmp, "wb").write(PNG) and None)
     assert fs.calls >= 1, f"the {step} fault was never reached"
     assert info.value.filename == str(old_file) and TEMP_PREFIX not in str(info.value)
     assert old_file.read_bytes() == OLD
@@ -187,12 +188,30 @@ def test_an_exporter_gets_a_temp_name_with_the_extension_and_may_replace_it(tmp_
     def exporter(tmp):  # writes its own file and renames it over the name it was given, as some writers do
         seen.append(tmp)
         with open(tmp + ".part", "wb") as fh:
-            fh.write(b"\x89PNG new")
+            fh.write(PNG)
         os.rename(tmp + ".part", tmp)
         return True
     write_with(str(old_file), exporter)
     assert seen[0].endswith(".png") and os.path.dirname(seen[0]) == str(tmp_path)
-    assert old_file.read_bytes() == b"\x89PNG new" and listing(tmp_path) == ["keep.png"]
+    assert old_file.read_bytes() == PNG and listing(tmp_path) == ["keep.png"]
+
+
+@pytest.mark.parametrize("name,data,complete", [
+    ("a.png", PNG, True), ("a.png", PNG[:8192], False), ("a.PNG", PNG + b"\n", True),
+    ("a.svg", b"<svg>\n<path d='M0,0 L1,1'/>\n</svg>\n", True), ("a.svg", b"<svg>\n<path d='M0,0 L", False),
+    ("a.txt", b"anything", True),
+])
+def test_a_png_or_svg_cut_short_is_a_failure_even_when_the_writer_says_it_succeeded(tmp_path, name, data, complete):
+    path = tmp_path / name
+    path.write_bytes(b"old")
+    written = lambda tmp: open(tmp, "wb").write(data) > 0  # noqa: E731 - says True, as Qt's writers do
+    if complete:
+        write_with(str(path), written)
+        assert path.read_bytes() == data
+    else:
+        with pytest.raises(OSError, match="incomplete"):
+            write_with(str(path), written)
+        assert path.read_bytes() == b"old" and listing(tmp_path) == [name]
 
 
 # -- a real full disk ---------------------------------------------------------------------
