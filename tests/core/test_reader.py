@@ -9,7 +9,7 @@ import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.cli import error_line
-from core.reader import MAX_BYTES, read_json
+from core.reader import MAX_BYTES, MIN_BYTES, read_json, size_limit
 from core.records import experiment_json, history_differences, load_experiment, read_document, save_experiment
 from core.statistics import LAYER_FIELDS
 
@@ -59,12 +59,18 @@ def test_things_that_are_not_files_are_refused_without_reading(tmp_path, make, e
         read_json(make(tmp_path), "file")
 
 
-def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    limit = size_limit()
+    assert MIN_BYTES <= limit <= MAX_BYTES
     path = tmp_path / "huge.json"
     with open(path, "wb") as fh:  # sparse: no disk used
-        fh.truncate(MAX_BYTES + 1)
-    with pytest.raises(ConfigError, match=f"is {MAX_BYTES + 1:,} bytes; at most {MAX_BYTES:,} are read"):
+        fh.truncate(limit + 1)
+    with pytest.raises(ConfigError, match=f"is {limit + 1:,} bytes; at most {limit:,} are read"):
         read_json(str(path))
+    monkeypatch.setattr("core.resources.available_memory", lambda: 800 * 2**20)
+    assert size_limit() == 100 * 2**20  # half of 800 MiB, 4 bytes of memory per byte of file
+    monkeypatch.setattr("core.resources.available_memory", lambda: 10 * 2**20)
+    assert size_limit() == MIN_BYTES
     with pytest.raises(ConfigError, match="is more than 10 bytes"):  # a size of 0 that is not true
         read_json("/proc/self/status", limit=10)
 
