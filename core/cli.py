@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="a config or experiment file (JSON, as --save-config or the "
                                                     "window writes it); flags override it")
     p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here as epochs complete "
-                                                 "(default: stdout); a name ending in .csv writes CSV, one row per epoch")
+                                                 "(default: stdout); a name ending in .csv writes CSV, "
+                                                 "one row per epoch")
     p.add_argument("--save-config", metavar="FILE", help="write the effective config as JSON (--config reads it back)")
     p.add_argument("--screenshot", metavar="FILE.png", help="run --epochs in the window, save a PNG of it and exit")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -243,8 +244,9 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                 now = time.monotonic()
                 if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):
                     last_report, e = now, a.last_epoch
+                    steps = sum(t.step for t in runs.values())
                     print(f"epoch {e.epoch}/{cfg.epochs}  train loss {e.train_loss:.4g}  val loss {e.val_loss:.4g}  "
-                          f"{sum(t.step for t in runs.values()) / (now - started):.0f} steps/s", file=stderr, flush=True)
+                          f"{steps / (now - started):.0f} steps/s", file=stderr, flush=True)
     except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
         name = shorten(repr(out_path))

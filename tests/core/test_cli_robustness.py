@@ -156,7 +156,8 @@ def test_a_signal_mid_run_keeps_completed_epochs_and_no_temp(tmp_path, capsys, m
     else:
         rows = path.read_text().splitlines()
         assert rows[0].startswith("epoch,step") and [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
-        assert err[-1] == f"main.py: interrupted by {name} after epoch 2 of 5; {str(path)!r} holds the 2 completed epochs"
+        assert err[-1] == (f"main.py: interrupted by {name} after epoch 2 of 5; {str(path)!r} holds the 2 "
+                           "completed epochs")
     assert os.listdir(tmp_path) == ["run.csv"]
 
 

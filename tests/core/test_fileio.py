@@ -302,7 +302,7 @@ def test_stale_temps_of_dead_processes_are_removed_on_the_next_write(tmp_path, o
     dead_pid = int(dead.stdout)
     stale = [f"{TEMP_PREFIX}{HOST}-{dead_pid}-0123abcd.png", f"{TEMP_PREFIX}{HOST}-{dead_pid}-deadbeef"]
     live = f"{TEMP_PREFIX}{HOST}-{os.getppid()}-0123abcd.png"  # a live process: maybe writing right now
-    other_host = f"{TEMP_PREFIX}{'0' * 8 if HOST != '0' * 8 else '1' * 8}-{dead_pid}-0123abcd.png"  # its pid is not ours
+    other_host = f"{TEMP_PREFIX}{'0' * 8 if HOST != '0' * 8 else '1' * 8}-{dead_pid}-0123abcd.png"  # pid not ours
     kept = [live, other_host, ".tmp-someone-else", "notes.txt"]
     for name in stale + kept:
         (tmp_path / name).write_text("x")
