@@ -174,7 +174,11 @@ def _fsync_folder(folder: str) -> None:
 
 def _install(tmp: str, real: str) -> None:
     """Give ``tmp`` the old file's mode (and owner), rename it over ``real`` and make the rename durable."""
-    os.chmod(tmp, file_mode(real))
+    try:
+        os.chmod(tmp, file_mode(real))
+    except OSError as e:  # FAT and exFAT (USB sticks) refuse modes they cannot store: the content is what matters
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EINVAL):
+            raise
     try:
         old = os.stat(real)
         if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):

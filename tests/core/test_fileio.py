@@ -157,6 +157,13 @@ def test_a_failure_at_any_step_keeps_the_old_file_and_removes_the_temp(monkeypat
     assert listing(tmp_path) == ["keep.png"]
 
 
+@pytest.mark.parametrize("failure", [errno.EPERM, errno.ENOTSUP])
+def test_a_file_system_without_modes_is_still_written(monkeypatch, old_file, failure):
+    FailingFileSystem(monkeypatch, "chmod", failure)  # vfat refuses chmod with EPERM
+    write_atomically(str(old_file), "new")
+    assert old_file.read_bytes() == b"new"
+
+
 def test_short_writes_are_completed_and_a_write_that_makes_no_progress_fails(monkeypatch, tmp_path, old_file):
     real_write = os.write
     monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
