@@ -143,8 +143,10 @@ def check_target(path: str) -> str:
         raise _error(path, e.errno, f"{e.strerror or e} (cannot create a file in {shorten(folder)!r})") from None
     finally:
         _unlink_quietly(probe)
-    if st is not None and (not st.st_mode & 0o222 or not os.access(real, os.W_OK)):
+    if st is not None and not st.st_mode & 0o222:  # refused even for root, who could replace it
         raise _error(path, errno.EACCES, "the file is read-only")
+    if st is not None and not os.access(real, os.W_OK):
+        raise _error(path, errno.EACCES, "you do not have permission to write the file")
     return real
 
 
