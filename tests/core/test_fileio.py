@@ -13,6 +13,7 @@ import pytest
 from core import fileio
 from core.fileio import HOST, TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OLD = b"old contents " * 800  # 10 KB, like a good PNG
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 2000 + b"\0\0\0\0IEND\xaeB`\x82"  # ends as a PNG must
 
@@ -319,7 +320,7 @@ def test_stale_temps_of_dead_processes_are_removed_on_the_next_write(tmp_path, o
 
 
 def _child(code: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {os.getcwd()!r})\n" + code],
+    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r})\n" + code],
                             stdout=subprocess.PIPE, text=True)
 
 
