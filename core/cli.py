@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
     p.add_argument("--config", metavar="FILE", help="a config or experiment file (JSON, as --save-config or the "
-                                                    "window writes it); flags override it")
+                                                    "window writes it; an experiment's recorded history is not "
+                                                    "used); flags override it")
     p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here as epochs complete "
                                                  "(default: stdout); a name ending in .csv writes CSV, "
                                                  "one row per epoch")
