@@ -41,7 +41,14 @@ def chain_rule(network, X, y) -> ChainRule:
     with np.errstate(all="ignore"):
         r = network.backward(X, y)
         derivs = np.abs(r.derivs.reshape(len(r.derivs), -1)).mean(axis=1).tolist() + [1.0]
-    norms = r.delta_norms
+    return chain_from_step(r.delta_norms, derivs)
+
+
+def chain_from_step(delta_norms, deriv_abs_mean) -> ChainRule:
+    """The chain rule from numbers a step measured: ||dL/dz_l|| and mean |phi'(z_l)| per layer, input side
+    first (the output layer's phi' is 1). A training step's BatchStats carries both, so drawing the chain rule
+    needs no pass of its own."""
+    norms, derivs = delta_norms, [float(d) for d in deriv_abs_mean]
     links, product = [], 1.0
     for k in range(len(norms) - 1, -1, -1):
         gain = 1.0 if k == len(norms) - 1 else _ratio(norms[k], norms[k + 1])

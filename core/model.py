@@ -11,8 +11,10 @@ Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``Rec
     activation          the phi whose phi' ``Backward.derivs`` holds (saturation is judged against its max)
     task, loss_fn        "classification" (one logit) or "regression" (one value), and its loss
     forward(X)           outputs, shape (N,), nothing kept for a backward pass
-    backward(X, y, grad_out=None, update_running=False) -> Backward   (update_running: batch norm's running
-                         statistics take this batch; a training step passes True, inspection passes False)
+    backward(X, y, grad_out=None, update_running=False, interrupt=None) -> Backward   (update_running: batch
+                         norm's running statistics take this batch; a training step passes True, inspection passes
+                         False; interrupt: a callable checked between layers, raising ``Interrupted`` when it
+                         returns True, before anything of the network has changed)
     norm_params          [(gamma, beta), ...] views per normalised hidden layer; empty without normalisation
     loss_and_grads(X, y) the mean loss and gradients shaped like ``params``
     loss(X, y)
@@ -26,6 +28,17 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+
+class Interrupted(Exception):
+    """A pass stopped between layers because its ``interrupt`` callable asked to (e.g. Pause pressed during
+    a long step): nothing of the network changed; the caller treats the step as not taken."""
+
+
+def check(interrupt) -> None:
+    """Raise ``Interrupted`` when ``interrupt`` (None: never) returns True."""
+    if interrupt is not None and interrupt():
+        raise Interrupted()
 
 
 @dataclass
@@ -43,6 +56,8 @@ class Backward:
     gate_derivs: dict = field(default_factory=dict)  # gate name -> per layer sigma'(z) of that gate
     # MLPs with normalisation layers only: [(dgamma, dbeta), ...] per hidden layer, views into grad_flat
     norm_grads: list | None = None
+    # puts back what the pass changed in the network (batch norm's running averages), for an abandoned step
+    undo: object = None
 
     @property
     def time_grad_norm(self) -> np.ndarray:

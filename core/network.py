@@ -41,7 +41,7 @@ def mlp_sizes(n_in: int, depth: int, width: int, n_out: int = 1) -> list[int]:
     return [n_in] + [width] * depth + [n_out]
 
 
-from .model import Backward  # noqa: F401  (re-exported: derivs here are (depth, N, width))
+from .model import Backward, check  # noqa: F401  (Backward re-exported: derivs here are (depth, N, width))
 
 
 class MLP:
@@ -161,17 +161,23 @@ class MLP:
         gamma, beta = self.norm_params[k]
         return (z - self.running_mean[k]) / np.sqrt(self.running_var[k] + NORM_EPS) * gamma + beta
 
-    def _update_running(self, cache) -> None:
+    def _update_running(self, cache):
+        """Fold the batch's mean and variance into the running averages; returns what puts them back."""
+        before = self.running_mean.copy(), self.running_var.copy()
+
+        def undo():
+            self.running_mean[...], self.running_var[...] = before
         for k, (_, _, _, norm_cache) in enumerate(cache[:-1]):
             _, _, mean, var = norm_cache
             self.running_mean[k] += NORM_MOMENTUM * (mean[0] - self.running_mean[k])
             self.running_var[k] += NORM_MOMENTUM * (var[0] - self.running_var[k])
+        return undo
 
     # -- forward and backward ----------------------------------------------------------------
     def _output(self, z):
         return z[:, 0] if self.sizes[-1] == 1 else z
 
-    def _forward(self, X):
+    def _forward(self, X, interrupt=None):
         """Training-mode forward pass; the cache holds (h_in, pre-activation, phi of it, norm cache) per layer."""
         h = np.asarray(X, dtype=self.dtype)
         cache = []
@@ -179,6 +185,7 @@ class MLP:
         last = self.n_layers - 1
         normed = self.norm != "none"
         for k, (W, b) in enumerate(self.params):
+            check(interrupt)
             z = h @ W
             z += b
             if k == last:
@@ -225,14 +232,17 @@ class MLP:
             self._grad_views = (self.views(grad_out), self._norm_views(grad_out))
         return (grad_out,) + self._grad_views
 
-    def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False) -> Backward:
+    def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False,
+                 interrupt=None) -> Backward:
         """One forward and backward pass; the chain rule applied layer by layer, output first.
 
         The gradient is written into ``grad_out`` when given (the trainer reuses one buffer).
         ``update_running``: fold this batch's statistics into batch norm's running averages
         (a training step does; the inspector and gradient checks do not).
+        ``interrupt``: checked before each layer's work; ``core.model.Interrupted`` when it returns True
+        (only ``grad_out`` has been written to by then).
         """
-        out, cache = self._forward(X)
+        out, cache = self._forward(X, interrupt)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
         grad_flat, grads, norm_grads = self._grad_views_for(grad_out)
         derivs = np.empty((self.n_layers - 1, len(dout), self.sizes[1]), dtype=self.dtype)
@@ -241,6 +251,7 @@ class MLP:
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
         for k in range(self.n_layers - 1, -1, -1):
+            check(interrupt)
             h_in, u, a, norm_cache = cache[k]
             if k < self.n_layers - 1:
                 d = dphi(u, a, derivs[k])  # dh/du = phi'(u)
@@ -257,10 +268,12 @@ class MLP:
                 if self._skip[k]:
                     dh_in += dh            # the skip path adds the identity
                 dh = dh_in
+        undo = None
         if update_running and self.norm == "batch":
-            self._update_running(cache)
+            undo = self._update_running(cache)
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
-        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None)
+        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
+                        undo=undo)
 
     def loss_and_grads(self, X, y):
         """Mean loss and [(dL/dW, dL/db), ...] per weight layer, input side first."""

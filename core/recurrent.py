@@ -30,7 +30,7 @@ import numpy as np
 from .activations import ACTIVATIONS, Activation
 from .initializers import init_recurrent, init_weights
 from .losses import LOSSES
-from .model import Backward
+from .model import Backward, check
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TANH = ACTIVATIONS["tanh"]
@@ -278,8 +278,10 @@ class RecurrentNetwork:
     # -- backward -----------------------------------------------------------------------------
     norm_params: list = []  # no normalisation layers: nothing for gamma/beta statistics
 
-    def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False) -> Backward:
-        """Forward, loss, then the chain rule back through the head, the layers and the time steps."""
+    def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False,
+                 interrupt=None) -> Backward:
+        """Forward, loss, then the chain rule back through the head, the layers and the time steps.
+        ``interrupt``: checked before each layer's backward (core.model.Interrupted)."""
         out, layers = self._forward(X)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
         if grad_out is None:
@@ -304,6 +306,7 @@ class RecurrentNetwork:
         dH[-1] = dz @ W_y.T                           # only h_T feeds the head
         saturation = {}
         for k in range(self.depth - 1, -1, -1):
+            check(interrupt)
             U, H, cache = layers[k]
             W_x, W_h = self.params[k][0], self.params[k][1]
             dZX, dZH, gates = self._cell.backward(cache, H, dH, W_h, derivs[k], dh_norms[k])

@@ -20,6 +20,7 @@ import numpy as np
 from .compare import Comparison
 from .config import ConfigError, ExperimentConfig
 from .history import EpochHistory
+from .model import Interrupted
 from .records import history_differences
 from .resources import check_fits
 from .statistics import Divergence
@@ -127,9 +128,11 @@ class Session:
         return divergence_message(self.a.divergence) if self.a.diverged else None
 
     # -- stepping --------------------------------------------------------------------
-    def step_batch(self):
-        """One batch of A and, in lockstep, of B (unless B has diverged). Returns A's BatchStats."""
-        stats = self.a.step_batch()
+    def step_batch(self, interrupt=None):
+        """One batch of A and, in lockstep, of B (unless B has diverged). Returns A's BatchStats.
+        ``interrupt`` (a callable): checked during A's step; when it asks, neither run steps and this
+        raises ``core.model.Interrupted`` (nothing changed)."""
+        stats = self.a.step_batch(interrupt)
         b = self.b
         if b is not None and not b.diverged:
             b.step_batch()
@@ -157,9 +160,13 @@ class Session:
     def pause(self) -> None:
         self._running = False
 
-    def train_one_batch(self):
-        """While running: one batch, stopping at the target epoch or a divergence."""
-        stats = self.step_batch()
+    def train_one_batch(self, interrupt=None):
+        """While running: one batch, stopping at the target epoch or a divergence. With ``interrupt`` (a
+        callable, e.g. "was Pause pressed?"): None when it asked during the step, which was then not taken."""
+        try:
+            stats = self.step_batch(interrupt)
+        except Interrupted:
+            return None
         if stats.epoch_stats is not None and self.a.epoch >= self.target_epoch:
             self._running = False
         return stats

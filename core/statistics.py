@@ -123,6 +123,7 @@ class BatchStats(_PerLayer):
     grad_norm_total: float = math.nan  # global norm over every parameter, before clipping
     clipped: bool = False
     delta_norms: np.ndarray = field(default_factory=lambda: np.empty(0))  # ||dL/dz_l||
+    act_deriv_abs_mean: np.ndarray = field(default_factory=lambda: np.empty(0))  # mean |phi'|, for the chain rule
     epoch_stats: "EpochStats | None" = None  # set when this batch completed an epoch
     norm: NormStats | None = None  # gamma and beta of each hidden layer, with a normalisation layer
     time_grad_norm: np.ndarray = field(default_factory=_no_steps)         # (T,); empty for an MLP

@@ -15,7 +15,7 @@ from .activations import logistic
 from .config import ConfigError, ExperimentConfig
 from .datasets import SEQUENCE_DATASETS, Dataset, make_dataset
 from .history import EpochHistory, StepHistory
-from .model import build_model
+from .model import Interrupted, build_model
 from .optimizers import make_optimizer
 from .recurrent import SIGMOID_MAX_DERIV
 from .resources import check_fits
@@ -25,6 +25,13 @@ from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, N
 
 # Settings a running network can take without being rebuilt.
 LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
+
+
+def _deriv_can_be_negative(activation) -> bool:
+    """Whether phi' dips below 0 somewhere (GELU, SiLU): then mean |phi'| differs from mean phi'."""
+    z = np.linspace(-10.0, 10.0, 20_001)
+    with np.errstate(all="ignore"):
+        return bool(np.min(activation.df(z, activation.f(z))) < 0)
 
 
 class Trainer:
@@ -66,6 +73,7 @@ class Trainer:
         self._update = np.empty_like(net.flat)
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
+        self._signed_deriv = _deriv_can_be_negative(net.activation)
         self._order: np.ndarray | None = None
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
@@ -92,8 +100,14 @@ class Trainer:
         self.optimizer.lr = self.config.lr
 
     # -- one batch ------------------------------------------------------------------
-    def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True) -> BatchStats | None:
+    def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True,
+                       interrupt=None) -> BatchStats | None:
         """One step of gradient descent on (X, y); its statistics, or None when collect_stats is False.
+
+        ``interrupt`` (a callable, e.g. "was Pause pressed?") is checked between the layers of the forward and
+        backward pass and once more before the update: when it returns True the step is abandoned with
+        ``core.model.Interrupted`` and nothing has changed (weights, step count, statistics), so a long step
+        answers a pause within one layer's work.
 
         1. forward and backward pass: the loss and dL/dw for every weight (the chain rule, MLP.backward)
         2. stop at a non-finite loss or gradient, recording where
@@ -104,15 +118,19 @@ class Trainer:
         """
         net = self.network
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y, grad_out=self._grad, update_running=True)             # 1
+            r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt)  # 1
             g = r.grad_flat
-            self.step += 1
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
             # gradient statistics are of dL/dW itself, so they are taken before any clipping
             gw_norms = self._layers.norms(g) if collect_stats else None
             abs_stats = self._layers.abs_mean_and_max(g, self._abs) if collect_stats else None
             total = self._global_norm(g, gw_norms)
             norm_before = self._norm_measure(g) if collect_stats and self._norm_segments else None
+            if interrupt is not None and interrupt():  # the last point where the step can be abandoned
+                if r.undo is not None:
+                    r.undo()
+                raise Interrupted()
+            self.step += 1
             divergence = self._check_loss_and_gradient(r, X, total)                      # 2
             scale = 1.0
             if divergence is None:
@@ -188,6 +206,9 @@ class Trainer:
         act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
         D = r.derivs.reshape(L - 1, -1)  # every hidden unit of a layer (and every time step) in one row
         act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
+        abs_mean = act_mean.copy()  # mean |phi'|, for the chain rule: the same unless phi' can be negative
+        if self._signed_deriv:
+            abs_mean[:-1] = np.add.reduce(np.abs(D), axis=1) / D.shape[1]
         # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
         saturated = np.less_equal(D, self._sat_level).view(np.uint8)
         saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=np.int64) / D.shape[1]
@@ -197,6 +218,7 @@ class Trainer:
             update_ratio=ratio, act_deriv_mean=act_mean, saturation=saturation, epoch=self.epoch + 1,
             step=self.step, loss=r.loss, batch_size=batch_size, diverged=divergence is not None,
             divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms,
+            act_deriv_abs_mean=abs_mean,
             time_grad_norm=r.time_grad_norm, layer_time_grad_norm=r.layer_time_grad_norm,
             gate_saturation=self._gate_saturation(r.gate_derivs), spectral_norm=self.spectral_norms(),
             vanishing_bound=self.network.vanishing_bound)
@@ -221,8 +243,9 @@ class Trainer:
         return self.divergence
 
     # -- batches and epochs -----------------------------------------------------------
-    def step_batch(self) -> BatchStats:
-        """Train on the next batch of the current epoch; may complete the epoch."""
+    def step_batch(self, interrupt=None) -> BatchStats:
+        """Train on the next batch of the current epoch; may complete the epoch.
+        ``interrupt``: see ``train_on_batch``; an abandoned step leaves the next call to take the same batch."""
         if self.diverged and self.last_batch is not None:
             return self.last_batch
         if self._order is None:
@@ -230,9 +253,10 @@ class Trainer:
             self._pos = 0
             self._acc = EpochAccumulator(self.network.n_layers)
         idx = self._order[self._pos:self._pos + self.config.batch_size]
+        # Interrupted leaves _pos where it was: the next call takes the same batch
+        b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx], interrupt=interrupt)
         self._pos += len(idx)
         self._last_idx = idx
-        b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx])
         self.steps.append(b)
         self._acc.add(b)
         if b.diverged or self._pos >= len(self._order):
@@ -307,8 +331,11 @@ class Trainer:
         return self.measure().time_grad_norm
 
     def chain_rule(self):
-        """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
-        from .inspector import chain_rule
+        """The chain rule with this network's numbers: the latest step's own ||dL/dz_l|| and mean |phi'| (the
+        weights before its update), without another pass; before any step, a pass on the first batch."""
+        from .inspector import chain_from_step, chain_rule
+        if self.last_batch is not None:
+            return chain_from_step(self.last_batch.delta_norms, self.last_batch.act_deriv_abs_mean)
         return chain_rule(self.network, *self._latest_batch())
 
     def time_chain(self):
@@ -318,7 +345,19 @@ class Trainer:
         return chain_through_time(self.time_gradient_norms())
 
     # -- what the network predicts, for pictures --------------------------------------
-    def prediction_grid(self, resolution: int = 80):
+    def _forward_chunks(self, X, interrupt):
+        """network.forward(X) in chunks of rows, asking ``interrupt`` between them (None when it asks)."""
+        if interrupt is None:
+            return self.network.forward(X)
+        rows = max(8, int(1e9 / max(self.network.flat.size, 1)))
+        parts = []
+        for i in range(0, len(X), rows):
+            if interrupt():
+                return None
+            parts.append(self.network.forward(X[i:i + rows]))
+        return np.concatenate(parts)
+
+    def prediction_grid(self, resolution: int = 80, interrupt=None):
         """The network's output over the input space.
 
         2-D data: (xs, ys, P) with P[i, j] the predicted probability of class 1 at (xs[j], ys[i]);
@@ -327,6 +366,8 @@ class Trainer:
         spans the first two, the others held at their training mean 0 (``data.boundary_label``
         says so). 1-D data: (xs, None, predictions).
         None for a sequence task: its inputs do not span a plane.
+        ``interrupt`` (a callable): checked between chunks of the grid (each about 1e9 multiply-adds);
+        None when it asked.
         """
         if self.data.name in SEQUENCE_DATASETS:
             return None
@@ -341,7 +382,9 @@ class Trainer:
             gx, gy = np.meshgrid(xs, ys)
             grid = np.zeros((resolution * resolution, n_features), dtype=self.network.dtype)
             grid[:, 0], grid[:, 1] = gx.ravel(), gy.ravel()
-            out = self.network.forward(grid)
+            out = self._forward_chunks(grid, interrupt)
+            if out is None:
+                return None
             if self.data.task == "multiclass":
                 return xs, ys, softmax(out).reshape(resolution, resolution, -1)
             if self.data.task == "classification":

@@ -145,13 +145,16 @@ class TrainingWorker(QObject):
         self._rate_steps, self._rate_time = 0, time.perf_counter()
         self._steps_per_second = 0.0
         self._extras_due = 0.0
+        self._grid_seconds = 0.0   # what the latest prediction picture cost
+        self._grid_pending = False  # a picture left out of a PAUSED snapshot, sent once idle
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
         self._commands.put(command)
 
     def pause(self) -> None:
-        """Takes effect before the next batch."""
+        """Takes effect within one layer's work: a step in progress is abandoned unchanged (the next Run
+        takes the same batch), and the PAUSED snapshot leaves out a costly prediction picture, sent after it."""
         self._running.clear()
         self.post(_Paused())
 
@@ -194,6 +197,8 @@ class TrainingWorker(QObject):
                 continue
             if self._running.is_set():
                 self._train_one_batch()
+            elif self._grid_pending and self._commands.empty():
+                self._send_left_out_picture()
 
     def _handle_safely(self, command) -> None:
         try:
@@ -282,7 +287,9 @@ class TrainingWorker(QObject):
     def _train_one_batch(self) -> None:
         if not self._running.is_set() or self.session.state is not RunState.RUNNING:
             return  # paused from the GUI thread: the _Paused command will tell the session
-        b = self.session.train_one_batch()
+        b = self.session.train_one_batch(self._interrupted)
+        if b is None:
+            return  # paused or stopped during the step, which was not taken
         self._rate_steps += 1
         state = self.session.state
         if state is RunState.DIVERGED:
@@ -296,22 +303,41 @@ class TrainingWorker(QObject):
             # frame drawn without contention costs a fraction of one drawn against training.
             self._drawn.wait(0.1)
 
+    def _send_left_out_picture(self) -> None:
+        """Idle after a pause whose snapshot left the prediction picture out: send it now."""
+        if self.session.state is RunState.PAUSED:
+            self._emit(Kind.PAUSED, force=True)
+        self._grid_pending = False
+
+    def _interrupted(self) -> bool:
+        """Asked between the layers of a step (worker thread): has Pause or Stop been pressed?"""
+        return not self._running.is_set() or self._stop.is_set()
+
     def _new_epochs(self, run: str) -> list:
         h = self.session.history(run)
         new = [h[i] for i in range(self._sent[run], len(h))]
         self._sent[run] = len(h)
         return new
 
-    def _extras(self, now: float, force: bool):
-        """The prediction picture (a forward pass over a grid) and the chain rule (a forward and backward
-        pass on the latest batch) are extra work: spaced to take ~10% of the time."""
+    # A PAUSED snapshot leaves out a prediction picture that costs more than this (seconds): sent after it.
+    QUICK_PICTURE = 0.05
+
+    def _extras(self, now: float, force: bool, kind: Kind):
+        """The prediction picture (a forward pass over a grid: extra work, spaced to take ~10% of the time)
+        and the chain rule (the latest step's own numbers: no pass of its own)."""
         if not (force or now >= self._extras_due):
             return None, None
         t = self.session.a
-        started = time.perf_counter()
-        boundary = t.prediction_grid(self._grid_resolution())
         chain = t.chain_rule() if not t.diverged else None
-        self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
+        if kind is Kind.PAUSED and not self._grid_pending and self._grid_seconds > self.QUICK_PICTURE:
+            self._grid_pending = True  # answer the pause first
+            return None, chain
+        started = time.perf_counter()
+        running = self._running.is_set()
+        boundary = t.prediction_grid(self._grid_resolution(), self._interrupted if running else None)
+        self._grid_pending = boundary is None and running and self._interrupted()
+        self._grid_seconds = time.perf_counter() - started
+        self._extras_due = now + 10 * self._grid_seconds + 0.2
         return boundary, chain
 
     def _b_view(self) -> RunView | None:
@@ -331,7 +357,7 @@ class TrainingWorker(QObject):
             self._rate_steps, self._rate_time = 0, now
         s, t = self.session, self.session.a
         message, error = self._message(kind, message)
-        boundary, chain = self._extras(now, force)
+        boundary, chain = self._extras(now, force, kind)
         snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
                         epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
