@@ -52,22 +52,18 @@ def main():
             time.sleep(0.002)
 
     wait_for(lambda: any(s.kind == Kind.REBUILT for s in snaps))
-    waits, steps = [], []
+    waits = []
     rng = random.Random(0)
     for _ in range(args.rounds):
         n = len(snaps)
         model.toggle_run()
         wait_for(lambda: any(s.kind == Kind.PROGRESS and s.step >= 2 for s in snaps[n:]))  # past the first steps
-        t0 = time.perf_counter()
-        wait_for(lambda: len(snaps) > n and snaps[-1].step > max(s.step for s in snaps[n:-1] or [snaps[-1]]) - 0
-                 and snaps[-1].kind == Kind.PROGRESS and time.perf_counter() - t0 > 0.1)
         time.sleep(rng.uniform(0.0, 1.0))  # somewhere inside a step
         n = len(snaps)
         started = time.perf_counter()
         model.toggle_run()
         wait_for(lambda: any(s.kind == Kind.PAUSED for s in snaps[n:]))
         waits.append(time.perf_counter() - started)
-        steps.append(snaps[-1].steps_per_second)
         print(f"  pause acknowledged after {waits[-1]:.2f} s", flush=True)
         wait_for(lambda: model.state is RunState.PAUSED)
         time.sleep(0.5)

@@ -14,7 +14,9 @@ Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``Rec
     backward(X, y, grad_out=None, update_running=False, interrupt=None) -> Backward   (update_running: batch
                          norm's running statistics take this batch; a training step passes True, inspection passes
                          False; interrupt: a callable checked between layers, raising ``Interrupted`` when it
-                         returns True, before anything of the network has changed)
+                         returns True, before anything of the network has changed; stats_scratch: an optional
+                         buffer of n_weights values with which a network may measure its gradient statistics
+                         during the pass, in ``Backward.grad_stats``; one that does not leaves it None)
     norm_params          [(gamma, beta), ...] views per normalised hidden layer; empty without normalisation
     loss_and_grads(X, y) the mean loss and gradients shaped like ``params``
     loss(X, y)
@@ -58,6 +60,8 @@ class Backward:
     norm_grads: list | None = None
     # puts back what the pass changed in the network (batch norm's running averages), for an abandoned step
     undo: object = None
+    # with backward(..., stats_scratch=...): (3, layers) ||dL/dW||^2, sum |dL/dW|, max |dL/dW|; None otherwise
+    grad_stats: np.ndarray | None = None
 
     @property
     def time_grad_norm(self) -> np.ndarray:

@@ -80,6 +80,7 @@ class MLP:
         self.running_var = np.ones((depth, width), dtype=self.dtype) if norm == "batch" else None
         self._skip = [self._is_skip(k) for k in range(self.n_layers)]
         self._grad_buffer, self._grad_views = None, None
+        self._ones_cache = np.empty(0, dtype=self.dtype)  # 1 per sample: dL/db = 1^T dL/dz
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
 
@@ -233,7 +234,7 @@ class MLP:
         return (grad_out,) + self._grad_views
 
     def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False,
-                 interrupt=None) -> Backward:
+                 interrupt=None, stats_scratch: np.ndarray | None = None) -> Backward:
         """One forward and backward pass; the chain rule applied layer by layer, output first.
 
         The gradient is written into ``grad_out`` when given (the trainer reuses one buffer).
@@ -241,6 +242,9 @@ class MLP:
         (a training step does; the inspector and gradient checks do not).
         ``interrupt``: checked before each layer's work; ``core.model.Interrupted`` when it returns True
         (only ``grad_out`` has been written to by then).
+        ``stats_scratch`` (n_weights values): measure each layer's ||dL/dW||^2, sum |dL/dW| and max |dL/dW|
+        right after its dL/dW is computed, while it is still in cache (``Backward.grad_stats``); the
+        scratch holds |dL/dW| meanwhile. Pays for large layers; small ones are cheaper measured all at once.
         """
         out, cache = self._forward(X, interrupt)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
@@ -250,6 +254,8 @@ class MLP:
         dphi = self.activation.derivative_into
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
+        ones = self._ones(len(dout))
+        grad_stats = np.empty((3, self.n_layers)) if stats_scratch is not None else None
         for k in range(self.n_layers - 1, -1, -1):
             check(interrupt)
             h_in, u, a, norm_cache = cache[k]
@@ -261,8 +267,10 @@ class MLP:
             W = self.params[k][0]
             dW, db = grads[k]
             np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
-            np.add.reduce(dz, axis=0, out=db)
+            np.dot(ones, dz, out=db)       # dL/db = 1^T dL/dz: a product, 2-3x faster than a column sum
             delta_norms[k] = math.sqrt(np.vdot(dz, dz))
+            if grad_stats is not None:
+                self._measure_grad(k, dW, stats_scratch, grad_stats)
             if k > 0:
                 dh_in = dz @ W.T           # dL/dh_in = dL/dz W^T
                 if self._skip[k]:
@@ -273,7 +281,20 @@ class MLP:
             undo = self._update_running(cache)
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
         return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
-                        undo=undo)
+                        undo=undo, grad_stats=grad_stats)
+
+    def _ones(self, n: int) -> np.ndarray:
+        if len(self._ones_cache) != n:
+            self._ones_cache = np.ones(n, dtype=self.dtype)
+        return self._ones_cache
+
+    def _measure_grad(self, k: int, dW, scratch, out) -> None:
+        """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache."""
+        o = self.w_offsets[k]
+        A = np.abs(dW.reshape(-1), out=scratch[o:o + dW.size])
+        out[0, k] = np.vdot(dW, dW)
+        out[1, k] = np.add.reduce(A)
+        out[2, k] = np.maximum.reduce(A)
 
     def loss_and_grads(self, X, y):
         """Mean loss and [(dL/dW, dL/db), ...] per weight layer, input side first."""

@@ -279,9 +279,10 @@ class RecurrentNetwork:
     norm_params: list = []  # no normalisation layers: nothing for gamma/beta statistics
 
     def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False,
-                 interrupt=None) -> Backward:
+                 interrupt=None, stats_scratch=None) -> Backward:
         """Forward, loss, then the chain rule back through the head, the layers and the time steps.
-        ``interrupt``: checked before each layer's backward (core.model.Interrupted)."""
+        ``interrupt``: checked before each layer's backward (core.model.Interrupted). ``stats_scratch`` is not
+        used: the trainer measures the gradient afterwards (Backward.grad_stats stays None)."""
         out, layers = self._forward(X)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
         if grad_out is None:

@@ -21,7 +21,7 @@ from .recurrent import SIGMOID_MAX_DERIV
 from .resources import check_fits
 from .losses import softmax
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, NormStats,
-                         SATURATION_THRESHOLD, Segments, combined_norm, segment_norms)
+                         SATURATION_THRESHOLD, Segments, _fix_overflow, combined_norm, segment_norms)
 
 # Settings a running network can take without being rebuilt.
 LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
@@ -35,6 +35,8 @@ def _deriv_can_be_negative(activation) -> bool:
 
 
 class Trainer:
+    # Layers of this many weights or more have their gradient statistics measured inside the backward pass.
+    FUSED_STATS_MIN = 32768
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
         cfg = config if config is not None else ExperimentConfig()
@@ -74,6 +76,8 @@ class Trainer:
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
         self._signed_deriv = _deriv_can_be_negative(net.activation)
+        # measure each layer's gradient during the backward pass when its layers are large (switch by size)
+        self.fused_stats = bool(self._w_sizes.max() >= self.FUSED_STATS_MIN)
         self._order: np.ndarray | None = None
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
@@ -118,12 +122,12 @@ class Trainer:
         """
         net = self.network
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt)  # 1
+            r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,        # 1
+                             stats_scratch=self._abs if collect_stats and self.fused_stats else None)
             g = r.grad_flat
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
             # gradient statistics are of dL/dW itself, so they are taken before any clipping
-            gw_norms = self._layers.norms(g) if collect_stats else None
-            abs_stats = self._layers.abs_mean_and_max(g, self._abs) if collect_stats else None
+            gw_norms, abs_stats = self._gradient_measures(r) if collect_stats else (None, None)
             total = self._global_norm(g, gw_norms)
             norm_before = self._norm_measure(g) if collect_stats and self._norm_segments else None
             if interrupt is not None and interrupt():  # the last point where the step can be abandoned
@@ -148,6 +152,15 @@ class Trainer:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
             return stats
+
+    def _gradient_measures(self, r):
+        """||dL/dW||, mean and max |dL/dW| per layer: measured during the backward pass (large layers, while
+        each dL/dW is in cache) or here, all layers at once (small layers: a few calls in all)."""
+        seg = self._layers
+        if r.grad_stats is None:
+            return seg.norms(r.grad_flat), seg.abs_mean_and_max(r.grad_flat, self._abs)
+        sq, total, peak = r.grad_stats
+        return _fix_overflow(np.sqrt(sq), r.grad_flat, seg.offsets, seg.sizes), (total / seg.sizes, peak)
 
     def _norm_measure(self, g):
         """||dL/dgamma||, ||dL/dbeta|| and ||gamma||, ||beta|| per hidden layer, before the step."""

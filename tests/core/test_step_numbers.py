@@ -75,3 +75,28 @@ def test_a_step_interrupted_anywhere_changes_nothing_and_the_run_continues_ident
         s.train_one_batch(PauseAfter(10**9))                                # Run again: the same batch
     assert s.a.step == plain.a.step and np.array_equal(s.a.network.flat, plain.a.network.flat)
     assert s.differences(plain.history()) == []
+
+
+# -- the fast paths against the plain ones ------------------------------------------------------
+
+@pytest.mark.parametrize("changes", [dict(width=200, depth=3), dict(width=200, depth=3, dtype="float32"),
+                                     dict(width=12, activation="relu", norm="layer", optimizer="adam"),
+                                     dict(width=200, depth=3, init_gain=100, activation="linear", lr=10.0)])
+def test_gradient_statistics_measured_during_backward_equal_the_ones_measured_after(changes):
+    cfg = SMALL.replace(**changes)
+    fused, plain = Trainer(cfg), Trainer(cfg)
+    fused.fused_stats, plain.fused_stats = True, False
+    for _ in range(4):
+        a, b = fused.step_batch(), plain.step_batch()
+        for name in ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "update_ratio"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-12 if cfg.dtype == "float64"
+                                       else 1e-5, err_msg=name)
+        assert np.array_equal(a.grad_max_abs, b.grad_max_abs)   # the same numbers, compared the same way
+        assert a.diverged == b.diverged
+        if a.diverged:
+            break
+
+
+def test_the_fused_path_is_chosen_by_layer_size():
+    assert not Trainer(SMALL.replace(width=64)).fused_stats
+    assert Trainer(SMALL.replace(width=256)).fused_stats
