@@ -2,20 +2,25 @@
 
 Prints, for each size, the core's step time with and without statistics and, when torch
 is installed, eager PyTorch's time for the same work on the CPU (same architecture, batch,
-dtype, and per-layer gradient norms). Figures are ratios measured in one run.
+dtype, and per-layer gradient norms). Figures are ratios measured in one run: the core and
+PyTorch alternate round by round (the machine is shared), and each ratio is the median of the
+rounds' ratios with their range.
 
-    .venv/bin/python benchmarks/bench_core.py [--repeat 5]
+    .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--quick]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import statistics
 import time
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+# --root DIR: time another checkout's core (e.g. main, for a before/after figure in the same session)
+_root = sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv else os.path.join(os.path.dirname(__file__), "..")
+sys.path.insert(0, os.path.abspath(_root))
 
 import numpy as np  # noqa: E402
 
@@ -36,15 +41,15 @@ def best_time(fn, steps: int, repeat: int) -> float:
     return best
 
 
-def core_step(depth, width, batch, stats, norm="none"):
+def core_step(depth, width, batch, stats, norm="none", dtype="float64"):
     cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, activation="tanh", init="xavier",
-                           lr=1e-3, samples=max(4 * batch, 64), norm=norm)
+                           lr=1e-3, samples=max(4 * batch, 64), norm=norm, dtype=dtype)
     t = Trainer(cfg)
     X, y = t.data.X_train[:batch], t.data.y_train[:batch]
     return lambda: t.train_on_batch(X, y, collect_stats=stats)
 
 
-def torch_step(depth, width, batch):
+def torch_step(depth, width, batch, dtype="float64"):
     import torch
     torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
     torch.manual_seed(0)
@@ -54,12 +59,13 @@ def torch_step(depth, width, batch):
         layers += [torch.nn.Linear(fan_in, width), torch.nn.Tanh()]
         fan_in = width
     layers.append(torch.nn.Linear(fan_in, 1))
-    model = torch.nn.Sequential(*layers).double()
+    tdtype = torch.float64 if dtype == "float64" else torch.float32
+    model = torch.nn.Sequential(*layers).to(tdtype)
     weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    X = torch.randn(batch, 2, dtype=torch.float64)
-    y = (torch.rand(batch, dtype=torch.float64) > 0.5).double()
+    X = torch.randn(batch, 2, dtype=tdtype)
+    y = (torch.rand(batch, dtype=tdtype) > 0.5).to(tdtype)
 
     def step():
         opt.zero_grad(set_to_none=False)
@@ -69,6 +75,30 @@ def torch_step(depth, width, batch):
         opt.step()
         return loss.item(), norms
     return step
+
+
+def interleaved(fns: dict, steps: int, rounds: int) -> dict:
+    """Per-call times of each function, round by round: every round times each function in turn."""
+    times = {k: [] for k in fns}
+    for f in fns.values():
+        f()
+    for _ in range(rounds):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                f()
+            times[k].append((time.perf_counter() - t0) / steps)
+    return times
+
+
+def ratio_text(a: list, b: list) -> str:
+    """Median of the per-round ratios a/b, and their range."""
+    r = sorted(x / y for x, y in zip(a, b))
+    return f"{statistics.median(r):.2f}x ({r[0]:.2f}-{r[-1]:.2f})"
+
+
+def steps_for(depth, width, batch) -> int:
+    return max(10, int(5e7 / (depth * width * width * batch * 6 + 3e5)))
 
 
 def blas_rate(batch: int, width: int, repeat: int) -> float:
@@ -85,47 +115,75 @@ def step_flops(depth: int, width: int, batch: int) -> float:
     return hidden + edges
 
 
+def kernel_line() -> str:
+    kernel = os.environ.get("OPENBLAS_CORETYPE")
+    try:
+        from threadpoolctl import threadpool_info
+        used = ", ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}" for i in threadpool_info())
+    except ImportError:
+        used = "threadpoolctl not installed"
+    return ("OPENBLAS_CORETYPE=" + (kernel or "(unset)") + f"; kernels in use: {used}")
+
+
+def compare_sizes(sizes, dtype, rounds, have_torch):
+    print(f"\n{dtype}: step with statistics vs eager PyTorch, median of {rounds} interleaved rounds (range)")
+    print(f"{'depth/width/batch':>18} {'core+stats':>11} {'core only':>10} {'stats cost':>16} {'torch':>9} "
+          f"{'core/torch':>18} {'us/layer':>9}")
+    for depth, width, batch in sizes:
+        fns = {"stats": core_step(depth, width, batch, True, dtype=dtype),
+               "bare": core_step(depth, width, batch, False, dtype=dtype)}
+        if have_torch:
+            fns["torch"] = torch_step(depth, width, batch, dtype)
+        t = interleaved(fns, steps_for(depth, width, batch), rounds)
+        med = {k: statistics.median(v) for k, v in t.items()}
+        cost = sorted(a / b - 1 for a, b in zip(t["stats"], t["bare"]))
+        row = (f"{f'{depth}/{width}/{batch}':>18} {med['stats'] * 1e6:>9.0f}us {med['bare'] * 1e6:>8.0f}us "
+               f"{statistics.median(cost):>+5.0%} ({cost[0]:+.0%}..{cost[-1]:+.0%})")
+        if have_torch:
+            row += f" {med['torch'] * 1e6:>7.0f}us {ratio_text(t['stats'], t['torch']):>18}"
+        print(row + f" {med['stats'] * 1e6 / depth:>7.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--quick", action="store_true", help="only the three target sizes, float64")
+    ap.add_argument("--root", help="the checkout whose core is timed (default: this one)")
     args = ap.parse_args()
     try:
         import torch  # noqa: F401
         have_torch = True
+        torch.set_num_threads(1)
     except ImportError:
         have_torch = False
-    kernel = os.environ.get("OPENBLAS_CORETYPE")
-    print("OpenBLAS kernel " + (f"forced to {kernel} by OPENBLAS_CORETYPE" if kernel else "chosen for this CPU")
-          + "; run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` to use this CPU's own kernels")
-    print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, float64, tanh, SGD"
-          + (f", torch {torch.__version__}" if have_torch else ", torch not installed"))
-    print(f"{'depth/width/batch':>18} {'core+stats':>11} {'core only':>10} {'stats cost':>10}"
-          + (f" {'torch':>10} {'core/torch':>10}" if have_torch else ""))
-    for depth, width, batch in SIZES:
-        steps = max(20, int(2e8 / (depth * width * width * batch * 6 + 1e6)))
-        with_stats = best_time(core_step(depth, width, batch, True), steps, args.repeat)
-        without = best_time(core_step(depth, width, batch, False), steps, args.repeat)
-        row = f"{f'{depth}/{width}/{batch}':>18} {with_stats * 1e6:>9.0f}us {without * 1e6:>8.0f}us {with_stats / without - 1:>+9.0%}"
-        if have_torch:
-            ref = best_time(torch_step(depth, width, batch), steps, args.repeat)
-            row += f" {ref * 1e6:>8.0f}us {with_stats / ref:>9.2f}x"
-        print(row)
+    print(kernel_line())
+    print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, tanh, SGD"
+          + (f", torch {torch.__version__} (threads 1)" if have_torch else ", torch not installed"))
+    compare_sizes(SIZES, "float64", args.rounds, have_torch)
+    if args.quick:
+        return
+    compare_sizes(SIZES, "float32", args.rounds, have_torch)
+    print("\nper-layer cost from 10 to 100 layers (us/layer should stay flat):")
+    compare_sizes([(10, 128, 32), (30, 128, 32), (100, 128, 32)], "float64", max(5, args.rounds // 3), have_torch)
     print("\nnormalisation layers (step with statistics; cost relative to norm none in this run):")
     for depth, width, batch in SIZES:
-        steps = max(20, int(2e8 / (depth * width * width * batch * 6 + 1e6)))
-        times = {n: best_time(core_step(depth, width, batch, True, n), steps, args.repeat)
-                 for n in ("none", "batch", "layer")}
+        t = interleaved({n: core_step(depth, width, batch, True, n) for n in ("none", "batch", "layer")},
+                        steps_for(depth, width, batch), max(5, args.rounds // 3))
+        times = {k: statistics.median(v) for k, v in t.items()}
         print(f"{f'{depth}/{width}/{batch}':>18}  none {times['none'] * 1e6:>7.0f}us  batch {times['batch'] * 1e6:>7.0f}us "
               f"({times['batch'] / times['none'] - 1:+.0%})  layer {times['layer'] * 1e6:>7.0f}us "
               f"({times['layer'] / times['none'] - 1:+.0%})")
     depth, width, batch = 10, 1024, 256
-    steps = 5
-    step = best_time(core_step(depth, width, batch, True), steps, args.repeat)
+    step = best_time(core_step(depth, width, batch, True), 5, 5)
     achieved = step_flops(depth, width, batch) / step
-    machine = blas_rate(batch, width, args.repeat)
+    machine = blas_rate(batch, width, 5)
     print(f"\nlarge: depth {depth} / width {width} / batch {batch}, one full step with statistics: {step * 1e3:.1f} ms")
     print(f"  step's products at {achieved / 1e9:.1f} GFLOP/s; this machine's BLAS on ({batch}x{width}) @ "
           f"({width}x{width}): {machine / 1e9:.1f} GFLOP/s; ratio {achieved / machine:.0%}")
+    if have_torch:
+        t = interleaved({"core": core_step(depth, width, batch, True), "torch": torch_step(depth, width, batch)},
+                        3, 5)
+        print(f"  core / torch: {ratio_text(t['core'], t['torch'])}")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ class TrainingWorker(QObject):
         self._extras_due = 0.0
         self._grid_seconds = 0.0   # what the latest prediction picture cost
         self._grid_pending = False  # a picture left out of a PAUSED snapshot, sent once idle
+        self._picture_of = None     # (generation, step) of the weights the latest picture shows
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
@@ -329,6 +330,8 @@ class TrainingWorker(QObject):
             return None, None
         t = self.session.a
         chain = t.chain_rule() if not t.diverged else None
+        if (self._generation, t.step) == self._picture_of and not self._grid_pending:
+            return None, chain  # the weights have not changed since the last picture: the window keeps it
         if kind is Kind.PAUSED and not self._grid_pending and self._grid_seconds > self.QUICK_PICTURE:
             self._grid_pending = True  # answer the pause first
             return None, chain
@@ -337,6 +340,7 @@ class TrainingWorker(QObject):
         boundary = t.prediction_grid(self._grid_resolution(), self._interrupted if running else None)
         self._grid_pending = boundary is None and running and self._interrupted()
         self._grid_seconds = time.perf_counter() - started
+        self._picture_of = (self._generation, t.step) if boundary is not None else None
         self._extras_due = now + 10 * self._grid_seconds + 0.2
         return boundary, chain
 
