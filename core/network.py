@@ -80,7 +80,6 @@ class MLP:
         self.running_var = np.ones((depth, width), dtype=self.dtype) if norm == "batch" else None
         self._skip = [self._is_skip(k) for k in range(self.n_layers)]
         self._grad_buffer, self._grad_views = None, None
-        self._ones_cache = np.empty(0, dtype=self.dtype)  # 1 per sample: dL/db = 1^T dL/dz
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
 
@@ -254,7 +253,6 @@ class MLP:
         dphi = self.activation.derivative_into
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
-        ones = self._ones(len(dout))
         grad_stats = np.empty((3, self.n_layers)) if stats_scratch is not None else None
         for k in range(self.n_layers - 1, -1, -1):
             check(interrupt)
@@ -267,7 +265,9 @@ class MLP:
             W = self.params[k][0]
             dW, db = grads[k]
             np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
-            np.dot(ones, dz, out=db)       # dL/db = 1^T dL/dz: a product, 2-3x faster than a column sum
+            # (dL/db as the product 1^T dL/dz is 2-3x faster, but its different rounding moves the
+            # adam-masks story's final loss from 0.42 to 0.38: kept as the column sum)
+            np.add.reduce(dz, axis=0, out=db)
             delta_norms[k] = math.sqrt(np.vdot(dz, dz))
             if grad_stats is not None:
                 self._measure_grad(k, dW, stats_scratch, grad_stats)
@@ -282,11 +282,6 @@ class MLP:
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
         return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
                         undo=undo, grad_stats=grad_stats)
-
-    def _ones(self, n: int) -> np.ndarray:
-        if len(self._ones_cache) != n:
-            self._ones_cache = np.ones(n, dtype=self.dtype)
-        return self._ones_cache
 
     def _measure_grad(self, k: int, dW, scratch, out) -> None:
         """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache."""

@@ -188,8 +188,11 @@ class Segments:
 
     Consecutive segments of equal size (the hidden-to-hidden layers) are viewed as the
     rows of one 2-D block, so a per-layer statistic costs one NumPy call per block, not
-    one per layer.
+    one per layer. Small arrays of segments that tile their span go further: one ``reduceat``
+    call for all segments (at 10 layers of 32 units, a third of the blocks' per-call cost).
     """
+
+    SMALL = 1 << 16  # values; above this the blocks' einsum (no temporary of squares) is cheaper
 
     def __init__(self, offsets, sizes):
         self.offsets, self.sizes = np.asarray(offsets), np.asarray(sizes)
@@ -202,18 +205,27 @@ class Segments:
                 groups.append([o, 1, n])
         self.groups = [tuple(g) for g in groups]
         self.end = int(self.offsets[-1] + self.sizes[-1]) if len(self.sizes) else 0
+        tiled = len(self.sizes) > 0 and self.offsets[0] == 0 and bool(
+            np.all(self.offsets[1:] == self.offsets[:-1] + self.sizes[:-1]))
+        self.small = tiled and self.end <= self.SMALL and bool(np.all(self.sizes > 0))
 
     def blocks(self, values):
         return [values[s:s + c * n].reshape(c, n) for s, c, n in self.groups]
 
     def norms(self, values) -> np.ndarray:
         """Euclidean norm of each segment, exact even where squares overflow."""
-        sq = np.concatenate([np.einsum("ij,ij->i", B, B) for B in self.blocks(values)])
+        if self.small:
+            v = values[:self.end]
+            sq = np.add.reduceat(v * v, self.offsets)
+        else:
+            sq = np.concatenate([np.einsum("ij,ij->i", B, B) for B in self.blocks(values)])
         return _fix_overflow(np.sqrt(sq), values, self.offsets, self.sizes)
 
     def abs_mean_and_max(self, values, scratch) -> tuple[np.ndarray, np.ndarray]:
         """Mean and largest |value| of each segment; ``scratch`` holds |values| meanwhile."""
         A = np.abs(values[:self.end], out=scratch[:self.end])
+        if self.small:
+            return np.add.reduceat(A, self.offsets) / self.sizes, np.maximum.reduceat(A, self.offsets)
         blocks = self.blocks(A)
         total = np.concatenate([np.add.reduce(B, axis=1) for B in blocks])
         peak = np.concatenate([np.maximum.reduce(B, axis=1) for B in blocks])

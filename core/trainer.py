@@ -179,6 +179,10 @@ class Trainer:
         """||dL/dw|| over every parameter, weights and biases; from the per-layer norms when measured."""
         if gw_norms is None:
             return combined_norm(segment_norms(g, [0], [g.size]))
+        b = g[self._b_slice]
+        sq = float(np.dot(gw_norms, gw_norms)) + float(np.vdot(b, b))
+        if 0.0 < sq < math.inf:  # the common case; else squares overflowed or underflowed: the exact way
+            return math.sqrt(sq)
         b0 = self._b_slice.start
         return combined_norm(np.append(gw_norms, segment_norms(g, [b0], [g.size - b0])))
 
