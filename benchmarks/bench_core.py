@@ -3,8 +3,8 @@
 Prints, for each size, the core's step time with and without statistics and, when torch
 is installed, eager PyTorch's time for the same work on the CPU (same architecture, batch,
 dtype, and per-layer gradient norms). Figures are ratios measured in one run: the core and
-PyTorch alternate round by round (the machine is shared), and each ratio is the median of the
-rounds' ratios with their range.
+PyTorch alternate round by round (the machine is shared), each timed in thread CPU time, and
+each ratio is the median of the rounds' ratios with their range.
 
     .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--quick]
 """
@@ -78,16 +78,18 @@ def torch_step(depth, width, batch, dtype="float64"):
 
 
 def interleaved(fns: dict, steps: int, rounds: int) -> dict:
-    """Per-call times of each function, round by round: every round times each function in turn."""
+    """Per-call times of each function, round by round: every round times each function in turn.
+    CPU time of this thread (everything runs in it with one BLAS and one torch thread): on a shared
+    machine the time spent waiting for a core does not count, which made wall-clock ratios swing 2-4x."""
     times = {k: [] for k in fns}
     for f in fns.values():
         f()
     for _ in range(rounds):
         for k, f in fns.items():
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for _ in range(steps):
                 f()
-            times[k].append((time.perf_counter() - t0) / steps)
+            times[k].append((time.thread_time() - t0) / steps)
     return times
 
 
