@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core import ExperimentConfig, Trainer  # noqa: E402
 
 SIZES = [ExperimentConfig(depth=8, width=32, epochs=1_000_000),
+         ExperimentConfig(depth=20, width=64, batch_size=64, epochs=1_000_000),
          ExperimentConfig(depth=50, width=256, batch_size=64, epochs=1_000_000),
          # the controls' far end: 100 layers of 1024 units, batch 1, learning rate 10
          ExperimentConfig(depth=100, width=1024, batch_size=1, lr=10.0, epochs=1_000_000)]
@@ -45,7 +46,9 @@ def run_event_loop(seconds: float) -> None:
     loop.exec()
 
 
-def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, float, int]:
+def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, float, float, float]:
+    """Steps per second in the window, the worst event-loop stall (ms), frames per second and the GUI
+    thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did)."""
     from gui.main_window import MainWindow
 
     w = MainWindow(cfg)
@@ -75,26 +78,34 @@ def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, floa
     gaps["worst"], gaps["frames"] = 0.0, 0
     last[0] = clock.nsecsElapsed()
     timer.start()
+    cpu0 = time.thread_time()  # this (the GUI) thread's CPU time
     run_event_loop(seconds)  # the real event loop: idle between events, as in the app
+    gui_cpu = time.thread_time() - cpu0
     rate = (trainer.step - s0) / (time.perf_counter() - t0)
     timer.stop()
     w.shutdown()
     w.deleteLater()
-    return rate, gaps["worst"] - 5.0, gaps["frames"] / seconds
+    frames = gaps["frames"]
+    return rate, gaps["worst"] - 5.0, frames / seconds, 1e3 * gui_cpu / max(frames, 1)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--sizes", default="all", help="e.g. 8/32/32,20/64/64 (default: all sizes)")
     args = ap.parse_args()
+    wanted = None if args.sizes == "all" else set(args.sizes.split(","))
     app = QApplication.instance() or QApplication([])
     print(f"{'depth/width/batch':>18} {'headless':>12} {'window':>12} {'window/headless':>16} "
-          f"{'worst stall':>12} {'frames/s':>9}")
+          f"{'worst stall':>12} {'frames/s':>9} {'GUI CPU/frame':>14}")
     for cfg in SIZES:
+        size = f"{cfg.depth}/{cfg.width}/{cfg.batch_size}"
+        if wanted is not None and size not in wanted:
+            continue
         head = headless_rate(cfg, args.seconds)
-        rate, stall, fps = window_rate(app, cfg, args.seconds)
-        print(f"{f'{cfg.depth}/{cfg.width}/{cfg.batch_size}':>18} {head:>9.0f}/s {rate:>9.0f}/s "
-              f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f}")
+        rate, stall, fps, frame_ms = window_rate(app, cfg, args.seconds)
+        print(f"{size:>18} {head:>9.0f}/s {rate:>9.0f}/s "
+              f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f} {frame_ms:>12.1f}ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def _deriv_can_be_negative(activation) -> bool:
 class Trainer:
     # Layers of this many weights or more have their gradient statistics measured inside the backward pass.
     FUSED_STATS_MIN = 32768
+
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
         cfg = config if config is not None else ExperimentConfig()
