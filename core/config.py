@@ -36,11 +36,12 @@ def _float(lo, hi, lo_open=False):
 
 
 FIELD_SPECS: dict[str, tuple] = {
-    "depth": _int(1, 100),
+    "depth": _int(1, 300),
     "width": _int(1, 1024),
     "activation": ("choice", tuple(ACTIVATIONS)),
     "init": ("choice", tuple(INITIALIZERS)),
     "init_gain": _float(0.0, 100.0, lo_open=True),
+    "bias_std": _float(0.0, 100.0),
     "optimizer": ("choice", tuple(OPTIMIZERS)),
     "lr": _float(0.0, 100.0, lo_open=True),
     "batch_size": _int(1, 100_000),
@@ -149,6 +150,7 @@ class ExperimentConfig:
     activation: str = "sigmoid"
     init: str = "xavier"
     init_gain: float = 1.0
+    bias_std: float = 0.0  # sigma_b: biases start as N(0, sigma_b^2)
     optimizer: str = "sgd"
     lr: float = 0.1
     batch_size: int = 32

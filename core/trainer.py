@@ -36,7 +36,7 @@ class Trainer:
                                  cfg.noise, cfg.val_fraction, dtype)
         self.network = MLP(self.data.n_features, cfg.depth, cfg.width, get_activation(cfg.activation),
                            cfg.init, cfg.init_gain, cfg.residual, self.data.task,
-                           np.random.default_rng(init_seed), dtype)
+                           np.random.default_rng(init_seed), dtype, cfg.bias_std)
         self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.epoch = 0                 # completed epochs
