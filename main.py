@@ -11,7 +11,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     windowless = ("--headless", "-h", "--help", "--list-presets")
-    if any(a in argv for a in windowless) or ("--save-config" in argv and "--screenshot" not in argv):
+    sweep = any(a.startswith("--sweep") for a in argv)
+    if sweep or any(a in argv for a in windowless) or ("--save-config" in argv and "--screenshot" not in argv):
         from core.cli import main as cli_main
         return cli_main(argv)
     from gui.app import main as gui_main

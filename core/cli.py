@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="FIELD=VALUE", help="also train a run B that differs in one setting, "
                    "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
     p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
+    sw = p.add_argument_group("sweeps (one short run per cell; --out keeps finished cells and resumes)")
+    sw.add_argument("--sweep", metavar="FIELD=VALUES", action="append", help="FIELD=V1,V2,... or "
+                    "FIELD=START:STOP:COUNT (COUNT points, ends included); repeat for more axes; --epochs 0 "
+                    "measures at initialisation only")
+    sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
+    sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -174,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             for p in PRESETS.values():
                 print(f"{p.name:<{width}}  {p.summary}")
             return 0
+        if args.sweep or args.sweep_preset:
+            from .sweep import run_from_args
+            return run_from_args(args, config_from_args)
         cfg = config_from_args(args)
         if args.save_config:
             check_writable("save_config", args.save_config)
