@@ -559,3 +559,44 @@ def run_from_args(args, config_from_args, stdout=None, stderr=None) -> int:
         return code
     finally:
         executor.close(wait=finished)
+
+
+# -- reading a sweep back, for pictures -------------------------------------------------
+def plan_from_csv(path: str) -> tuple[Plan, dict]:
+    """The plan a sweep CSV was made with (its axes as the values present, sorted) and its rows by cell."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("file", f"file: cannot read {path!r}: {getattr(e, 'strerror', None) or e}") from None
+    lines = list(csv.reader(io.StringIO(text[:text.rfind("\n") + 1])))
+    header = lines[0] if lines else []
+    if METRICS[0] not in header:
+        raise ConfigError("file", f"file: {path!r} is not a sweep CSV file (no {METRICS[0]} column)")
+    n = header.index(METRICS[0])
+    swept, fixed = header[:n], header[n + len(METRICS):]
+    if not lines[1:]:
+        raise ConfigError("file", f"file: {path!r} has no rows")
+    first = dict(zip(fixed, lines[1][n + len(METRICS):]))
+    init_only = first.get("epochs") == "0"
+    values = {f: parse_field(f, "1" if init_only and f == "epochs" else t) for f, t in first.items()}
+    base = ExperimentConfig.from_dict({**values, **{f: parse_field(f, lines[1][i]) for i, f in enumerate(swept)}})
+    axes = []
+    for i, f in enumerate(swept):
+        found = {parse_field(f, r[i]) for r in lines[1:]}
+        axes.append(Axis(f, tuple(sorted(found, key=lambda v: (v is None, v)))))
+    plan = Plan(base, tuple(axes), init_only)
+    return plan, {key_of(plan, r): r for r in lines[1:] if len(r) == len(header)}
+
+
+def metric_grid(plan: Plan, rows: dict, metric: str) -> np.ndarray:
+    """A two-axis sweep's metric as a row-major float32 array: [j, i] is the cell (x_i, y_j); NaN where no value."""
+    x, y = plan.axes
+    xi = {v: i for i, v in enumerate(x.values)}
+    yi = {v: j for j, v in enumerate(y.values)}
+    col = plan.header.index(metric)
+    grid = np.full((len(y.values), len(x.values)), np.nan, dtype=np.float32)
+    for key, row in rows.items():
+        if key[0] in xi and key[1] in yi and row[col] != "":
+            grid[yi[key[1]], xi[key[0]]] = float(row[col])
+    return grid
