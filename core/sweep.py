@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
 from typing import Any, Iterable, Iterator
 
@@ -291,7 +292,12 @@ class LocalExecutor:
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for f in done:
-                    yield f.result()
+                    try:
+                        rows = f.result()
+                    except BrokenProcessPool as e:
+                        raise ConfigError("workers", f"workers: a worker process died ({_first_line(e)}); "
+                                                     f"try fewer --workers") from None
+                    yield rows
                 if stop is not None and stop.is_set():
                     return
         finally:
@@ -314,14 +320,24 @@ class DaskExecutor:
                 raise ConfigError("scheduler", f"scheduler: cannot connect to {address_or_client!r}: {e}") from None
         else:
             self._client, self._own = address_or_client, False
-        self.workers = max(sum(self._client.nthreads().values()), 1)
+        self.workers = sum(self._client.nthreads().values())
+        if self.workers == 0:
+            self.close()
+            raise ConfigError("scheduler", f"scheduler: the cluster at {address_or_client!r} has no workers; "
+                                           f"start some with: dask worker --nthreads 1 ADDRESS")
 
     def run(self, plan: Plan, groups: list, stop=None) -> Iterator[list]:
         from distributed import as_completed
         futures = [self._client.submit(run_group, plan, g, pure=False) for g in groups]
         try:
             for f in as_completed(futures):
-                yield f.result()
+                try:
+                    rows = f.result()
+                except Exception as e:  # raised on the cluster: its environment, not this process
+                    raise ConfigError("scheduler", f"scheduler: a task failed on the cluster ({_first_line(e)}); "
+                                                   f"the scheduler and every worker need this project "
+                                                   f"installed") from None
+                yield rows
                 if stop is not None and stop.is_set():
                     return
         finally:
@@ -330,6 +346,11 @@ class DaskExecutor:
     def close(self, wait: bool = True) -> None:
         if self._own:
             self._client.close()
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None):

@@ -146,7 +146,7 @@ class PhaseDiagram(QDialog):
         plot.addItem(self.image)
         self.colorBar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False)
         self.colorBar.setImageItem(self.image, insert_in=plot)
-        self.legend = plot.addLegend(offset=(5, 5))
+        self.legend = plot.addLegend(offset=(5, 5), brush=pg.mkBrush(0, 0, 0, 170), labelTextColor="w")
         self.depthLine = plot.plot([], [], pen=pg.mkPen("w", width=2, style=Qt.DashLine), name="6 ξ_c (theory)")
         self.criticalLine = pg.InfiniteLine(angle=90, pen=pg.mkPen("r", width=2))
         plot.addItem(self.criticalLine)
@@ -440,3 +440,24 @@ def open_phase_diagram(parent, base_config: ExperimentConfig, on_pick, workers: 
     dialog.setAttribute(Qt.WA_DeleteOnClose)
     dialog.show()
     return dialog
+
+
+def render_png(csv_path: str, png_path: str, metric: str = "val_accuracy") -> bool:
+    """Draw a sweep CSV with this view and export it as PNG (offscreen with QT_QPA_PLATFORM=offscreen):
+    ``python -m gui.phase_diagram SWEEP.csv OUT.png [METRIC]``."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication([])
+    dialog = PhaseDiagram(ExperimentConfig())
+    dialog.metricCombo.setCurrentIndex(dialog.metricCombo.findData(metric))
+    dialog.show()
+    ok = dialog.load_csv(csv_path)
+    app.processEvents()
+    ok = ok and dialog.export(png_path)
+    print(dialog.status.text())
+    dialog.close()
+    return ok
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(0 if render_png(*sys.argv[1:4]) else 1)
