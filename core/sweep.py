@@ -208,13 +208,18 @@ def measure(config: ExperimentConfig, init_only: bool = False) -> dict:
 
 
 def run_group(plan: Plan, cells: list) -> list:
-    """The rows (lists of CSV cells) of some cells of a plan: the unit of work sent to a worker."""
-    _one_blas_thread()
+    """The rows (lists of CSV cells) of some cells of a plan."""
     rows = []
     for values in cells:
         m = measure(plan.config(values), plan.init_only)
         rows.append([cell_text(v) for v in values] + [_metric_text(m[k]) for k in METRICS] + plan.fixed_text())
     return rows
+
+
+def worker_group(plan: Plan, cells: list) -> list:
+    """run_group in a worker process: the unit of work sent to local workers and to a Dask cluster."""
+    _one_blas_thread()
+    return run_group(plan, cells)
 
 
 _BLAS_LIMITED = []
@@ -254,13 +259,21 @@ def make_groups(plan: Plan, cells: list, seconds_per_unit: float, workers: int) 
     return groups
 
 
-def calibrate(plan: Plan, cells: list) -> tuple[float, list]:
-    """Time the cheapest cell here: seconds per unit of cost, and its row (kept, not wasted)."""
-    cheapest = min(cells, key=lambda v: cost(plan.config(v), plan.init_only))
-    started = time.perf_counter()
-    rows = run_group(plan, [cheapest])
-    elapsed = time.perf_counter() - started
-    return elapsed / cost(plan.config(cheapest), plan.init_only), rows
+def calibrate(plan: Plan, cells: list, seconds: float = 0.2, most: int = 50) -> tuple[float, list]:
+    """Seconds per unit of cost, timed here on the cheapest cells after one to warm up, and their rows
+    (kept, not wasted): up to ``most`` cells or ``seconds`` of work."""
+    by_cost = sorted(cells, key=lambda v: cost(plan.config(v), plan.init_only))
+    rows = run_group(plan, by_cost[:1])  # the first cell in a process also pays for imports and caches
+    timed, units, started = 0, 0.0, time.perf_counter()
+    for values in by_cost[1:most]:
+        rows += run_group(plan, [values])
+        timed += 1
+        units += cost(plan.config(values), plan.init_only)
+        if time.perf_counter() - started >= seconds:
+            break
+    if timed == 0:
+        return TASK_SECONDS / cost(plan.config(by_cost[0]), plan.init_only), rows  # nothing left to group
+    return (time.perf_counter() - started) / units, rows
 
 
 # -- executors: each maps groups to their rows, yielding them as they finish ---------------
@@ -287,7 +300,7 @@ class LocalExecutor:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def run(self, plan: Plan, groups: list, stop=None) -> Iterator[list]:
-        pending = {self._pool.submit(run_group, plan, g) for g in groups}
+        pending = {self._pool.submit(worker_group, plan, g) for g in groups}
         try:
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -328,7 +341,7 @@ class DaskExecutor:
 
     def run(self, plan: Plan, groups: list, stop=None) -> Iterator[list]:
         from distributed import as_completed
-        futures = [self._client.submit(run_group, plan, g, pure=False) for g in groups]
+        futures = [self._client.submit(worker_group, plan, g, pure=False) for g in groups]
         try:
             for f in as_completed(futures):
                 try:
@@ -368,8 +381,8 @@ def stream_rows(plan: Plan, executor, skip=frozenset(), stop=None) -> Iterator[l
         return
     seconds_per_unit, first = calibrate(plan, cells)
     yield first
-    done = key_of(plan, first[0])
-    rest = [v for v in cells if v != done]
+    done = {key_of(plan, r) for r in first}
+    rest = [v for v in cells if v not in done]
     yield from executor.run(plan, make_groups(plan, rest, seconds_per_unit, executor.workers), stop)
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from core import theory
+from core import sweep, theory
 from core.cli import main
 from core.config import ExperimentConfig
 from core.sweep import (METRICS, LocalExecutor, SerialExecutor, make_plan, measure, parse_axis, run_sweep)
@@ -85,7 +85,7 @@ def test_local_processes_and_a_dask_cluster_give_identical_rows(tmp_path):
     assert all(r[6] == "2" and float(r[2]) > 0 and float(r[7]) > 0 for r in local[1:])
 
 
-def test_a_torn_interrupted_file_resumes_to_the_uninterrupted_rows(tmp_path):
+def test_a_torn_interrupted_file_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch):
     whole = run_to(tmp_path / "whole.csv", SerialExecutor())
     part = tmp_path / "part.csv"
     text = (tmp_path / "whole.csv").read_text()
@@ -93,14 +93,11 @@ def test_a_torn_interrupted_file_resumes_to_the_uninterrupted_rows(tmp_path):
     # two finished rows in another order, then a row cut off by a kill in mid-write
     part.write_text(lines[0] + lines[4] + lines[2] + lines[5][:17])
     ran = []
-
-    class Counting(SerialExecutor):
-        def run(self, plan, groups, stop=None):
-            ran.extend(v for g in groups for v in g)
-            return super().run(plan, groups, stop)
-
-    assert run_to(part, Counting()) == whole
-    assert len(ran) == 3  # six cells, two on file, one calibrated in the parent: only missing ones ran
+    measure_one = sweep.measure
+    monkeypatch.setattr(sweep, "measure", lambda config, init_only: ran.append(config) or measure_one(config, init_only))
+    assert run_to(part, SerialExecutor()) == whole
+    on_file = {(int(r[0]), r[1]) for r in whole[1:] if ",".join(r) + "\n" in (lines[4], lines[2])}
+    assert len(on_file) == 2 and len(ran) == 4 and not on_file & {(c.depth, c.activation) for c in ran}  # only the missing cells ran
 
 
 def test_a_killed_sweep_resumes_to_the_uninterrupted_rows(tmp_path):
@@ -160,3 +157,16 @@ def test_bias_std_draws_the_biases_and_enters_the_theory():
     cfg = ExperimentConfig(activation="tanh", init="lecun", init_gain=math.sqrt(2.0), bias_std=math.sqrt(0.05))
     assert theory.phase(cfg).chi1 == pytest.approx(theory.chi1("tanh", 2.0, 0.05))
     assert theory.phase(cfg).chi1 < theory.chi1("tanh", 2.0, 0.0)
+
+
+def test_groups_hold_about_a_second_of_work_and_feed_every_worker():
+    plan = make_plan(TINY, ["depth=1:40:40", "seed=0:9:10"])
+    cells = list(plan.cells())
+    unit = 1.0 / sweep.cost(plan.config(cells[0]), False) / 4       # the cheapest cell: a quarter second
+    groups = sweep.make_groups(plan, cells, unit, workers=2)
+    assert [v for g in groups for v in g] == cells                  # every cell once, in order
+    seconds = [sum(sweep.cost(plan.config(v), False) * unit for v in g) for g in groups]
+    assert all(1.0 <= s < 1.0 + max(sweep.cost(plan.config(v), False) * unit for v in g)
+               for s, g in zip(seconds[:-1], groups[:-1]))
+    small = sweep.make_groups(plan, cells[:8], unit, workers=2)      # little work: still two groups a worker
+    assert len(small) >= 4

@@ -147,3 +147,13 @@ def test_index_extrapolates_past_the_ends():
     assert _index([10, 20, 30], 20) == 1.5
     assert _index([10, 20, 30], 50) == 4.5 and _index([10, 20, 30], 0) == -0.5
     assert math.isnan(_index([10, 20], math.inf))
+
+
+def test_a_picked_cell_loads_into_the_main_window(window, qtbot):
+    d = open_phase_diagram(window, BASE, on_pick=window.set_config, workers=1)
+    qtbot.addWidget(d)
+    d.show_plan(make_plan(BASE, ["init_gain=1,2", "depth=2,5"]), {})
+    picked = d.pick(1, 1)
+    assert picked == BASE.replace(init_gain=2.0, depth=5)
+    assert window.config == picked and window.depthSpin.value() == 5
+    d.close()
