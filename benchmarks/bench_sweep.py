@@ -1,5 +1,5 @@
-"""Sweep throughput at initialisation (--epochs 0): cells per second in this process and through the
-local executor, for the default network and for a deep one. Prints the figures of one run.
+"""Sweep throughput: cells per second in this process and through the local executor, at initialisation
+(--epochs 0) for the default network and for deep ones, and for short training runs. Prints one run's figures.
 
     python benchmarks/bench_sweep.py [WORKERS]
 """
@@ -29,10 +29,12 @@ def main() -> None:
     workers = int(sys.argv[1]) if len(sys.argv) > 1 else os.cpu_count()
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, OPENBLAS_CORETYPE "
           f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
-    for name, base, axes in [("default network (depth 8, width 32)", ExperimentConfig(),
-                              ["init_gain=0.5:3:40", "seed=0:49:50"]),
-                             ("depth 1..40, width 32", ExperimentConfig(), ["init_gain=0.5:3:50", "depth=1:40:40"])]:
-        plan = make_plan(base, axes, init_only=True)
+    for name, base, axes, init_only in [
+            ("at initialisation, default network (depth 8, width 32)", ExperimentConfig(),
+             ["init_gain=0.5:3:40", "seed=0:49:50"], True),
+            ("at initialisation, depth 1..40, width 32", ExperimentConfig(), ["init_gain=0.5:3:50", "depth=1:40:40"], True),
+            ("5 epochs of training, depth 8, width 32", ExperimentConfig(epochs=5), ["seed=0:39:40"], False)]:
+        plan = make_plan(base, axes, init_only=init_only)
         serial = rate(plan, SerialExecutor())
         local = rate(plan, LocalExecutor(workers))
         print(f"{name}: {plan.size} cells; in-process {serial:.0f} cells/s, {workers} local workers "
