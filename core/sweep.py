@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .config import FIELD_SPECS, ConfigError, ExperimentConfig, allowed, parse_field
-from .resources import check_fits
+from .resources import available_memory, check_fits
 
 METRICS = ("train_loss", "val_loss", "val_accuracy", "diverged", "epoch_reached", "grad_gain")
 GAIN_SAMPLES = 1024       # at most this many training samples in the backward pass that measures grad_gain at initialisation
@@ -150,9 +150,10 @@ class Plan:
         """Every cell must be a valid config that fits in memory: refuse the sweep before it starts."""
         if self.size > MAX_CELLS:
             raise ConfigError("sweep", f"sweep: {self.size} cells; at most {MAX_CELLS} are allowed")
+        available = available_memory()  # read once: a grid can have a million cells
         for values in self.cells():
             try:
-                check_fits(self.config(values))
+                check_fits(self.config(values), available=available)
             except ConfigError as e:
                 cell = ", ".join(f"{f}={cell_text(v)}" for f, v in zip(self.swept, values))
                 raise ConfigError(e.field, f"sweep: the cell {cell}: {e}") from None
@@ -214,6 +215,12 @@ def run_group(plan: Plan, cells: list) -> list:
         m = measure(plan.config(values), plan.init_only)
         rows.append([cell_text(v) for v in values] + [_metric_text(m[k]) for k in METRICS] + plan.fixed_text())
     return rows
+
+
+def _ignore_interrupt() -> None:
+    """Ctrl-C reaches every process of the terminal: the parent stops the sweep, workers just finish."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_group(plan: Plan, cells: list) -> list:
@@ -297,7 +304,8 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None):
         import multiprocessing
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_ignore_interrupt)
 
     def run(self, plan: Plan, groups: list, stop=None) -> Iterator[list]:
         pending = {self._pool.submit(worker_group, plan, g) for g in groups}
@@ -409,6 +417,8 @@ def read_existing(path: str, plan: Plan) -> tuple[dict, int | None]:
     except OSError as e:
         raise ConfigError("out", f"out: cannot read {path!r}: {e.strerror or e}") from None
     complete = data.rfind(b"\n") + 1
+    if complete == 0 and data and not csv_line(plan.header).encode().startswith(data):
+        raise ConfigError("out", f"out: {path!r} is not a sweep CSV file: choose another --out")
     try:
         lines = list(csv.reader(io.StringIO(data[:complete].decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as e:

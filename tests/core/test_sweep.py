@@ -170,3 +170,11 @@ def test_groups_hold_about_a_second_of_work_and_feed_every_worker():
                for s, g in zip(seconds[:-1], groups[:-1]))
     small = sweep.make_groups(plan, cells[:8], unit, workers=2)      # little work: still two groups a worker
     assert len(small) >= 4
+
+
+def test_a_file_that_is_not_a_sweep_is_never_overwritten(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, no newline")
+    assert main(["--sweep", "depth=1,2", "--epochs", "0", "--quiet", "--out", str(notes)]) == 2
+    assert capsys.readouterr().err == f"main.py: error: out: {str(notes)!r} is not a sweep CSV file: choose another --out\n"
+    assert notes.read_text() == "my notes, no newline"
