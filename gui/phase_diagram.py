@@ -153,6 +153,9 @@ class PhaseDiagram(QDialog):
         self.criticalLine.hide()
         self.criticalLegend = pg.PlotDataItem([], [], pen=pg.mkPen("r", width=2))
         self.legend.addItem(self.criticalLegend, "χ₁ = 1")
+        self.divergedMarks = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("w"), brush=pg.mkBrush("w"),
+                                                name="diverged")
+        plot.addItem(self.divergedMarks)
         self.plotWidget.scene().sigMouseClicked.connect(self._on_click)
 
     # -- running ------------------------------------------------------------------------
@@ -319,6 +322,7 @@ class PhaseDiagram(QDialog):
             finite = grid[np.isfinite(grid)]
             top = max(float(np.abs(finite).max()) if finite.size else 0.0, 0.05)
             levels = (-top, top)
+            grid[grid == -np.inf] = -top  # a gain of exactly 0 is the bottom of the scale, not a missing cell
         elif levels is None:
             finite = grid[np.isfinite(grid)]
             levels = (0.0, max(float(finite.max()) if finite.size else 0.0, 1e-12))
@@ -327,6 +331,8 @@ class PhaseDiagram(QDialog):
         self.image.setRect(0, 0, len(x.values), len(y.values))
         self.colorBar.setLevels(levels)
         self.colorBar.getAxis("right").setLabel(label)
+        j, i = np.nonzero(metric_grid(self.plan, self.rows, "diverged") == 1)
+        self.divergedMarks.setData(i + 0.5, j + 0.5)
 
     # -- picking a cell -----------------------------------------------------------------
     def _on_click(self, event) -> None:

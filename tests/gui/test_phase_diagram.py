@@ -157,3 +157,19 @@ def test_a_picked_cell_loads_into_the_main_window(window, qtbot):
     assert picked == BASE.replace(init_gain=2.0, depth=5)
     assert window.config == picked and window.depthSpin.value() == 5
     d.close()
+
+
+def test_diverged_cells_are_marked_and_a_zero_gain_is_not_blank(dialog):
+    plan = make_plan(BASE, ["init_gain=1,2", "depth=2,3"], init_only=True)
+    rows = {}
+    for n, key in enumerate(plan.cells()):  # (1, 2), (1, 3), (2, 2), (2, 3)
+        values = dict(zip(plan.fixed, plan.fixed_text()), init_gain=repr(key[0]), depth=str(key[1]),
+                      train_loss="", val_loss="", val_accuracy="0.5", diverged=str(int(n == 3)), epoch_reached="0",
+                      grad_gain="0.0" if n == 0 else "1.5")
+        rows[key] = [values[h] for h in plan.header]
+    dialog.metricCombo.setCurrentIndex(dialog.metricCombo.findData("grad_gain"))
+    dialog.show_plan(plan, rows)
+    x, y = dialog.divergedMarks.getData()
+    assert list(x) == [1.5] and list(y) == [1.5]            # the cell init_gain=2, depth=3
+    lo, hi = dialog.image.getLevels()
+    assert dialog.image.image[0, 0] == lo and np.isfinite(dialog.image.image).all()
