@@ -1,5 +1,6 @@
 """Sweeps: the grid, the executors (same numbers everywhere), resume, and grad_gain against mean-field theory."""
 import csv
+import re
 import io
 import math
 import os
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from core import sweep, theory
@@ -178,3 +180,53 @@ def test_a_file_that_is_not_a_sweep_is_never_overwritten(tmp_path, capsys):
     assert main(["--sweep", "depth=1,2", "--epochs", "0", "--quiet", "--out", str(notes)]) == 2
     assert capsys.readouterr().err == f"main.py: error: out: {str(notes)!r} is not a sweep CSV file: choose another --out\n"
     assert notes.read_text() == "my notes, no newline"
+
+
+def test_progress_on_stderr_and_quiet(tmp_path, capsys):
+    args = ["--sweep", "depth=1:4:4", "--epochs", "0", "--out", str(tmp_path / "s.csv")]
+    assert main(args) == 0
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert re.fullmatch(r"sweep: 4/4 cells, [0-9.]+ cells/s, 0 s left", last), last
+    assert main(args) == 0
+    assert capsys.readouterr().err == f"sweep: {tmp_path / 's.csv'} has 4 cells; running the 0 missing\n"
+    assert main([*args, "--quiet"]) == 0 and capsys.readouterr().err == ""
+
+
+def test_without_out_rows_go_to_stdout(capsys):
+    assert main(["--sweep", "depth=1,2", "--epochs", "0", "--quiet", "--width", "4"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:2] == ["depth", "train_loss"] and sorted(r[0] for r in rows[1:]) == ["1", "2"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--workers", "0"], "workers must be an integer from 1 to 1024, got '0'"),
+    (["--scheduler", "localhost"], "scheduler must be an address like tcp://HOST:8786, got 'localhost'"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "workers: --workers is for local processes"),
+    (["--sweep", "epochs=1,2"], "sweep: epochs cannot be swept when --epochs 0 measures at initialisation only"),
+    (["--sweep", "depth=3"], "sweep: depth is swept twice; give each field one --sweep"),
+    (["--sweep-preset", "nope"], "sweep-preset must be one of deep-information-propagation, got 'nope'"),
+])
+def test_bad_sweep_options_exit_2_with_one_line(extra, message, capsys):
+    assert main(["--sweep", "depth=1,2", "--epochs", "0", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err == f"main.py: error: {message}\n" or (err.startswith(f"main.py: error: {message}") and err.count("\n") == 1)
+
+
+def test_the_deep_information_propagation_preset_is_the_papers_grid():
+    from core.sweep import SWEEP_PRESETS
+    plan = SWEEP_PRESETS["deep-information-propagation"].plan()
+    gains, depths = (a.values for a in plan.axes)
+    assert [a.field for a in plan.axes] == ["init_gain", "depth"] and plan.size == 195
+    assert [g * g for g in gains] == pytest.approx(list(np.linspace(1.0, 4.0, 13)))
+    assert depths == tuple(range(10, 151, 10))
+    b = plan.base
+    assert (b.activation, b.init) == ("tanh", "lecun") and b.bias_std ** 2 == pytest.approx(0.05)
+    assert theory.sigma_w2_of(b.replace(init_gain=gains[-1])) == pytest.approx(4.0)
+    bd = theory.trainability_boundary(b, "init_gain", gains)
+    assert bd.critical_sigma_w2 == pytest.approx(1.76, abs=0.01) and gains[2] < bd.critical_value < gains[4]
+
+
+def test_the_sweep_module_imports_neither_qt_nor_dask():
+    code = ("import sys, core.sweep; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', "
+            "'distributed', 'dask'))]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
