@@ -44,6 +44,8 @@ def write_atomically(path: str, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename: a crash never leaves an empty file in its place
         os.chmod(tmp, file_mode(path))  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException as e:

@@ -32,7 +32,7 @@ from .config import FIELD_SPECS, ConfigError, ExperimentConfig, allowed, parse_f
 from .resources import available_memory, check_fits
 
 METRICS = ("train_loss", "val_loss", "val_accuracy", "diverged", "epoch_reached", "grad_gain")
-GAIN_SAMPLES = 1024       # at most this many training samples in the backward pass that measures grad_gain at initialisation
+GAIN_SAMPLES = 1024       # training samples (at most) in the backward pass that measures grad_gain
 TASK_SECONDS = 1.0        # the work put into one task
 MAX_CELLS = 1_000_000
 
@@ -246,8 +246,8 @@ def cost(config: ExperimentConfig, init_only: bool) -> float:
     """Relative work of a cell: per layer, a fixed overhead plus the matrix products, per batch."""
     n_train = config.samples - int(round(config.samples * config.val_fraction))
     batches = 1 if init_only else 1 + config.epochs * -(-n_train // config.batch_size)
-    rows = min(n_train, GAIN_SAMPLES) if init_only else config.batch_size
-    return 2e5 + batches * (config.depth + 1) * (2e4 + 6.0 * rows * config.width ** 2)
+    per_pass = min(n_train, GAIN_SAMPLES) if init_only else config.batch_size
+    return 2e5 + batches * (config.depth + 1) * (2e4 + 6.0 * per_pass * config.width ** 2)
 
 
 def make_groups(plan: Plan, cells: list, seconds_per_unit: float, workers: int) -> list:

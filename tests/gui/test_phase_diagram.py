@@ -1,5 +1,4 @@
 """The phase-diagram view on its own: it fills from a real sweep, draws core's theory, picks cells, exports."""
-import csv
 import math
 
 import numpy as np
