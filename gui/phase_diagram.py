@@ -301,7 +301,9 @@ class PhaseDiagram(QDialog):
         finite = np.isfinite(pts[0]) & np.isfinite(pts[1])
         self.depthLine.setData(pts[0][finite], pts[1][finite], connect="finite")
         self.criticalLegend.show()
-        self.legend.getLabel(self.criticalLegend).setText(f"χ₁ = 1: σ_w² = {bd.critical_sigma_w2:.3g}")
+        crit = bd.critical_sigma_w2
+        self.legend.getLabel(self.criticalLegend).setText(
+            f"χ₁ = 1: σ_w² = {crit:.3g}" if math.isfinite(crit) else "χ₁ = 1 at no σ_w² from 0.01 to 100")
         if math.isfinite(bd.critical_value):
             self.criticalLine.setAngle(90 if y.field == "depth" else 0)
             self.criticalLine.setValue(_index(other.values, bd.critical_value))

@@ -97,6 +97,11 @@ def test_theory_lines_are_core_boundary_in_cell_coordinates(dialog):
     assert dialog.criticalLine.isVisible()
     assert dialog.criticalLine.value() == pytest.approx(1.5 + (1.761 - 1.5) / 0.5, abs=1e-3)
     assert dialog.plotWidget.getPlotItem().getAxis("bottom").labelText.startswith("σ_w²")
+    sigmoid = BASE.replace(activation="sigmoid", bias_std=0.0)
+    dialog.show_plan(make_plan(sigmoid, ["init_gain=1,2", "depth=2,4"], init_only=True), {})
+    assert not dialog.criticalLine.isVisible()
+    assert dialog.legend.getLabel(dialog.criticalLegend).text == "χ₁ = 1 at no σ_w² from 0.01 to 100"
+    assert math.isnan(theory.critical_sigma_w2("sigmoid"))
     dialog.show_plan(make_plan(BASE, ["lr=0.1,1", "width=4,8"]), {})
     assert dialog.depthLine.getData()[0] is None or len(dialog.depthLine.getData()[0]) == 0
     assert not dialog.criticalLine.isVisible()
