@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHB
 
 from core.config import FIELD_SPECS, ConfigError, ExperimentConfig
 from core.records import write_atomically
-from core.sweep import METRICS, make_executor, make_plan, metric_grid, plan_from_csv, sorted_csv, stream_rows
+from core.sweep import (METRICS, SWEEP_PRESETS, cell_text, make_executor, make_plan, metric_grid, plan_from_csv,
+                        sorted_csv, stream_rows)
 from core.theory import trainability_boundary
 
 # metric -> (label on the colour bar, fixed levels or None for "from 0 to the largest value")
@@ -34,6 +35,7 @@ METRIC_VIEWS = {
     "diverged": ("diverged (1) or not (0)", (0.0, 1.0)),
     "epoch_reached": ("epochs completed", None),
 }
+PAPER = "deep-information-propagation"
 EMIT_INTERVAL = 0.05  # at most 20 batches of rows a second cross to the window
 
 
@@ -106,6 +108,9 @@ class PhaseDiagram(QDialog):
         self.runButton = self._button(buttons, "runButton", "Run", self.start)
         self.stopButton = self._button(buttons, "stopButton", "Stop", self.stop)
         self.stopButton.setEnabled(False)
+        self.presetButton = self._button(buttons, "presetButton", "Paper's grid", lambda: self.use_preset(PAPER))
+        self.presetButton.setToolTip(SWEEP_PRESETS[PAPER].summary)
+        self._button(buttons, "openButton", "Open CSV…", self._ask_open)
         for fmt in ("PNG", "SVG", "CSV"):
             self._button(buttons, f"export{fmt}Button", f"Export {fmt}…", lambda _=False, f=fmt: self._ask_export(f))
         self.status = QLabel(objectName="statusLabel", textFormat=Qt.PlainText, wordWrap=True)
@@ -360,6 +365,21 @@ class PhaseDiagram(QDialog):
         return config
 
     # -- files ----------------------------------------------------------------------------
+    def use_preset(self, name: str) -> None:
+        """Put a preset sweep's settings and axes into the controls (Run starts it)."""
+        plan = SWEEP_PRESETS[name].plan()
+        self.base = plan.base
+        for (combo, edit), axis in zip(((self.xField, self.xValues), (self.yField, self.yValues)), plan.axes):
+            combo.setCurrentIndex(combo.findData(axis.field))
+            edit.setText(",".join(cell_text(v) for v in axis.values))
+        self.epochsSpin.setValue(plan.base.epochs)
+        self.show_message(f"{name}: {plan.size} cells; press Run. {SWEEP_PRESETS[name].summary}")
+
+    def _ask_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a sweep", "", "Sweep CSV (*.csv)")
+        if path:
+            self.load_csv(path)
+
     def _ask_export(self, fmt: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt}", f"phase-diagram.{fmt.lower()}",
                                               f"{fmt} (*.{fmt.lower()})")

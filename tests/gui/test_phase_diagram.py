@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from core import theory
 from core.config import ExperimentConfig
-from core.sweep import make_plan, measure, metric_grid, run_sweep, SerialExecutor
+from core.sweep import SWEEP_PRESETS, SerialExecutor, make_plan, measure, metric_grid, run_sweep
 from gui.phase_diagram import PhaseDiagram, _index, open_phase_diagram
 
 BASE = ExperimentConfig(activation="tanh", init="lecun", bias_std=math.sqrt(0.05), width=8, samples=60,
@@ -177,3 +177,10 @@ def test_diverged_cells_are_marked_and_a_zero_gain_is_not_blank(dialog):
     assert list(x) == [1.5] and list(y) == [1.5]            # the cell init_gain=2, depth=3
     lo, hi = dialog.image.getLevels()
     assert dialog.image.image[0, 0] == lo and np.isfinite(dialog.image.image).all()
+
+
+def test_the_papers_grid_fills_the_controls(dialog):
+    dialog.presetButton.click()
+    plan = dialog.read_plan()
+    assert plan == SWEEP_PRESETS["deep-information-propagation"].plan()
+    assert dialog.status.text().startswith("deep-information-propagation: 195 cells; press Run.")
