@@ -261,6 +261,7 @@ class PhaseDiagram(QDialog):
         try:
             plan, rows = plan_from_csv(path)
             self.show_plan(plan, rows)
+            self._show_in_controls(plan)
         except ConfigError as e:
             self.show_message(f"Could not open {path}: {e}", error=True)
             return False
@@ -368,12 +369,16 @@ class PhaseDiagram(QDialog):
     def use_preset(self, name: str) -> None:
         """Put a preset sweep's settings and axes into the controls (Run starts it)."""
         plan = SWEEP_PRESETS[name].plan()
+        self._show_in_controls(plan)
+        self.show_message(f"{name}: {plan.size} cells; press Run. {SWEEP_PRESETS[name].summary}")
+
+    def _show_in_controls(self, plan) -> None:
+        """The controls describe ``plan``: Run repeats it."""
         self.base = plan.base
         for (combo, edit), axis in zip(((self.xField, self.xValues), (self.yField, self.yValues)), plan.axes):
             combo.setCurrentIndex(combo.findData(axis.field))
             edit.setText(",".join(cell_text(v) for v in axis.values))
-        self.epochsSpin.setValue(plan.base.epochs)
-        self.show_message(f"{name}: {plan.size} cells; press Run. {SWEEP_PRESETS[name].summary}")
+        self.epochsSpin.setValue(0 if plan.init_only else plan.base.epochs)
 
     def _ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a sweep", "", "Sweep CSV (*.csv)")

@@ -124,6 +124,9 @@ def test_exports_and_reading_a_cli_sweep_back(dialog, tmp_path, qtbot):
     run_sweep(plan, str(out), SerialExecutor(), quiet=True)
     assert dialog.load_csv(str(out))
     assert dialog.plan.axes == plan.axes and dialog.plan.init_only
+    again = dialog.read_plan()                              # the controls say what is on screen
+    assert again.axes == plan.axes and again.init_only
+    assert [again.config(v) for v in again.cells()] == [plan.config(v) for v in plan.cells()]
     assert np.array_equal(dialog.image.image, metric_grid(plan, dialog.rows, "val_accuracy"))
     for name in ("p.png", "p.svg", "p.csv"):
         assert dialog.export(str(tmp_path / name)), dialog.status.text()
