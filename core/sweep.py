@@ -473,21 +473,25 @@ def sorted_csv(plan: Plan, rows: dict) -> str:
 
 
 class Progress:
-    """'sweep: 120/400 cells, 35.2 cells/s, 8 s left' on stderr, at most once a second."""
+    """'sweep: 120/400 cells, 35.2 cells/s, 8 s left' on stderr, at most once a second. The time left is
+    the time so far scaled by the work left over the work done (cells differ: a deep one costs more)."""
 
-    def __init__(self, total: int, done: int, stream, quiet: bool):
+    def __init__(self, total: int, done: int, work_left: float, stream, quiet: bool):
         self.total, self.done, self.stream, self.quiet = total, done, stream, quiet
+        self._work_left, self._work_done = work_left, 0.0
         self._new, self._started, self._last = 0, time.monotonic(), 0.0
 
-    def add(self, n: int) -> None:
+    def add(self, n: int, work: float) -> None:
         self.done += n
         self._new += n
+        self._work_done += work
+        self._work_left -= work
         now = time.monotonic()
         if not self.quiet and (now - self._last >= 1.0 or self.done == self.total):
             self._last = now
-            rate = self._new / max(now - self._started, 1e-9)
-            left = (self.total - self.done) / rate if rate > 0 else math.inf
-            print(f"sweep: {self.done}/{self.total} cells, {rate:.1f} cells/s, {_duration(left)} left",
+            elapsed = max(now - self._started, 1e-9)
+            left = elapsed * max(self._work_left, 0.0) / self._work_done if self._work_done > 0 else math.inf
+            print(f"sweep: {self.done}/{self.total} cells, {self._new / elapsed:.1f} cells/s, {_duration(left)} left",
                   file=self.stream, flush=True)
 
 
@@ -505,7 +509,9 @@ def run_sweep(plan: Plan, out_path: str | None, executor, quiet: bool = False, s
     missing = sum(1 for v in plan.cells() if v not in existing)
     if existing and not quiet:
         print(f"sweep: {out_path} has {len(existing)} cells; running the {missing} missing", file=stderr, flush=True)
-    progress = Progress(plan.size, plan.size - missing, stderr, quiet)
+    work = lambda values: cost(plan.config(values), plan.init_only)
+    progress = Progress(plan.size, plan.size - missing, sum(work(v) for v in plan.cells() if v not in existing),
+                        stderr, quiet)
     appender = RowAppender(out_path, plan.header, complete) if out_path else None
     if appender is None:
         print(csv_line(plan.header), end="", file=stdout, flush=True)
@@ -516,8 +522,9 @@ def run_sweep(plan: Plan, out_path: str | None, executor, quiet: bool = False, s
                 print("".join(csv_line(r) for r in batch), end="", file=stdout, flush=True)
             else:
                 appender.append(batch)
-            rows.update((key_of(plan, r), r) for r in batch)
-            progress.add(len(batch))
+            keys = [key_of(plan, r) for r in batch]
+            rows.update(zip(keys, batch))
+            progress.add(len(batch), sum(work(k) for k in keys))
     finally:
         if appender is not None:
             appender.close()
