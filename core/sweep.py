@@ -317,7 +317,7 @@ class LocalExecutor:
                         rows = f.result()
                     except BrokenProcessPool as e:
                         raise ConfigError("workers", f"workers: a worker process died ({_first_line(e)}); "
-                                                     f"try fewer --workers") from None
+                                                     f"if memory ran out, try fewer --workers") from None
                     yield rows
                 if stop is not None and stop.is_set():
                     return

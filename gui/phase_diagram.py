@@ -61,8 +61,10 @@ class SweepWorker(QObject):
                     pending, last = [], time.monotonic()
                 if self.stop.is_set():
                     break
-        except (ConfigError, OSError, RuntimeError) as e:
+        except ConfigError as e:
             error = str(e)
+        except Exception as e:  # noqa: BLE001 - a worker thread must always report back, or the view waits forever
+            error = f"{type(e).__name__}: {e}"
         finally:
             if executor is not None:
                 executor.close(wait=True)

@@ -187,3 +187,16 @@ def test_the_papers_grid_fills_the_controls(dialog):
     plan = dialog.read_plan()
     assert plan == SWEEP_PRESETS["deep-information-propagation"].plan()
     assert dialog.status.text().startswith("deep-information-propagation: 195 cells; press Run.")
+
+
+def test_a_failing_cell_ends_the_run_with_a_message(dialog, qtbot, monkeypatch):
+    import core.sweep
+
+    def broken(config, init_only=False):
+        raise FloatingPointError("overflow in a test")
+    monkeypatch.setattr(core.sweep, "measure", broken)
+    dialog.xValues.setText("1,2")
+    dialog.yValues.setText("2,3")
+    run_and_wait(dialog, qtbot)
+    assert dialog.status.text() == "The sweep failed: FloatingPointError: overflow in a test"
+    assert dialog.runButton.isEnabled() and not dialog.rows
