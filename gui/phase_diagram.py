@@ -206,9 +206,7 @@ class PhaseDiagram(QDialog):
         if self._thread is None:
             return
         self._stop.set()
-        self._thread.quit()
-        self._thread.wait()
-        self._finish_thread()
+        self._finish_thread()  # waits for the cells in flight
         self.show_message(f"Stopped: {len(self.rows)} of {self.plan.size} cells.")
 
     def _finish_thread(self) -> None:
