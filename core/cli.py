@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
+    sw = p.add_argument_group("sweeps (one short run per cell; --out keeps finished cells and resumes)")
+    sw.add_argument("--sweep", metavar="FIELD=VALUES", action="append", help="FIELD=V1,V2,... or "
+                    "FIELD=START:STOP:COUNT (COUNT points, ends included); repeat for more axes; --epochs 0 "
+                    "measures at initialisation only")
+    sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
+    sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -118,6 +125,8 @@ MODES = {
     "list": ({"list_presets"}, "with --list-presets, which takes no other flags"),
     "headless": (_COMMON | {"headless", "out", "save_config", "compare", "data"}, "with --headless: it is for the window"),
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
+    "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
+              "with --sweep: a sweep writes one row per cell to --out"),
     "window": (_COMMON | {"compare", "theory", "screenshot", "record", "record_every", "record_plot"},
                "in the window: it needs --headless"),
 }
@@ -304,7 +313,8 @@ def stop_on_signals():
 
 def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    mode = ("list" if args.list_presets else "headless" if args.headless or args.screenshot is not None
+    mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
+            else "headless" if args.headless or args.screenshot is not None
             else "save-config" if args.save_config is not None else "headless")
     check_flags(args, mode)
     if mode == "list":
@@ -312,6 +322,9 @@ def _run(argv: list[str]) -> int:
         for p in PRESETS.values():
             print(f"{p.name:<{width}}  {p.summary}")
         return 0
+    if mode == "sweep":
+        from .sweep import run_from_args
+        return run_from_args(args, config_from_args)
     cfg = config_from_args(args)
     from .userdata import data_from_args
     data = data_from_args(args, cfg)
