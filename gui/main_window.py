@@ -127,6 +127,11 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.model.reset()
 
+    def open_phase_diagram(self):
+        """Sweep two settings around this config and watch the trainability map fill; a click loads a cell."""
+        from .phase_diagram import open_phase_diagram
+        return open_phase_diagram(self, self.config, self.set_config)
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.controls.show_message(text, error)
         if error:
@@ -141,7 +146,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         self.files.add_menu(self.menuBar().addMenu("&File"), PLOTS)
         action = self.files.action
-        themes = self.menuBar().addMenu("&View").addMenu("&Theme")
+        view = self.menuBar().addMenu("&View")
+        self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())
+        self.phaseDiagramAction.setObjectName("phaseDiagramAction")
+        themes = view.addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
         self.themeActions = {}
         for name in theme.THEMES:
