@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 
 import numpy as np
@@ -201,10 +200,10 @@ def load_source(source, config) -> Dataset:
 
 def source_of_experiment(path: str):
     """The "data" entry of an experiment file ({"path", "sha256"}), or None when it names none."""
+    from .reader import read_json
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError):
+        doc = read_json(path, "config")
+    except ConfigError:
         return None  # the experiment reader reports what is wrong with the file itself
     return doc.get("data") if isinstance(doc, dict) else None
 
