@@ -23,7 +23,7 @@ from .history import EpochHistory
 from .records import history_differences
 from .resources import check_fits
 from .statistics import Divergence
-from .trainer import LIVE_FIELDS, Trainer
+from .trainer import LIVE_FIELDS, Trainer, check_data
 
 
 # Settings that change how a data file is split and typed (it is read again when one changes)
@@ -91,6 +91,7 @@ class Session:
         check_fits(config)  # a refusal leaves the current networks in place
         compare = self.compare if compare is ... else compare
         data = self._data_for(config) if data is ... else data
+        check_data(config, data)
         self._running, self.target_epoch, self.runs = False, 0, {}  # let the old networks go first
         self.notice = ""
         if compare is not None:

@@ -115,3 +115,21 @@ def test_the_data_entry_is_read_by_the_one_reader(tmp_path):
     good.write_text('{"format": "gradient-flow-experiment", "version": 1, "config": {}, '
                     '"data": {"path": "x.csv", "sha256": "ab"}}')
     assert source_of_experiment(str(good)) == {"path": "x.csv", "sha256": "ab"}
+
+
+def test_a_recurrent_model_refuses_a_data_file_and_the_session_keeps_its_networks(tmp_path):
+    cfg = SMALL.replace(epochs=1)
+    data = load_for(cfg, csv_file(tmp_path))
+    s = Session(cfg)
+    before = s.a
+    with pytest.raises(ConfigError, match="model lstm needs a sequence task"):
+        s.rebuild(cfg.replace(model="lstm", dataset="recall", depth=1), data=data)
+    assert s.a is before and s.data is None
+    with pytest.raises(ConfigError, match="model gru needs a sequence task"):
+        Trainer(cfg.replace(model="gru", dataset="adding", depth=1), data)
+
+
+@pytest.mark.parametrize("path, why", [("/dev/zero", "not a regular file"), ("/", "a folder"), ("", "empty")])
+def test_a_data_file_that_is_not_a_regular_file_is_refused_before_reading(path, why):
+    with pytest.raises(ConfigError, match=why):
+        load_for(SMALL, path)

@@ -1,0 +1,49 @@
+"""Under the prediction plot: what its axes are (``Dataset.boundary_label``) and, for a classification,
+which colour is which class. Both come from the data set the worker's session trains on, sent with each
+REBUILT snapshot; names may come from a data file's header, so every label is plain text."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from .controls import plain_label
+from .plots import class_colour
+
+PER_ROW = 5
+
+
+class DataLegend(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("dataLegend")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(4, 0, 4, 2)
+        v.setSpacing(2)
+        self.axesLabel = plain_label("", "boundaryLabel", "What the prediction's axes are: the data set's first two "
+                                     "features (the others held at their training mean).")
+        self.axesLabel.setWordWrap(True)
+        v.addWidget(self.axesLabel)
+        self.classes = QWidget()
+        self.classes.setObjectName("classLegend")
+        self.grid = QGridLayout(self.classes)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(6)
+        v.addWidget(self.classes)
+        self.entries: list[QLabel] = []
+
+    def show_data(self, snap) -> None:
+        """From a REBUILT snapshot: the axes in words and one colour swatch per class (none for a regression)."""
+        self.axesLabel.setText(f"Axes: {snap.boundary_label}" if snap.boundary_label else "")
+        for w in self.classes.findChildren(QLabel):
+            w.deleteLater()
+        self.entries = []
+        for c, name in enumerate(snap.class_names):
+            swatch = QLabel()
+            swatch.setFixedSize(10, 10)
+            swatch.setStyleSheet(f"background: {class_colour(c).name()}; border: 1px solid #777777;")
+            text = plain_label(f"class {name}", f"classLegend{c}", "")
+            row, col = divmod(c, PER_ROW)
+            self.grid.addWidget(swatch, row, 2 * col, Qt.AlignVCenter)
+            self.grid.addWidget(text, row, 2 * col + 1)
+            self.entries.append(text)
+        self.classes.setVisible(bool(self.entries))
