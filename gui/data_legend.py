@@ -29,21 +29,25 @@ class DataLegend(QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(6)
         v.addWidget(self.classes)
-        self.entries: list[QLabel] = []
+        self.entries: list[tuple[QLabel, QLabel]] = []   # (colour swatch, class name)
 
     def show_data(self, snap) -> None:
         """From a REBUILT snapshot: the axes in words and one colour swatch per class (none for a regression)."""
         self.axesLabel.setText(f"Axes: {snap.boundary_label}" if snap.boundary_label else "")
-        for w in self.classes.findChildren(QLabel):
-            w.deleteLater()
-        self.entries = []
-        for c, name in enumerate(snap.class_names):
+        names = snap.class_names
+        while len(self.entries) < len(names):   # created once per class index, then reused
+            c = len(self.entries)
             swatch = QLabel()
             swatch.setFixedSize(10, 10)
             swatch.setStyleSheet(f"background: {class_colour(c).name()}; border: 1px solid #777777;")
-            text = plain_label(f"class {name}", f"classLegend{c}", "")
+            text = plain_label("", f"classLegend{c}", "The colour of this class's points and of where the network "
+                               "predicts it.")
             row, col = divmod(c, PER_ROW)
             self.grid.addWidget(swatch, row, 2 * col, Qt.AlignVCenter)
             self.grid.addWidget(text, row, 2 * col + 1)
-            self.entries.append(text)
-        self.classes.setVisible(bool(self.entries))
+            self.entries.append((swatch, text))
+        for c, (swatch, text) in enumerate(self.entries):
+            text.setText(f"class {names[c]}" if c < len(names) else "")
+            swatch.setVisible(c < len(names))
+            text.setVisible(c < len(names))
+        self.classes.setVisible(bool(names))
