@@ -3,6 +3,8 @@ which colour is which class. Both come from the data set the worker's session tr
 REBUILT snapshot; names may come from a data file's header, so every label is plain text."""
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -19,8 +21,8 @@ class DataLegend(QWidget):
         v = QVBoxLayout(self)
         v.setContentsMargins(4, 0, 4, 2)
         v.setSpacing(2)
-        self.axesLabel = plain_label("", "boundaryLabel", "What the prediction's axes are: the data set's first two "
-                                     "features (the others held at their training mean).")
+        self.axesLabel = plain_label("", "boundaryLabel", "The data set trained on, and what the prediction's axes "
+                                     "are: its first two features (the others held at their training mean).")
         self.axesLabel.setWordWrap(True)
         v.addWidget(self.axesLabel)
         self.classes = QWidget()
@@ -33,7 +35,9 @@ class DataLegend(QWidget):
 
     def show_data(self, snap) -> None:
         """From a REBUILT snapshot: the axes in words and one colour swatch per class (none for a regression)."""
-        self.axesLabel.setText(f"Axes: {snap.boundary_label}" if snap.boundary_label else "")
+        source = snap.data_source
+        name = f"the file {os.path.basename(source['path'])}" if source else f"{snap.config.dataset} (built in)"
+        self.axesLabel.setText(f"Data: {name}." + (f" Axes: {snap.boundary_label}" if snap.boundary_label else ""))
         names = snap.class_names
         while len(self.entries) < len(names):   # created once per class index, then reused
             c = len(self.entries)

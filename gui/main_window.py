@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         """Load a preset's config and show its lesson."""
         self.show_lesson(name)
         self.set_config(PRESETS[name].config())
+        if self.model.data_source is not None:   # a story is about its own data set
+            self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
 
     def show_lesson(self, name: str) -> None:
         """Select a preset in the picker and show its text, without changing the config."""

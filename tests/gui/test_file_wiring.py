@@ -208,7 +208,8 @@ def test_every_label_showing_file_path_or_config_text_is_plain(small_window, qtb
     shown = "\n".join(texts)
     for i in (1, 3, 4, 5, 6, 7):   # (2: the message names the first bad field only)
         assert f"{MARK}{i}" in shown, i   # each hostile piece was shown somewhere, as plain text
-    assert w.findChild(QLabel, "boundaryLabel").text().startswith(f"Axes: <img src='{MARK}6'> vs <b>{MARK}7</b>")
+    assert w.findChild(QLabel, "boundaryLabel").text() == f"Data: the file good.csv. Axes: <img src='{MARK}6'> vs " \
+                                                          f"<b>{MARK}7</b>"
 
 
 # -- issue 13: settings and "Save config only" ---------------------------------------------
@@ -258,7 +259,7 @@ def test_open_data_trains_on_the_file_and_the_experiment_keeps_and_checks_it(sma
     snap = rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
     assert snap.data_source["path"] == os.path.abspath(csv) and w.model.data_source == snap.data_source
     assert snap.class_names == ("1", "2", "3") and len(snap.data[0]) == 90
-    assert w.findChild(QLabel, "boundaryLabel").text() == "Axes: a vs b"
+    assert w.findChild(QLabel, "boundaryLabel").text() == "Data: the file three.csv. Axes: a vs b"
     legend = [w.findChild(QLabel, f"classLegend{c}") for c in range(3)]
     assert [l.text() for l in legend] == ["class 1", "class 2", "class 3"]
     assert w.findChild(QLabel, "classLegend3") is None or w.findChild(QLabel, "classLegend3").isHidden()
@@ -317,7 +318,7 @@ def test_choosing_a_built_in_data_set_leaves_the_data_file(small_window, qtbot, 
     assert w.model.data_source is not None
     snap = rebuilt_after(w, qtbot, lambda: w.set_config(w.config.replace(dataset="xor")))
     assert snap.data_source is None and w.model.data_source is None and snap.class_names == ("0", "1")
-    assert w.findChild(QLabel, "boundaryLabel").text() == "Axes: x1 vs x2"
+    assert w.findChild(QLabel, "boundaryLabel").text() == "Data: xor (built in). Axes: x1 vs x2"
 
 
 def test_file_record_writes_an_animation_one_frame_per_epoch(small_window, qtbot, monkeypatch, tmp_path):
@@ -333,3 +334,13 @@ def test_file_record_writes_an_animation_one_frame_per_epoch(small_window, qtbot
     with Image.open(path) as gif:
         assert gif.n_frames == 3   # initialisation, epoch 1, epoch 2
     assert len(w.history) == 2 and f"Recorded 3 frames to {path}" in w.messageLabel.text()
+
+
+def test_a_story_leaves_the_data_file_for_its_own_data_set(small_window, qtbot, monkeypatch, tmp_path):
+    w = small_window
+    choose(monkeypatch, three_classes(tmp_path / "three.csv"))
+    rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    assert w.model.data_source is not None
+    w.load_preset("vanishing-sigmoid")
+    qtbot.waitUntil(lambda: w.model.data_source is None, timeout=10000)
+    assert w.last_snapshot.data_source is None and "data file" in w.messageLabel.text()
