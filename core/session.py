@@ -74,8 +74,7 @@ class Session:
         if not changed:
             return Change.NONE
         if any(k not in LIVE_FIELDS for k in changed):
-            # choosing a built-in data set leaves the data file
-            self.rebuild(config, data=None if "dataset" in changed else ...)
+            self.rebuild(config)
             return Change.REBUILT
         self.config = config
         self.a.apply(**changed)
@@ -106,8 +105,10 @@ class Session:
 
     def _data_for(self, config: ExperimentConfig):
         """The data file kept, split and typed as ``config`` asks: read again (and its checksum checked)
-        when the seed, the validation share or the dtype changed."""
-        if self.data is None or all(getattr(config, k) == getattr(self.config, k) for k in SPLIT_FIELDS):
+        when the seed, the validation share or the dtype changed; None once a built-in data set is chosen."""
+        if self.data is None or config.dataset != self.config.dataset:
+            return None
+        if all(getattr(config, k) == getattr(self.config, k) for k in SPLIT_FIELDS):
             return self.data
         from .userdata import load_source
         return load_source(self.data.source, config)

@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig
+from core.datasets import SEQUENCE_DATASETS
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
 
@@ -286,7 +287,7 @@ class TrainingWorker(QObject):
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
                    initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
-                   boundary_label="" if d.is_sequence else d.boundary_label,
+                   boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
                    class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
 
     def _train_one_batch(self) -> None:

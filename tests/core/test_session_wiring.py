@@ -133,3 +133,10 @@ def test_a_recurrent_model_refuses_a_data_file_and_the_session_keeps_its_network
 def test_a_data_file_that_is_not_a_regular_file_is_refused_before_reading(path, why):
     with pytest.raises(ConfigError, match=why):
         load_for(SMALL, path)
+
+
+def test_a_rebuild_with_a_new_built_in_data_set_leaves_the_file(tmp_path):
+    cfg = SMALL.replace(epochs=1)
+    s = Session(cfg, data=load_for(cfg, csv_file(tmp_path)))
+    s.rebuild(cfg.replace(dataset="moons"))   # how the window's coalesced commands arrive
+    assert s.data is None and s.a.data.name == "moons"
