@@ -111,7 +111,7 @@ class Session:
         if all(getattr(config, k) == getattr(self.config, k) for k in SPLIT_FIELDS):
             return self.data
         from .userdata import load_source
-        return load_source(self.data.source, config)
+        return load_source(self.data.source, config, since="it was opened (open it again to train on it as it is)")
 
     @property
     def data_source(self) -> dict | None:

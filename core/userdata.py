@@ -202,7 +202,7 @@ def load_for(config, path: str) -> Dataset:
     return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype))
 
 
-def load_source(source, config) -> Dataset:
+def load_source(source, config, since: str = "the experiment was saved") -> Dataset:
     """The data an experiment file names ({"path", "sha256"}), refused unless its checksum still matches."""
     if not isinstance(source, dict) or not isinstance(source.get("path"), str) \
             or not isinstance(source.get("sha256"), str):
@@ -210,8 +210,8 @@ def load_source(source, config) -> Dataset:
                      f"{shorten(repr(source), 80)}")
     data = load_for(config, source["path"])
     if data.source["sha256"] != source["sha256"].lower():
-        raise _error(f"{shorten(repr(source['path']))} has changed since the experiment was saved (SHA-256 "
-                     f"{data.source['sha256'][:12]}..., the experiment has {source['sha256'][:12]}...)")
+        raise _error(f"{shorten(repr(source['path']))} has changed since {since} (SHA-256 now "
+                     f"{data.source['sha256'][:12]}..., then {source['sha256'][:12]}...)")
     return data
 
 

@@ -229,9 +229,14 @@ class SessionModel(QObject):
         self.worker.acknowledge(cpu - self._gui_cpu)
         self._gui_cpu = cpu
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, message: str, config: ExperimentConfig) -> None:
+        """The session refused a command (e.g. a data file changed on disk before it could be split again):
+        the window goes back to the config the session still trains with."""
         self._step_pending = False
+        if config != self.config:
+            self.config = config
+            self.configChanged.emit(config)
         if self.state == RunState.RUNNING and not self.worker.is_running:
             self._set_state(RunState.PAUSED)
         self.say(message, error=True)

@@ -125,7 +125,7 @@ class RunView:
 
 class TrainingWorker(QObject):
     snapshot = Signal(object)
-    failed = Signal(str)
+    failed = Signal(str, object)   # why a command was refused, and the config the session still trains with
 
     # The GUI thread may use at most this share of the time: it shares the GIL with training.
     GUI_SHARE = 0.08
@@ -207,11 +207,12 @@ class TrainingWorker(QObject):
             self._handle(command)
         except ConfigError as e:
             self._sync_running()
-            self.failed.emit(str(e))
+            self.failed.emit(str(e), self.session.config)
         except MemoryError:
             self.session.pause()
             self._sync_running()
-            self.failed.emit("not enough memory for this network: choose a smaller depth or width")
+            self.failed.emit("not enough memory for this network: choose a smaller depth or width",
+                             self.session.config)
 
     def _coalesced(self, first) -> list:
         """``first`` and every command already waiting, in order, less rebuilds that the next command

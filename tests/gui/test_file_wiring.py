@@ -395,3 +395,18 @@ def test_fuzz_open_data_through_the_menu(small_window, qtbot, monkeypatch, tmp_p
     # rebuilds posted by the fuzz may still arrive: wait for the one on base.csv
     qtbot.waitUntil(lambda: (w.model.data_source or {}).get("path", "").endswith("base.csv"), timeout=10000)
     step_epoch(w, qtbot)
+
+
+def test_a_data_file_changed_on_disk_refuses_a_new_split_and_the_controls_go_back(small_window, qtbot, monkeypatch,
+                                                                                  tmp_path):
+    w = small_window
+    csv = three_classes(tmp_path / "three.csv")
+    choose(monkeypatch, csv)
+    rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    with open(csv, "a") as fh:
+        fh.write("0,0,1\n")
+    before = w.config
+    w.seedSpin.setValue(before.seed + 1)   # a new split: the session reads the file again and refuses it
+    qtbot.waitUntil(lambda: "has changed since it was opened" in w.messageLabel.text(), timeout=10000)
+    assert w.config == before and w.seedSpin.value() == before.seed == w.last_snapshot.config.seed
+    step_epoch(w, qtbot)
