@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QSplitter
 from core import ConfigError, ExperimentConfig
 from core.config import parse_field
 from core.fileio import shorten
-from core.reader import parse
 from core.presets import PRESETS
+from core.reader import parse
 
 from . import theme
 from .controls import ControlPanel
