@@ -216,7 +216,8 @@ class Segments:
         """Euclidean norm of each segment, exact even where squares overflow."""
         if self.small:
             v = values[:self.end]
-            sq = np.add.reduceat(v * v, self.offsets)
+            with np.errstate(over="ignore"):  # overflowed squares are redone by _fix_overflow
+                sq = np.add.reduceat(v * v, self.offsets)
         else:
             sq = np.concatenate([np.einsum("ij,ij->i", B, B) for B in self.blocks(values)])
         return _fix_overflow(np.sqrt(sq), values, self.offsets, self.sizes)
