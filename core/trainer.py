@@ -274,6 +274,11 @@ class Trainer:
         with np.errstate(all="ignore"):
             return self._layers.norms(self.network.backward(*self._latest_batch()).grad_flat)
 
+    def error_signal_norms(self) -> np.ndarray:
+        """||dL/dz|| per layer on the latest batch at the current weights, without updating anything."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.network.backward(*self._latest_batch()).delta_norms, dtype=float)
+
     def chain_rule(self):
         """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
         from .inspector import chain_rule

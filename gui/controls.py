@@ -21,6 +21,8 @@ from core.compare import COMPARABLE
 from core.config import FIELD_SPECS, FieldSpec
 from core.presets import PRESETS
 
+from . import theme
+
 INT_MAX = 2**31 - 1   # QSpinBox holds a C int; larger integer fields use ExactSpinBox
 
 
@@ -250,6 +252,7 @@ class ControlPanel(QScrollArea):
     fieldEdited = Signal(str, object)        # a field and the value the user chose
     presetChosen = Signal(str)
     compareToggled = Signal(bool)
+    paceEdited = Signal(float)               # steps per second while running; 0: as fast as it goes
 
     def __init__(self, actions: dict):
         super().__init__()
@@ -267,6 +270,7 @@ class ControlPanel(QScrollArea):
         for g in TOP_GROUPS:
             v.addWidget(self.groups[g])
         v.addLayout(self._buttons(actions))
+        v.addLayout(self._pace())
         self.messageLabel = plain_label("", "messageLabel", "What just happened: errors in red, notices in grey.")
         v.addWidget(self.messageLabel)
         v.addWidget(self._stories())
@@ -289,6 +293,21 @@ class ControlPanel(QScrollArea):
             self.widgets[name] = button
             grid.addWidget(button, i // 2, i % 2)
         return grid
+
+    def _pace(self) -> QHBoxLayout:
+        spin = named(QDoubleSpinBox(), "speedSpin", "Steps per second while running: slow a run down to watch "
+                     "each step (e.g. 2 for the exploding story); 0 = as fast as it goes.")
+        spin.setRange(0.0, 1000.0)
+        spin.setDecimals(1)
+        spin.setSingleStep(1.0)
+        spin.setSpecialValueText("as fast as it goes")
+        spin.setSuffix(" steps/s")
+        spin.valueChanged.connect(self.paceEdited)
+        self.widgets["speedSpin"] = spin
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Pace"))
+        row.addWidget(spin, 1)
+        return row
 
     def _stories(self) -> QGroupBox:
         combo = named(QComboBox(), "presetCombo", "Load a preset: a configuration that tells one story of "
@@ -369,6 +388,10 @@ class ControlPanel(QScrollArea):
         self.widgets["lessonLabel"].setText(f"{p.name}: {p.summary}.\nWatch {p.watch}\n"
                                             f"What happens: {p.happens}\nWhy: {p.why}")
 
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.messageLabel.setText(text)
-        self.messageLabel.setStyleSheet(f"color: {'#b00020' if error else '#555555'};")
+    def show_message(self, text: str | None = None, error: bool | None = None) -> None:
+        """A message in the theme's notice or error colour; no arguments: the shown one, recoloured."""
+        if text is not None:
+            self.messageLabel.setText(text)
+            self._error = bool(error)
+        colour = theme.text_colour("error" if getattr(self, "_error", False) else "notice")
+        self.messageLabel.setStyleSheet(f"color: {colour};")

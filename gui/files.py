@@ -16,6 +16,8 @@ from core import ConfigError
 from core.records import history_csv, load_experiment, save_experiment, write_atomically
 from core.resources import check_fits
 
+from . import theme
+
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
 
 
@@ -43,6 +45,7 @@ class FileActions:
 
     def __init__(self, window):
         self.window = window
+        self.keep_theme = False   # exports are drawn light (for print and slides) unless this is on
 
     @property
     def model(self):
@@ -80,8 +83,17 @@ class FileActions:
             return False
         svg = path.lower().endswith(".svg")
         render = render_svg if svg else render_png
-        return self._write(path, lambda tmp: render(widget, tmp), f"Exported the plot to {path}.",
-                           ".svg" if svg else ".png")
+        shown = getattr(self.window, "theme_mode", "light")
+
+        def draw(tmp):
+            if shown == "light" or self.keep_theme:
+                return render(widget, tmp)
+            theme.style_plot(widget, "light")
+            try:
+                return render(widget, tmp)
+            finally:
+                theme.style_plot(widget, shown)
+        return self._write(path, draw, f"Exported the plot to {path}.", ".svg" if svg else ".png")
 
     def save_screenshot(self, path: str) -> bool:
         return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
@@ -139,6 +151,11 @@ class FileActions:
             action(menu, f"{label}…", lambda _=False, n=name: ask(
                 True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
                 None, "PNG or SVG.")
+        keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
+                      "Off: exported plots have a light background whatever the theme.")
+        keep.setCheckable(True)
+        keep.setObjectName("keepThemeAction")
+        self.keepThemeAction = keep
         action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
                None, "A PNG of the whole window.")
         f.addSeparator()

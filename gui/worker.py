@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig
+from core.losses import chance_loss
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
 
@@ -99,6 +100,9 @@ class Snapshot:
     initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
     batches_per_epoch: int = 0
     error: bool = False                              # the message reports a failure
+    steps: dict | None = None                        # run A's StepHistory rows since the last snapshot
+    chance_loss: float = float("nan")                # the loss of the best constant guess (core.losses)
+    initial_delta_norm: object = None                # ||dL/dz|| per layer before any step (with REBUILT)
 
 
 @dataclass
@@ -145,19 +149,32 @@ class TrainingWorker(QObject):
         self._rate_steps, self._rate_time = 0, time.perf_counter()
         self._steps_per_second = 0.0
         self._extras_due = 0.0
+        self._sent_steps = 0                  # rows of run A's StepHistory already sent
+        self._chance = float("nan")
+        self._pace = 0.0                      # steps per second while running; 0: as fast as it goes
+        self._wake = threading.Event()        # ends a pacing sleep at once (pause, stop)
+        self._batch_started = 0.0
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
         self._commands.put(command)
+        self._wake.set()   # a pacing sleep ends: commands are handled between batches
+
+    def set_pace(self, steps_per_second: float) -> None:
+        """Steps per second while running (0: as fast as it goes); read by the worker before each batch."""
+        self._pace = max(0.0, float(steps_per_second))
+        self._wake.set()   # a long sleep for the old pace ends now
 
     def pause(self) -> None:
-        """Takes effect before the next batch."""
+        """Takes effect before the next batch (a pacing sleep ends at once)."""
         self._running.clear()
+        self._wake.set()
         self.post(_Paused())
 
     def stop(self) -> None:
         self._running.clear()
         self._stop.set()
+        self._wake.set()
         self._commands.put(_Wake())
 
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
@@ -273,15 +290,21 @@ class TrainingWorker(QObject):
         self._phase = phase(s.config)
         self._generation += 1
         self._sent = {"A": 0, "B": 0}
+        self._sent_steps = 0
         self._expected = None
         d = s.a.data
+        self._chance = chance_loss(d.task, d.y_train)
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
-                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None))
+                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
+                   initial_delta=s.a.error_signal_norms())
 
     def _train_one_batch(self) -> None:
         if not self._running.is_set() or self.session.state is not RunState.RUNNING:
             return  # paused from the GUI thread: the _Paused command will tell the session
+        if self._pace > 0 and not self._wait_for_pace():
+            return
+        self._batch_started = time.perf_counter()
         b = self.session.train_one_batch()
         self._rate_steps += 1
         state = self.session.state
@@ -291,10 +314,24 @@ class TrainingWorker(QObject):
         elif state is RunState.DONE and b.epoch_stats is not None:
             self._running.clear()
             self._emit(Kind.DONE, force=True)
-        elif self._emit(Kind.PROGRESS):
+        elif self._emit(Kind.PROGRESS, force=0 < self._pace <= self.max_rate and self._drawn.is_set()):
             # Step aside while the window draws: drawing and training share the GIL, and a
             # frame drawn without contention costs a fraction of one drawn against training.
             self._drawn.wait(0.1)
+
+    def _wait_for_pace(self) -> bool:
+        """Sleep until the next step is due at the set pace; False when woken by pause, stop or a new pace."""
+        due = self._batch_started + 1.0 / self._pace - time.perf_counter()
+        if due <= 0:
+            return True
+        self._wake.clear()
+        return not self._wake.wait(due) and self._running.is_set()
+
+    def _new_steps(self) -> dict:
+        steps = self.session.a.steps
+        rows = steps.rows(self._sent_steps)
+        self._sent_steps = len(steps)
+        return rows
 
     def _new_epochs(self, run: str) -> list:
         h = self.session.history(run)
@@ -322,7 +359,8 @@ class TrainingWorker(QObject):
                        new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
                        n_layers=tb.network.n_layers)
 
-    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None) -> bool:
+    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None,
+              initial_delta=None) -> bool:
         now = time.perf_counter()
         if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
             return False
@@ -337,7 +375,8 @@ class TrainingWorker(QObject):
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
-                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error)
+                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
+                        steps=self._new_steps(), chance_loss=self._chance, initial_delta_norm=initial_delta)
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

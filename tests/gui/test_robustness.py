@@ -33,7 +33,7 @@ def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_wind
 def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
     w = window
     values = np.array([1e-3, bad, 1.0, bad])
-    w.gradients.update(values, marked_layer=2, caption="test", grad_norms_b=values[::-1])
+    w.gradients.update(values, marked_layer=2, caption="test", values_b=values[::-1])
     w.gradients.show_theory(values, True)
     w.updates.update(values, values)
     w.loss.set_log(True)

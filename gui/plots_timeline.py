@@ -1,0 +1,99 @@
+"""The step timeline: every step's loss and global gradient norm on one log axis, clipped steps marked.
+
+Fed from the session model's StepHistory (the rows each Snapshot carries), so a divergence is a
+curve you see coming even when no epoch completes. Long runs are drawn thinned by pyqtgraph's
+peak downsampling; the data stay whole.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from .plots import _log10, _plot, nice_ceiling, power_ticks
+
+HEADROOM = 0.3   # share of the view above the data, kept free for the legend
+LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
+
+
+class StepTimeline:
+    def __init__(self):
+        self.widget = _plot("Step timeline", "value (log scale)", "step",
+                            "Every training step: the batch's loss and the global gradient norm ‖dL/dθ‖ over all "
+                            "parameters, before clipping, on one log axis. Triangles mark steps whose gradient "
+                            "was clipped; the dashed line is the clipping threshold.", "timelinePlot")
+        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=2)
+        self.loss = self.widget.plot([], [], pen=pg.mkPen(LOSS_COLOUR), name="loss")
+        self.norm = self.widget.plot([], [], pen=pg.mkPen(NORM_COLOUR), name="gradient norm ‖dL/dθ‖")
+        for item in (self.loss, self.norm):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        self.clips = pg.ScatterPlotItem(symbol="t1", size=8, brush=CLIP_COLOUR, pen=None)
+        self.widget.addItem(self.clips)
+        self.legend.addItem(self.clips, "clipped step")
+        self.threshold = pg.InfiniteLine(angle=0, pen=pg.mkPen(CLIP_COLOUR, style=Qt.DashLine))
+        self.widget.addItem(self.threshold)
+        self.threshold.setVisible(False)
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.disableAutoRange()
+        self.view = None
+        self.clear()
+
+    def clear(self, clip_norm=None) -> None:
+        """A new run: no step of the old one stays."""
+        for item in (self.loss, self.norm, self.clips):
+            item.setData([], [])
+        self.clip_norm = clip_norm
+        self.threshold.setVisible(clip_norm is not None and clip_norm > 0)
+        if self.threshold.isVisible():
+            self.threshold.setPos(math.log10(clip_norm))
+        self.view = None
+        self._set_range(np.array([]), 0)
+
+    def update(self, steps) -> None:
+        """``steps``: a core.history.StepHistory (the rows received so far)."""
+        x = steps.scalar("step").copy()
+        loss = _log10(np.where(steps.scalar("loss") > 0, steps.scalar("loss"), np.nan))
+        norm = _log10(np.where(steps.scalar("grad_norm_total") > 0, steps.scalar("grad_norm_total"), np.nan))
+        loss, norm = np.where(np.isfinite(loss), loss, np.nan), np.where(np.isfinite(norm), norm, np.nan)
+        for item, y in ((self.loss, loss), (self.norm, norm)):
+            item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
+        clipped = steps.clipped & np.isfinite(norm)
+        self.clips.setData(x[clipped], norm[clipped])
+        values = np.concatenate([loss, norm, [self.threshold.value()] if self.threshold.isVisible() else []])
+        self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0)
+
+    def _set_range(self, values, n: int) -> None:
+        lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
+        hi = max(hi, lo + 1)
+        top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
+        x_end = nice_ceiling(max(n, 1))
+        if self.view == (lo, top, x_end):
+            return
+        self.view = (lo, top, x_end)
+        self.widget.setXRange(0.5, x_end + 0.5, padding=0)
+        self.widget.setYRange(lo, top, padding=0)
+        self.widget.getAxis("left").setTicks([power_ticks(lo, top), []])
+
+
+class TimelinePanel:
+    """The dashboard panel of the timeline (clear / on_batch / on_epochs, as gui.dashboard.Panel)."""
+
+    def __init__(self, steps_of):
+        """``steps_of()``: the session model's StepHistory of run A."""
+        self.plot = StepTimeline()
+        self.widget = self.plot.widget
+        self.steps_of = steps_of
+
+    def clear(self, snap) -> None:
+        self.plot.clear(snap.config.clip_norm)
+
+    def on_batch(self, frame) -> None:
+        steps = self.steps_of()
+        if len(steps):
+            self.plot.update(steps)
+
+    def on_epochs(self, frame) -> None:
+        pass
