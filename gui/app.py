@@ -15,6 +15,7 @@ from core import ConfigError
 from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, check_writable, config_from_args, parse_compare
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
+THEMES = ("system", "light", "dark")   # gui.theme.THEMES, without importing Qt before the arguments are checked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.screenshot.lower().endswith(".png"):
                 raise UsageError(f"screenshot: the file name must end in .png, got {args.screenshot!r}")
         check_record_args(args)
+        if args.theme is not None and args.theme not in THEMES:
+            raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -88,6 +91,8 @@ def prepare(window, args, compare) -> None:
         window.show_lesson(args.preset)
     if args.theory:
         window.theoryCheck.setChecked(True)
+    if args.theme:
+        window.set_theme(args.theme)
     if compare is not None:
         window.start_compare(*compare)
 

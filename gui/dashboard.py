@@ -118,14 +118,14 @@ class BarsPanel(Panel):
         if self.plot.quantity == "grad_norm":
             if f is None or f.stats is None:
                 grad, grad_b = snap.initial_grad_norm
-                return grad, grad_b, "at initialisation, before any step"
+                return grad, grad_b, "before any step"
             return f.stats.grad_norm, None if f.other is None else f.other.grad_norm, f.caption
         batch = snap.last_finite_batch if snap.divergence is not None else snap.last_batch
         if f is None or batch is None or not len(batch.delta_norms):
-            return snap.initial_delta_norm, None, "at initialisation, before any step"
+            return snap.initial_delta_norm, None, "before any step"
         other = snap.b.last_batch if snap.b is not None else None
-        caption = (f"step {batch.step}, before the divergence" if snap.divergence is not None
-                   else f"latest batch, step {batch.step}")
+        caption = (f"step {batch.step}, before divergence" if snap.divergence is not None
+                   else f"step {batch.step}")
         return batch.delta_norms, None if other is None else other.delta_norms, caption
 
     def _draw(self) -> None:
@@ -356,9 +356,9 @@ class Dashboard:
         batch; after a divergence, the last batch whose numbers were all finite (the failing layer outlined)."""
         snap = f.snap
         if snap.divergence is not None and snap.last_finite_batch is not None:
-            f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before the divergence"
+            f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before divergence"
         elif snap.new_epochs:
-            f.stats, f.caption = snap.new_epochs[-1], "mean over the last epoch"
+            f.stats, f.caption = snap.new_epochs[-1], "last epoch's mean"
         elif snap.last_batch is not None and snap.kind != "rebuilt":
             f.stats, f.caption = snap.last_batch, "latest batch"
         if f.stats is not None and snap.b is not None:

@@ -93,8 +93,12 @@ class MainWindow(QMainWindow):
         self.set_config(PRESETS[name].config())
 
     def show_lesson(self, name: str) -> None:
-        """Select a preset in the picker and show its text, without changing the config."""
+        """Select a preset in the picker and show its text, without changing the config. A story that says to
+        watch the error signal ||dL/dz|| gets the bars of that quantity."""
         self.controls.show_lesson(name)
+        if name and "||dL/dz||" in PRESETS[name].watch:
+            combo = self.gradientQuantityCombo
+            combo.setCurrentIndex(combo.findData("delta_norms"))
 
     def start_compare(self, field: str, value) -> bool:
         return self.model.start_compare(field, value)

@@ -89,7 +89,7 @@ class FlowHeatmap:
     """log10 gradient norm, layer by epoch: the whole history of gradients shrinking or growing."""
 
     def __init__(self):
-        self.widget = _plot("Gradient flow history: log10 ‖dL/dW‖", "layer", "epoch",
+        self.widget = _plot("log10 ‖dL/dW‖ by epoch", "layer", "epoch",
                             "Each column is an epoch, each row a layer (1 at the bottom); colour is log10 of the "
                             "layer's mean gradient norm over that epoch.", "heatmapPlot")
         self.widget.showGrid(x=False, y=False)

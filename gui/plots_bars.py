@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from core.regimes import REGIME_TEXT, classify_layers
+from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
 from .plots import _log10, _plot, layer_ticks, power_ticks
 
@@ -22,16 +22,18 @@ COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756",
            "nonfinite": "#b15ed6"}
 THEORY_COLOUR = "#f58518"
 QUANTITIES = {"grad_norm": "‖dL/dW‖ weight gradient", "delta_norms": "‖dL/dz‖ error signal"}
+LEGEND = {"healthy": "healthy", "vanishing": f"vanishing: < {VANISHING_RATIO:g} × largest",
+          "exploding": f"exploding: ≥ {EXPLODING_RISE:g} × output", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
-HEADROOM = 0.45        # share of the view above the tallest bar, kept free for the legend
+HEADROOM = 0.5         # share of the view above the tallest bar, kept free for the legend
 
 
 class GradientBars:
     def __init__(self):
         self.quantity = "grad_norm"
-        self.widget = _plot(self.title(), "(log scale)", "layer (1 = input side)",
-                            "Height: log10 of each layer's value. Colour: the regime relative to this network "
+        self.widget = _plot(self.title(), "(log scale)", "layer",
+                            "Layer 1 is the input side, the last layer the output. Height: log10 of each layer's value. Colour: the regime relative to this network "
                             "(core.regimes); an exactly zero value is a grey stub on the floor labelled 0, NaN or "
                             "inf a full-height purple bar. Hover a bar for its value.", "gradientPlot")
         self.bars = pg.BarGraphItem(x=[1], height=[0], width=0.7, y0=0)
@@ -44,12 +46,11 @@ class GradientBars:
                                       symbol="o", symbolSize=5, symbolBrush=THEORY_COLOUR)
         self.widget.addItem(self.theory)
         self.theory.setVisible(False)
-        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=2,
+        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", verSpacing=-6,
                                             brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen("#cccccc"))
         for key in ("healthy", "vanishing", "exploding", "zero", "nonfinite"):
             sample = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS[key], pen=None)
-            self.legend.addItem(sample, f"{key if key != 'nonfinite' else 'NaN/inf'}: "
-                                        f"{REGIME_TEXT[key].replace('<', '&lt;')}")
+            self.legend.addItem(sample, LEGEND[key].replace("<", "&lt;"))
         self.theory_label = None
         self.sample_a = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS["healthy"], pen=None)
         self.sample_b = pg.ScatterPlotItem(symbol="s", size=10, brush=QColor(COLOURS["healthy"]).lighter(150),
@@ -66,13 +67,13 @@ class GradientBars:
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.widget.setMouseEnabled(x=False, y=False)
 
-    def title(self, caption: str = "") -> str:
-        t = f"Per layer: {QUANTITIES[self.quantity]}"
-        return f"{t}  ({caption})" if caption else t
+    def title(self) -> str:
+        return f"{QUANTITIES[self.quantity]} per layer"
 
     def set_quantity(self, quantity: str) -> None:
         self.quantity = quantity
         self.widget.setLabel("left", f"{SHORT[quantity]} (log scale)")
+        self.widget.setTitle(self.title(), size="10pt")
         self._caption = None
 
     def set_run_labels(self, labels) -> None:
@@ -129,14 +130,14 @@ class GradientBars:
             n = max(n, len(gb))
         if self.view != (lo, hi, n, zero):   # axes repaint only when their range changes
             self.view = (lo, hi, n, zero)
-            self.widget.setYRange(lo, hi, padding=0)
+            self.widget.setYRange(lo - 0.03 * (hi - lo), hi, padding=0)   # room for the floor's label
             self.widget.setXRange(0.4, n + 0.6, padding=0)
             ticks = power_ticks(lo + (1 if zero else 0), hi)
             self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
             self.widget.getAxis("bottom").setTicks([layer_ticks(n), []])
-        if caption != self._caption:
+        if caption != self._caption:   # under the plot: a long title would widen it past its place
             self._caption = caption
-            self.widget.setTitle(self.title(caption), size="10pt")
+            self.widget.setLabel("bottom", f"layer{' · ' + caption if caption else ''}")
 
     def show_theory(self, profile, on: bool) -> None:
         """The mean-field prediction of ‖dL/dz‖ (``profile``, one value per layer, NaN where none): drawn

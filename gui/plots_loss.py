@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from .plots import _log10, _plot, nice_ceiling, power_ticks
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
-ACC_COLOUR = "#72b7b2"
+ACC_COLOUR = "#9c6ade"
 
 
 class LossCurves:
@@ -26,7 +26,7 @@ class LossCurves:
                             "the dashed line is the chance level, the loss of the best constant guess. The axis "
                             "starts at 0 unless 'Fit to data' is on. Right axis: validation accuracy, 0 to 1.",
                             "lossPlot")
-        self.legend = self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt", colCount=2)
+        self.legend = self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt", colCount=2, verSpacing=-6)
         self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8"), name="train")
         self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518"), name="validation")
         self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b"))
@@ -38,7 +38,7 @@ class LossCurves:
         self.widget.addItem(self.chance)
         self.chance.setVisible(False)
         self.chance_sample = pg.PlotDataItem([], [], pen=pg.mkPen("#777777", style=Qt.DashLine))
-        self.legend.addItem(self.chance_sample, "chance level")
+        self.legend.addItem(self.chance_sample, "chance")
         self._accuracy_axis()
         self.log_scale, self.fit, self.comparing = False, False, False
         self.chance_value = math.nan
@@ -56,15 +56,15 @@ class LossCurves:
         item.scene().addItem(self.acc_view)
         axis = item.getAxis("right")
         axis.linkToView(self.acc_view)
-        axis.setLabel("validation accuracy")
+        axis.setLabel("val. accuracy")
         axis.enableAutoSIPrefix(False)
         self.acc_view.setXLink(item)
         self.acc_view.setYRange(0, 1 / (1 - HEADROOM), padding=0)
         axis.setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
         self.acc_view.setMouseEnabled(x=False, y=False)
-        self.acc = pg.PlotDataItem([], [], pen=pg.mkPen(ACC_COLOUR, style=Qt.DotLine))
+        self.acc = pg.PlotDataItem([], [], pen=pg.mkPen(ACC_COLOUR))
         self.acc_view.addItem(self.acc)
-        self.legend.addItem(self.acc, "val. accuracy (right)")
+        self.legend.addItem(self.acc, "val. acc. (right)")
         item.vb.sigResized.connect(lambda: self.acc_view.setGeometry(item.vb.sceneBoundingRect()))
 
     def set_compare(self, on: bool) -> None:

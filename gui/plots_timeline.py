@@ -12,27 +12,37 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from .plots import _log10, _plot, nice_ceiling, power_ticks
+from .plots import _log10, _plot, power_ticks
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
+
+
+def axis_end(n: int) -> int:
+    """The x axis' end for n steps: the next of 10, 12, 15, 20, 25, 30, 40, 50, 60, 80 (x a power of 10),
+    so the curve fills at least 3/4 of the width as it grows."""
+    if n <= 10:
+        return 10
+    k = 10 ** math.floor(math.log10(n))
+    return next(int(m * k) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * k >= n)
 
 
 class StepTimeline:
     def __init__(self):
         self.widget = _plot("Step timeline", "value (log scale)", "step",
                             "Every training step: the batch's loss and the global gradient norm ‖dL/dθ‖ over all "
-                            "parameters, before clipping, on one log axis. Triangles mark steps whose gradient "
-                            "was clipped; the dashed line is the clipping threshold.", "timelinePlot")
-        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=2)
+                            "parameters, before clipping, on one log axis. Triangles along the floor mark steps whose "
+                            "gradient was clipped; the dashed line is the clipping threshold.", "timelinePlot")
+        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", verSpacing=-6)
         self.loss = self.widget.plot([], [], pen=pg.mkPen(LOSS_COLOUR), name="loss")
-        self.norm = self.widget.plot([], [], pen=pg.mkPen(NORM_COLOUR), name="gradient norm ‖dL/dθ‖")
+        self.norm = self.widget.plot([], [], pen=pg.mkPen(NORM_COLOUR), name="‖dL/dθ‖ all")
         for item in (self.loss, self.norm):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
-        self.clips = pg.ScatterPlotItem(symbol="t1", size=8, brush=CLIP_COLOUR, pen=None)
+        # clipped steps: a rug of ticks along the floor, so they never hide the curves
+        self.clips = pg.ScatterPlotItem(symbol="t1", size=7, brush=CLIP_COLOUR, pen=None)
         self.widget.addItem(self.clips)
-        self.legend.addItem(self.clips, "clipped step")
+        self.legend.addItem(self.clips, "clipped")
         self.threshold = pg.InfiniteLine(angle=0, pen=pg.mkPen(CLIP_COLOUR, style=Qt.DashLine))
         self.widget.addItem(self.threshold)
         self.threshold.setVisible(False)
@@ -45,12 +55,16 @@ class StepTimeline:
         """A new run: no step of the old one stays."""
         for item in (self.loss, self.norm, self.clips):
             item.setData([], [])
+        self.set_clip(clip_norm)
+        self.view = None
+        self._set_range(np.array([]), 0)
+
+    def set_clip(self, clip_norm) -> None:
+        """The clipping threshold (None: no clipping), a dashed line on the norm's scale."""
         self.clip_norm = clip_norm
         self.threshold.setVisible(clip_norm is not None and clip_norm > 0)
         if self.threshold.isVisible():
             self.threshold.setPos(math.log10(clip_norm))
-        self.view = None
-        self._set_range(np.array([]), 0)
 
     def update(self, steps) -> None:
         """``steps``: a core.history.StepHistory (the rows received so far)."""
@@ -60,16 +74,16 @@ class StepTimeline:
         loss, norm = np.where(np.isfinite(loss), loss, np.nan), np.where(np.isfinite(norm), norm, np.nan)
         for item, y in ((self.loss, loss), (self.norm, norm)):
             item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
-        clipped = steps.clipped & np.isfinite(norm)
-        self.clips.setData(x[clipped], norm[clipped])
         values = np.concatenate([loss, norm, [self.threshold.value()] if self.threshold.isVisible() else []])
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0)
+        clipped = steps.clipped
+        self.clips.setData(x[clipped], np.full(int(clipped.sum()), self.view[0] + 0.03 * (self.view[1] - self.view[0])))
 
     def _set_range(self, values, n: int) -> None:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
         hi = max(hi, lo + 1)
         top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
-        x_end = nice_ceiling(max(n, 1))
+        x_end = axis_end(n)
         if self.view == (lo, top, x_end):
             return
         self.view = (lo, top, x_end)
@@ -91,6 +105,8 @@ class TimelinePanel:
         self.plot.clear(snap.config.clip_norm)
 
     def on_batch(self, frame) -> None:
+        if frame.snap.config.clip_norm != self.plot.clip_norm:   # clipping applies live
+            self.plot.set_clip(frame.snap.config.clip_norm)
         steps = self.steps_of()
         if len(steps):
             self.plot.update(steps)

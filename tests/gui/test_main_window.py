@@ -271,4 +271,4 @@ def test_bars_show_the_gradient_at_initialisation_before_any_step(small_window):
     w = small_window
     heights = w.gradients.bars.opts["height"]
     assert len(heights) == SMALL.n_weight_layers and np.isfinite(heights).all() and (heights > 0).all()
-    assert "at initialisation" in w.gradientPlot.getPlotItem().titleLabel.text
+    assert "before any step" in w.gradientPlot.getPlotItem().getAxis("bottom").labelText
