@@ -314,7 +314,7 @@ class Dashboard:
         self.topSplitter.addWidget(self.bars.widget)
         self.topSplitter.addWidget(self.heatmap.widget)
         self.topSplitter.addWidget(self.timeline.widget)
-        self.topSplitter.setSizes([420, 270, 270])
+        self.topSplitter.setSizes([360, 300, 300])
         self.bottomSplitter = QSplitter(Qt.Horizontal)
         for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
             self.bottomSplitter.addWidget(w)

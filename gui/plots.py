@@ -89,7 +89,7 @@ class FlowHeatmap:
     """log10 gradient norm, layer by epoch: the whole history of gradients shrinking or growing."""
 
     def __init__(self):
-        self.widget = _plot("log10 ‖dL/dW‖ by epoch", "layer", "epoch",
+        self.widget = _plot("Gradient flow", "layer", "epoch",
                             "Each column is an epoch, each row a layer (1 at the bottom); colour is log10 of the "
                             "layer's mean gradient norm over that epoch.", "heatmapPlot")
         self.widget.showGrid(x=False, y=False)
@@ -97,7 +97,8 @@ class FlowHeatmap:
         self.widget.addItem(self.image)
         self.cmap = pg.colormap.get("viridis")
         self.image.setColorMap(self.cmap)
-        self.colorbar = pg.ColorBarItem(values=(-8, 2), colorMap=self.cmap, interactive=False, width=12)
+        self.colorbar = pg.ColorBarItem(values=(-8, 2), colorMap=self.cmap, interactive=False, width=12,
+                                           label="log10 ‖dL/dW‖")
         self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
         self.levels = (-8.0, 2.0)
         self._x_end, self._n_layers = 1.0, 0
@@ -145,7 +146,7 @@ class UpdateRatios:
     REFERENCE = 1e-3
 
     def __init__(self):
-        self.widget = _plot("Update ratio ‖ΔW‖ / ‖W‖ per layer", "ratio (log scale)", "layer",
+        self.widget = _plot("Update ratio ‖ΔW‖/‖W‖", "ratio (log scale)", "layer",
                             "How much one step changes each layer's weights. Around 1e-3 is healthy; far "
                             "below, w_new ≈ w_old and the layer has stopped learning; near 1, steps are drastic. "
                             "A layer that did not move at all is drawn on the floor, labelled 0.",
@@ -226,7 +227,7 @@ class DecisionBoundary:
                  "on top in their class's colour.")
 
     def __init__(self):
-        self.widget = _plot("What the network predicts", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
+        self.widget = _plot("Prediction", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))

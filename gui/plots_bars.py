@@ -68,7 +68,7 @@ class GradientBars:
         self.widget.setMouseEnabled(x=False, y=False)
 
     def title(self) -> str:
-        return f"{QUANTITIES[self.quantity]} per layer"
+        return f"Gradient bars: {SHORT[self.quantity]}"
 
     def set_quantity(self, quantity: str) -> None:
         self.quantity = quantity
