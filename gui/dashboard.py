@@ -137,13 +137,13 @@ class BarsPanel(Panel):
             return
         if self.frame is not None:
             self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
-        marked = snap.divergence.layer if snap.divergence is not None else None
-        self.plot.update(values, marked, caption, values_b)
-        self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
         profile = None
         if self.theory and self.plot.quantity == "delta_norms" and snap.phase is not None:
             profile = predicted_delta_norms(snap.config, values, snap.phase.factor)
-        self.plot.show_theory(profile, self.theory)
+        self.plot.show_theory(profile, self.theory)   # first: its legend row counts in the bars' headroom
+        marked = snap.divergence.layer if snap.divergence is not None else None
+        self.plot.update(values, marked, caption, values_b)
+        self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
 
 
 class UpdatesPanel(Panel):

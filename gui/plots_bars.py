@@ -26,7 +26,7 @@ LEGEND = {"healthy": "healthy", "vanishing": f"vanishing: < {VANISHING_RATIO:g} 
           "exploding": f"exploding: ≥ {EXPLODING_RISE:g} × output", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
-HEADROOM = 0.5         # share of the view above the tallest bar, kept free for the legend
+ROW_SHARE = 0.075      # share of the view above the tallest bar kept free per legend row (and 0.12 more)
 
 
 class GradientBars:
@@ -48,10 +48,12 @@ class GradientBars:
         self.theory.setVisible(False)
         self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", verSpacing=-6,
                                             brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen("#cccccc"))
-        for key in ("healthy", "vanishing", "exploding", "zero", "nonfinite"):
-            sample = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS[key], pen=None)
-            self.legend.addItem(sample, LEGEND[key].replace("<", "&lt;"))
+        self.samples = {k: pg.ScatterPlotItem(symbol="s", size=10, brush=c, pen=None) for k, c in COLOURS.items()}
+        # the theory's legend sample (the line itself may be hidden: its own sample would then show an icon)
+        self.theory_sample = pg.PlotDataItem([], [], pen=pg.mkPen(THEORY_COLOUR, width=2, style=Qt.DashLine),
+                                             symbol="o", symbolSize=5, symbolBrush=THEORY_COLOUR)
         self.theory_label = None
+        self.entries: list = []   # (sample, text) in the legend now
         self.sample_a = pg.ScatterPlotItem(symbol="s", size=10, brush=COLOURS["healthy"], pen=None)
         self.sample_b = pg.ScatterPlotItem(symbol="s", size=10, brush=QColor(COLOURS["healthy"]).lighter(150),
                                            pen=pg.mkPen("#555555", style=Qt.DotLine))
@@ -78,18 +80,26 @@ class GradientBars:
 
     def set_run_labels(self, labels) -> None:
         """(label A, label B) while comparing, None otherwise: shown in the legend."""
-        if labels == self.run_labels:
-            return
-        if self.run_labels is not None:
-            self.legend.removeItem(self.sample_a)
-            self.legend.removeItem(self.sample_b)
         self.run_labels = labels
-        if labels is not None:
-            self.legend.addItem(self.sample_a, labels[0] + " (left)")
-            self.legend.addItem(self.sample_b, labels[1] + " (right)")
+
+    def _legend(self, present) -> list:
+        """The legend's rows: the rule of every regime (0 and NaN/inf only when present), the theory, the runs."""
+        rows = [(self.samples[k], LEGEND[k].replace("<", "&lt;")) for k in ("healthy", "vanishing", "exploding")]
+        rows += [(self.samples[k], LEGEND[k]) for k in ("zero", "nonfinite") if k in present]
+        if self.theory_label is not None:
+            rows.append((self.theory_sample, self.theory_label))
+        if self.run_labels is not None:
+            rows += [(self.sample_a, self.run_labels[0] + " (left)"), (self.sample_b, self.run_labels[1] + " (right)")]
+        if rows != self.entries:
+            for sample, _ in self.entries:
+                self.legend.removeItem(sample)
+            for sample, text in rows:
+                self.legend.addItem(sample, text)
+            self.entries = rows
+        return rows
 
     @staticmethod
-    def _range(values) -> tuple[int, int, bool]:
+    def _range(values, rows: int) -> tuple[int, int, bool]:
         """(floor, top, has zero) in log10 units: every finite positive value inside, headroom above."""
         v = np.concatenate([np.asarray(a, dtype=float) for a in values])
         pos = v[np.isfinite(v) & (v > 0)]
@@ -99,7 +109,8 @@ class GradientBars:
         else:
             lo, hi = -3, 1
         lo = min(lo, hi - 3) - (1 if zero else 0)   # a zero gets a floor a decade below the smallest bar
-        return lo, hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo))), zero
+        share = min(0.7, 0.12 + ROW_SHARE * rows)
+        return lo, hi + max(1, math.ceil(share / (1 - share) * (hi - lo))), zero
 
     def _heights(self, g, lo: int, hi: int):
         logs = _log10(g)
@@ -113,7 +124,9 @@ class GradientBars:
         g = np.asarray(values, dtype=float)
         self.values = g
         self.values_b = None if values_b is None else np.asarray(values_b, dtype=float)
-        lo, hi, zero = self._range([g] if self.values_b is None else [g, self.values_b])
+        both = [g] if self.values_b is None else [g, self.values_b]
+        rows = len(self._legend({k for v in both for k in classify_layers(v)}))
+        lo, hi, zero = self._range(both, rows)
         n, paired = len(g), self.values_b is not None
         heights, self.regimes = self._heights(g, lo, hi)
         x = np.arange(1, n + 1, dtype=float)
@@ -149,15 +162,13 @@ class GradientBars:
         self.theory.setVisible(bool(drawable))
         label = None
         if on:
-            label = ("theory: predicted ‖dL/dz‖ (mean field)" if drawable else
-                     "theory predicts ‖dL/dz‖: choose that quantity" if self.quantity != "delta_norms" else
-                     "theory: no prediction for this network")
+            label = ("theory: predicted ‖dL/dz‖" if drawable else
+                     "theory: shown with ‖dL/dz‖" if self.quantity != "delta_norms" else
+                     "theory: none for this network")
         if label != self.theory_label:
-            if self.theory_label is not None:
-                self.legend.removeItem(self.theory)
-            if label is not None:
-                self.legend.addItem(self.theory, label)
             self.theory_label = label
+            self._legend({k for k in self.regimes})
+            self.view = None   # the headroom follows the legend's rows
 
     def refresh_hover(self) -> None:
         """After new bars: the hover text shows the new values at the mouse's last position."""

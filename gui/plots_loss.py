@@ -72,11 +72,12 @@ class LossCurves:
         if on == self.comparing:
             return
         self.comparing = on
-        for item in (self.train, self.val, self.train_b, self.val_b):
+        for item in (self.train, self.val, self.train_b, self.val_b, self.acc):
             self.legend.removeItem(item)
         names = ("A train", "A validation", "B train", "B validation") if on else ("train", "validation")
         for item, name in zip((self.train, self.val, self.train_b, self.val_b), names):
             self.legend.addItem(item, name)
+        self.legend.addItem(self.acc, "A val. acc. (right)" if on else "val. acc. (right)")
         for item in (self.train_b, self.val_b):
             item.setVisible(on)
             if not on:

@@ -67,29 +67,35 @@ class StepTimeline:
             self.threshold.setPos(math.log10(clip_norm))
 
     def update(self, steps) -> None:
-        """``steps``: a core.history.StepHistory (the rows received so far)."""
+        """``steps``: a core.history.StepHistory (the rows received so far). An exactly zero loss or norm
+        is drawn on the floor, whose tick reads "0"; NaN/inf leave a gap where training stopped."""
         x = steps.scalar("step").copy()
-        loss = _log10(np.where(steps.scalar("loss") > 0, steps.scalar("loss"), np.nan))
-        norm = _log10(np.where(steps.scalar("grad_norm_total") > 0, steps.scalar("grad_norm_total"), np.nan))
-        loss, norm = np.where(np.isfinite(loss), loss, np.nan), np.where(np.isfinite(norm), norm, np.nan)
-        for item, y in ((self.loss, loss), (self.norm, norm)):
+        raw = [np.asarray(steps.scalar(k), dtype=float) for k in ("loss", "grad_norm_total")]
+        logs = [_log10(np.where(v > 0, v, np.nan)) for v in raw]
+        logs = [np.where(np.isfinite(y), y, np.nan) for y in logs]
+        zero = any(bool(np.any(v == 0)) for v in raw)
+        values = np.concatenate(logs + [[self.threshold.value()] if self.threshold.isVisible() else []])
+        self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
+        floor = self.view[0]
+        for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
+            y = np.where(v == 0, floor, y)
             item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
-        values = np.concatenate([loss, norm, [self.threshold.value()] if self.threshold.isVisible() else []])
-        self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0)
         clipped = steps.clipped
-        self.clips.setData(x[clipped], np.full(int(clipped.sum()), self.view[0] + 0.03 * (self.view[1] - self.view[0])))
+        self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
 
-    def _set_range(self, values, n: int) -> None:
+    def _set_range(self, values, n: int, zero: bool = False) -> None:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
         hi = max(hi, lo + 1)
+        lo -= 1 if zero else 0   # a floor a decade below the smallest value, labelled 0
         top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
         x_end = axis_end(n)
-        if self.view == (lo, top, x_end):
+        if self.view == (lo, top, x_end, zero):
             return
-        self.view = (lo, top, x_end)
+        self.view = (lo, top, x_end, zero)
         self.widget.setXRange(0.5, x_end + 0.5, padding=0)
-        self.widget.setYRange(lo, top, padding=0)
-        self.widget.getAxis("left").setTicks([power_ticks(lo, top), []])
+        self.widget.setYRange(lo - 0.03 * (top - lo), top, padding=0)   # room for the floor's label
+        ticks = power_ticks(lo + (1 if zero else 0), top)
+        self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
 
 
 class TimelinePanel:

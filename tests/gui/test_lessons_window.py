@@ -38,9 +38,9 @@ def test_theory_overlay_draws_one_point_per_hidden_layer(small_window, qtbot):
     assert not w.gradients.theory.isVisible()
     w.theoryCheck.setChecked(True)
     # the theory predicts ||dL/dz||: over the ||dL/dW|| bars it is hidden and the legend says where it is
-    assert not w.gradients.theory.isVisible() and "choose that quantity" in w.gradients.theory_label
+    assert not w.gradients.theory.isVisible() and w.gradients.theory_label == "theory: shown with ‖dL/dz‖"
     w.gradientQuantityCombo.setCurrentIndex(w.gradientQuantityCombo.findData("delta_norms"))
-    assert w.gradients.theory.isVisible() and w.gradients.theory_label.startswith("theory: predicted ‖dL/dz‖")
+    assert w.gradients.theory.isVisible() and w.gradients.theory_label == "theory: predicted ‖dL/dz‖"
     x, y = w.gradients.theory.getData()
     assert np.isfinite(y).sum() == w.config.depth
     anchor = w.last_snapshot.last_batch.delta_norms[w.config.depth - 1]   # anchored at the last hidden layer
