@@ -44,7 +44,7 @@ class SessionModel(QObject):
         self.comparing = False
         self.history = EpochHistory(config.n_weight_layers)
         self.history_b: EpochHistory | None = None
-        self.steps = StepHistory(config.n_weight_layers)   # run A's steps received: the timeline's data
+        self.steps = StepHistory(config.n_weight_layers, keep_deltas=False)   # run A's steps: the timeline's data
         self.pace = 0.0   # steps per second while running (0: as fast as it goes): a view setting, not the config's
         self.last: Snapshot | None = None
         self._generation = 0
@@ -203,7 +203,7 @@ class SessionModel(QObject):
                 self._generation = snap.generation
                 self.history = EpochHistory(snap.n_layers)
                 self.history_b = EpochHistory(snap.b.n_layers) if snap.b is not None else None
-                self.steps = StepHistory(snap.n_layers)
+                self.steps = StepHistory(snap.n_layers, keep_deltas=False)   # the bars read δ from the batch
                 self.comparing = snap.b is not None
                 self.comparingChanged.emit(self.comparing)   # the button follows the session
                 self.rebuilt.emit(snap)
