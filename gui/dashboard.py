@@ -318,7 +318,7 @@ class Dashboard:
         self.bottomSplitter = QSplitter(Qt.Horizontal)
         for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
             self.bottomSplitter.addWidget(w)
-        self.bottomSplitter.setSizes([320, 320, 320])
+        self.bottomSplitter.setSizes([360, 290, 310])   # the loss has two axes and a legend
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)

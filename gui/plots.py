@@ -146,7 +146,7 @@ class UpdateRatios:
     REFERENCE = 1e-3
 
     def __init__(self):
-        self.widget = _plot("Update ratio ‖ΔW‖/‖W‖", "ratio (log scale)", "layer",
+        self.widget = _plot("Update ratio", "‖ΔW‖ / ‖W‖ (log scale)", "layer",
                             "How much one step changes each layer's weights. Around 1e-3 is healthy; far "
                             "below, w_new ≈ w_old and the layer has stopped learning; near 1, steps are drastic. "
                             "A layer that did not move at all is drawn on the floor, labelled 0.",
@@ -155,7 +155,8 @@ class UpdateRatios:
                                       symbolBrush="#4c78a8")
         self.line = pg.InfiniteLine(pos=math.log10(self.REFERENCE), angle=0,
                                     pen=pg.mkPen("#888888", style=Qt.DashLine),
-                                    label="1e-3", labelOpts={"position": 0.95, "color": "#888888"})
+                                    label="1e-3", labelOpts={"position": 0.98, "color": "#888888",
+                                                             "anchors": [(1, 1), (1, 1)]})
         self.widget.addItem(self.line)
         self.curve_b = self.widget.plot([], [], pen=pg.mkPen("#54a24b"), symbol="t",
                                         symbolSize=6, symbolBrush="#54a24b")

@@ -22,8 +22,13 @@ COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756",
            "nonfinite": "#b15ed6"}
 THEORY_COLOUR = "#f58518"
 QUANTITIES = {"grad_norm": "‖dL/dW‖ weight gradient", "delta_norms": "‖dL/dz‖ error signal"}
-LEGEND = {"healthy": "healthy", "vanishing": f"vanishing: < {VANISHING_RATIO:g} × largest",
-          "exploding": f"exploding: ≥ {EXPLODING_RISE:g} × output", "zero": "exactly 0", "nonfinite": "NaN / inf"}
+def _power(x: float) -> str:
+    """1e-3 for 0.001, 1e2 for 100: short enough for a legend in a narrow plot."""
+    return f"1e{round(math.log10(x))}"
+
+
+LEGEND = {"healthy": "healthy", "vanishing": f"vanishing < {_power(VANISHING_RATIO)}·largest",
+          "exploding": f"exploding ≥ {_power(EXPLODING_RISE)}·output", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
 ROW_SHARE = 0.075      # share of the view above the tallest bar kept free per legend row (and 0.12 more)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 
 from .plots import _log10, _plot, nice_ceiling, power_ticks
 
-HEADROOM = 0.3   # share of the view above the data, kept free for the legend
+ROW_SHARE = 0.075   # share of the view above the data kept free per legend row (and 0.12 more)
 ACC_COLOUR = "#9c6ade"
 
 
@@ -26,7 +26,7 @@ class LossCurves:
                             "the dashed line is the chance level, the loss of the best constant guess. The axis "
                             "starts at 0 unless 'Fit to data' is on. Right axis: validation accuracy, 0 to 1.",
                             "lossPlot")
-        self.legend = self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt", colCount=2, verSpacing=-6)
+        self.legend = self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
         self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8"), name="train")
         self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518"), name="validation")
         self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b"))
@@ -59,13 +59,17 @@ class LossCurves:
         axis.setLabel("val. accuracy")
         axis.enableAutoSIPrefix(False)
         self.acc_view.setXLink(item)
-        self.acc_view.setYRange(0, 1 / (1 - HEADROOM), padding=0)
+        self.acc_view.setYRange(0, 1 / (1 - self.headroom()), padding=0)
         axis.setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
         self.acc_view.setMouseEnabled(x=False, y=False)
         self.acc = pg.PlotDataItem([], [], pen=pg.mkPen(ACC_COLOUR))
         self.acc_view.addItem(self.acc)
         self.legend.addItem(self.acc, "val. acc. (right)")
         item.vb.sigResized.connect(lambda: self.acc_view.setGeometry(item.vb.sceneBoundingRect()))
+
+    def headroom(self) -> float:
+        """The share of the view above the curves that the legend's rows need."""
+        return min(0.7, 0.12 + ROW_SHARE * (6 if getattr(self, "comparing", False) else 4))
 
     def set_compare(self, on: bool) -> None:
         """Show or hide run B's curves, and name the runs in the legend."""
@@ -78,6 +82,8 @@ class LossCurves:
         for item, name in zip((self.train, self.val, self.train_b, self.val_b), names):
             self.legend.addItem(item, name)
         self.legend.addItem(self.acc, "A val. acc. (right)" if on else "val. acc. (right)")
+        self.acc_view.setYRange(0, 1 / (1 - self.headroom()), padding=0)
+        self.view = None
         for item in (self.train_b, self.val_b):
             item.setVisible(on)
             if not on:
@@ -140,7 +146,8 @@ class LossCurves:
             lo, hi = lo - pad, hi + pad
         else:
             lo, hi = 0.0, float(values.max()) * 1.05 if values.max() > 0 else 1.0
-        top = hi + HEADROOM / (1 - HEADROOM) * (hi - lo)
+        share = self.headroom()
+        top = hi + share / (1 - share) * (hi - lo)
         if self.view == (lo, top):
             return
         self.view = (lo, top)

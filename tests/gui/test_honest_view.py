@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import ExperimentConfig
 from core.losses import chance_loss
-from core.regimes import classify_layers
+from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
 from gui import theme
 from gui.plots_bars import COLOURS, ZERO_STUB
 
@@ -122,8 +122,8 @@ def test_bars_colour_relative_to_the_network_and_quote_the_rule(small_window, qt
     g = w.history.layer("grad_norm")[-1]
     assert brush_names(w.gradients.bars) == classify_layers(g)
     legend = [label.text for _, label in w.gradients.legend.items]
-    assert any("vanishing: &lt; 0.001 × largest" in t for t in legend)
-    assert any("exploding: ≥ 100 × output" in t for t in legend)
+    assert "vanishing &lt; 1e-3·largest" in legend and "exploding ≥ 1e2·output" in legend   # core.regimes' rule
+    assert VANISHING_RATIO == 1e-3 and EXPLODING_RISE == 1e2
 
 
 def test_error_signal_bars_and_theory_overlay(small_window, qtbot):
@@ -306,6 +306,10 @@ def test_every_plot_whole_at_1024x700_with_legends_clear_of_data(small_window, q
         assert plot.isVisible() and plot.width() >= 150 and plot.height() >= 150, name
         item = plot.getPlotItem()
         assert item.minimumWidth() <= plot.width() + 1, name   # nothing cut off at the right
+    for plot, legend in ((w.gradientPlot, w.gradients.legend), (w.lossPlot, w.loss.legend),
+                         (w.timelinePlot, w.timeline.legend)):   # each legend wholly inside its plot's view
+        view = plot.getPlotItem().vb.sceneBoundingRect()
+        assert view.contains(legend.mapRectToScene(legend.boundingRect())), plot.objectName()
     vb = w.gradientPlot.getPlotItem().vb
     legend = w.gradients.legend.mapRectToScene(w.gradients.legend.boundingRect())
     x, y0, h = (np.asarray(w.gradients.bars.opts[k], dtype=float) for k in ("x", "y0", "height"))
@@ -321,6 +325,14 @@ def test_every_plot_whole_at_1024x700_with_legends_clear_of_data(small_window, q
             for px, py in zip(cx, cy):
                 if np.isfinite(py):
                     assert not box.contains(vb.mapViewToScene(pg_point(px, py))), plot.objectName()
+
+
+def test_plot_titles_are_the_names_the_help_uses(window):
+    from gui.help import HELP_HTML
+    for name, title in (("gradientPlot", "Gradient bars"), ("heatmapPlot", "Gradient flow"), ("lossPlot", "Loss"),
+                        ("updatePlot", "Update ratio"), ("timelinePlot", "Step timeline"), ("boundaryPlot", "Prediction")):
+        assert getattr(window, name).getPlotItem().titleLabel.text.startswith(title)
+        assert f"<i>{title}</i>" in HELP_HTML
 
 
 def pg_point(x, y):
