@@ -125,7 +125,7 @@ class FlowHeatmap:
         if finite.size:  # levels only widen, so colours keep their meaning during a run
             lo = min(self.levels[0], math.floor(finite.min()))
             hi = max(self.levels[1], math.ceil(finite.max()))
-            self.levels = (max(lo, -40.0), min(hi, 40.0))
+            self.levels = (max(lo, -330.0), min(hi, 310.0))   # every finite double has its own colour
         lo, hi = self.levels
         img = np.ascontiguousarray(np.nan_to_num(logs, nan=np.nan, posinf=hi, neginf=lo).T, dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=self.levels)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core import OPTIMIZERS, ExperimentConfig
+from core.history import StepHistory
 
 from .conftest import SMALL
 
@@ -43,8 +44,12 @@ def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
     w.heatmap.update(np.tile(values, (3, 1)))
     w.boundary.update((np.linspace(0, 1, 4), np.linspace(0, 1, 4), np.tile(values, (4, 1))))
     w.boundary.update((np.linspace(0, 1, 4), None, values))
+    steps = StepHistory(4, keep_deltas=False)
+    steps.extend({"step": np.arange(1.0, 5.0), "loss": values, "grad_norm_total": values[::-1],
+                  "clipped": np.array([True, False, True, False])})
+    w.timeline.update(steps)
     w.grab()  # paint everything once
-    for plot in (w.gradientPlot, w.lossPlot, w.heatmapPlot, w.updatePlot):
+    for plot in (w.gradientPlot, w.lossPlot, w.heatmapPlot, w.updatePlot, w.timelinePlot):
         (x0, x1), (y0, y1) = plot.getPlotItem().viewRange()
         assert np.isfinite([x0, x1, y0, y1]).all(), plot.objectName()
 
