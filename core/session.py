@@ -20,6 +20,7 @@ import numpy as np
 from .compare import Comparison
 from .config import ConfigError, ExperimentConfig
 from .history import EpochHistory
+from .records import history_differences
 from .resources import check_fits
 from .statistics import Divergence
 from .trainer import LIVE_FIELDS, Trainer
@@ -164,12 +165,10 @@ class Session:
         return stats
 
     # -- replay ----------------------------------------------------------------------
+    def differences(self, expected: EpochHistory, rtol: float = 1e-9) -> list[str]:
+        """What differs between a recorded history and run A's (every recorded field); [] when identical."""
+        return history_differences(expected, self.history(), rtol)
+
     def matches(self, expected: EpochHistory, rtol: float = 1e-9) -> bool:
-        """Whether run A's history equals a recorded one (gradient norms, update ratios, training loss)."""
-        got = self.history()
-        n = len(expected)
-        if len(got) != n:
-            return False
-        close = lambda x, y: np.allclose(x, y, rtol=rtol, equal_nan=True)
-        return all(close(expected.layer(k), got.layer(k)[:n]) for k in ("grad_norm", "update_ratio")) \
-            and close(expected.scalar("train_loss"), got.scalar("train_loss")[:n])
+        """Whether run A's history equals a recorded one, field by field."""
+        return not self.differences(expected, rtol)

@@ -1,4 +1,4 @@
-"""Open, save, export and screenshot: every write goes through ``core.records.write_atomically``.
+"""Open, save, export and screenshot: every write goes through core's one write path (``core.fileio``).
 
 An exporter that fails without raising (pyqtgraph's exporters may: #3485) is caught there by
 its result or an empty file, so the old file stays and the window says what went wrong.
@@ -13,7 +13,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog
 
 from core import ConfigError
-from core.records import history_csv, load_experiment, save_experiment, write_atomically
+from core.records import history_csv, load_experiment, save_experiment, write_atomically, write_with
 from core.resources import check_fits
 
 from . import theme
@@ -51,9 +51,10 @@ class FileActions:
     def model(self):
         return self.window.model
 
-    def _write(self, path: str, data, done: str, suffix: str = "") -> bool:
+    def _write(self, path: str, data, done: str) -> bool:
+        """``data``: text to write, or a writer ``write(tmp_path)`` (an exporter) checked by its result."""
         try:
-            write_atomically(path, data, suffix)
+            write_with(path, data) if callable(data) else write_atomically(path, data)
         except (OSError, ValueError, RuntimeError) as e:
             self.model.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
@@ -93,11 +94,11 @@ class FileActions:
                 return render(widget, tmp)
             finally:
                 theme.style_plot(widget, shown)
-        return self._write(path, draw, f"Exported the plot to {path}.", ".svg" if svg else ".png")
+        return self._write(path, draw, f"Exported the plot to {path}.")
 
     def save_screenshot(self, path: str) -> bool:
         return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
-                           f"Saved a screenshot to {path}.", ".png")
+                           f"Saved a screenshot to {path}.")
 
     def open_experiment(self, path: str) -> bool:
         """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to

@@ -387,10 +387,12 @@ class TrainingWorker(QObject):
         s = self.session
         if kind in (Kind.DONE, Kind.DIVERGED) and self._expected is not None:
             expected, self._expected = self._expected, None
-            if s.matches(expected):
+            diffs = s.differences(expected)
+            if not diffs:
                 return f"Replayed {len(expected)} epochs: identical to the recorded history.", False
-            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history "
-                    "(recorded by another version, or edited)."), True
+            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history in "
+                    f"{', '.join(diffs[:4])}{' ...' if len(diffs) > 4 else ''} (recorded by another version, "
+                    "or edited)."), True
         if kind is Kind.DIVERGED:
             return message or divergence_message(s.a.divergence), True
         if kind is Kind.DONE and not message:
