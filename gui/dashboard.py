@@ -21,6 +21,7 @@ from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios
 from .plots_bars import QUANTITIES, GradientBars
 from .plots_loss import LossCurves
+from .plots_time import TimeStepPanel
 from .plots_timeline import TimelinePanel
 
 
@@ -299,16 +300,18 @@ class Dashboard:
         """``steps_of()``: the session model's StepHistory of run A (the timeline's data)."""
         self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
         self.timeline = TimelinePanel(steps_of)
+        self.timesteps = TimeStepPanel(self._show_time_steps)
         self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
         self.status = StatusPanel()
         self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
-                                    PhasePanel(phase_label), self.status, self.timeline]
+                                    PhasePanel(phase_label), self.status, self.timeline, self.timesteps]
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
         self.lessonTabs.setUsesScrollButtons(True)   # in a narrow window the tab bar scrolls, the plots keep room
         self.lessonTabs.addTab(self.boundary.widget, "Prediction")
         self.lessonTabs.addTab(self.chain.widget, "Chain rule")
+        self.lessonTabs.addTab(self.timesteps.widget, "Time steps")
         self.lessonTabs.addTab(self.helpView, "Help")
         self.topSplitter = QSplitter(Qt.Horizontal)
         self.topSplitter.addWidget(self.bars.widget)
@@ -367,3 +370,11 @@ class Dashboard:
     def set_theory(self, on: bool) -> None:
         self.theory = on
         self.bars.set_theory(on)
+
+    def _show_time_steps(self, recurrent: bool) -> None:
+        """A recurrent network's lesson is in its time steps (its prediction has no plane to draw)."""
+        tabs, w = self.lessonTabs, self.timesteps.widget
+        if recurrent:
+            tabs.setCurrentWidget(w)
+        elif tabs.currentWidget() is w:
+            tabs.setCurrentWidget(self.boundary.widget)
