@@ -47,7 +47,7 @@ class TimeStepPlot:
             self.widget.setXRange(0.5, max(len(v), 1) + 0.5, padding=0)
             self.widget.setYRange(lo - 0.03 * (hi - lo), hi + 0.05 * (hi - lo), padding=0)
             self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + power_ticks(lo + zero, hi), []])
-        self.widget.setLabel("bottom", f"time step t{' · ' + caption if caption else ''}")
+        self.widget.setLabel("bottom", f"t{' · ' + caption if caption else ''}")
 
 
 class TimeStepPanel:

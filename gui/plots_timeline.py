@@ -28,6 +28,7 @@ def axis_end(n: int) -> int:
 
 
 class StepTimeline:
+    DOTS = 200   # up to this many steps, each step is also a dot
     def __init__(self):
         self.widget = _plot("Step timeline", "value (log scale)", "step",
                             "Every training step: the batch's loss and the global gradient norm ‖dL/dθ‖ over all "
@@ -77,8 +78,13 @@ class StepTimeline:
         values = np.concatenate(logs + [[self.threshold.value()] if self.threshold.isVisible() else []])
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
         floor = self.view[0]
+        dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
         for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
             y = np.where(v == 0, floor, y)
+            item.setSymbol(dots)
+            item.setSymbolSize(4)
+            item.setSymbolPen(None)
+            item.setSymbolBrush(item.opts["pen"].color())
             item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
         clipped = steps.clipped
         self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
