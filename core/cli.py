@@ -99,18 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_config_file(path: str) -> dict:
-    """The config fields of a config or experiment file (``records.read_document``: every failure a ConfigError).
-    An experiment's recorded history is not used here: the command line trains the config afresh."""
-    return read_document(path, "config")[0]
-
-
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     """Preset fields, then the config file's, then the flags: each overrides the one before.
     An empty value (``--preset ""``) is an error like any other bad value, never skipped."""
     values = dict(get_preset(args.preset).fields) if getattr(args, "preset", None) is not None else {}
-    if args.config is not None:
-        values.update(load_config_file(args.config))
+    if args.config is not None:  # an experiment's recorded history is not used: the config trains afresh
+        values.update(read_document(args.config, "config")[0])
     for f in fields(ExperimentConfig):
         raw = getattr(args, f.name)
         if raw is None:
@@ -226,14 +220,13 @@ def _time_steps(trainer) -> int:
     return trainer.config.seq_len if trainer.config.model != "mlp" else 0
 
 
-def _epoch_lines(runs: dict, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
+def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
     """Train one more epoch of every run still going; its records, one line each."""
+    runs = session.runs
     tagged = len(runs) > 1
     lines = []
-    for name, trainer in runs.items():
-        if trainer.diverged:
-            continue
-        stats = trainer.step_epoch()
+    for name, stats in session.step_each_epoch().items():
+        trainer = runs[name]
         if as_csv:
             row = csv_row(stats, n_layers, n_steps)
             lines.append(_csv_line([name] + row if tagged else row))
@@ -249,12 +242,14 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                  stdout=None, stderr=None, compare: tuple[str, object] | None = None, data=None) -> int:
     """Train for cfg.epochs and write one record per epoch as it completes; with ``compare``, runs A and B
     in lockstep and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
-    from .compare import Comparison
-    from .trainer import Trainer
+    from .session import Session
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    runs = Comparison(cfg, *compare, data=data).runs if compare else {"A": Trainer(cfg, data)}
+    session = Session(cfg, compare, data)
+    if session.notice:  # B was refused: parse_compare checks it first, so this is only a safety net
+        raise ConfigError("compare", session.notice)
+    runs = session.runs
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
@@ -270,7 +265,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
             for _ in range(cfg.epochs):
                 if all(t.diverged for t in runs.values()):
                     break
-                sink.append(header + _epoch_lines(runs, n_layers, n_steps, as_csv, stderr))
+                sink.append(header + _epoch_lines(session, n_layers, n_steps, as_csv, stderr))
                 header = ""
                 now = time.monotonic()
                 if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):

@@ -200,3 +200,13 @@ def test_a_failing_cell_ends_the_run_with_a_message(dialog, qtbot, monkeypatch):
     run_and_wait(dialog, qtbot)
     assert dialog.status.text() == "The sweep failed: FloatingPointError: overflow in a test"
     assert dialog.runButton.isEnabled() and not dialog.rows
+
+
+def test_the_view_menu_opens_the_phase_diagram_around_the_windows_config(window, qtbot):
+    window.phaseDiagramAction.trigger()
+    d = window.findChild(PhaseDiagram)  # a child of the window: closed (and deleted) with it
+    assert d is not None and d.isVisible()
+    d.show_plan(make_plan(window.config, ["init_gain=1,2", "depth=2,5"]), {})
+    picked = d.pick(0, 1)  # the cell's config comes back into the window
+    assert window.config == picked and window.depthSpin.value() == picked.depth
+    d.close()
