@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from core.compare import COMPARABLE
-from core.config import FIELD_SPECS, FieldSpec
+from core.config import FIELD_SPECS, RECURRENT_GROUP, FieldSpec
+from core.datasets import SEQUENCE_DATASETS
 from core.presets import PRESETS
 
 from . import theme
@@ -176,6 +177,11 @@ class ChoiceEditor(Editor):
         self.combo = named(QComboBox(), self.name, spec.tip)
         for key, label in zip(spec.choices, spec.labels):
             self.combo.addItem(label, key)
+            self.combo.setItemData(self.combo.count() - 1, label, Qt.ToolTipRole)
+        # sized by the panel, not by the longest label ("Adding problem (sequence, regression)"): a long
+        # choice is elided in the closed box, never pushes the panel's buttons out of view
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(8)
         self.combo.currentIndexChanged.connect(lambda i: self.edited.emit(field, self.combo.itemData(i)))
 
     def row(self):
@@ -243,7 +249,7 @@ class OptionalNumberEditor(Editor):
 
 EDITORS = {"int": NumberEditor, "float": NumberEditor, "optional_float": OptionalNumberEditor,
            "bool": BoolEditor, "choice": ChoiceEditor}
-TOP_GROUPS = ("Network", "Training")   # other groups a spec names go below the stories
+TOP_GROUPS = ("Network", RECURRENT_GROUP, "Training")   # other groups a spec names go below the stories
 
 
 class ControlPanel(QScrollArea):
@@ -351,7 +357,9 @@ class ControlPanel(QScrollArea):
         return box
 
     def show_config(self, config) -> None:
-        """Show every field of ``config`` exactly, without reporting it as an edit."""
+        """Show every field of ``config`` exactly, without reporting it as an edit. The recurrent settings
+        show only where they act: a recurrent model, or a sequence task (whose length an MLP reads too)."""
+        self.groups[RECURRENT_GROUP].setVisible(config.model != "mlp" or config.dataset in SEQUENCE_DATASETS)
         for field, e in self.editors.items():
             for w in e.widgets():
                 w.blockSignals(True)
