@@ -17,6 +17,7 @@ from core.theory import predicted_profile
 from .controls import named
 from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
+from .time_row import TimeViews
 
 
 def chain_html(chain) -> str:
@@ -262,6 +263,9 @@ class Dashboard:
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)
+        self.time = TimeViews(self.lessonTabs, self.boundary.widget)   # recurrent models and sequence tasks
+        self.panels += self.time.panels
+        self.plotSplitter.insertWidget(0, self.time.row)
         self.theory = False
         self._last_stats = None
 

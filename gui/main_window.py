@@ -23,7 +23,9 @@ from .files import FileActions
 from .session_model import SessionModel
 
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
-         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"))
+         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"),
+         ("timeGradientPlot", "Gradient through time"), ("timeHeatmapPlot", "Gradient through time per epoch"),
+         ("sequenceScorePlot", "Validation score (sequences)"))
 
 
 class MainWindow(QMainWindow):

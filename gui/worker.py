@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from core import ConfigError, ExperimentConfig
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
+from core.through_time import measure as measure_through_time
 
 
 # -- commands: GUI thread -> worker -------------------------------------------------------
@@ -99,6 +100,7 @@ class Snapshot:
     initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
     batches_per_epoch: int = 0
     error: bool = False                              # the message reports a failure
+    through_time: tuple | None = None                # (A's, B's) core.through_time.ThroughTime; None: not measured
 
 
 @dataclass
@@ -303,16 +305,20 @@ class TrainingWorker(QObject):
         return new
 
     def _extras(self, now: float, force: bool):
-        """The prediction picture (a forward pass over a grid) and the chain rule (a forward and backward
-        pass on the latest batch) are extra work: spaced to take ~10% of the time."""
+        """The prediction picture (a forward pass over a grid), the chain rule and, for a recurrent model, the
+        chain through time (each a forward and backward pass on the latest batch) are extra work: spaced to
+        take ~10% of the time."""
         if not (force or now >= self._extras_due):
-            return None, None
-        t = self.session.a
+            return None, None, None
+        t, tb = self.session.a, self.session.b
         started = time.perf_counter()
         boundary = t.prediction_grid(self._grid_resolution())
         chain = t.chain_rule() if not t.diverged else None
+        through = None
+        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
+            through = (measure_through_time(t), measure_through_time(tb) if tb is not None and force else None)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
-        return boundary, chain
+        return boundary, chain, through
 
     def _b_view(self) -> RunView | None:
         s, tb = self.session, self.session.b
@@ -331,13 +337,14 @@ class TrainingWorker(QObject):
             self._rate_steps, self._rate_time = 0, now
         s, t = self.session, self.session.a
         message, error = self._message(kind, message)
-        boundary, chain = self._extras(now, force)
+        boundary, chain, through_time = self._extras(now, force)
         snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
                         epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
                         initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error)
+        snap.through_time = through_time
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

@@ -1,0 +1,76 @@
+"""The prediction tab for sequence tasks: a sequence has no input plane to colour, so the tab says so
+and shows something true instead, the validation score per epoch (accuracy for classification,
+the loss for regression such as the adding problem)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.datasets import SEQUENCE_DATASETS
+
+from .controls import named
+from .plots import _plot, nice_ceiling
+
+NOTE = ("A sequence has no 2-D input plane to draw the prediction on. Shown instead: how the network does on the "
+        "validation sequences after each epoch.")
+
+
+class SequenceScore:
+    def __init__(self):
+        self.widget = _plot("Validation score per epoch", "validation accuracy", "epoch",
+                            "After each epoch: the share of validation sequences classified correctly "
+                            "(classification) or the validation loss (regression).", "sequenceScorePlot")
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#f58518"), symbol="o", symbolSize=5,
+                                      symbolBrush="#f58518", connect="finite")
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.accuracy = True
+
+    def clear(self) -> None:
+        self.curve.setData([], [])
+        self.widget.setXRange(0.5, 1.5, padding=0)
+        self.widget.setYRange(0.0, 1.0, padding=0.02)
+
+    def update(self, epochs, accuracy, val_loss) -> None:
+        """Accuracy when the run measures one (classification), else the validation loss."""
+        self.accuracy = bool(np.isfinite(accuracy).any())
+        y = accuracy if self.accuracy else val_loss
+        self.widget.setLabel("left", "validation accuracy" if self.accuracy else "validation loss")
+        y = np.where(np.isfinite(y), y, np.nan)
+        self.curve.setData(np.asarray(epochs, dtype=float), y)
+        self.widget.setXRange(0.5, nice_ceiling(max(len(epochs), 1)) + 0.5, padding=0)
+        if self.accuracy:
+            self.widget.setYRange(0.0, 1.0, padding=0.02)   # a probability: from 0 to 1
+        elif np.isfinite(y).any():
+            self.widget.setYRange(0.0, float(np.nanmax(y)) * 1.1 or 1.0, padding=0)   # a loss from 0
+
+
+class SequencePredictionPanel:
+    """Takes the Prediction tab's place for sequence data sets (any model), and gives it back otherwise."""
+
+    def __init__(self):
+        self.plot = SequenceScore()
+        self.note = named(QLabel(NOTE), "sequenceNote", "Why there is no prediction picture for sequences.")
+        self.note.setTextFormat(Qt.PlainText)
+        self.note.setWordWrap(True)
+        self.widget = QWidget()
+        v = QVBoxLayout(self.widget)
+        v.setContentsMargins(4, 4, 4, 4)
+        v.addWidget(self.note, 0)
+        v.addWidget(self.plot.widget, 1)
+
+    @staticmethod
+    def applies(snap) -> bool:
+        return snap.config.dataset in SEQUENCE_DATASETS
+
+    def clear(self, snap) -> None:
+        self.plot.clear()
+
+    def on_batch(self, f) -> None:
+        pass
+
+    def on_epochs(self, f) -> None:
+        h = f.history
+        if self.applies(f.snap) and len(h):
+            self.plot.update(h.scalar("epoch"), h.scalar("val_accuracy"), h.scalar("val_loss"))
