@@ -2,7 +2,8 @@
 
 One ImageItem (row-major float32, one row per time step, t = 1 at the bottom, one column per
 epoch) with explicit levels that only widen during a run, so a colour keeps its meaning, and a
-colour bar. Exactly 0 is drawn in the lowest colour; NaN is left transparent.
+colour bar. Exactly 0 is drawn in the lowest colour; NaN and infinite values are left out of the image,
+so the black rectangle behind it shows through (black is "NaN / inf", as in the time-step plot).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from core.model import RECURRENT
 
@@ -27,8 +29,13 @@ class TimeHeatmap:
         self.widget = _plot(self.TITLE, "time step t", "epoch",
                             "Each column is an epoch, each row a time step (t = 1 at the bottom, T at the top); "
                             "colour is log10 of the epoch's mean ‖dL/dh_t‖ (the colour bar's numbers are powers "
-                            "of ten). Empty until the first epoch ends.", "timeHeatmapPlot")
+                            "of ten); black: NaN or infinite. Empty until the first epoch ends.", "timeHeatmapPlot")
         self.widget.showGrid(x=False, y=False)
+        self.backdrop = QGraphicsRectItem(QRectF(0.5, 0.5, 1, 1))   # shows through where a value is not finite
+        self.backdrop.setBrush(pg.mkBrush("#222222"))
+        self.backdrop.setPen(pg.mkPen(None))
+        self.backdrop.setVisible(False)
+        self.widget.addItem(self.backdrop)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.widget.addItem(self.image)
         self.cmap = pg.colormap.get("viridis")
@@ -37,6 +44,7 @@ class TimeHeatmap:
         self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
         self.levels = DEFAULT_LEVELS
         self.n_steps, self._x_end = 0, 1.0
+        self._suffix, self._nonfinite = "", None
         self.widget.setMouseEnabled(x=False, y=False)
 
     def clear(self, n_steps: int, title: str = "") -> None:
@@ -45,28 +53,42 @@ class TimeHeatmap:
         rows = max(n_steps, 1)
         self.image.setImage(np.full((rows, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, rows))
+        self.backdrop.setVisible(False)
         self.colorbar.setLevels(self.levels)
+        self.widget.getAxis("bottom").setTicks([step_ticks(1)])
         self.widget.getAxis("left").setTicks([step_ticks(n_steps)])
         self.widget.setXRange(0.5, 1.5, padding=0)
         self.widget.setYRange(0.5, rows + 0.5, padding=0)
-        self.widget.setTitle(f"{self.TITLE}{title}", size="10pt")
+        self._suffix, self._nonfinite = title, None
+        self._set_title(False)
+
+    def _set_title(self, nonfinite: bool) -> None:
+        """The title names black only while some value is NaN or infinite."""
+        if nonfinite != self._nonfinite:
+            self._nonfinite = nonfinite
+            key = "  <span style='color:#222222'>■</span> NaN / inf" if nonfinite else ""
+            self.widget.setTitle(f"{self.TITLE}{self._suffix}{key}", size="10pt")
 
     def update(self, history: np.ndarray) -> None:
         """``history``: (epochs, T) of time_grad_norm."""
         n_epochs, n_steps = history.shape
         if n_epochs == 0 or n_steps == 0:
             return
-        logs = _log10(history)
         stride = math.ceil(n_epochs / MAX_IMAGE_COLUMNS)   # thin very long histories for display
-        logs = logs[::stride]
+        values = history[::stride]
+        logs = _log10(values)
         finite = logs[np.isfinite(logs)]
         if finite.size:   # levels only widen, so colours keep their meaning during a run
             self.levels = (max(min(self.levels[0], math.floor(finite.min())), -330.0),
                            min(max(self.levels[1], math.ceil(finite.max())), 320.0))
-        lo, hi = self.levels
-        img = np.ascontiguousarray(np.nan_to_num(logs, nan=np.nan, posinf=hi, neginf=lo).T, dtype=np.float32)
-        self.image.setImage(img, autoLevels=False, levels=self.levels)
-        self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_steps))
+        logs[values == 0] = self.levels[0]            # exactly 0: the lowest colour
+        logs[~np.isfinite(values)] = np.nan           # NaN or inf: transparent, the black backdrop shows
+        self.image.setImage(np.ascontiguousarray(logs.T, dtype=np.float32), autoLevels=False, levels=self.levels)
+        rect = QRectF(0.5, 0.5, n_epochs, n_steps)
+        self.image.setRect(rect)
+        self.backdrop.setRect(rect)
+        self.backdrop.setVisible(True)
+        self._set_title(bool(np.isnan(logs).any()))
         if tuple(self.colorbar.levels()) != self.levels:
             self.colorbar.setLevels(self.levels)
         if n_epochs > self._x_end or n_steps != self.n_steps:   # axes grow in steps of 1, 2, 5, 10 ...
@@ -74,6 +96,7 @@ class TimeHeatmap:
             self.widget.setXRange(0.5, self._x_end + 0.5, padding=0)
             self.widget.setYRange(0.5, n_steps + 0.5, padding=0)
             self.widget.getAxis("left").setTicks([step_ticks(n_steps)])
+            self.widget.getAxis("bottom").setTicks([step_ticks(int(self._x_end))])
 
 
 class TimeHeatmapPanel:
