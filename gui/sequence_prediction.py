@@ -25,25 +25,32 @@ class SequenceScore:
         self.curve = self.widget.plot([], [], pen=pg.mkPen("#f58518"), symbol="o", symbolSize=5,
                                       symbolBrush="#f58518", connect="finite")
         self.widget.setMouseEnabled(x=False, y=False)
-        self.accuracy = True
+        self.accuracy, self._view = True, None
 
     def clear(self) -> None:
         self.curve.setData([], [])
-        self.widget.setXRange(0.5, 1.5, padding=0)
-        self.widget.setYRange(0.0, 1.0, padding=0.02)
+        self._view = None
+        self._show(True, 1.0, 1.0)
 
     def update(self, epochs, accuracy, val_loss) -> None:
         """Accuracy when the run measures one (classification), else the validation loss."""
-        self.accuracy = bool(np.isfinite(accuracy).any())
-        y = accuracy if self.accuracy else val_loss
-        self.widget.setLabel("left", "validation accuracy" if self.accuracy else "validation loss")
+        accuracy_known = bool(np.isfinite(accuracy).any())
+        y = np.asarray(accuracy if accuracy_known else val_loss, dtype=float)
         y = np.where(np.isfinite(y), y, np.nan)
         self.curve.setData(np.asarray(epochs, dtype=float), y)
-        self.widget.setXRange(0.5, nice_ceiling(max(len(epochs), 1)) + 0.5, padding=0)
-        if self.accuracy:
-            self.widget.setYRange(0.0, 1.0, padding=0.02)   # a probability: from 0 to 1
-        elif np.isfinite(y).any():
-            self.widget.setYRange(0.0, float(np.nanmax(y)) * 1.1 or 1.0, padding=0)   # a loss from 0
+        top = 1.0 if accuracy_known or not np.isfinite(y).any() else nice_ceiling(float(np.nanmax(y)) * 1.1)
+        self._show(accuracy_known, nice_ceiling(max(len(epochs), 1)), top)
+
+    def _show(self, accuracy: bool, x_end: float, y_top: float) -> None:
+        """Axes from 0 (a probability from 0 to 1, a loss from 0), set only when they change: a changed axis
+        repaints the plot."""
+        if self._view == (accuracy, x_end, y_top):
+            return
+        self._view = (accuracy, x_end, y_top)
+        self.accuracy = accuracy
+        self.widget.setLabel("left", "validation accuracy" if accuracy else "validation loss")
+        self.widget.setXRange(0.5, x_end + 0.5, padding=0)
+        self.widget.setYRange(0.0, y_top, padding=0.02 if accuracy else 0)
 
 
 class SequencePredictionPanel:

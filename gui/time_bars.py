@@ -19,6 +19,7 @@ from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
 from .plots import COLOURS, _log10, _plot, power_ticks
 
 REGIME_COLOURS = {**COLOURS, "zero": "#9e9e9e"}
+BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
 LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × the largest step"), ("healthy", "healthy"),
            ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T")),
           (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
@@ -55,8 +56,12 @@ class TimeGradientBars:
                             "One bar per time step: log10 of the norm of dL/dh_t, the gradient reaching the top "
                             "recurrent layer's state at step t. Colour: relative to this network's own steps (see "
                             "the legend). Hover a bar for its value.", "timeGradientPlot")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, y0=0, pen=pg.mkPen(None))
-        self.widget.addItem(self.bars)
+        # one item per colour: a single-brush BarGraphItem paints all its bars in one call (drawRects), a
+        # multi-brush one loops over them in Python on every repaint
+        self.groups = {r: pg.BarGraphItem(x=[], height=[], width=0.8, y0=0, pen=pg.mkPen(None),
+                                          brush=REGIME_COLOURS[r]) for r in BAR_REGIMES}
+        for item in self.groups.values():
+            self.widget.addItem(item)
         self.zeros = pg.ScatterPlotItem(symbol="x", size=8, pen=pg.mkPen(REGIME_COLOURS["zero"], width=2))
         self.widget.addItem(self.zeros)
         self.line_b = pg.PlotDataItem([], [], pen=pg.mkPen("#333333", width=1), connect="finite")
@@ -80,7 +85,9 @@ class TimeGradientBars:
     def clear(self) -> None:
         """Nothing of a previous network: no bars, no line, no hover text."""
         self.values, self.values_b, self.regimes = np.empty(0), None, []
-        self.bars.setOpts(x=[], height=[], y0=[], brushes=[])
+        for item in self.groups.values():
+            item.setOpts(x=[], height=[], y0=[])
+        self._view = None
         self.zeros.setData([], [])
         self.line_b.setData([], [])
         self.hover.setText("")
@@ -96,8 +103,10 @@ class TimeGradientBars:
         logs = _log10(g)
         top = np.where(np.isfinite(logs), logs, np.where(g == 0, lo, hi))   # NaN / inf: a full-height black bar
         x = np.arange(1, len(g) + 1, dtype=float)
-        self.bars.setOpts(x=x, height=top - lo, y0=np.full(len(g), lo),
-                          brushes=[self._brushes[r] for r in self.regimes])
+        labels = np.array(self.regimes, dtype=object)
+        for regime, item in self.groups.items():
+            mine = labels == regime
+            item.setOpts(x=x[mine], height=(top - lo)[mine], y0=np.full(int(mine.sum()), lo))
         zero = g == 0   # exactly 0: no bar (log10 0 is -inf), a grey cross on the floor
         self.zeros.setData(x[zero], np.full(int(zero.sum()), lo + 0.04 * (hi - lo)))
         self._draw_b(gb, lo, hi)
@@ -111,13 +120,27 @@ class TimeGradientBars:
         self._set_caption(caption)
         self.refresh_hover()
 
-    @staticmethod
-    def _range(values) -> tuple[int, int]:
-        """Whole decades around the finite positive values."""
+    def drawn(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """What the bars show, read back from the items: time steps, log10 values (floor + height) and colours."""
+        parts = [(np.asarray(i.opts["x"], dtype=float), np.asarray(i.opts["y0"], dtype=float)
+                  + np.asarray(i.opts["height"], dtype=float), REGIME_COLOURS[r]) for r, i in self.groups.items()]
+        x = np.concatenate([p[0] for p in parts])
+        order = np.argsort(x, kind="stable")
+        tops = np.concatenate([p[1] for p in parts])[order]
+        colours = [c for p in parts for c in [p[2]] * len(p[0])]
+        return x[order], tops, [colours[i] for i in order]
+
+    def _range(self, values) -> tuple[int, int]:
+        """Whole decades around the finite positive values. The range holds while the values stay inside and
+        fill more than half of it: a changed range repaints the axes and moves every bar's floor."""
         logs = _log10(values[np.isfinite(values) & (values > 0)])
         if not logs.size:
-            return -8, 2
+            return (-8, 2) if self._view is None else self._view[:2]
         lo, hi = math.floor(logs.min()) - 1, math.ceil(logs.max()) + 1
+        if self._view is not None:
+            old_lo, old_hi = self._view[:2]
+            if old_lo < logs.min() and logs.max() < old_hi and hi - lo > (old_hi - old_lo) / 2:
+                return old_lo, old_hi
         return max(lo, -330), min(hi, 320)
 
     def _draw_b(self, gb, lo: float, hi: float) -> None:

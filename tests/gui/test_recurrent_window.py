@@ -50,12 +50,13 @@ def child(w, name):
 
 def drawn_logs(w) -> np.ndarray:
     """log10 of each time step's value, read back from the bars: their floor plus their height."""
-    opts = w.dashboard.time.bars.plot.bars.opts
-    return np.asarray(opts["y0"], dtype=float) + np.asarray(opts["height"], dtype=float)
+    x, tops, _ = w.dashboard.time.bars.plot.drawn()
+    assert np.array_equal(x, np.arange(1, len(x) + 1))   # one bar per step, none missing
+    return tops
 
 
 def drawn_colours(w) -> list[str]:
-    return [b.color().name() for b in w.dashboard.time.bars.plot.bars.opts["brushes"]]
+    return w.dashboard.time.bars.plot.drawn()[2]
 
 
 def no_line_b(w) -> bool:
