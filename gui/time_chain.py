@@ -36,9 +36,9 @@ def time_chain_html(chain) -> str:
     return (f"<p><b>‖dL/dh<sub>1</sub>‖ = ‖dL/dh<sub>{T}</sub>‖ × {product} = {chain.total:.3g} × "
             f"‖dL/dh<sub>{T}</sub>‖</b></p>"
             "<p>Each step back through time multiplies the gradient by a factor "
-            "‖dL/dh<sub>t</sub>‖ / ‖dL/dh<sub>t+1</sub>‖ (for a vanilla RNN, W<sub>h</sub><sup>T</sup> "
-            "diag(φ′) applied to it); the running product is how much of the last step's gradient reaches "
-            "step t. Latest batch, current weights.</p>"
+            "‖dL/dh<sub>t</sub>‖ / ‖dL/dh<sub>t+1</sub>‖ (a vanilla RNN multiplies it by diag(φ′) "
+            "W<sub>h</sub><sup>T</sup> at each step); the running product is how much of the last step's "
+            "gradient reaches step t. Latest batch, current weights.</p>"
             "<table cellspacing=0 cellpadding=3 border=1>"
             "<tr><th>t</th><th>‖dL/dh<sub>t</sub>‖</th><th>factor</th><th>product</th></tr>"
             f"{''.join(rows)}</table>")
