@@ -55,3 +55,23 @@ def test_chain_matches_the_measured_norms():
     np.testing.assert_allclose(m.time_grad_norm, g, rtol=1e-12)
     assert m.chain.total == pytest.approx(g[0] / g[-1], rel=1e-9)
     assert [link.step for link in m.chain.links] == list(range(len(g), 0, -1))
+
+
+def test_the_readme_screenshots_captions():
+    """README.md's captions of docs/rnn-vanishing.png and docs/lstm-fix.png (5 epochs of each story)."""
+    import re
+    from pathlib import Path
+
+    from core.presets import PRESETS
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    runs = {}
+    for name in ("rnn-vanishing", "lstm-fix"):
+        t = Trainer(PRESETS[name].config())
+        t.run()
+        runs[name] = (t.history.series("time_grad_norm")[-1], t.history.scalar("val_accuracy"))
+    g, acc = runs["rnn-vanishing"]
+    assert re.search(r"step 1 is 5e-21 of step 100's .* between 0\.44 and 0\.52\]\(docs/rnn-vanishing\.png", readme)
+    assert f"{g[0] / g[-1]:.0e}" == "5e-21" and 0.44 <= acc.min() and acc.max() <= 0.52
+    g, acc = runs["lstm-fix"]
+    assert re.search(r"within 3e-3 of the largest, step 1's 0\.18 of step 100's, .* above 0\.98", readme)
+    assert g.min() / g.max() >= 3e-3 and f"{g[0] / g[-1]:.2f}" == "0.18" and acc.min() > 0.98
