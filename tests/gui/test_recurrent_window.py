@@ -226,3 +226,19 @@ def test_screenshot_of_a_recurrent_story_from_the_command_line(tmp_path):
     assert r.returncode == 0, r.stderr
     image = QImage(str(out))
     assert not image.isNull() and image.width() >= 1000
+
+
+def test_hovering_a_time_step_shows_its_exact_value_and_regime(window, qtbot):
+    import pyqtgraph as pg
+    w = window
+    pick_story(qtbot, w, "rnn-vanishing")
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    plot = w.dashboard.time.bars.plot
+    values = w.last_snapshot.through_time[0].time_grad_norm
+    vb = w.timeGradientPlot.getPlotItem().vb
+    for t in (1, 100):
+        w.timeGradientPlot.scene().sigMouseMoved.emit(vb.mapViewToScene(pg.Point(t, drawn_logs(w)[t - 1] - 0.5)))
+        regime = "vanishing" if t == 1 else "healthy"
+        assert plot.hover.textItem.toPlainText() == f"t = {t}: ‖dL/dh_t‖ = {values[t - 1]:.3e} ({regime})"
