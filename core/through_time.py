@@ -34,15 +34,21 @@ class SpectralReadout:
     verdict: str    # GUARANTEED, NOT_GUARANTEED, NOT_APPLICABLE or NOT_FINITE
 
     def text(self) -> str:
-        head = f"layer {self.layer}: ‖W_h‖₂ = {self.norm:.3g}"
-        if self.verdict == NOT_APPLICABLE:
-            return f"{head}: the bound does not apply (the gates carry the gradient past W_h)"
-        if self.verdict == NOT_FINITE:
-            return f"layer {self.layer}: ‖W_h‖₂ is not finite (the weights diverged)"
-        if self.verdict == GUARANTEED:
-            return (f"{head} < 1/γ = {self.bound:.3g}: vanishing guaranteed (each step back through this layer "
-                    f"multiplies the gradient by at most ‖W_h‖₂·γ = {self.norm / self.bound:.3g})")
-        return f"{head} ≥ 1/γ = {self.bound:.3g}: no guarantee (the gradient may still vanish, or explode)"
+        return describe(f"layer {self.layer}", f"{self.norm:.3g}", self.verdict, self.bound, self.norm)
+
+
+def describe(layers: str, norms: str, verdict: str, bound: float, largest: float) -> str:
+    """The readout's words for one layer or a run of layers with the same verdict (``largest``: their
+    largest ||W_h||_2, which the guarantee's factor is quoted from)."""
+    if verdict == NOT_FINITE:
+        return f"{layers}: ‖W_h‖₂ is not finite (the weights diverged)"
+    head = f"{layers}: ‖W_h‖₂ = {norms}"
+    if verdict == NOT_APPLICABLE:
+        return f"{head}: the bound does not apply (the gates carry the gradient past W_h)"
+    if verdict == GUARANTEED:
+        return (f"{head} < 1/γ = {bound:.3g}: vanishing guaranteed (each step back through a layer multiplies "
+                f"the gradient by at most ‖W_h‖₂·γ = {largest / bound:.3g})")
+    return f"{head} ≥ 1/γ = {bound:.3g}: no guarantee (the gradient may still vanish, or explode)"
 
 
 def spectral_readout(spectral_norm, bound: float) -> tuple[SpectralReadout, ...]:
@@ -57,6 +63,26 @@ def spectral_readout(spectral_norm, bound: float) -> tuple[SpectralReadout, ...]
             verdict = GUARANTEED if s < bound else NOT_GUARANTEED
         out.append(SpectralReadout(k + 1, s, float(bound), verdict))
     return tuple(out)
+
+
+def readout_lines(readouts) -> list[str]:
+    """One line per run of consecutive layers with the same verdict: a stack of eight layers takes one line,
+    not eight (they would push the plot off the window)."""
+    groups: list[list[SpectralReadout]] = []
+    for r in readouts:
+        if groups and groups[-1][-1].verdict == r.verdict:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    lines = []
+    for g in groups:
+        if len(g) == 1:
+            lines.append(g[0].text())
+            continue
+        lo, hi = f"{min(r.norm for r in g):.3g}", f"{max(r.norm for r in g):.3g}"
+        lines.append(describe(f"layers {g[0].layer}-{g[-1].layer}", lo if lo == hi else f"{lo} to {hi}",
+                              g[0].verdict, g[0].bound, max(r.norm for r in g)))
+    return lines
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from core.model import RECURRENT
+from core.through_time import readout_lines
 
 from .controls import named
 
@@ -28,7 +29,7 @@ class SpectralReadoutPanel:
     def on_batch(self, f) -> None:
         through = f.snap.through_time
         if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
-            lines = [r.text() for r in through[0].spectral]
+            lines = readout_lines(through[0].spectral)
             self.widget.setText(" ".join([HEADER] + lines) if len(lines) == 1 else "\n".join([HEADER] + lines))
 
     def on_epochs(self, f) -> None:

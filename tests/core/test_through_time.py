@@ -75,3 +75,15 @@ def test_the_readme_screenshots_captions():
     g, acc = runs["lstm-fix"]
     assert re.search(r"within 3e-3 of the largest, step 1's 0\.18 of step 100's, .* above 0\.98", readme)
     assert g.min() / g.max() >= 3e-3 and f"{g[0] / g[-1]:.2f}" == "0.18" and acc.min() > 0.98
+
+
+def test_readout_lines_group_layers_with_the_same_verdict():
+    from core.through_time import readout_lines
+    lines = readout_lines(spectral_readout([0.5, 0.7, 1.2, 1.3, math.nan], 1.0))
+    assert lines == [
+        "layers 1-2: ‖W_h‖₂ = 0.5 to 0.7 < 1/γ = 1: vanishing guaranteed (each step back through a layer "
+        "multiplies the gradient by at most ‖W_h‖₂·γ = 0.7)",
+        "layers 3-4: ‖W_h‖₂ = 1.2 to 1.3 ≥ 1/γ = 1: no guarantee (the gradient may still vanish, or explode)",
+        "layer 5: ‖W_h‖₂ is not finite (the weights diverged)"]
+    gated = readout_lines(spectral_readout([1.73] * 8, math.nan))
+    assert gated == ["layers 1-8: ‖W_h‖₂ = 1.73: the bound does not apply (the gates carry the gradient past W_h)"]
