@@ -113,7 +113,7 @@ class TimeGradientBars:
         if self._view != (lo, hi, len(g)):   # axes repaint only when their range changes
             self._view = (lo, hi, len(g))
             self.widget.setYRange(lo, hi, padding=0)
-            margin = 0.6 + 0.03 * len(g)   # room for the first and last tick labels
+            margin = 0.6 + 0.05 * len(g)   # room for the first and last tick labels (pyqtgraph hides a cut one)
             self.widget.setXRange(1 - margin, max(len(g), 1) + margin, padding=0)
             self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
             self.widget.getAxis("bottom").setTicks([step_ticks(len(g))])

@@ -242,3 +242,12 @@ def test_hovering_a_time_step_shows_its_exact_value_and_regime(window, qtbot):
         w.timeGradientPlot.scene().sigMouseMoved.emit(vb.mapViewToScene(pg.Point(t, drawn_logs(w)[t - 1] - 0.5)))
         regime = "vanishing" if t == 1 else "healthy"
         assert plot.hover.textItem.toPlainText() == f"t = {t}: ‖dL/dh_t‖ = {values[t - 1]:.3e} ({regime})"
+
+
+def test_exporting_a_time_plot_of_an_mlp_is_refused_with_a_message(window, qtbot, tmp_path):
+    w = window
+    target = tmp_path / "t.png"
+    assert not w.export_plot("timeGradientPlot", str(target))
+    assert "timeGradientPlot is not shown for this network" in w.messageLabel.text() and not target.exists()
+    w.lessonTabs.setCurrentWidget(w.helpView)   # a plot on a tab behind another is still exported
+    assert w.export_plot("boundaryPlot", str(tmp_path / "b.png"))
