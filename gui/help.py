@@ -79,7 +79,7 @@ theory predicts the per-layer factor of the error signal δ, √χ<sub>1</sub>, 
 χ<sub>1</sub> &lt; 1 is the ordered phase (vanishing), &gt; 1 the chaotic phase (exploding), = 1 the edge
 of chaos (<code>edge-of-chaos</code>).</p>
 
-<p><b>Through time</b> (recurrent models: the <i>‖dL/dh_t‖ back through time</i> plot and the
+<p><b>Through time</b> (recurrent models: the <i>Time-step plot</i> of ‖dL/dh_t‖ and the
 <i>Through time</i> tab). A recurrent layer computes <code>h_t = φ(x_t · W_x + h_(t−1) · W_h + b)</code> at
 every step t = 1..T and the loss reads h_T. Each step back multiplies the gradient by
 <code>diag(φ′) · W_hᵀ</code>, so dL/dh_1 is a product of T − 1 such factors: about 0.6 each gives

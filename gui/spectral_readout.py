@@ -30,6 +30,8 @@ class SpectralReadoutPanel:
         through = f.snap.through_time
         if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
             lines = readout_lines(through[0].spectral)
+            if f.snap.b is not None:   # while comparing, this is A's network
+                lines = [f"run A, {line}" for line in lines]
             self.widget.setText(" ".join([HEADER] + lines) if len(lines) == 1 else "\n".join([HEADER] + lines))
 
     def on_epochs(self, f) -> None:

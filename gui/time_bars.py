@@ -31,12 +31,12 @@ def legend_html(run_labels=None) -> str:
     lines = ["&nbsp;&nbsp;".join(f"<span style='color:{REGIME_COLOURS[k]}'>■</span>&nbsp;{text}" for k, text in row)
              for row in LEGEND]
     if run_labels is not None:
-        lines[1] += f"&nbsp;&nbsp; bars: {html.escape(run_labels[0])}; line: {html.escape(run_labels[1])}"
+        lines.append(f"bars: {html.escape(run_labels[0])}; line: {html.escape(run_labels[1])}")
     return f"<span style='font-size:8pt'>{'<br>'.join(lines)}</span>"
 
 
 MAX_SYMBOLS = 200
-TITLE_HEIGHT = 50   # B's line carries a marker per step up to this many steps
+TITLE_HEIGHT, LEGEND_LINE = 50, 13   # pixels: the title with two legend lines; one more line while comparing   # B's line carries a marker per step up to this many steps
 
 
 def step_ticks(n: int) -> list[tuple[float, str]]:
@@ -49,7 +49,7 @@ def step_ticks(n: int) -> list[tuple[float, str]]:
 
 
 class TimeGradientBars:
-    TITLE = "‖dL/dh_t‖ back through time"
+    TITLE = "Time-step plot: ‖dL/dh_t‖"
 
     def __init__(self):
         self.widget = _plot(self.TITLE, "‖dL/dh_t‖ (log scale)", "time step t (1 = first input, T = nearest the loss)",
@@ -162,8 +162,9 @@ class TimeGradientBars:
             title = f"{self.TITLE}  ({caption})" if caption else self.TITLE
             item = self.widget.getPlotItem()
             item.setTitle(f"{title}<br>{legend_html(self.run_labels)}", size="10pt")
-            item.titleLabel.setMaximumHeight(TITLE_HEIGHT)   # three lines, not setTitle's one
-            item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+            height = TITLE_HEIGHT + (LEGEND_LINE if self.run_labels is not None else 0)
+            item.titleLabel.setMaximumHeight(height)   # the title and the legend's lines, not setTitle's one
+            item.layout.setRowFixedHeight(0, height)
 
     def refresh_hover(self) -> None:
         if self._mouse is not None:

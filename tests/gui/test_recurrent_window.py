@@ -188,7 +188,8 @@ def test_compare_draws_b_as_a_line_over_a_s_bars(window, qtbot):
     plot = w.dashboard.time.bars.plot
     x, y = plot.line_b.getData()
     np.testing.assert_allclose(y, np.log10(w.last_snapshot.through_time[1].time_grad_norm), rtol=1e-12)
-    assert "A: model = rnn" in plot.widget.getPlotItem().titleLabel.text
+    assert "bars: A: model = rnn; line: B: model = lstm" in plot.widget.getPlotItem().titleLabel.text
+    assert "run A, layer 1: ‖W_h‖₂" in child(w, "spectralLabel").text()
     step_epochs(qtbot, w, 1)
     qtbot.waitUntil(lambda: len(w.history_b) == 1, timeout=10000)
     x, y = plot.line_b.getData()
