@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
+    sw = p.add_argument_group("sweeps (one short run per cell; --out keeps finished cells and resumes)")
+    sw.add_argument("--sweep", metavar="FIELD=VALUES", action="append", help="FIELD=V1,V2,... or "
+                    "FIELD=START:STOP:COUNT (COUNT points, ends included); repeat for more axes; --epochs 0 "
+                    "measures at initialisation only")
+    sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
+    sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -91,18 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_config_file(path: str) -> dict:
-    """The config fields of a config or experiment file (``records.read_document``: every failure a ConfigError).
-    An experiment's recorded history is not used here: the command line trains the config afresh."""
-    return read_document(path, "config")[0]
-
-
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     """Preset fields, then the config file's, then the flags: each overrides the one before.
     An empty value (``--preset ""``) is an error like any other bad value, never skipped."""
     values = dict(get_preset(args.preset).fields) if getattr(args, "preset", None) is not None else {}
-    if args.config is not None:
-        values.update(load_config_file(args.config))
+    if args.config is not None:  # an experiment's recorded history is not used: the config trains afresh
+        values.update(read_document(args.config, "config")[0])
     for f in fields(ExperimentConfig):
         raw = getattr(args, f.name)
         if raw is None:
@@ -118,6 +119,8 @@ MODES = {
     "list": ({"list_presets"}, "with --list-presets, which takes no other flags"),
     "headless": (_COMMON | {"headless", "out", "save_config", "compare", "data"}, "with --headless: it is for the window"),
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
+    "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
+              "with --sweep: a sweep writes one row per cell to --out"),
     "window": (_COMMON | {"compare", "theory", "screenshot", "record", "record_every", "record_plot"},
                "in the window: it needs --headless"),
 }
@@ -216,14 +219,13 @@ def _time_steps(trainer) -> int:
     return trainer.config.seq_len if trainer.config.model != "mlp" else 0
 
 
-def _epoch_lines(runs: dict, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
+def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
     """Train one more epoch of every run still going; its records, one line each."""
+    runs = session.runs
     tagged = len(runs) > 1
     lines = []
-    for name, trainer in runs.items():
-        if trainer.diverged:
-            continue
-        stats = trainer.step_epoch()
+    for name, stats in session.step_each_epoch().items():
+        trainer = runs[name]
         if as_csv:
             row = csv_row(stats, n_layers, n_steps)
             lines.append(_csv_line([name] + row if tagged else row))
@@ -239,12 +241,14 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                  stdout=None, stderr=None, compare: tuple[str, object] | None = None, data=None) -> int:
     """Train for cfg.epochs and write one record per epoch as it completes; with ``compare``, runs A and B
     in lockstep and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
-    from .compare import Comparison
-    from .trainer import Trainer
+    from .session import Session
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    runs = Comparison(cfg, *compare, data=data).runs if compare else {"A": Trainer(cfg, data)}
+    session = Session(cfg, compare, data)
+    if session.notice:  # B was refused: parse_compare checks it first, so this is only a safety net
+        raise ConfigError("compare", session.notice)
+    runs = session.runs
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
@@ -260,7 +264,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
             for _ in range(cfg.epochs):
                 if all(t.diverged for t in runs.values()):
                     break
-                sink.append(header + _epoch_lines(runs, n_layers, n_steps, as_csv, stderr))
+                sink.append(header + _epoch_lines(session, n_layers, n_steps, as_csv, stderr))
                 header = ""
                 now = time.monotonic()
                 if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):
@@ -304,7 +308,8 @@ def stop_on_signals():
 
 def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    mode = ("list" if args.list_presets else "headless" if args.headless or args.screenshot is not None
+    mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
+            else "headless" if args.headless or args.screenshot is not None
             else "save-config" if args.save_config is not None else "headless")
     check_flags(args, mode)
     if mode == "list":
@@ -312,6 +317,9 @@ def _run(argv: list[str]) -> int:
         for p in PRESETS.values():
             print(f"{p.name:<{width}}  {p.summary}")
         return 0
+    if mode == "sweep":
+        from .sweep import run_from_args
+        return run_from_args(args, config_from_args)
     cfg = config_from_args(args)
     from .userdata import data_from_args
     data = data_from_args(args, cfg)

@@ -160,7 +160,7 @@ def _choice(values, **hints) -> FieldSpec:
 
 
 FIELD_SPECS: dict[str, FieldSpec] = {
-    "depth": _int(1, 100, label="Hidden layers", group="Network", widget="depthSpin",
+    "depth": _int(1, 300, label="Hidden layers", group="Network", widget="depthSpin",
                   tip="Number of hidden layers. Deeper networks multiply more per-layer factors into each gradient."),
     "width": _int(1, 1024, label="Width", group="Network", tip="Units in each hidden layer."),
     "activation": _choice({k: a.label for k, a in ACTIVATIONS.items()}, label="Activation", group="Network",
@@ -170,6 +170,9 @@ FIELD_SPECS: dict[str, FieldSpec] = {
                         "choice that explodes wide networks."),
     "init_gain": _float(0.0, 100.0, lo_open=True, label="Init gain", group="Network", decimals=3, log=(1e-3, 100.0),
                         tip="Multiplies the initial weights' standard deviation."),
+    "bias_std": _float(0.0, 100.0, label="Bias std", group="Network", decimals=3,
+                       tip="sigma_b: initial biases are drawn from N(0, sigma_b^2) (0: all zero). Mean-field "
+                           "theory's sigma_b^2 = bias_std^2."),
     "optimizer": _choice(OPTIMIZER_LABELS, label="Optimiser",
                          tip="The update rule. Applies to the running network without a reset."),
     "lr": _float(0.0, 100.0, lo_open=True, label="Learning rate", decimals=6, log=(1e-5, 100.0),
@@ -243,6 +246,7 @@ class ExperimentConfig:
     activation: str = "sigmoid"
     init: str = "xavier"
     init_gain: float = 1.0
+    bias_std: float = 0.0  # sigma_b: biases start as N(0, sigma_b^2)
     optimizer: str = "sgd"
     lr: float = 0.1
     batch_size: int = 32

@@ -84,6 +84,6 @@ def build_model(config, n_in: int, task: str, rng: np.random.Generator, dtype, n
     phi = get_activation(config.activation)
     if config.model == "mlp":
         return MLP(n_in, config.depth, config.width, phi, config.init, config.init_gain, config.residual,
-                   task, rng, dtype, config.norm, n_out)
+                   task, rng, dtype, config.norm, n_out, config.bias_std)
     return RecurrentNetwork(config.model, n_in, config.depth, config.width, phi, config.init, config.init_gain,
                             config.recurrent_init, config.recurrent_gain, config.forget_bias, task, rng, dtype)

@@ -48,7 +48,7 @@ class MLP:
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
                  task: str = "classification", rng: np.random.Generator | None = None,
-                 dtype=np.float64, norm: str = "none", n_out: int = 1):
+                 dtype=np.float64, norm: str = "none", n_out: int = 1, bias_std: float = 0.0):
         rng = rng if rng is not None else np.random.default_rng(0)
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
@@ -82,6 +82,9 @@ class MLP:
         self._grad_buffer, self._grad_views = None, None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
+        if bias_std > 0:  # drawn after all weights, so bias_std = 0 leaves every earlier network unchanged
+            for _, b in self.params:
+                b[...] = bias_std * rng.standard_normal(b.shape)
 
     @property
     def n_layers(self) -> int:

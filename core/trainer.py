@@ -27,11 +27,19 @@ from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, N
 LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
 
 
+def check_data(cfg: ExperimentConfig, data: Dataset | None) -> None:
+    """ConfigError unless ``cfg``'s network can train on ``data`` (a data set from a file, or None)."""
+    if data is not None and cfg.model != "mlp" and not data.is_sequence:
+        raise ConfigError("model", f"model {cfg.model} needs a sequence task (recall, adding), but the rows of a "
+                                   "data file are not sequences: use model mlp with a data file")
+
+
 class Trainer:
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
         cfg = config if config is not None else ExperimentConfig()
         check_fits(cfg)  # refuse, naming what to reduce, rather than be killed for lack of memory
+        check_data(cfg, data)
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
         dtype = np.dtype(cfg.dtype)

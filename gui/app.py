@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
     if not given and settings is not None:  # no flags: carry on where the last session left off
-        config = MainWindow.config_from_settings(settings) or config
-    window = MainWindow(config, settings)
+        window = MainWindow.from_settings(settings, config)
+    else:
+        window = MainWindow(config, settings)
     prepare(window, args, compare)
     window.show()
     closer.attach(window)

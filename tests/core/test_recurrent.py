@@ -8,6 +8,8 @@ import numpy as np
 from core.session import Session
 import pytest
 
+from tests.gradcheck import numeric_grads
+
 from core import ACTIVATIONS, ConfigError, ExperimentConfig, Trainer, get_activation, make_dataset
 from core.cli import main
 from core.compare import Comparison
@@ -15,23 +17,7 @@ from core.recurrent import RecurrentNetwork
 from core.records import history_csv, load_experiment, save_experiment
 
 
-def _finite_difference_grads(net, X, y, eps=1e-6):
-    grads = []
-    for layer in net.params:
-        out = []
-        for P in layer:
-            G = np.zeros_like(P)
-            for i in np.ndindex(P.shape):
-                old = P[i]
-                P[i] = old + eps
-                up = net.loss(X, y)
-                P[i] = old - eps
-                down = net.loss(X, y)
-                P[i] = old
-                G[i] = (up - down) / (2 * eps)
-            out.append(G)
-        grads.append(out)
-    return grads
+_finite_difference_grads = numeric_grads  # tests/gradcheck.py
 
 
 def _small_net(kind, activation="tanh", task="classification", depth=2, seed=1):

@@ -118,7 +118,7 @@ def test_an_mlp_shows_no_time_views_and_switching_clears_the_old_run(window, qtb
     image = w.dashboard.time.heatmap.plot.image.image
     assert image.shape[1] == 1 and np.isnan(image).all()   # no column of the old run
     tabs = w.lessonTabs
-    assert tabs.isTabVisible(tabs.indexOf(w.boundary.widget))
+    assert tabs.isTabVisible(tabs.indexOf(w.dashboard.boundary.widget))
     assert not tabs.isTabVisible(tabs.indexOf(w.dashboard.time.sequence.widget))
     # recurrent again, another kind: the new network's numbers only
     rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(model="gru")))
@@ -166,10 +166,10 @@ def test_spectral_readout_says_guaranteed_only_when_the_bound_does(window, qtbot
 def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(window, qtbot):
     w = window
     tabs = w.lessonTabs
-    tabs.setCurrentWidget(w.boundary.widget)
+    tabs.setCurrentWidget(w.dashboard.boundary.widget)
     rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN))
     page = w.dashboard.time.sequence
-    assert tabs.currentWidget() is page.widget and not tabs.isTabVisible(tabs.indexOf(w.boundary.widget))
+    assert tabs.currentWidget() is page.widget and not tabs.isTabVisible(tabs.indexOf(w.dashboard.boundary.widget))
     assert "no 2-D input plane" in page.note.text()
     step_epochs(qtbot, w, 2)
     x, y = page.plot.curve.getData()
@@ -178,7 +178,7 @@ def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(win
     rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(model="mlp")))
     assert tabs.currentWidget() is page.widget and not time_views_shown(w)
     rebuilt(qtbot, w, lambda: w.set_config(ExperimentConfig(depth=2, width=4, samples=64)))
-    assert tabs.currentWidget() is w.boundary.widget
+    assert tabs.currentWidget() is w.dashboard.boundary.widget
 
 
 def test_compare_draws_b_as_a_line_over_a_s_bars(window, qtbot):
