@@ -22,8 +22,8 @@ from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios
 from .plots_bars import QUANTITIES, GradientBars
 from .plots_loss import LossCurves
-from .plots_time import TimeStepPanel
 from .plots_timeline import TimelinePanel
+from .time_row import TimeViews
 
 
 def chain_html(chain) -> str:
@@ -307,18 +307,16 @@ class Dashboard:
         """``steps_of()``: the session model's StepHistory of run A (the timeline's data)."""
         self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
         self.timeline = TimelinePanel(steps_of)
-        self.timesteps = TimeStepPanel(self._show_time_steps)
         self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
         self.status = StatusPanel()
         self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
-                                    PhasePanel(phase_label), self.status, self.timeline, self.timesteps]
+                                    PhasePanel(phase_label), self.status, self.timeline]
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
         self.lessonTabs.setUsesScrollButtons(True)   # in a narrow window the tab bar scrolls, the plots keep room
         self.lessonTabs.addTab(self.boundary.widget, "Prediction")
         self.lessonTabs.addTab(self.chain.widget, "Chain rule")
-        self.lessonTabs.addTab(self.timesteps.widget, "Time steps")
         self.lessonTabs.addTab(self.helpView, "Help")
         self.topSplitter = QSplitter(Qt.Horizontal)
         self.topSplitter.addWidget(self.bars.widget)
@@ -332,6 +330,9 @@ class Dashboard:
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)
+        self.time = TimeViews(self.lessonTabs, self.boundary.widget)   # recurrent models and sequence tasks
+        self.panels += self.time.panels
+        self.plotSplitter.insertWidget(0, self.time.row)
         self.theory = False
         self._last_stats = None
 
@@ -377,11 +378,3 @@ class Dashboard:
     def set_theory(self, on: bool) -> None:
         self.theory = on
         self.bars.set_theory(on)
-
-    def _show_time_steps(self, recurrent: bool) -> None:
-        """A recurrent network's lesson is in its time steps (its prediction has no plane to draw)."""
-        tabs, w = self.lessonTabs, self.timesteps.widget
-        if recurrent:
-            tabs.setCurrentWidget(w)
-        elif tabs.currentWidget() is w:
-            tabs.setCurrentWidget(self.boundary.widget)

@@ -10,7 +10,7 @@ import os
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
 
 from core import ConfigError
 from core.fileio import check_target
@@ -41,6 +41,18 @@ def render_svg(widget, tmp: str) -> bool:
 def render_png(widget, tmp: str):
     import pyqtgraph.exporters as exporters
     return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
+
+
+def shown_for_this_network(widget, window) -> bool:
+    """False when the dashboard hid the plot (or a row holding it) because it does not apply, e.g. the
+    time-step plot of an MLP; a plot on a tab that is merely not in front still counts as shown."""
+    w = widget
+    while w is not None and w is not window:
+        parent = w.parentWidget()
+        if w.isHidden() and not isinstance(parent, QStackedWidget):
+            return False
+        w = parent
+    return True
 
 
 class FileActions:
@@ -100,6 +112,9 @@ class FileActions:
         widget = self.window.dashboard.plot_widgets.get(name)
         if widget is None:
             self.model.say(f"Could not export: no plot named {name!r}.", error=True)
+            return False
+        if not shown_for_this_network(widget, self.window):
+            self.model.say(f"Could not export: {name} is not shown for this network.", error=True)
             return False
         svg = path.lower().endswith(".svg")
         render = render_svg if svg else render_png

@@ -26,7 +26,8 @@ from .session_model import SessionModel
 
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
          ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"), ("timelinePlot", "Step timeline"),
-         ("timeStepPlot", "Time steps"))
+         ("timeGradientPlot", "Gradient through time"), ("timeHeatmapPlot", "Gradient through time per epoch"),
+         ("sequenceScorePlot", "Validation score (sequences)"))
 
 
 class MainWindow(QMainWindow):

@@ -25,6 +25,7 @@ from core.losses import chance_loss
 from core.datasets import SEQUENCE_DATASETS
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
+from core.through_time import measure as measure_through_time
 
 
 # -- commands: GUI thread -> worker -------------------------------------------------------
@@ -110,6 +111,7 @@ class Snapshot:
     boundary_label: str = ""                         # with REBUILT: what the prediction's axes are (data set's words)
     class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
     data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
+    through_time: tuple | None = None                # (A's, B's) core.through_time.ThroughTime; None: not measured
 
 
 @dataclass
@@ -352,16 +354,20 @@ class TrainingWorker(QObject):
         return new
 
     def _extras(self, now: float, force: bool):
-        """The prediction picture (a forward pass over a grid) and the chain rule (a forward and backward
-        pass on the latest batch) are extra work: spaced to take ~10% of the time."""
+        """The prediction picture (a forward pass over a grid), the chain rule and, for a recurrent model, the
+        chain through time (each a forward and backward pass on the latest batch) are extra work: spaced to
+        take ~10% of the time."""
         if not (force or now >= self._extras_due):
-            return None, None
-        t = self.session.a
+            return None, None, None
+        t, tb = self.session.a, self.session.b
         started = time.perf_counter()
         boundary = t.prediction_grid(self._grid_resolution())
         chain = t.chain_rule() if not t.diverged else None
+        through = None
+        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
+            through = (measure_through_time(t), measure_through_time(tb) if tb is not None and force else None)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
-        return boundary, chain
+        return boundary, chain, through
 
     def _b_view(self) -> RunView | None:
         s, tb = self.session, self.session.b
@@ -381,7 +387,7 @@ class TrainingWorker(QObject):
             self._rate_steps, self._rate_time = 0, now
         s, t = self.session, self.session.a
         message, error = self._message(kind, message)
-        boundary, chain = self._extras(now, force)
+        boundary, chain, through_time = self._extras(now, force)
         snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
                         epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
@@ -389,6 +395,7 @@ class TrainingWorker(QObject):
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
                         initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
                         steps=self._new_steps(), chance_loss=self._chance, **rebuilt)
+        snap.through_time = through_time
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

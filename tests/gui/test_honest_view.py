@@ -345,17 +345,3 @@ def test_screenshot_theme_flag(tmp_path):
     p = subprocess.run([sys.executable, "main.py", "--theme", "blue", "--screenshot", str(tmp_path / "s.png")],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "theme" in p.stderr and "'blue'" in p.stderr
-
-
-def test_a_recurrent_network_shows_its_time_steps(small_window, qtbot):
-    w = small_window
-    rebuilt_with(qtbot, w, SMALL.replace(model="rnn", dataset="recall", seq_len=12, depth=1, samples=64))
-    assert w.lessonTabs.currentWidget() is w.timeStepPlot   # the recurrent stories say to watch it
-    step_batch(qtbot, w)
-    t, y = w.dashboard.timesteps.plot.curve.getData()
-    np.testing.assert_array_equal(t, np.arange(1, 13))
-    np.testing.assert_allclose(y, np.log10(w.last_snapshot.last_batch.time_grad_norm))
-    lo, hi = y_range(w.timeStepPlot)
-    assert lo <= y.min() and hi >= y.max()
-    rebuilt_with(qtbot, w, SMALL)
-    assert w.lessonTabs.currentWidget() is not w.timeStepPlot and len(w.dashboard.timesteps.plot.values) == 0
