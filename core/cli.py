@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="FIELD=VALUE", help="also train a run B that differs in one setting, "
                    "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
     p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
+    p.add_argument("--theme", metavar="light|dark", help="window: the theme (light, dark or system)")
     p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
                    "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
@@ -121,7 +122,7 @@ MODES = {
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
     "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
               "with --sweep: a sweep writes one row per cell to --out"),
-    "window": (_COMMON | {"compare", "theory", "screenshot", "record", "record_every", "record_plot"},
+    "window": (_COMMON | {"compare", "theory", "theme", "screenshot", "record", "record_every", "record_plot"},
                "in the window: it needs --headless"),
 }
 

@@ -38,6 +38,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
 
+RECURRENT_GROUP = "Recurrent network"   # shown in the window only for rnn, lstm and gru
 MODELS = {"mlp": "MLP (feed-forward)", "rnn": "RNN (vanilla)", "lstm": "LSTM", "gru": "GRU"}
 
 
@@ -202,14 +203,14 @@ FIELD_SPECS: dict[str, FieldSpec] = {
     "model": _choice(MODELS, label="Model", group="Network",
                      tip="A feed-forward network, or a recurrent one (rnn, lstm, gru) that reads a sequence step by "
                          "step: depth stacks recurrent layers, width is the hidden size H."),
-    "seq_len": _int(1, 1000, label="Sequence length", group="Network", widget="seqLenSpin",
+    "seq_len": _int(1, 1000, label="Sequence length", group=RECURRENT_GROUP, widget="seqLenSpin",
                     tip="Time steps T of a sequence task: the gradient must travel back through T steps."),
-    "recurrent_init": _choice(RECURRENT_INIT_LABELS, label="Recurrent init", group="Network",
+    "recurrent_init": _choice(RECURRENT_INIT_LABELS, label="Recurrent init", group=RECURRENT_GROUP,
                               tip="How W_h (hidden to hidden) starts; identity copies h_(t-1) (Le et al. 2015)."),
-    "recurrent_gain": _float(0.0, 100.0, lo_open=True, label="Recurrent gain", group="Network", decimals=3,
+    "recurrent_gain": _float(0.0, 100.0, lo_open=True, label="Recurrent gain", group=RECURRENT_GROUP, decimals=3,
                              log=(1e-3, 100.0), tip="Multiplies W_h at initialisation: above 1 the gradient grows "
                                                     "back through time, below 1 it shrinks."),
-    "forget_bias": _float(-100.0, 100.0, label="Forget bias", group="Network", decimals=2,
+    "forget_bias": _float(-100.0, 100.0, label="Forget bias", group=RECURRENT_GROUP, decimals=2,
                           tip="Initial bias of the LSTM forget gate (and the GRU update gate): sigma(bias) of the "
                               "old state passes each step."),
 }

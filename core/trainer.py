@@ -356,6 +356,11 @@ class Trainer:
         (empty for an MLP)."""
         return self.measure().time_grad_norm
 
+    def error_signal_norms(self) -> np.ndarray:
+        """||dL/dz|| per layer on the latest batch at the current weights, without updating anything."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.measure().delta_norms, dtype=float)
+
     def chain_rule(self):
         """The chain rule with this network's numbers: the latest step's own ||dL/dz_l|| and mean |phi'| (the
         weights before its update), without another pass; before any step, a pass on the first batch."""

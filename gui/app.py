@@ -19,6 +19,7 @@ from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, che
                       error_line, parse_compare)
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
+THEMES = ("system", "light", "dark")   # gui.theme.THEMES, without importing Qt before the arguments are checked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.screenshot.lower().endswith(".png"):
                 raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
         check_record_args(args)
+        if args.theme is not None and args.theme not in THEMES:
+            raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -138,6 +141,8 @@ def prepare(window, args, compare) -> None:
         window.show_lesson(args.preset)
     if args.theory:
         window.theoryCheck.setChecked(True)
+    if args.theme:
+        window.set_theme(args.theme)
     if compare is not None:
         window.start_compare(*compare)
 

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from core.compare import COMPARABLE
-from core.config import FIELD_SPECS, FieldSpec
+from core.config import FIELD_SPECS, RECURRENT_GROUP, FieldSpec
+from core.datasets import SEQUENCE_DATASETS
 from core.presets import PRESETS
+
+from . import theme
 
 INT_MAX = 2**31 - 1   # QSpinBox holds a C int; larger integer fields use ExactSpinBox
 
@@ -174,6 +177,11 @@ class ChoiceEditor(Editor):
         self.combo = named(QComboBox(), self.name, spec.tip)
         for key, label in zip(spec.choices, spec.labels):
             self.combo.addItem(label, key)
+            self.combo.setItemData(self.combo.count() - 1, label, Qt.ToolTipRole)
+        # sized by the panel, not by the longest label ("Adding problem (sequence, regression)"): a long
+        # choice is elided in the closed box, never pushes the panel's buttons out of view
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(8)
         self.combo.currentIndexChanged.connect(lambda i: self.edited.emit(field, self.combo.itemData(i)))
 
     def row(self):
@@ -241,7 +249,7 @@ class OptionalNumberEditor(Editor):
 
 EDITORS = {"int": NumberEditor, "float": NumberEditor, "optional_float": OptionalNumberEditor,
            "bool": BoolEditor, "choice": ChoiceEditor}
-TOP_GROUPS = ("Network", "Training")   # other groups a spec names go below the stories
+TOP_GROUPS = ("Network", RECURRENT_GROUP, "Training")   # other groups a spec names go below the stories
 
 
 class ControlPanel(QScrollArea):
@@ -250,6 +258,7 @@ class ControlPanel(QScrollArea):
     fieldEdited = Signal(str, object)        # a field and the value the user chose
     presetChosen = Signal(str)
     compareToggled = Signal(bool)
+    paceEdited = Signal(float)               # steps per second while running; 0: as fast as it goes
 
     def __init__(self, actions: dict):
         super().__init__()
@@ -267,6 +276,7 @@ class ControlPanel(QScrollArea):
         for g in TOP_GROUPS:
             v.addWidget(self.groups[g])
         v.addLayout(self._buttons(actions))
+        v.addLayout(self._pace())
         self.messageLabel = plain_label("", "messageLabel", "What just happened: errors in red, notices in grey.")
         v.addWidget(self.messageLabel)
         v.addWidget(self._stories())
@@ -289,6 +299,21 @@ class ControlPanel(QScrollArea):
             self.widgets[name] = button
             grid.addWidget(button, i // 2, i % 2)
         return grid
+
+    def _pace(self) -> QHBoxLayout:
+        spin = named(QDoubleSpinBox(), "speedSpin", "Steps per second while running: slow a run down to watch "
+                     "each step (e.g. 2 for the exploding story); 0 = as fast as it goes.")
+        spin.setRange(0.0, 1000.0)
+        spin.setDecimals(1)
+        spin.setSingleStep(1.0)
+        spin.setSpecialValueText("as fast as it goes")
+        spin.setSuffix(" steps/s")
+        spin.valueChanged.connect(self.paceEdited)
+        self.widgets["speedSpin"] = spin
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Pace"))
+        row.addWidget(spin, 1)
+        return row
 
     def _stories(self) -> QGroupBox:
         combo = named(QComboBox(), "presetCombo", "Load a preset: a configuration that tells one story of "
@@ -332,7 +357,9 @@ class ControlPanel(QScrollArea):
         return box
 
     def show_config(self, config) -> None:
-        """Show every field of ``config`` exactly, without reporting it as an edit."""
+        """Show every field of ``config`` exactly, without reporting it as an edit. The recurrent settings
+        show only where they act: a recurrent model, or a sequence task (whose length an MLP reads too)."""
+        self.groups[RECURRENT_GROUP].setVisible(config.model != "mlp" or config.dataset in SEQUENCE_DATASETS)
         for field, e in self.editors.items():
             for w in e.widgets():
                 w.blockSignals(True)
@@ -369,6 +396,10 @@ class ControlPanel(QScrollArea):
         self.widgets["lessonLabel"].setText(f"{p.name}: {p.summary}.\nWatch {p.watch}\n"
                                             f"What happens: {p.happens}\nWhy: {p.why}")
 
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.messageLabel.setText(text)
-        self.messageLabel.setStyleSheet(f"color: {'#b00020' if error else '#555555'};")
+    def show_message(self, text: str | None = None, error: bool | None = None) -> None:
+        """A message in the theme's notice or error colour; no arguments: the shown one, recoloured."""
+        if text is not None:
+            self.messageLabel.setText(text)
+            self._error = bool(error)
+        colour = theme.text_colour("error" if getattr(self, "_error", False) else "notice")
+        self.messageLabel.setStyleSheet(f"color: {colour};")

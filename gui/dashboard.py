@@ -10,14 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QSplitter, QTabWidget,
+                               QTextBrowser, QVBoxLayout, QWidget)
 
-from core.theory import predicted_profile
+from core.theory import predicted_delta_norms
 
+from . import theme
 from .controls import named
 from .data_legend import DataLegend
 from .help import HELP_HTML
-from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
+from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios
+from .plots_bars import QUANTITIES, GradientBars
+from .plots_loss import LossCurves
+from .plots_timeline import TimelinePanel
+from .time_row import TimeViews
 
 
 def chain_html(chain) -> str:
@@ -59,34 +65,87 @@ class Panel:
         pass
 
 
+def _with_controls(plot_widget, *controls) -> QWidget:
+    """A plot with a row of its own controls under it, right-aligned."""
+    w = QWidget()
+    v = QVBoxLayout(w)
+    v.setContentsMargins(0, 0, 0, 0)
+    v.addWidget(plot_widget, 1)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for c in controls:
+        row.addWidget(c)
+    v.addLayout(row)
+    return w
+
+
 class BarsPanel(Panel):
+    """The per-layer bars of ‖dL/dW‖ (the epoch's mean or the latest batch) or ‖dL/dz‖ (the latest batch:
+    epochs keep no error signal), with the theory of ‖dL/dz‖ over the latter."""
+
     def __init__(self):
         self.plot = GradientBars()
-        self.widget = self.plot.widget
-        self.snap = None
+        self.quantityCombo = named(QComboBox(), "gradientQuantityCombo",
+                                   "What the bars show: the weight gradient ‖dL/dW‖, which the update uses, or the "
+                                   "error signal ‖dL/dz‖ (δ), the chain-rule product that the theory predicts.")
+        for key, text in QUANTITIES.items():
+            self.quantityCombo.addItem(text, key)
+        self.quantityCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.quantityCombo.setMinimumContentsLength(12)   # narrow windows: the plot keeps the room
+        self.widget = _with_controls(self.plot.widget, self.quantityCombo)
+        self.quantityCombo.currentIndexChanged.connect(lambda _: self._set_quantity())
+        self.snap, self.frame, self.theory = None, None, False
 
     def clear(self, snap) -> None:
-        self.plot.hover.setText("")
+        self.plot.clear_hover()
         self.plot.set_run_labels(None)
-        grad, grad_b = snap.initial_grad_norm
-        self.plot.update(grad, caption="at initialisation, before any step", grad_norms_b=grad_b)
-        self.plot.refresh_hover()   # the new network's values where the mouse is, nothing of the old
-        self.snap = snap
+        self.snap, self.frame = snap, None
+        self._draw()
 
     def on_batch(self, f: Frame) -> None:
-        snap = f.snap
-        self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
-        marked = snap.divergence.layer if snap.divergence is not None else None
-        self.plot.update(f.stats.grad_norm, marked, f.caption, None if f.other is None else f.other.grad_norm)
-        self.plot.refresh_hover()
-        self.snap = snap
-        self.show_theory(f.stats.grad_norm, f.theory)
+        self.snap, self.frame = f.snap, f
+        self._draw()
 
-    def show_theory(self, grad_norm, on: bool) -> None:
+    def set_theory(self, on: bool) -> None:
+        self.theory = on
+        self._draw()
+
+    def _set_quantity(self) -> None:
+        self.plot.set_quantity(self.quantityCombo.currentData())
+        self._draw()
+
+    def _values(self):
+        """(values A, values B or None, caption) of the chosen quantity."""
+        snap, f = self.snap, self.frame
+        if self.plot.quantity == "grad_norm":
+            if f is None or f.stats is None:
+                grad, grad_b = snap.initial_grad_norm
+                return grad, grad_b, "before any step"
+            return f.stats.grad_norm, None if f.other is None else f.other.grad_norm, f.caption
+        batch = snap.last_finite_batch if snap.divergence is not None else snap.last_batch
+        if f is None or batch is None or not len(batch.delta_norms):
+            return snap.initial_delta_norm, None, "before any step"
+        other = snap.b.last_batch if snap.b is not None else None
+        caption = (f"step {batch.step}, before divergence" if snap.divergence is not None
+                   else f"step {batch.step}")
+        return batch.delta_norms, None if other is None else other.delta_norms, caption
+
+    def _draw(self) -> None:
         snap = self.snap
-        profile = None if snap is None or snap.phase is None else predicted_profile(snap.config, grad_norm,
-                                                                                     snap.phase.factor)
-        self.plot.show_theory(profile, on)
+        if snap is None or snap.initial_grad_norm is None and self.frame is None:
+            return
+        values, values_b, caption = self._values()
+        if values is None:
+            return
+        if self.frame is not None:
+            self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
+        profile = None
+        if self.theory and self.plot.quantity == "delta_norms" and snap.phase is not None:
+            profile = predicted_delta_norms(snap.config, values, snap.phase.factor)
+        self.plot.show_theory(profile, self.theory)   # first: its legend row counts in the bars' headroom
+        marked = snap.divergence.layer if snap.divergence is not None else None
+        self.plot.update(values, marked, caption, values_b)
+        self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
 
 
 class UpdatesPanel(Panel):
@@ -104,17 +163,18 @@ class UpdatesPanel(Panel):
 class LossPanel(Panel):
     def __init__(self):
         self.plot = LossCurves()
-        self.logCheck = named(QCheckBox("log scale"), "lossLogCheck", "Show the loss on a logarithmic axis.")
-        self.widget = QWidget()
-        v = QVBoxLayout(self.widget)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.addWidget(self.plot.widget, 1)
-        v.addWidget(self.logCheck, 0, Qt.AlignRight)
+        self.logCheck = named(QCheckBox("log scale"), "lossLogCheck",
+                              "Show the loss on a logarithmic axis, with a tick at every power of ten.")
+        self.fitCheck = named(QCheckBox("Fit to data"), "lossFitCheck",
+                              "Zoom the loss axis to the curves; off, it starts at 0 so a plateau looks flat.")
+        self.widget = _with_controls(self.plot.widget, self.fitCheck, self.logCheck)
         self.history = self.history_b = None
-        self.logCheck.toggled.connect(self._on_log)
+        self.logCheck.toggled.connect(self.plot.set_log)
+        self.fitCheck.toggled.connect(self.plot.set_fit)
 
     def clear(self, snap) -> None:
         self.plot.set_compare(snap.b is not None)
+        self.plot.set_chance(snap.chance_loss)
         self.plot.update([], [], [])
         self.history = self.history_b = None
 
@@ -126,12 +186,9 @@ class LossPanel(Panel):
         h, hb = self.history, self.history_b
         if h is None:
             return
-        self.plot.update(h.scalar("epoch"), h.scalar("train_loss"), h.scalar("val_loss"),
-                         (hb.scalar("epoch"), hb.scalar("train_loss"), hb.scalar("val_loss")) if hb else None)
-
-    def _on_log(self, on: bool) -> None:
-        self.plot.set_log(on)
-        self._draw()
+        self.plot.update(h.scalar("epoch").copy(), h.scalar("train_loss").copy(), h.scalar("val_loss").copy(),
+                         (hb.scalar("epoch").copy(), hb.scalar("train_loss").copy(), hb.scalar("val_loss").copy())
+                         if hb else None, h.scalar("val_accuracy").copy())
 
 
 class HeatmapPanel(Panel):
@@ -195,8 +252,6 @@ class PhasePanel(Panel):
                 " — residual connections are outside this theory" if f.snap.config.residual else ""))
 
 
-STATE_COLOURS = {"ready": "#333333", "running": "#2e7d32", "paused": "#8a6d00", "done": "#1f5fa8",
-                 "diverged": "#b00020"}
 STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
           "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
           "speedLabel": "Training speed while running.", "progressBar": "Progress toward the epoch where Run stops."}
@@ -237,38 +292,47 @@ class StatusPanel(Panel):
             self.progress.setRange(0, snap.target_epoch)
             self.progress.setValue(min(snap.epoch, snap.target_epoch))
 
-    def show_state(self, state) -> None:
+    def show_state(self, state=None) -> None:
+        """The run state in its colour for the current theme (None: the shown state, recoloured)."""
         label = self.widgets["stateLabel"]
-        label.setText(str(state))
-        label.setStyleSheet(f"color: {STATE_COLOURS.get(str(state), '#333')}; font-weight: bold;")
+        if state is not None:
+            label.setText(str(state))
+        label.setStyleSheet(f"color: {theme.text_colour(label.text() or 'ready')}; font-weight: bold;")
 
 
 class Dashboard:
     """The panels, laid out in splitters, and the lesson tabs (prediction, chain rule, help)."""
 
-    def __init__(self, phase_label: QLabel):
+    def __init__(self, phase_label: QLabel, steps_of=lambda: None):
+        """``steps_of()``: the session model's StepHistory of run A (the timeline's data)."""
         self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
+        self.timeline = TimelinePanel(steps_of)
         self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
         self.status = StatusPanel()
         self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
-                                    PhasePanel(phase_label), self.status]
+                                    PhasePanel(phase_label), self.status, self.timeline]
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
+        self.lessonTabs.setUsesScrollButtons(True)   # in a narrow window the tab bar scrolls, the plots keep room
         self.lessonTabs.addTab(self.boundary.widget, "Prediction")
         self.lessonTabs.addTab(self.chain.widget, "Chain rule")
         self.lessonTabs.addTab(self.helpView, "Help")
         self.topSplitter = QSplitter(Qt.Horizontal)
         self.topSplitter.addWidget(self.bars.widget)
         self.topSplitter.addWidget(self.heatmap.widget)
-        self.topSplitter.setSizes([560, 400])
+        self.topSplitter.addWidget(self.timeline.widget)
+        self.topSplitter.setSizes([360, 300, 300])
         self.bottomSplitter = QSplitter(Qt.Horizontal)
         for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
             self.bottomSplitter.addWidget(w)
-        self.bottomSplitter.setSizes([320, 320, 320])
+        self.bottomSplitter.setSizes([360, 290, 310])   # the loss has two axes and a legend
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)
+        self.time = TimeViews(self.lessonTabs, self.boundary.widget)   # recurrent models and sequence tasks
+        self.panels += self.time.panels
+        self.plotSplitter.insertWidget(0, self.time.row)
         self.theory = False
         self._last_stats = None
 
@@ -293,8 +357,6 @@ class Dashboard:
             for p in self.panels:
                 if p is not self.bars and p is not self.updates:
                     p.on_batch(f)
-            if snap.kind == "rebuilt":
-                self.bars.show_theory(snap.initial_grad_norm[0], self.theory)
         if snap.new_epochs or snap.kind == "rebuilt":
             for p in self.panels:
                 p.on_epochs(f)
@@ -305,9 +367,9 @@ class Dashboard:
         batch; after a divergence, the last batch whose numbers were all finite (the failing layer outlined)."""
         snap = f.snap
         if snap.divergence is not None and snap.last_finite_batch is not None:
-            f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before the divergence"
+            f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before divergence"
         elif snap.new_epochs:
-            f.stats, f.caption = snap.new_epochs[-1], "mean over the last epoch"
+            f.stats, f.caption = snap.new_epochs[-1], "last epoch's mean"
         elif snap.last_batch is not None and snap.kind != "rebuilt":
             f.stats, f.caption = snap.last_batch, "latest batch"
         if f.stats is not None and snap.b is not None:
@@ -315,7 +377,4 @@ class Dashboard:
 
     def set_theory(self, on: bool) -> None:
         self.theory = on
-        snap = self.bars.snap
-        if snap is not None:
-            grad = self._last_stats.grad_norm if self._last_stats is not None else snap.initial_grad_norm[0]
-            self.bars.show_theory(grad, on)
+        self.bars.set_theory(on)

@@ -10,7 +10,7 @@ import os
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
 
 from core import ConfigError
 from core.fileio import check_target
@@ -18,6 +18,8 @@ from core.records import history_csv, load_experiment, save_experiment, write_at
 from core.resources import check_fits
 from core.trainer import check_data
 from core.userdata import load_for, load_source, source_of_experiment
+
+from . import theme
 
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
 
@@ -41,11 +43,24 @@ def render_png(widget, tmp: str):
     return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
 
 
+def shown_for_this_network(widget, window) -> bool:
+    """False when the dashboard hid the plot (or a row holding it) because it does not apply, e.g. the
+    time-step plot of an MLP; a plot on a tab that is merely not in front still counts as shown."""
+    w = widget
+    while w is not None and w is not window:
+        parent = w.parentWidget()
+        if w.isHidden() and not isinstance(parent, QStackedWidget):
+            return False
+        w = parent
+    return True
+
+
 class FileActions:
     """What the File menu does, for a window with a session model, a dashboard and a message line."""
 
     def __init__(self, window):
         self.window = window
+        self.keep_theme = False   # exports are drawn light (for print and slides) unless this is on
         self.dialog: QMessageBox | None = None   # the one "could not open" dialog, reused
         self.recorder = None                     # the recording in progress (gui.recorder.Recorder)
 
@@ -98,9 +113,22 @@ class FileActions:
         if widget is None:
             self.model.say(f"Could not export: no plot named {name!r}.", error=True)
             return False
+        if not shown_for_this_network(widget, self.window):
+            self.model.say(f"Could not export: {name} is not shown for this network.", error=True)
+            return False
         svg = path.lower().endswith(".svg")
         render = render_svg if svg else render_png
-        return self._write(path, lambda tmp: render(widget, tmp), f"Exported the plot to {path}.")
+        shown = getattr(self.window, "theme_mode", "light")
+
+        def draw(tmp):
+            if shown == "light" or self.keep_theme:
+                return render(widget, tmp)
+            theme.style_plot(widget, "light")
+            try:
+                return render(widget, tmp)
+            finally:
+                theme.style_plot(widget, shown)
+        return self._write(path, draw, f"Exported the plot to {path}.")
 
     def save_screenshot(self, path: str) -> bool:
         return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
@@ -214,6 +242,11 @@ class FileActions:
             action(menu, f"{label}…", lambda _=False, n=name: ask(
                 True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
                 None, "PNG or SVG.")
+        keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
+                      "Off: exported plots have a light background whatever the theme.")
+        keep.setCheckable(True)
+        keep.setObjectName("keepThemeAction")
+        self.keepThemeAction = keep
         action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
                None, "A PNG of the whole window.")
         action(f, "&Record…", self.ask_record, None, "An animation of the run from the seed, one frame per epoch.")

@@ -79,6 +79,16 @@ theory predicts the per-layer factor of the error signal δ, √χ<sub>1</sub>, 
 χ<sub>1</sub> &lt; 1 is the ordered phase (vanishing), &gt; 1 the chaotic phase (exploding), = 1 the edge
 of chaos (<code>edge-of-chaos</code>).</p>
 
+<p><b>Through time</b> (recurrent models: the <i>Time-step plot</i> of ‖dL/dh_t‖ and the
+<i>Through time</i> tab). A recurrent layer computes <code>h_t = φ(x_t · W_x + h_(t−1) · W_h + b)</code> at
+every step t = 1..T and the loss reads h_T. Each step back multiplies the gradient by
+<code>diag(φ′) · W_hᵀ</code>, so dL/dh_1 is a product of T − 1 such factors: about 0.6 each gives
+0.6<sup>99</sup> ≈ 1e-22 over 100 steps (<code>rnn-vanishing</code>); with ReLU and W_h = 1.2 I it grows
+instead (<code>rnn-exploding</code>). Pascanu's bound: when ‖W_h‖₂ &lt; 1/γ (γ = max φ′) every factor is
+below 1 and the gradient must vanish; above it the bound says nothing either way. An LSTM's cell
+<code>c_t = f ⊙ c_(t−1) + i ⊙ g</code> is multiplied back through time by its forget gate, not by W_h
+(<code>lstm-fix</code>).</p>
+
 <p><b>The other plots.</b> <i>Loss</i>: training (mean over the epoch) and validation (after it).
 <i>Prediction</i>: the network's output over the input plane.</p>
 

@@ -25,7 +25,9 @@ from .files import FileActions
 from .session_model import SessionModel
 
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
-         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"))
+         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"), ("timelinePlot", "Step timeline"),
+         ("timeGradientPlot", "Gradient through time"), ("timeHeatmapPlot", "Gradient through time per epoch"),
+         ("sequenceScorePlot", "Validation score (sequences)"))
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +42,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Gradient-flow simulator: vanishing and exploding gradients, live")
         self.model = SessionModel(config if config is not None else ExperimentConfig(), self)
         self.controls = ControlPanel(self.model.actions)
-        self.dashboard = Dashboard(self.controls.widgets["phaseLabel"])
+        self.dashboard = Dashboard(self.controls.widgets["phaseLabel"], lambda: self.model.steps)
         self.files = FileActions(self)
         for name, widget in self.controls.widgets.items():   # object names stay attributes, as before
             setattr(self, name, widget)
@@ -50,6 +52,8 @@ class MainWindow(QMainWindow):
         self.gradients, self.loss, self.heatmap = d.bars.plot, d.loss.plot, d.heatmap.plot
         self.updates, self.boundary, self.chainView = d.updates.plot, d.boundary.plot, d.chain.widget
         self.lossLogCheck, self.lessonTabs, self.helpView = d.loss.logCheck, d.lessonTabs, d.helpView
+        self.lossFitCheck, self.gradientQuantityCombo = d.loss.fitCheck, d.bars.quantityCombo
+        self.timeline = d.timeline.plot
         self.messageLabel, self.controlPanel = self.controls.messageLabel, self.controls
         self.topSplitter, self.bottomSplitter, self.plotSplitter = d.topSplitter, d.bottomSplitter, d.plotSplitter
         self.splitter = QSplitter(Qt.Horizontal)
@@ -95,8 +99,12 @@ class MainWindow(QMainWindow):
             self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
 
     def show_lesson(self, name: str) -> None:
-        """Select a preset in the picker and show its text, without changing the config."""
+        """Select a preset in the picker and show its text, without changing the config. A story that says to
+        watch the error signal ||dL/dz|| gets the bars of that quantity."""
         self.controls.show_lesson(name)
+        if name and "||dL/dz||" in PRESETS[name].watch:
+            combo = self.gradientQuantityCombo
+            combo.setCurrentIndex(combo.findData("delta_norms"))
 
     def start_compare(self, field: str, value) -> bool:
         return self.model.start_compare(field, value)
@@ -190,6 +198,7 @@ class MainWindow(QMainWindow):
         c.fieldEdited.connect(m.change)
         c.presetChosen.connect(self.load_preset)
         c.compareToggled.connect(self._on_compare)
+        c.paceEdited.connect(m.set_pace)
         self.theoryCheck.toggled.connect(self.dashboard.set_theory)
         m.configChanged.connect(c.show_config)
         m.comparingChanged.connect(c.show_comparing)
@@ -215,6 +224,8 @@ class MainWindow(QMainWindow):
         self.theme_name = name if name in theme.THEMES else "system"
         self.theme_mode = theme.apply(list(self.dashboard.plot_widgets.values()), self.theme_name)
         self.themeActions[self.theme_name].setChecked(True)
+        self.dashboard.status.show_state()
+        self.controls.show_message()
 
     def _on_system_scheme(self, *_) -> None:
         if self.theme_name == "system" and not self.model.closing:
@@ -230,6 +241,7 @@ class MainWindow(QMainWindow):
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            self.splitter.resize(self.size())   # splitter sizes below are clamped to the width it has now
         for name in self.SPLITTERS:
             state = s.value(f"window/{name}")
             if isinstance(state, QByteArray):

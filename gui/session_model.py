@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction
 
 from core import ConfigError, ExperimentConfig
 from core.compare import Comparison
-from core.history import EpochHistory
+from core.history import EpochHistory, StepHistory
 from core.resources import check_fits
 from core.session import RunState, divergence_message
 
@@ -30,6 +30,7 @@ class SessionModel(QObject):
     measured = Signal(object)           # any Snapshot, after the histories took its epochs
     epochsAdded = Signal(int)           # how many epochs run A has now
     message = Signal(str, bool)         # text, is_error
+    paceChanged = Signal(float)         # steps per second while running (0: as fast as it goes)
 
     def __init__(self, config: ExperimentConfig, parent=None):
         super().__init__(parent)
@@ -43,6 +44,8 @@ class SessionModel(QObject):
         self.comparing = False
         self.history = EpochHistory(config.n_weight_layers)
         self.history_b: EpochHistory | None = None
+        self.steps = StepHistory(config.n_weight_layers, keep_deltas=False)   # run A's steps: the timeline's data
+        self.pace = 0.0   # steps per second while running (0: as fast as it goes): a view setting, not the config's
         self.last: Snapshot | None = None
         self.data_source: dict | None = None   # the worker's session holds the data; this mirrors its file's name
         self._generation = 0
@@ -107,6 +110,12 @@ class SessionModel(QObject):
             return
         if config != self.config:
             self.set_config(config)
+
+    def set_pace(self, steps_per_second: float) -> None:
+        """Train at most this many steps per second while running; 0: as fast as it goes."""
+        self.pace = max(0.0, float(steps_per_second))
+        self.worker.set_pace(self.pace)
+        self.paceChanged.emit(self.pace)
 
     def reset(self) -> None:
         self._rebuild("Reset: network rebuilt from the seed, history cleared.")
@@ -203,11 +212,14 @@ class SessionModel(QObject):
                 self._generation = snap.generation
                 self.history = EpochHistory(snap.n_layers)
                 self.history_b = EpochHistory(snap.b.n_layers) if snap.b is not None else None
+                self.steps = StepHistory(snap.n_layers, keep_deltas=False)   # the bars read δ from the batch
                 self.comparing = snap.b is not None
                 self.data_source = snap.data_source
                 self.comparingChanged.emit(self.comparing)   # the button follows the session
                 self.rebuilt.emit(snap)
             self.history.extend(snap.new_epochs)
+            if snap.steps is not None:
+                self.steps.extend(snap.steps)
             if snap.b is not None and self.history_b is not None:
                 self.history_b.extend(snap.b.new_epochs)
             self.last = snap

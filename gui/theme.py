@@ -8,6 +8,32 @@ from PySide6.QtWidgets import QApplication
 
 THEMES = ("system", "light", "dark")
 COLOURS = {"light": {"bg": "#ffffff", "fg": "#222222"}, "dark": {"bg": "#1c1c1e", "fg": "#dddddd"}}
+# Status and message text per theme: each at least 4.5:1 against the window colour (tests/gui/test_honest_view.py).
+TEXT = {"light": {"ready": "#333333", "running": "#1b5e20", "paused": "#6b5400", "done": "#1f5fa8",
+                  "diverged": "#b00020", "notice": "#4a4a4a", "error": "#b00020"},
+        "dark": {"ready": "#e6e6e6", "running": "#81c995", "paused": "#f0c35a", "done": "#8ab4f8",
+                 "diverged": "#ff8a80", "notice": "#c8c8c8", "error": "#ff8a80"}}
+WINDOW = {"dark": "#2b2b2e"}   # the dark palette's window colour (the light one is the style's own)
+mode = "light"                 # the theme in use, set by apply()
+
+
+def text_colour(name: str) -> str:
+    """The colour of a status word or message kind ('notice', 'error', a run state) in the current theme."""
+    return TEXT[mode].get(name, TEXT[mode]["ready"])
+
+
+def luminance(colour) -> float:
+    """WCAG relative luminance of a colour."""
+    c = QColor(colour)
+    def lin(v):
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def resolve(name: str) -> str:
@@ -35,23 +61,29 @@ def _dark_palette() -> QPalette:
 
 def apply(plot_widgets, name: str) -> str:
     """Apply a theme to the application and to each pyqtgraph PlotWidget; returns 'light' or 'dark'."""
+    global mode
     mode = resolve(name)
     app = QApplication.instance()
     app.setStyle("Fusion")
     app.setPalette(_dark_palette() if mode == "dark" else app.style().standardPalette())
-    bg, fg = COLOURS[mode]["bg"], COLOURS[mode]["fg"]
     for w in plot_widgets:
-        w.setBackground(bg)
-        item = w.getPlotItem()
-        for side in ("left", "bottom", "right", "top"):
-            axis = item.getAxis(side)
-            axis.setPen(fg)
-            axis.setTextPen(fg)
-        item.titleLabel.opts["color"] = fg
-        item.titleLabel.setText(item.titleLabel.text)
-        if item.legend is not None:
-            item.legend.setLabelTextColor(fg)
-            for _, label in item.legend.items:  # existing labels keep their colour otherwise
-                label.setText(label.text, color=fg)
-            item.legend.setBrush(pg.mkBrush(QColor(bg).red(), QColor(bg).green(), QColor(bg).blue(), 200))
+        style_plot(w, mode)
     return mode
+
+
+def style_plot(w, plot_mode: str) -> None:
+    """Colour one PlotWidget for 'light' or 'dark' (exports draw a plot light, then restore it)."""
+    bg, fg = COLOURS[plot_mode]["bg"], COLOURS[plot_mode]["fg"]
+    w.setBackground(bg)
+    item = w.getPlotItem()
+    for side in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(side)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+    item.titleLabel.opts["color"] = fg
+    item.titleLabel.setText(item.titleLabel.text)
+    if item.legend is not None:
+        item.legend.setLabelTextColor(fg)
+        for _, label in item.legend.items:  # existing labels keep their colour otherwise
+            label.setText(label.text, color=fg)
+        item.legend.setBrush(pg.mkBrush(QColor(bg).red(), QColor(bg).green(), QColor(bg).blue(), 200))

@@ -21,9 +21,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig
+from core.losses import chance_loss
 from core.datasets import SEQUENCE_DATASETS
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
+from core.through_time import measure as measure_through_time
 
 
 # -- commands: GUI thread -> worker -------------------------------------------------------
@@ -103,9 +105,13 @@ class Snapshot:
     initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
     batches_per_epoch: int = 0
     error: bool = False                              # the message reports a failure
+    steps: dict | None = None                        # run A's StepHistory rows since the last snapshot
+    chance_loss: float = float("nan")                # the loss of the best constant guess (core.losses)
+    initial_delta_norm: object = None                # ||dL/dz|| per layer before any step (with REBUILT)
     boundary_label: str = ""                         # with REBUILT: what the prediction's axes are (data set's words)
     class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
     data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
+    through_time: tuple | None = None                # (A's, B's) core.through_time.ThroughTime; None: not measured
 
 
 @dataclass
@@ -152,6 +158,11 @@ class TrainingWorker(QObject):
         self._rate_steps, self._rate_time = 0, time.perf_counter()
         self._steps_per_second = 0.0
         self._extras_due = 0.0
+        self._sent_steps = 0                  # rows of run A's StepHistory already sent
+        self._chance = float("nan")
+        self._pace = 0.0                      # steps per second while running; 0: as fast as it goes
+        self._wake = threading.Event()        # ends a pacing sleep at once (pause, stop)
+        self._batch_started = 0.0
         self._grid_seconds = 0.0   # what the latest prediction picture cost
         self._grid_pending = False  # a picture left out of a PAUSED snapshot, sent once idle
         self._picture_of = None     # (generation, step) of the weights the latest picture shows
@@ -159,16 +170,25 @@ class TrainingWorker(QObject):
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
         self._commands.put(command)
+        self._wake.set()   # a pacing sleep ends: commands are handled between batches
+
+    def set_pace(self, steps_per_second: float) -> None:
+        """Steps per second while running (0: as fast as it goes); read by the worker before each batch."""
+        self._pace = max(0.0, float(steps_per_second))
+        self._wake.set()   # a long sleep for the old pace ends now
 
     def pause(self) -> None:
         """Takes effect within one layer's work: a step in progress is abandoned unchanged (the next Run
-        takes the same batch), and the PAUSED snapshot leaves out a costly prediction picture, sent after it."""
+        takes the same batch), a pacing sleep ends at once, and the PAUSED snapshot leaves out a costly
+        prediction picture, sent right after it."""
         self._running.clear()
+        self._wake.set()
         self.post(_Paused())
 
     def stop(self) -> None:
         self._running.clear()
         self._stop.set()
+        self._wake.set()
         self._commands.put(_Wake())
 
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
@@ -289,17 +309,23 @@ class TrainingWorker(QObject):
         self._phase = phase(s.config)
         self._generation += 1
         self._sent = {"A": 0, "B": 0}
+        self._sent_steps = 0
         self._expected = None
         d = s.a.data
+        self._chance = chance_loss(d.task, d.y_train)
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
                    initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
+                   initial_delta_norm=s.a.error_signal_norms(),
                    boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
                    class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
 
     def _train_one_batch(self) -> None:
         if not self._running.is_set() or self.session.state is not RunState.RUNNING:
             return  # paused from the GUI thread: the _Paused command will tell the session
+        if self._pace > 0 and not self._wait_for_pace():
+            return
+        self._batch_started = time.perf_counter()
         b = self.session.train_one_batch(self._interrupted)
         if b is None:
             return  # paused or stopped during the step, which was not taken
@@ -311,7 +337,7 @@ class TrainingWorker(QObject):
         elif state is RunState.DONE and b.epoch_stats is not None:
             self._running.clear()
             self._emit(Kind.DONE, force=True)
-        elif self._emit(Kind.PROGRESS):
+        elif self._emit(Kind.PROGRESS, force=0 < self._pace <= self.max_rate and self._drawn.is_set()):
             # Step aside while the window draws: drawing and training share the GIL, and a
             # frame drawn without contention costs a fraction of one drawn against training.
             self._drawn.wait(0.1)
@@ -326,6 +352,20 @@ class TrainingWorker(QObject):
         """Asked between the layers of a step (worker thread): has Pause or Stop been pressed?"""
         return not self._running.is_set() or self._stop.is_set()
 
+    def _wait_for_pace(self) -> bool:
+        """Sleep until the next step is due at the set pace; False when woken by pause, stop or a new pace."""
+        due = self._batch_started + 1.0 / self._pace - time.perf_counter()
+        if due <= 0:
+            return True
+        self._wake.clear()
+        return not self._wake.wait(due) and self._running.is_set()
+
+    def _new_steps(self) -> dict:
+        steps = self.session.a.steps
+        rows = steps.rows(self._sent_steps)
+        self._sent_steps = len(steps)
+        return rows
+
     def _new_epochs(self, run: str) -> list:
         h = self.session.history(run)
         new = [h[i] for i in range(self._sent[run], len(h))]
@@ -336,25 +376,36 @@ class TrainingWorker(QObject):
     QUICK_PICTURE = 0.05
 
     def _extras(self, now: float, force: bool, kind: Kind):
-        """The prediction picture (a forward pass over a grid: extra work, spaced to take ~10% of the time)
-        and the chain rule (the latest step's own numbers: no pass of its own)."""
+        """The prediction picture (a forward pass over a grid) and, for a recurrent model, the chain through
+        time (a forward and backward pass on the latest batch) are extra work: spaced to take ~10% of the time.
+        The chain rule is the latest step's own numbers: no pass of its own."""
         if not (force or now >= self._extras_due):
-            return None, None
-        t = self.session.a
+            return None, None, None
+        t, tb = self.session.a, self.session.b
+        started = time.perf_counter()
         chain = t.chain_rule() if not t.diverged else None
+        through = None
+        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
+            through = (measure_through_time(t), measure_through_time(tb) if tb is not None and force else None)
+        boundary = self._picture(t, kind)
+        self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
+        return boundary, chain, through
+
+    def _picture(self, t, kind: Kind):
+        """The prediction picture, or None when the window keeps the one it has (the weights have not changed)
+        or when it is costly and a pause waits for its snapshot (then it is sent right after)."""
         if (self._generation, t.step) == self._picture_of and not self._grid_pending:
-            return None, chain  # the weights have not changed since the last picture: the window keeps it
+            return None
         if kind is Kind.PAUSED and not self._grid_pending and self._grid_seconds > self.QUICK_PICTURE:
-            self._grid_pending = True  # answer the pause first
-            return None, chain
+            self._grid_pending = True
+            return None
         started = time.perf_counter()
         running = self._running.is_set()
         boundary = t.prediction_grid(self._grid_resolution(), self._interrupted if running else None)
         self._grid_pending = boundary is None and running and self._interrupted()
         self._grid_seconds = time.perf_counter() - started
         self._picture_of = (self._generation, t.step) if boundary is not None else None
-        self._extras_due = now + 10 * self._grid_seconds + 0.2
-        return boundary, chain
+        return boundary
 
     def _b_view(self) -> RunView | None:
         s, tb = self.session, self.session.b
@@ -374,13 +425,15 @@ class TrainingWorker(QObject):
             self._rate_steps, self._rate_time = 0, now
         s, t = self.session, self.session.a
         message, error = self._message(kind, message)
-        boundary, chain = self._extras(now, force, kind)
+        boundary, chain, through_time = self._extras(now, force, kind)
         snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
                         epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
-                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error, **rebuilt)
+                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
+                        steps=self._new_steps(), chance_loss=self._chance, **rebuilt)
+        snap.through_time = through_time
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

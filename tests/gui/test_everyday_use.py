@@ -87,8 +87,10 @@ def test_settings_persist_geometry_theme_and_config(qtbot, tmp_path):
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
     w.set_theme("dark")
-    w.resize(700, 500)  # within the offscreen screen, which a restore clamps to
-    w.splitter.setSizes([350, 350])
+    w.resize(790, 500)  # within the offscreen screen, which a restore clamps to
+    w.show()            # laid out at that size: the plots need ~370 px (three per row)
+    qtbot.waitExposed(w)
+    w.splitter.setSizes([380, 410])
     w.set_config(SMALL.replace(depth=5))
     w.close()
     settings2 = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
@@ -96,8 +98,8 @@ def test_settings_persist_geometry_theme_and_config(qtbot, tmp_path):
     w2 = MainWindow(MainWindow.config_from_settings(settings2), settings2)
     qtbot.addWidget(w2)
     assert w2.theme_name == "dark" and w2.theme_mode == "dark"
-    assert (w2.size().width(), w2.size().height()) == (700, 500) and w2.depthSpin.value() == 5
-    assert abs(w2.splitter.sizes()[0] - 350) <= 10
+    assert (w2.size().width(), w2.size().height()) == (790, 500) and w2.depthSpin.value() == 5
+    assert abs(w2.splitter.sizes()[0] - 380) <= 10
     w2.set_theme("light")
     assert w2.theme_mode == "light"
     w2.shutdown()

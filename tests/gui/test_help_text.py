@@ -8,7 +8,7 @@ from core.theory import chi1
 from gui.help import HELP_HTML
 
 PLOTS = ("Gradient bars", "Gradient flow", "Loss", "Update ratio", "Prediction", "Chain rule",
-         "Step timeline", "Theory overlay")
+         "Step timeline", "Theory overlay", "Through time")
 
 
 def paragraphs():
@@ -47,3 +47,13 @@ def test_quoted_numbers_are_the_code_s():
     assert cfg.init == "normal" and math.sqrt(cfg.width / 2) == 10
     assert "10 · 10 · 10 · 10 = 10000" in HELP_HTML and cfg.depth - 1 == 4
     assert "0.25<sup>10</sup> ≈ 1e-6" in HELP_HTML and get_preset("vanishing-sigmoid").config().depth == 10
+
+
+def test_through_time_numbers_are_the_story_s():
+    p = get_preset("rnn-vanishing")
+    lo, hi = p.expect["per_step"]
+    assert lo <= 0.6 <= hi and p.config().seq_len == 100 and p.config().activation == "tanh"
+    assert "0.6<sup>99</sup> ≈ 1e-22 over 100 steps" in HELP_HTML and f"{0.6 ** 99:.0e}" == "1e-22"
+    cfg = get_preset("rnn-exploding").config()
+    assert "with ReLU and W_h = 1.2 I" in HELP_HTML and (cfg.activation, cfg.recurrent_init, cfg.recurrent_gain) == (
+        "relu", "identity", 1.2)

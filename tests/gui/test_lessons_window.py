@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -36,9 +37,14 @@ def test_theory_overlay_draws_one_point_per_hidden_layer(small_window, qtbot):
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=5000)
     assert not w.gradients.theory.isVisible()
     w.theoryCheck.setChecked(True)
-    assert w.gradients.theory.isVisible()
+    # the theory predicts ||dL/dz||: over the ||dL/dW|| bars it is hidden and the legend says where it is
+    assert not w.gradients.theory.isVisible() and w.gradients.theory_label == "theory: shown with ‖dL/dz‖"
+    w.gradientQuantityCombo.setCurrentIndex(w.gradientQuantityCombo.findData("delta_norms"))
+    assert w.gradients.theory.isVisible() and w.gradients.theory_label == "theory: predicted ‖dL/dz‖"
     x, y = w.gradients.theory.getData()
     assert np.isfinite(y).sum() == w.config.depth
+    anchor = w.last_snapshot.last_batch.delta_norms[w.config.depth - 1]   # anchored at the last hidden layer
+    assert y[w.config.depth - 1] == pytest.approx(np.log10(anchor))
 
 
 def test_compare_runs_b_in_lockstep_beside_a(small_window, qtbot):

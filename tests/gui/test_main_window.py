@@ -271,4 +271,20 @@ def test_bars_show_the_gradient_at_initialisation_before_any_step(small_window):
     w = small_window
     heights = w.gradients.bars.opts["height"]
     assert len(heights) == SMALL.n_weight_layers and np.isfinite(heights).all() and (heights > 0).all()
-    assert "at initialisation" in w.gradientPlot.getPlotItem().titleLabel.text
+    assert "before any step" in w.gradientPlot.getPlotItem().getAxis("bottom").labelText
+
+
+def test_recurrent_settings_show_only_where_they_act(qtbot):
+    from core.config import RECURRENT_GROUP
+    from gui.main_window import MainWindow
+
+    w = MainWindow(ExperimentConfig(depth=2, width=4, samples=40))
+    qtbot.addWidget(w)
+    w.show()
+    box = w.controls.groups[RECURRENT_GROUP]
+    assert not box.isVisible() and not w.seqLenSpin.isVisible()        # an MLP on 2-D points
+    w.set_config(ExperimentConfig(model="lstm", dataset="recall", seq_len=7, depth=1, width=4, samples=40))
+    assert box.isVisible() and w.seqLenSpin.value() == 7
+    w.set_config(ExperimentConfig(dataset="recall", seq_len=5, depth=1, width=4, samples=40))
+    assert box.isVisible()                                               # an MLP reads the sequence too
+    w.shutdown()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core import OPTIMIZERS, ExperimentConfig
+from core.history import StepHistory
 
 from .conftest import SMALL
 
@@ -33,7 +34,7 @@ def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_wind
 def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
     w = window
     values = np.array([1e-3, bad, 1.0, bad])
-    w.gradients.update(values, marked_layer=2, caption="test", grad_norms_b=values[::-1])
+    w.gradients.update(values, marked_layer=2, caption="test", values_b=values[::-1])
     w.gradients.show_theory(values, True)
     w.updates.update(values, values)
     w.loss.set_log(True)
@@ -43,8 +44,12 @@ def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
     w.heatmap.update(np.tile(values, (3, 1)))
     w.boundary.update((np.linspace(0, 1, 4), np.linspace(0, 1, 4), np.tile(values, (4, 1))))
     w.boundary.update((np.linspace(0, 1, 4), None, values))
+    steps = StepHistory(4, keep_deltas=False)
+    steps.extend({"step": np.arange(1.0, 5.0), "loss": values, "grad_norm_total": values[::-1],
+                  "clipped": np.array([True, False, True, False])})
+    w.timeline.update(steps)
     w.grab()  # paint everything once
-    for plot in (w.gradientPlot, w.lossPlot, w.heatmapPlot, w.updatePlot):
+    for plot in (w.gradientPlot, w.lossPlot, w.heatmapPlot, w.updatePlot, w.timelinePlot):
         (x0, x1), (y0, y1) = plot.getPlotItem().viewRange()
         assert np.isfinite([x0, x1, y0, y1]).all(), plot.objectName()
 

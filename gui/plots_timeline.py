@@ -1,0 +1,127 @@
+"""The step timeline: every step's loss and global gradient norm on one log axis, clipped steps marked.
+
+Fed from the session model's StepHistory (the rows each Snapshot carries), so a divergence is a
+curve you see coming even when no epoch completes. Long runs are drawn thinned by pyqtgraph's
+peak downsampling; the data stay whole.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from .plots import _log10, _plot, power_ticks
+
+HEADROOM = 0.3   # share of the view above the data, kept free for the legend
+LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
+
+
+def axis_end(n: int) -> int:
+    """The x axis' end for n steps: the next of 10, 12, 15, 20, 25, 30, 40, 50, 60, 80 (x a power of 10),
+    so the curve fills at least 3/4 of the width as it grows."""
+    if n <= 10:
+        return 10
+    k = 10 ** math.floor(math.log10(n))
+    return next(int(m * k) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * k >= n)
+
+
+class StepTimeline:
+    DOTS = 200   # up to this many steps, each step is also a dot
+    def __init__(self):
+        self.widget = _plot("Step timeline", "value (log scale)", "step",
+                            "Every training step: the batch's loss and the global gradient norm ‖dL/dθ‖ over all "
+                            "parameters, before clipping, on one log axis. Triangles along the floor mark steps whose "
+                            "gradient was clipped; the dashed line is the clipping threshold.", "timelinePlot")
+        self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", verSpacing=-6)
+        self.loss = self.widget.plot([], [], pen=pg.mkPen(LOSS_COLOUR), name="loss")
+        self.norm = self.widget.plot([], [], pen=pg.mkPen(NORM_COLOUR), name="‖dL/dθ‖ all")
+        for item in (self.loss, self.norm):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        # clipped steps: a rug of ticks along the floor, so they never hide the curves
+        self.clips = pg.ScatterPlotItem(symbol="t1", size=7, brush=CLIP_COLOUR, pen=None)
+        self.widget.addItem(self.clips)
+        self.legend.addItem(self.clips, "clipped")
+        self.threshold = pg.InfiniteLine(angle=0, pen=pg.mkPen(CLIP_COLOUR, style=Qt.DashLine))
+        self.widget.addItem(self.threshold)
+        self.threshold.setVisible(False)
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.disableAutoRange()
+        self.view = None
+        self.clear()
+
+    def clear(self, clip_norm=None) -> None:
+        """A new run: no step of the old one stays."""
+        for item in (self.loss, self.norm, self.clips):
+            item.setData([], [])
+        self.set_clip(clip_norm)
+        self.view = None
+        self._set_range(np.array([]), 0)
+
+    def set_clip(self, clip_norm) -> None:
+        """The clipping threshold (None: no clipping), a dashed line on the norm's scale."""
+        self.clip_norm = clip_norm
+        self.threshold.setVisible(clip_norm is not None and clip_norm > 0)
+        if self.threshold.isVisible():
+            self.threshold.setPos(math.log10(clip_norm))
+
+    def update(self, steps) -> None:
+        """``steps``: a core.history.StepHistory (the rows received so far). An exactly zero loss or norm
+        is drawn on the floor, whose tick reads "0"; NaN/inf leave a gap where training stopped."""
+        x = steps.scalar("step").copy()
+        raw = [np.asarray(steps.scalar(k), dtype=float) for k in ("loss", "grad_norm_total")]
+        logs = [_log10(np.where(v > 0, v, np.nan)) for v in raw]
+        logs = [np.where(np.isfinite(y), y, np.nan) for y in logs]
+        zero = any(bool(np.any(v == 0)) for v in raw)
+        values = np.concatenate(logs + [[self.threshold.value()] if self.threshold.isVisible() else []])
+        self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
+        floor = self.view[0]
+        dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
+        for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
+            y = np.where(v == 0, floor, y)
+            item.setSymbol(dots)
+            item.setSymbolSize(4)
+            item.setSymbolPen(None)
+            item.setSymbolBrush(item.opts["pen"].color())
+            item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
+        clipped = steps.clipped
+        self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
+
+    def _set_range(self, values, n: int, zero: bool = False) -> None:
+        lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
+        hi = max(hi, lo + 1)
+        lo -= 1 if zero else 0   # a floor a decade below the smallest value, labelled 0
+        top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
+        x_end = axis_end(n)
+        if self.view == (lo, top, x_end, zero):
+            return
+        self.view = (lo, top, x_end, zero)
+        self.widget.setXRange(0.5, x_end + 0.5, padding=0)
+        self.widget.setYRange(lo - 0.03 * (top - lo), top, padding=0)   # room for the floor's label
+        ticks = power_ticks(lo + (1 if zero else 0), top)
+        self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
+
+
+class TimelinePanel:
+    """The dashboard panel of the timeline (clear / on_batch / on_epochs, as gui.dashboard.Panel)."""
+
+    def __init__(self, steps_of):
+        """``steps_of()``: the session model's StepHistory of run A."""
+        self.plot = StepTimeline()
+        self.widget = self.plot.widget
+        self.steps_of = steps_of
+
+    def clear(self, snap) -> None:
+        self.plot.clear(snap.config.clip_norm)
+
+    def on_batch(self, frame) -> None:
+        if frame.snap.config.clip_norm != self.plot.clip_norm:   # clipping applies live
+            self.plot.set_clip(frame.snap.config.clip_norm)
+        steps = self.steps_of()
+        if len(steps):
+            self.plot.update(steps)
+
+    def on_epochs(self, frame) -> None:
+        pass
