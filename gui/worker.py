@@ -165,6 +165,7 @@ class TrainingWorker(QObject):
         self._batch_started = 0.0
         self._grid_seconds = 0.0   # what the latest prediction picture cost
         self._grid_pending = False  # a picture left out of a PAUSED snapshot, sent once idle
+        self._sending_picture = False  # that picture is being sent now
         self._picture_of = None     # (generation, step) of the weights the latest picture shows
 
     # -- called from the GUI thread -------------------------------------------------------
@@ -337,6 +338,8 @@ class TrainingWorker(QObject):
         elif state is RunState.DONE and b.epoch_stats is not None:
             self._running.clear()
             self._emit(Kind.DONE, force=True)
+        elif not self._running.is_set():
+            return  # paused during the step's last phase: the PAUSED snapshot follows at once
         elif self._emit(Kind.PROGRESS, force=0 < self._pace <= self.max_rate and self._drawn.is_set()):
             # Step aside while the window draws: drawing and training share the GIL, and a
             # frame drawn without contention costs a fraction of one drawn against training.
@@ -345,7 +348,11 @@ class TrainingWorker(QObject):
     def _send_left_out_picture(self) -> None:
         """Idle after a pause whose snapshot left the prediction picture out: send it now."""
         if self.session.state is RunState.PAUSED:
-            self._emit(Kind.PAUSED, force=True)
+            self._sending_picture = True
+            try:
+                self._emit(Kind.PAUSED, force=True)
+            finally:
+                self._sending_picture = False
         self._grid_pending = False
 
     def _interrupted(self) -> bool:
@@ -396,8 +403,8 @@ class TrainingWorker(QObject):
         or when it is costly and a pause waits for its snapshot (then it is sent right after)."""
         if (self._generation, t.step) == self._picture_of and not self._grid_pending:
             return None
-        if kind is Kind.PAUSED and not self._grid_pending and self._grid_seconds > self.QUICK_PICTURE:
-            self._grid_pending = True
+        if kind is Kind.PAUSED and not self._sending_picture and self._grid_seconds > self.QUICK_PICTURE:
+            self._grid_pending = True   # (also when a pause interrupted the picture being drawn while running)
             return None
         started = time.perf_counter()
         running = self._running.is_set()
