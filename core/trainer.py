@@ -14,6 +14,7 @@ import numpy as np
 from .activations import get_activation, logistic
 from .config import ConfigError, ExperimentConfig
 from .datasets import Dataset, make_dataset
+from .distributions import InsideRecorder   # issue 12
 from .history import EpochHistory, StepHistory
 from .network import MLP
 from .optimizers import make_optimizer
@@ -66,6 +67,7 @@ class Trainer:
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
+        self.inside = InsideRecorder(net, cfg.seed)   # issue 12: distributions, forward signal, picture
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -122,6 +124,7 @@ class Trainer:
             if not collect_stats:
                 return None
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
+            self.inside.measure(r, X, stats, net.flat, self._update, scale)   # issue 12: core/distributions.py
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
