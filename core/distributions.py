@@ -18,7 +18,9 @@ For every training step ``InsideRecorder.measure`` takes, from the pass the trai
   sampled entries in that block (NaN where no sample falls); for each band of hidden units (a node)
   its saturated share (all units, all samples of the batch).
 
-Everything is stored as float32 (``InsideHistory``): every step's gradient bands, activation std and
+Steps are recorded every ``record_every`` steps (1 for networks whose matrix products dominate a
+step, more for small ones: measuring stays under 10% of training on average) and always at the last
+step of an epoch and at a divergence. Everything is stored as float32 (``InsideHistory``): every step's gradient bands, activation std and
 saturation; the full record (all of the above) of every step of the current epoch and of the last
 step of each completed epoch. The step timeline at the default size costs ~0.3 kB per step.
 """
@@ -54,6 +56,25 @@ def percentile_rows(sorted_rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
     a, b = sorted_rows[r, lo], sorted_rows[r, hi]
     with np.errstate(invalid="ignore"):
         return np.where(frac > 0, a + (b - a) * frac, a)
+
+
+# Cost model of record_every, fitted on this project's benchmark machine (benchmarks/bench_distributions.py):
+# seconds of Python/NumPy overhead per layer of a step and of a measurement, and multiply-adds per second.
+_STEP_PER_LAYER, _MEASURE_PER_LAYER, _MADDS_PER_SECOND, _ELEMENTS_PER_SECOND = 30e-6, 55e-6, 2e10, 1e9
+BUDGET = 0.10   # a step may slow by at most this share, on average
+
+
+def record_every(sizes, batch_size: int, samples: int = SAMPLES) -> int:
+    """Record every n-th step so that measuring costs at most BUDGET of training on average: 1 for networks
+    whose matrix products dominate, more for small ones whose steps are a few hundred microseconds of
+    per-layer overhead. Deterministic (from the sizes alone), so a replay records the same steps."""
+    L = len(sizes) - 1
+    weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
+    step = _STEP_PER_LAYER * L + 6 * batch_size * weights / _MADDS_PER_SECOND
+    rows = min(batch_size, -(-samples // max(sizes[1], 1)))
+    elements = batch_size * sum(sizes[1:-1])   # activations and phi' the measurement reads
+    measure = _MEASURE_PER_LAYER * L + 2 * rows * weights / _MADDS_PER_SECOND + 5 * elements / _ELEMENTS_PER_SECOND
+    return max(1, math.ceil(measure / (BUDGET * step)))
 
 
 def _bands(n_units: int) -> np.ndarray:
@@ -190,9 +211,14 @@ class InsideHistory:
 class InsideRecorder:
     """Measures and records one step's distributions from the trainer's forward/backward pass (see module)."""
 
-    def __init__(self, net, seed: int, samples: int = SAMPLES):
+    def __init__(self, net, seed: int, batch_size: int = 32, batches_per_epoch: int = 1, samples: int = SAMPLES):
         rng = np.random.default_rng([int(seed), 12])
         self.net, self.k = net, samples
+        bpe = self.batches_per_epoch = max(1, batches_per_epoch)
+        every = record_every(net.sizes, batch_size, samples)
+        # counted back from each epoch's last step, which is always recorded; with fewer batches per epoch
+        # than that, the last step of every m-th epoch only
+        self.every = every if every < bpe else bpe * math.ceil(every / bpe)
         sizes = list(net.sizes)
         L, H = net.n_layers, net.n_layers - 1
         self.tanh = net.activation.name == "tanh"
@@ -237,6 +263,8 @@ class InsideRecorder:
             self.grad_counts[l] = c
         self.grad_idx, self.block_id, self.n_blocks = idx.ravel(), block.ravel(), n_blocks
         self.block_count = np.bincount(self.block_id, minlength=n_blocks + 1)[:n_blocks]
+        self._block_ids3 = np.concatenate([self.block_id + i * (n_blocks + 1) for i in range(3)])
+        self._block_den = np.where(self.block_count > 0, self.block_count, np.nan)   # no sample: NaN
         self.pad = (np.arange(k)[None, :] >= self.grad_counts[:, None])
 
     def _positions(self, n_rows: int, width: int):
@@ -252,6 +280,8 @@ class InsideRecorder:
         """One step's record from the trainer's Backward ``r`` on batch X and its BatchStats: weights ``flat``
         after the step, the update buffer, ``scale`` the clipping factor already applied to r.grad_flat
         (the bands are of dL/dW before clipping, like the other gradient statistics). Recorded and returned."""
+        if not (self.recorded(stats.step) or stats.diverged):
+            return None
         L, H, k = self.net.n_layers, self.net.n_layers - 1, self.k
         d = stats.divergence
         applied = d is None or d.quantity == "weights"
@@ -268,15 +298,28 @@ class InsideRecorder:
         rows.sort(axis=1)
         bands = percentile_rows(rows, counts)
         rec["grad"], rec["act"], rec["pre"] = bands[:L], bands[L:L + H], bands[L + H:]
-        w = np.take(flat, self.grad_idx)
-        u = np.take(update, self.grad_idx) if applied else np.zeros_like(w)
-        for name, v in (("w_blocks", w), ("g_blocks", g.ravel()), ("u_blocks", u)):
-            with np.errstate(all="ignore"):
-                sq = np.bincount(self.block_id, weights=v * v, minlength=self.n_blocks + 1)[:self.n_blocks]
-                rec[name] = np.sqrt(sq / np.where(self.block_count > 0, self.block_count, np.nan))
+        v = np.empty((3, L * k))
+        v[0] = flat[self.grad_idx]
+        v[1] = g.ravel()
+        if applied:
+            v[2] = update[self.grad_idx]
+        else:
+            v[2] = 0.0
+        nb = self.n_blocks + 1
+        with np.errstate(all="ignore"):
+            sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
+            rms = np.sqrt(sq / self._block_den)
+        rec["w_blocks"], rec["g_blocks"], rec["u_blocks"] = rms
         self.history.add(stats.step, stats.epoch, rec)
         self.last = rec
         return rec
+
+    def recorded(self, step: int) -> bool:
+        """Whether ``step`` (1-based) is recorded: every-th step counted back from its epoch's last."""
+        bpe = self.batches_per_epoch
+        if self.every >= bpe:
+            return step % self.every == 0
+        return (bpe - ((step - 1) % bpe + 1)) % self.every == 0
 
     def _forward_signal(self, r, X, out: np.ndarray) -> dict:
         """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation."""

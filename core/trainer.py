@@ -67,7 +67,7 @@ class Trainer:
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
-        self.inside = InsideRecorder(net, cfg.seed)   # issue 12: distributions, forward signal, picture
+        self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch)   # issue 12
 
     # -- settings -------------------------------------------------------------------
     @property
