@@ -141,8 +141,8 @@ def test_history_memory_per_step_and_views():
 
 
 def test_recorded_steps_include_every_epochs_last_and_keep_the_budgets_rhythm():
-    t = Trainer(ExperimentConfig(depth=3, width=8, samples=400, batch_size=20))
-    r, n = t.inside, t.batches_per_epoch   # 16 batches per epoch
+    t = Trainer(ExperimentConfig(depth=3, width=8, samples=2000, batch_size=10))
+    r, n = t.inside, t.batches_per_epoch   # 150 batches per epoch
     assert r.batches_per_epoch == n and 1 < r.every < n
     steps = [s for s in range(1, 3 * n + 1) if r.recorded(s)]
     assert {n, 2 * n, 3 * n} <= set(steps) and all((n - s % n) % r.every == 0 for s in steps if s % n)
