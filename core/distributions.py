@@ -165,6 +165,15 @@ class InsideView:
     def __len__(self) -> int:
         return len(self.epochs["step"]) + len(self.steps["step"])
 
+    def series(self, name: str) -> np.ndarray:
+        """One field (or 'step', 'epoch') over every slider position, in order."""
+        return np.concatenate([self.epochs[name], self.steps[name]])
+
+    def find(self, step: int) -> int | None:
+        """The position of the latest record at or before ``step``; None if there is none."""
+        i = int(np.searchsorted(self.series("step"), step, side="right")) - 1
+        return i if i >= 0 else None
+
     def point(self, i: int) -> tuple[dict, str]:
         """Record i of the slider's positions: the completed epochs first, then the current epoch's steps
         (the last is the latest step); its fields and a caption saying which point it is."""
@@ -194,14 +203,10 @@ class InsideHistory:
         cur.append(step, epoch, rec)
         self.timeline.append(step, epoch, rec)
 
-    def view(self, layout: Layout, completed: int) -> InsideView:
-        """Epoch records of the ``completed`` epochs and the steps of the epoch in progress (or, just after an
-        epoch ends, of that epoch, whose last step is then also its epoch record)."""
-        epochs, cur = self.epochs.copy(), self.current.copy()
-        if len(cur["step"]) and cur["epoch"][-1] <= completed:   # the epoch just finished
-            for k in epochs:
-                epochs[k] = np.concatenate([epochs[k], cur[k][-1:]])
-        return InsideView(layout, epochs, cur)
+    def view(self, layout: Layout) -> InsideView:
+        """Records of the epochs before the latest recorded one, then every recorded step of that epoch (in
+        progress, or just finished: then its last step, the epoch's record, comes last). Steps increase."""
+        return InsideView(layout, self.epochs.copy(), self.current.copy())
 
     @property
     def nbytes(self) -> int:
@@ -348,5 +353,5 @@ class InsideRecorder:
         sat = per_unit.sum(axis=1) / (n * width)
         return {"act_std": std, "saturation": sat, "node_saturation": node.ravel()}
 
-    def view(self, completed_epochs: int) -> InsideView:
-        return self.history.view(self.layout, completed_epochs)
+    def view(self) -> InsideView:
+        return self.history.view(self.layout)

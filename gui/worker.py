@@ -99,6 +99,7 @@ class Snapshot:
     initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
     batches_per_epoch: int = 0
     error: bool = False                              # the message reports a failure
+    inside: object = None                            # core.distributions.InsideView of run A (issue 12)
 
 
 @dataclass
@@ -114,6 +115,7 @@ class RunView:
     last_batch: object
     divergence: object
     n_layers: int
+    inside: object = None   # core.distributions.InsideView of run B
 
 
 class TrainingWorker(QObject):
@@ -320,7 +322,7 @@ class TrainingWorker(QObject):
             return None
         return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
                        new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
-                       n_layers=tb.network.n_layers)
+                       n_layers=tb.network.n_layers, inside=tb.inside.view())
 
     def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None) -> bool:
         now = time.perf_counter()
@@ -337,7 +339,8 @@ class TrainingWorker(QObject):
                         divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
-                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error)
+                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
+                        inside=t.inside.view())
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)

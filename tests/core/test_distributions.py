@@ -133,11 +133,13 @@ def test_history_memory_per_step_and_views():
     for _ in range(246):
         t.step_batch()
     assert h.timeline.nbytes <= 2 * before and h.timeline.nbytes == 256 * per_step   # capacity 256: full
-    v = t.inside.view(t.epoch)
-    assert len(v.epochs["step"]) == 64 and len(v.steps["step"]) == 4
-    rec, what = v.point(63)
-    assert what.startswith("end of epoch 64") and rec["grad"].dtype == np.float32
-    assert v.point(-1)[1] == "step 256 (epoch 64)"
+    v = t.inside.view()
+    # epochs 1..63 by their last step, then the 4 steps of epoch 64 (just ended: its last step ends it)
+    assert len(v.epochs["step"]) == 63 and len(v.steps["step"]) == 4 and len(v) == 67
+    rec, what = v.point(62)
+    assert what == "end of epoch 63 (step 252)" and rec["grad"].dtype == np.float32
+    assert v.point(-1)[1] == "step 256 (epoch 64)" and v.find(254) == 64 and v.find(0) is None
+    assert list(v.series("step")[60:]) == [244, 248, 252, 253, 254, 255, 256]
 
 
 def test_recorded_steps_include_every_epochs_last_and_keep_the_budgets_rhythm():
