@@ -93,6 +93,8 @@ class Layout:
     node_offsets: np.ndarray    # where hidden layer l's node bands start in node_saturation
     saturation_rule: str
     pre_label: str
+    samples: int = SAMPLES      # entries per layer the bands are taken from (at most)
+    every: int = 1              # steps between recorded steps (each epoch's last step is always recorded)
 
     @property
     def n_layers(self) -> int:
@@ -219,11 +221,6 @@ class InsideRecorder:
     def __init__(self, net, seed: int, batch_size: int = 32, batches_per_epoch: int = 1, samples: int = SAMPLES):
         rng = np.random.default_rng([int(seed), 12])
         self.net, self.k = net, samples
-        bpe = self.batches_per_epoch = max(1, batches_per_epoch)
-        every = record_every(net.sizes, batch_size, samples)
-        # counted back from each epoch's last step, which is always recorded; with fewer batches per epoch
-        # than that, the last step of every m-th epoch only
-        self.every = every if every < bpe else bpe * math.ceil(every / bpe)
         sizes = list(net.sizes)
         L, H = net.n_layers, net.n_layers - 1
         self.tanh = net.activation.name == "tanh"
@@ -235,6 +232,12 @@ class InsideRecorder:
                              np.concatenate([[0], np.cumsum(nb[1:-1])[:-1]]).astype(np.intp) if H else np.zeros(0, int),
                              "|tanh(u)| > 0.97 (makemore)" if self.tanh else "phi'(u) <= 5% of its largest value",
                              "z = h W + b" + (" (before the norm layer)" if net.norm != "none" else ""))
+        bpe = self.batches_per_epoch = max(1, batches_per_epoch)
+        every = record_every(net.sizes, batch_size, samples)
+        # counted back from each epoch's last step, which is always recorded; with fewer batches per epoch
+        # than that, the last step of every m-th epoch only
+        self.every = self.layout.every = every if every < bpe else bpe * math.ceil(every / bpe)
+        self.layout.samples = samples
         self._grad_sample(rng, sizes, edges, sum(block_sizes))
         self._act_rng = rng
         self._act_pos: dict = {}

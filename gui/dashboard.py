@@ -17,6 +17,10 @@ from core.theory import predicted_profile
 from .controls import named
 from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
+from .activation_plot import ActivationPlot          # issue 12: the inside views and the rewind slider
+from .distribution_plot import DistributionPlot
+from .history_slider import InsidePanel
+from .network_diagram import NetworkDiagram
 
 
 def chain_html(chain) -> str:
@@ -245,6 +249,7 @@ class Dashboard:
         self.status = StatusPanel()
         self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
                                     PhasePanel(phase_label), self.status]
+        self._add_inside()   # issue 12
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
@@ -253,8 +258,9 @@ class Dashboard:
         self.lessonTabs.addTab(self.helpView, "Help")
         self.topSplitter = QSplitter(Qt.Horizontal)
         self.topSplitter.addWidget(self.bars.widget)
+        self.topSplitter.addWidget(self.activation.box)   # issue 12: beside the gradient bars
         self.topSplitter.addWidget(self.heatmap.widget)
-        self.topSplitter.setSizes([560, 400])
+        self.topSplitter.setSizes([400, 300, 300])
         self.bottomSplitter = QSplitter(Qt.Horizontal)
         for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
             self.bottomSplitter.addWidget(w)
@@ -262,13 +268,27 @@ class Dashboard:
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)
+        self.plotSplitter.addWidget(self.insideSplitter)
+        self.plotSplitter.addWidget(self.inside.widget)
         self.theory = False
         self._last_stats = None
+
+    def _add_inside(self) -> None:
+        """Issue 12: the forward signal beside the gradient bars; distributions and the network picture in a
+        third row; the rewind slider under them. One panel (InsidePanel) feeds all three."""
+        self.distribution, self.activation, self.diagram = DistributionPlot(), ActivationPlot(), NetworkDiagram()
+        self.inside = InsidePanel(self.distribution, self.activation, self.diagram)
+        self.panels.append(self.inside)
+        self.inside_plots = {v.widget.objectName(): v for v in (self.distribution, self.activation, self.diagram)}
+        self.insideSplitter = named(QSplitter(Qt.Horizontal), "insideSplitter", "Distributions and the network.")
+        self.insideSplitter.addWidget(self.distribution.box)
+        self.insideSplitter.addWidget(self.diagram.box)
 
     @property
     def plot_widgets(self) -> dict:
         """Object name -> pyqtgraph PlotWidget, for export and theming."""
-        return {p.plot.widget.objectName(): p.plot.widget for p in self.panels if hasattr(p, "plot")}
+        return {**{p.plot.widget.objectName(): p.plot.widget for p in self.panels if hasattr(p, "plot")},
+                **{name: v.widget for name, v in self.inside_plots.items()}}
 
     def show(self, snap, history, history_b) -> None:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""

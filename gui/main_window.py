@@ -23,7 +23,8 @@ from .files import FileActions
 from .session_model import SessionModel
 
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
-         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"))
+         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"),
+         ("distributionPlot", "Distributions"), ("activationPlot", "Forward signal"), ("networkDiagram", "Network"))
 
 
 class MainWindow(QMainWindow):
