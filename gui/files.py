@@ -13,10 +13,11 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog
 
 from core import ConfigError
-from core.records import history_csv, load_experiment, save_experiment, write_atomically
+from core.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically
 from core.resources import check_fits
 
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
+INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
 
 
 def render_svg(widget, tmp: str) -> bool:
@@ -61,7 +62,8 @@ class FileActions:
         m = self.model
         history = m.history if include_history else None
         try:
-            save_experiment(path, m.config, history)
+            inside = self.window.dashboard.inside.view if include_history else None   # issue 12
+            save_experiment(path, m.config, history, inside=inside)
         except (OSError, ValueError) as e:
             m.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
@@ -73,7 +75,12 @@ class FileActions:
         return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
 
     def export_plot(self, name: str, path: str) -> bool:
-        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg."""
+        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
+        (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        inside = self.window.dashboard.inside_plots.get(name)
+        if inside is not None and path.lower().endswith(".csv"):
+            head, rows = inside.table()
+            return self._write(path, table_csv(head, rows), f"Exported {len(rows)} rows of the plot to {path}.")
         widget = self.window.dashboard.plot_widgets.get(name)
         if widget is None:
             self.model.say(f"Could not export: no plot named {name!r}.", error=True)
@@ -137,8 +144,8 @@ class FileActions:
         menu = f.addMenu("Export &plot")
         for name, label in plots:
             action(menu, f"{label}…", lambda _=False, n=name: ask(
-                True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
-                None, "PNG or SVG.")
+                True, "Export plot", f"{PNG};;SVG drawing (*.svg)" + (f";;{CSV}" if n in INSIDE else ""), ".png",
+                lambda p: w.export_plot(n, p)), None, "PNG or SVG" + (" or CSV." if name in INSIDE else "."))
         action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
                None, "A PNG of the whole window.")
         f.addSeparator()
