@@ -329,29 +329,43 @@ class InsideRecorder:
             return step % self.every == 0
         return (bpe - ((step - 1) % bpe + 1)) % self.every == 0
 
+    # Up to this many activation entries (all hidden layers) are stacked into one array for the std;
+    # larger networks take it layer by layer (their steps are long enough for the per-layer calls).
+    STACK_LIMIT = 1 << 20
+
     def _forward_signal(self, r, X, out: np.ndarray) -> dict:
-        """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation."""
+        """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation.
+        Hidden layers 2..H have equal shapes and contiguous weights: one batched product for all of them."""
         net, H = self.net, self.net.n_layers - 1
         acts = r.activations
         n, width = acts[0].shape
         n_rows, pos = self._positions(n, width)
-        self._n_act = len(pos)
-        std = np.empty(H)
-        h_in = None
-        for l, h in enumerate(acts):
-            m = h.size
-            mean = float(np.add.reduce(h, axis=None, dtype=np.float64)) / m
-            std[l] = math.sqrt(max(float(np.vdot(h, h)) / m - mean * mean, 0.0))
-            out[l, :len(pos)] = h[:n_rows].ravel()[pos]
-            W, b = net.params[l]
-            src = X if l == 0 else h_in
-            z = np.asarray(src[:n_rows], dtype=W.dtype) @ W
-            z += b
-            out[H + l, :len(pos)] = z.ravel()[pos]
-            h_in = h
+        self._n_act = c = len(pos)
+        m = n * width
+        S = np.stack(acts) if H * m <= self.STACK_LIMIT else None      # (H, N, width)
+        A = S[:, :n_rows] if S is not None else np.stack([h[:n_rows] for h in acts])   # (H, rows, width)
+        out[:H, :c] = np.take(A.reshape(H, -1), pos, axis=1)
+        W0, b0 = net.params[0]
+        z = np.empty_like(A)
+        np.matmul(np.asarray(X[:n_rows], dtype=W0.dtype), W0, out=z[0])
+        z[0] += b0
+        if H > 1:
+            w0, b_0 = net.w_offsets[1], net.b_offsets[1]
+            W = net.flat[w0:w0 + (H - 1) * width * width].reshape(H - 1, width, width)
+            np.matmul(A[:-1], W, out=z[1:])
+            z[1:] += net.flat[b_0:b_0 + (H - 1) * width].reshape(H - 1, 1, width)
+        out[H:, :c] = np.take(z.reshape(H, -1), pos, axis=1)
+        if S is not None:
+            S = S.reshape(H, m)
+            mean = np.add.reduce(S, axis=1, dtype=np.float64) / m
+            sq = np.einsum("ij,ij->i", S, S, dtype=np.float64) / m
+        else:
+            mean = np.array([np.add.reduce(h, axis=None, dtype=np.float64) for h in acts]) / m
+            sq = np.array([float(np.vdot(h, h)) for h in acts]) / m
+        std = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         D = r.derivs                                     # (H, N, width): phi'(u)
         below = np.less(D, self.sat_level) if self.tanh else np.less_equal(D, self.sat_level)
-        per_unit = np.add.reduce(below.view(np.uint8), axis=1, dtype=np.int64)
+        per_unit = np.add.reduce(below.view(np.uint8), axis=1, dtype=np.uint32)   # batches < 2^32 samples
         node = np.add.reduceat(per_unit, self._node_starts, axis=1) / (n * self._node_counts)
         sat = per_unit.sum(axis=1) / (n * width)
         return {"act_std": std, "saturation": sat, "node_saturation": node.ravel()}

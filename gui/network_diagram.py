@@ -57,6 +57,8 @@ class NetworkDiagram:
         self.caption = named(QLabel(""), "networkCaption", "What the colours mean.")
         self.caption.setTextFormat(Qt.PlainText)
         self.caption.setWordWrap(True)
+        self.kindCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.kindCombo.setMinimumContentsLength(3)   # the window stays narrow-able
         self.box = QWidget()
         v = QVBoxLayout(self.box)
         v.setContentsMargins(0, 0, 0, 0)
