@@ -60,7 +60,7 @@ def percentile_rows(sorted_rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 # Cost model of record_every, fitted on this project's benchmark machine (benchmarks/bench_distributions.py):
 # seconds of Python/NumPy overhead per layer of a step and of a measurement, and multiply-adds per second.
-_STEP_PER_LAYER, _MEASURE_PER_LAYER, _MADDS_PER_SECOND, _ELEMENTS_PER_SECOND = 30e-6, 55e-6, 2e10, 1e9
+_STEP_PER_LAYER, _MEASURE_PER_LAYER, _MADDS_PER_SECOND, _ELEMENTS_PER_SECOND = 30e-6, 12e-6, 2e10, 1e9
 BUDGET = 0.10   # a step may slow by at most this share, on average
 
 
