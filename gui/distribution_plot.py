@@ -86,23 +86,17 @@ class DistributionPlot:
         self.caption = named(QLabel(""), "distributionCaption", "What the plot shows, from which sample.")
         self.caption.setTextFormat(Qt.PlainText)
         self.caption.setWordWrap(True)
-        self.kindCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.kindCombo.setMinimumContentsLength(3)   # the window stays narrow-able
-        self.modeCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.modeCombo.setMinimumContentsLength(3)   # the window stays narrow-able
+        self.kindCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
+        self.modeCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
         self.box = QWidget()
         v = QVBoxLayout(self.box)
         v.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.layerSpin.setPrefix("layer ")
-        for w in (self.kindCombo, self.modeCombo):
+        for w in (self.kindCombo, self.modeCombo, self.layerSpin):
             row.addWidget(w)
         row.addStretch(1)
         v.addLayout(row)
-        row2 = QHBoxLayout()   # a second row keeps the box narrow-able
-        row2.addWidget(self.layerSpin)
-        row2.addStretch(1)
-        v.addLayout(row2)
         v.addWidget(self.widget, 1)
         v.addWidget(self.caption)
         self.state = None

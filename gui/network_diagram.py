@@ -57,8 +57,7 @@ class NetworkDiagram:
         self.caption = named(QLabel(""), "networkCaption", "What the colours mean.")
         self.caption.setTextFormat(Qt.PlainText)
         self.caption.setWordWrap(True)
-        self.kindCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.kindCombo.setMinimumContentsLength(3)   # the window stays narrow-able
+        self.kindCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
         self.box = QWidget()
         v = QVBoxLayout(self.box)
         v.setContentsMargins(0, 0, 0, 0)
