@@ -3,8 +3,10 @@ history's bytes per step.
 
 For each size, one Trainer steps on the same batch; the recorder is swapped for a no-op in alternate
 rounds, so both figures come from the same run; the ratio is the median over paired rounds of what a step slows
-by (the best times are printed too). The machine is shared: run it twice and compare. Prints the
-history's nbytes after the steps and the projection to 100,000 steps (float32 timeline rows).
+by (the best times are printed too). Timed with time.thread_time (CPU time of this thread): the machine is
+shared, and wall time counted the other processes' time slices; run it twice and compare. Prints the
+timeline's bytes per recorded row (float32: gradient bands, activation std, saturation), what 100,000
+rows take, and what 100,000 training steps take at this size's recording rate.
 
     .venv/bin/python benchmarks/bench_distributions.py [--repeat 7]
 """
@@ -35,7 +37,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40)
     args = ap.parse_args()
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print(f"{'depth/width/batch':>18} {'step off':>10} {'step on':>10} {'median ratio':>6}  {'every':>5} {'B/step':>7} {'100k steps':>10}")
+    print(f"{'depth/width/batch':>18} {'step off':>10} {'step on':>10} {'median ratio':>6}  {'every':>5} {'B/row':>6} {'1e5 rows':>9} {'1e5 steps':>9}")
     for depth, width, batch in SIZES:
         cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, activation="tanh", lr=1e-3,
                                samples=max(16 * batch, 400))
@@ -48,17 +50,18 @@ def main() -> None:
         for _ in range(args.repeat):   # alternate short rounds: the machine's load hits both alike
             for name, r in (("off", off), ("on", rec)):
                 t.inside = r
-                t0 = time.perf_counter()
+                t0 = time.thread_time()
                 for _ in range(steps):
                     t.train_on_batch(X, y)
-                times[name].append((time.perf_counter() - t0) / steps)
+                times[name].append((time.thread_time() - t0) / steps)
         ratios = sorted(b / a for a, b in zip(times["off"], times["on"]))
         best = {k: min(v) for k, v in times.items()}
         ratio = ratios[len(ratios) // 2]   # median of the paired rounds
         tl = rec.history.timeline
-        per_step = tl.nbytes / len(tl.step)   # bytes per recorded step of the timeline
+        per_step = tl.nbytes / len(tl.step)   # bytes per recorded step (row) of the timeline
+        share = sum(rec.recorded(s) for s in range(1, 100 * cycle + 1)) / (100 * cycle)   # rows per step
         print(f"{depth:>6}/{width}/{batch:<7} {best['off'] * 1e6:8.0f}us {best['on'] * 1e6:8.0f}us "
-              f"{ratio:6.3f}  {rec.every:5d} {per_step:7.0f} {per_step * 1e5 / 1e6:8.1f}MB")
+              f"{ratio:6.3f}  {rec.every:5d} {per_step:6.0f} {per_step * 1e5 / 1e6:7.1f}MB {per_step * share * 1e5 / 1e6:7.1f}MB")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def percentile_rows(sorted_rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 # Cost model of record_every, fitted on this project's benchmark machine (benchmarks/bench_distributions.py):
 # seconds of Python/NumPy overhead per layer of a step and of a measurement, and multiply-adds per second.
-_STEP_PER_LAYER, _MEASURE_PER_LAYER, _MADDS_PER_SECOND, _ELEMENTS_PER_SECOND = 30e-6, 12e-6, 2e10, 1e9
+_STEP_PER_LAYER, _MEASURE_PER_LAYER, _MADDS_PER_SECOND, _ELEMENTS_PER_SECOND = 30e-6, 33e-6, 2e10, 1e9
 BUDGET = 0.10   # a step may slow by at most this share, on average
 
 
@@ -233,10 +233,12 @@ class InsideRecorder:
                              "|tanh(u)| > 0.97 (makemore)" if self.tanh else "phi'(u) <= 5% of its largest value",
                              "z = h W + b" + (" (before the norm layer)" if net.norm != "none" else ""))
         bpe = self.batches_per_epoch = max(1, batches_per_epoch)
-        every = record_every(net.sizes, batch_size, samples)
-        # counted back from each epoch's last step, which is always recorded; with fewer batches per epoch
-        # than that, the last step of every m-th epoch only
-        self.every = self.layout.every = every if every < bpe else bpe * math.ceil(every / bpe)
+        need = record_every(net.sizes, batch_size, samples)
+        # Counted back from each epoch's last step, which is always recorded: floor(bpe / need) records per
+        # epoch, evenly spaced, so the share stays at most 1 / need; with fewer batches per epoch than need,
+        # the last step of every m-th epoch only.
+        every = need if need == 1 or need >= bpe else math.ceil(bpe / (bpe // need))
+        self.every = self.layout.every = every if every < bpe else bpe * math.ceil(need / bpe)
         self.layout.samples = samples
         self._grad_sample(rng, sizes, edges, sum(block_sizes))
         self._act_rng = rng
