@@ -230,7 +230,8 @@ class InsideRecorder:
         block_sizes = [nb[l] * nb[l + 1] for l in range(L)]
         self.layout = Layout(sizes, edges, np.concatenate([[0], np.cumsum(block_sizes)[:-1]]).astype(np.intp),
                              np.concatenate([[0], np.cumsum(nb[1:-1])[:-1]]).astype(np.intp) if H else np.zeros(0, int),
-                             "|tanh(u)| > 0.97 (makemore)" if self.tanh else "phi'(u) <= 5% of its largest value",
+                             "|tanh(u)| > 0.97 (makemore)" if self.tanh else "phi'(u) <= 5% of its largest value"
+                             + (": inactive units, u <= 0" if net.activation.name == "relu" else ""),
                              "z = h W + b" + (" (before the norm layer)" if net.norm != "none" else ""))
         bpe = self.batches_per_epoch = max(1, batches_per_epoch)
         need = record_every(net.sizes, batch_size, samples)

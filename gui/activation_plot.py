@@ -70,6 +70,12 @@ class ActivationPlot:
         self.values = (std, sat, None if rec_b is None else (np.asarray(rec_b["act_std"], float),
                                                              np.asarray(rec_b["saturation"], float)))
         shift = 0.2 if rec_b is not None else 0.0
+        both = std if rec_b is None else np.concatenate([std, self.values[2][0]])
+        with np.errstate(divide="ignore"):
+            tops = np.log10(np.maximum(both, STD_FLOOR))
+        finite = tops[np.isfinite(tops)]
+        self.floor = float(np.floor(min(finite.min() - 1, -1.0))) if finite.size else -1.0   # one axis for A and B
+        self.plot.setYRange(self.floor, max(finite.max() if finite.size else 0.0, self.floor + 1) + 0.2, padding=0)
         self._bars(self.bars, std, -shift)
         x = np.arange(1, len(std) + 1, dtype=float)
         self.sat.setData(x - shift, sat)
@@ -92,11 +98,8 @@ class ActivationPlot:
         with np.errstate(divide="ignore"):
             top = np.log10(np.maximum(std, STD_FLOOR))
         finite = np.isfinite(top)
-        lo = min(top[finite].min() - 1, -1.0) if finite.any() else -1.0
-        lo = np.floor(lo)
-        item.setOpts(x=np.arange(1, len(std) + 1) + shift, y0=np.full(len(std), lo),
-                     height=np.where(finite, top - lo, 0.0), width=0.4)
-        self.plot.setYRange(lo, max(top[finite].max() if finite.any() else 0.0, lo + 1) + 0.2, padding=0)
+        item.setOpts(x=np.arange(1, len(std) + 1) + shift, y0=np.full(len(std), self.floor),
+                     height=np.where(finite, top - self.floor, 0.0), width=0.4)
 
     def table(self) -> tuple[list, list]:
         if self.values is None:
