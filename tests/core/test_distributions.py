@@ -156,3 +156,21 @@ def test_recorded_steps_include_every_epochs_last_and_keep_the_budgets_rhythm():
     assert list(r.history.timeline.step[:r.history.timeline.n]) == steps
     big = Trainer(ExperimentConfig(depth=2, width=512, samples=200, batch_size=100))
     assert big.inside.every == 1    # matrix products dominate: every step
+
+
+def test_experiment_file_holds_the_epoch_records_and_still_opens(tmp_path):
+    import json
+    from core.records import experiment_json, load_experiment
+    t = Trainer(ExperimentConfig(depth=2, width=8, samples=1000, batch_size=10, activation="tanh"))
+    t.run(3)   # 80 batches per epoch: several recorded steps in each
+    v = t.inside.view()
+    doc = json.loads(experiment_json(t.config, t.history, inside=v))
+    ins = doc["inside"]
+    assert ins["version"] == 1 and ins["epoch"][-1] == 3 and len(ins["step"]) == len(v.epochs["step"]) + 1
+    last, _ = v.point(-1)
+    np.testing.assert_allclose(ins["grad"][-1], last["grad"], rtol=1e-5)
+    np.testing.assert_allclose(ins["saturation"][-1], last["saturation"], rtol=1e-5, atol=1e-12)
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(doc))
+    config, history = load_experiment(str(path))
+    assert config == t.config and len(history) == 3
