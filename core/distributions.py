@@ -115,6 +115,18 @@ class Layout:
         return node_saturation[o:o + self.bands[hidden + 1]]
 
 
+def make_layout(sizes, activation: str = "tanh", norm: str = "none") -> Layout:
+    """The bands, block and node offsets of a network of ``sizes`` (units per layer, input first)."""
+    edges = [_bands(n) for n in sizes]
+    nb = [len(e) - 1 for e in edges]
+    block_sizes = [nb[l] * nb[l + 1] for l in range(len(sizes) - 1)]
+    rule = "|tanh(u)| > 0.97 (makemore)" if activation == "tanh" else "phi'(u) <= 5% of its largest value" + (
+        ": inactive units, u <= 0" if activation == "relu" else "")
+    return Layout(list(sizes), edges, np.concatenate([[0], np.cumsum(block_sizes)[:-1]]).astype(np.intp),
+                  np.concatenate([[0], np.cumsum(nb[1:-1])[:-1]]).astype(np.intp), rule,
+                  "z = h W + b" + (" (before the norm layer)" if norm != "none" else ""))
+
+
 class _Rows:
     """Growing float32 arrays, one row per record (capacity doubles when full)."""
 
@@ -225,14 +237,10 @@ class InsideRecorder:
         L, H = net.n_layers, net.n_layers - 1
         self.tanh = net.activation.name == "tanh"
         self.sat_level = (1.0 - TANH_SATURATED ** 2) if self.tanh else 0.05 * net.activation.max_deriv
-        edges = [_bands(n) for n in sizes]
-        nb = [len(e) - 1 for e in edges]
+        self.layout = make_layout(sizes, net.activation.name, net.norm)
+        edges = self.layout.edges
+        nb = self.layout.bands
         block_sizes = [nb[l] * nb[l + 1] for l in range(L)]
-        self.layout = Layout(sizes, edges, np.concatenate([[0], np.cumsum(block_sizes)[:-1]]).astype(np.intp),
-                             np.concatenate([[0], np.cumsum(nb[1:-1])[:-1]]).astype(np.intp) if H else np.zeros(0, int),
-                             "|tanh(u)| > 0.97 (makemore)" if self.tanh else "phi'(u) <= 5% of its largest value"
-                             + (": inactive units, u <= 0" if net.activation.name == "relu" else ""),
-                             "z = h W + b" + (" (before the norm layer)" if net.norm != "none" else ""))
         bpe = self.batches_per_epoch = max(1, batches_per_epoch)
         need = record_every(net.sizes, batch_size, samples)
         # Counted back from each epoch's last step, which is always recorded: floor(bpe / need) records per

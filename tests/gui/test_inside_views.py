@@ -117,3 +117,30 @@ def test_rebuild_clears_the_views_and_compare_overlays_b(window, qtbot):
     j = snap.b.inside.find(int(snap.inside.series("step")[-1]))
     np.testing.assert_allclose(std_b, snap.b.inside.point(j)[0]["act_std"], rtol=1e-6)
     assert "run B" in d.diagram.caption.text() and d.diagram.drawn_nodes == 2 * sum(snap.inside.layout.bands)
+
+
+def test_network_diagram_stays_few_items_and_readable_from_2_to_1024_units_and_100_layers(qtbot):
+    from core.distributions import make_layout
+    from gui.network_diagram import NetworkDiagram
+    diag = NetworkDiagram()
+    qtbot.addWidget(diag.box)
+    counts = []
+    for sizes in ([2, 2, 1], [2] + [1024] * 100 + [1], [3] + [5] * 4 + [4]):
+        lay = make_layout(sizes)
+        n_blocks = int(lay.block_offsets[-1] + lay.bands[-2] * lay.bands[-1])
+        rng = np.random.default_rng(0)
+        rec = {k: 10.0 ** rng.uniform(-6, 0, n_blocks) for k in ("w_blocks", "g_blocks", "u_blocks")}
+        rec["node_saturation"] = rng.random(sum(lay.bands[1:-1]))
+        diag.show(lay, rec, "a test")
+        counts.append(len(diag.plot.items))
+        assert max(lay.bands) <= 8 and diag.drawn_nodes == sum(lay.bands)
+        drawn = sum(_n(c) for c in diag.links) // 2
+        assert drawn == sum(a * b for a, b in zip(lay.bands[:-1], lay.bands[1:]))
+        # each link sits in the colour bin of its log10 value on the picture's range
+        lo, hi = diag.drawn["log10_range"]
+        bins = np.clip(((np.log10(diag.drawn["values"]) - lo) / (hi - lo) * 8).astype(int), 0, 7)
+        np.testing.assert_array_equal(bins, diag.drawn["bins"])
+        ringed = int((rec["node_saturation"] >= 0.5).sum())
+        assert _n(diag.rings) == ringed
+        assert ("a node stands for up to 128 units" in diag.caption.text()) == (max(sizes) == 1024)
+    assert counts[0] == counts[1] == counts[2]   # the same few items whatever the size
