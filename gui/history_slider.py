@@ -43,12 +43,14 @@ class InsidePanel:
         self.view = self.view_b = None
         self.pinned_step: int | None = None   # None: follow training
         self._setting = False
+        self._drawn_key = None
         self.widget.slider.valueChanged.connect(self._moved)
         self.widget.liveButton.clicked.connect(self.follow)
 
     def clear(self, snap) -> None:
         self.view = self.view_b = None
         self.pinned_step = None
+        self._drawn_key = None
         self._set_range(0)
         self.widget.label.setText("nothing recorded yet")
         for v in self.views:
@@ -58,6 +60,11 @@ class InsidePanel:
         snap = f.snap
         if snap.inside is None or len(snap.inside) == 0:
             return
+        key = (len(snap.inside), int(snap.inside.series("step")[-1]),
+               None if snap.b is None or snap.b.inside is None else len(snap.b.inside))
+        if key == self._drawn_key:
+            return   # nothing new was recorded since the last frame (small networks record every n-th step)
+        self._drawn_key = key
         self.view = snap.inside
         self.view_b = snap.b.inside if snap.b is not None else None
         n = len(self.view)
