@@ -53,6 +53,7 @@ class ActivationPlot:
         v.addWidget(self.widget, 1)
         v.addWidget(self.caption)
         self.values = None
+        self._n, self._y_range, self.floor = 0, None, -1.0
 
     def _sync(self) -> None:
         self.sat_box.setGeometry(self.plot.vb.sceneBoundingRect())
@@ -75,7 +76,10 @@ class ActivationPlot:
             tops = np.log10(np.maximum(both, STD_FLOOR))
         finite = tops[np.isfinite(tops)]
         self.floor = float(np.floor(min(finite.min() - 1, -1.0))) if finite.size else -1.0   # one axis for A and B
-        self.plot.setYRange(self.floor, max(finite.max() if finite.size else 0.0, self.floor + 1) + 0.2, padding=0)
+        y_range = (self.floor, float(np.ceil(max(finite.max() if finite.size else 0.0, self.floor + 1) + 0.2)))
+        if y_range != self._y_range:   # a changed range repaints the axis: only when it must
+            self._y_range = y_range
+            self.plot.setYRange(*y_range, padding=0)
         self._bars(self.bars, std, -shift)
         x = np.arange(1, len(std) + 1, dtype=float)
         self.sat.setData(x - shift, sat)
@@ -86,9 +90,12 @@ class ActivationPlot:
             self.bars_b.setOpts(x=[], height=[], y0=0)
             self.sat_b.setData([], [])
         n = len(std)
-        step = max(1, n // 20)
-        self.plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]])
-        self.plot.setXRange(0.4, n + 0.6, padding=0)
+        if n != self._n:
+            self._n = n
+            step = max(1, n // 20)
+            self.plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(1, n + 1)
+                                                   if (k - 1) % step == 0 or k == n]])
+            self.plot.setXRange(0.4, n + 0.6, padding=0)
         self._sync()
         self.caption.setText(f"At {what}. Bars: std of each hidden layer's activations over all its entries; red: "
                              f"share of saturated units ({rule})." + (" Right/hollow: run B." if rec_b else ""))

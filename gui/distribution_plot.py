@@ -68,9 +68,9 @@ class DistributionPlot:
         self.fills = [pg.FillBetweenItem(self.curves[a], self.curves[b], brush=pg.mkBrush(c)) for a, b, c in FILLS]
         for f in self.fills:
             p.addItem(f)
-        self.curves[3].setPen(pg.mkPen((20, 40, 90), width=2))
+        self.curves[3].setPen(pg.mkPen((10, 20, 60), width=1))   # solid 1-px pens: wide ones cost frames
         self.b_curves = [p.plot([], [], pen=pg.mkPen((228, 87, 86), width=1, style=Qt.DashLine)) for _ in (0, 3, 6)]
-        self.ridge = p.plot([], [], pen=pg.mkPen((40, 80, 130), width=1.5), connect="finite")
+        self.ridge = p.plot([], [], pen=pg.mkPen((40, 80, 130), width=1), connect="finite")
         self.ridge_b = p.plot([], [], pen=pg.mkPen((228, 87, 86), width=1, style=Qt.DashLine), connect="finite")
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((120, 120, 120), style=Qt.DotLine))
         p.addItem(self.cursor)
@@ -101,6 +101,7 @@ class DistributionPlot:
         v.addWidget(self.caption)
         self.state = None
         self.floor = ZERO_FLOOR
+        self._axes = None
         for sig in (self.kindCombo.currentIndexChanged, self.modeCombo.currentIndexChanged,
                     self.layerSpin.valueChanged):
             sig.connect(self.redraw)
@@ -159,9 +160,11 @@ class DistributionPlot:
                 c.setData([], [])
         self.cursor.setVisible(True)
         self.cursor.setValue(steps[i])
-        p.setLabel("bottom", "step")
-        p.setLabel("left", "log10 |value|")
-        p.getAxis("left").setTicks(None)
+        if self._axes != ("time",):
+            self._axes = ("time",)
+            p.setLabel("bottom", "step")
+            p.setLabel("left", "log10 |value|")
+            p.getAxis("left").setTicks(None)
         p.enableAutoRange()
         return zero
 
@@ -178,10 +181,12 @@ class DistributionPlot:
         else:
             self.ridge_b.setData([], [])
         n = rec[field].shape[0]
-        step = max(1, n // 20)
-        p.getAxis("left").setTicks([[(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]])
-        p.setLabel("left", "layer (1 = input side)")
-        p.setLabel("bottom", "log10 |value|")
+        if self._axes != ("ridge", n):   # axes repaint when changed: only when they must
+            self._axes = ("ridge", n)
+            step = max(1, n // 20)
+            p.getAxis("left").setTicks([[(k, str(k)) for k in range(1, n + 1) if (k - 1) % step == 0 or k == n]])
+            p.setLabel("left", "layer (1 = input side)")
+            p.setLabel("bottom", "log10 |value|")
         p.enableAutoRange()
         return bool((rec[field] <= 0).any())
 

@@ -22,6 +22,10 @@ from .controls import named
 COLOUR_BINS = 8
 FIELD = {"weights": "w_blocks", "gradients": "g_blocks", "updates": "u_blocks"}
 MAP = pg.colormap.get("viridis")
+SAT_STEPS = 5   # node fill in steps of 1/5: few distinct brushes, so the scatter's symbol cache is reused
+SAT_BRUSHES = [pg.mkBrush(255, int(255 * (1 - k / SAT_STEPS)), int(255 * (1 - k / SAT_STEPS)))
+               for k in range(SAT_STEPS + 1)]
+NO_SAT = pg.mkBrush(200, 200, 200)   # input and output nodes: no saturation measured
 
 
 def node_positions(bands: list, top: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +45,7 @@ class NetworkDiagram:
         p.setLabel("bottom", "layer (0 = input)")
         p.setMouseEnabled(x=True, y=True)
         colours = MAP.getLookupTable(0.0, 1.0, COLOUR_BINS)
-        self.links = [p.plot([], [], pen=pg.mkPen(tuple(int(c) for c in colours[k][:3]), width=1.5),
+        self.links = [p.plot([], [], pen=pg.mkPen(tuple(int(c) for c in colours[k][:3]), width=1),
                              connect="pairs") for k in range(COLOUR_BINS)]
         self.missing = p.plot([], [], pen=pg.mkPen((200, 200, 200), width=1, style=Qt.DotLine), connect="pairs")
         self.nodes = pg.ScatterPlotItem(size=12, pen=pg.mkPen((60, 60, 60)))
@@ -114,7 +118,7 @@ class NetworkDiagram:
         self.caption.setText(
             f"At {what}. Links: RMS of the {self.kindCombo.currentText()} over the sampled entries of each block, "
             f"colour from 10^{lo:.1f} (dark) to 10^{hi:.1f} (yellow); dotted: no sample in the block. Nodes: "
-            f"saturated share, white 0 to red 1, ringed at 1/2 or more ({layout.saturation_rule})"
+            f"saturated share, white 0 to red 1 in steps of 0.2, ringed at 1/2 or more ({layout.saturation_rule})"
             + (f"; a node stands for up to {widest} units" if widest > 1 else "")
             + (". Lower network: run B." if rec_b is not None else "."))
 
@@ -144,9 +148,8 @@ class NetworkDiagram:
             share[o:o + sum(bands[1:-1])] = rec["node_saturation"]
             xs.append(x)
             ys.append(y)
-            for s in share:
-                brushes.append(pg.mkBrush(200, 200, 200) if not np.isfinite(s) else
-                               pg.mkBrush(255, int(255 * (1 - s)), int(255 * (1 - s))))
+            level = np.rint(np.nan_to_num(share, nan=0.0) * SAT_STEPS).astype(int)
+            brushes += [SAT_BRUSHES[k] if np.isfinite(v) else NO_SAT for k, v in zip(level, share)]
             marked = np.isfinite(share) & (share >= 0.5)
             rx.append(x[marked])
             ry.append(y[marked])
