@@ -42,7 +42,8 @@ def log_abs(v, floor: float = ZERO_FLOOR) -> tuple[np.ndarray, bool]:
 
 def ridge_outline(bands: np.ndarray, floor: float = ZERO_FLOOR, height: float = 0.85):
     """x (log10 |value|) and y of a step outline for each row of (rows, 7) bands, row r at baseline r + 1,
-    joined into one curve with NaN breaks: mass / width per band, the tallest band ``height`` high."""
+    joined into one curve with NaN breaks: mass / width per band, the tallest band wider than 0.1 decade
+    ``height`` high (narrower ones, e.g. many equal values, are cut at that height)."""
     xs, ys = [], []
     for r, row in enumerate(bands):
         x, _ = log_abs(row, floor)
@@ -50,7 +51,8 @@ def ridge_outline(bands: np.ndarray, floor: float = ZERO_FLOOR, height: float = 
             continue
         width = np.maximum(np.diff(x), 0.1)   # equal percentiles (e.g. many exact zeros): a spike 0.1 decade wide
         dens = MASS / width
-        y = r + 1 + height * dens / dens.max()
+        wide = np.diff(x) > 0.1               # scaled by the spread-out bands; a spike is cut at full height
+        y = r + 1 + height * np.minimum(dens / (dens[wide].max() if wide.any() else dens.max()), 1.0)
         xs.append(np.concatenate([[x[0]], np.repeat(x, 2)[1:-1], [x[-1], np.nan]]))
         ys.append(np.concatenate([[r + 1], np.repeat(y, 2), [r + 1, np.nan]]))
     if not xs:
