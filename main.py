@@ -10,8 +10,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    flags = {a.split("=", 1)[0] for a in argv}  # --save-config=FILE names the flag too
     windowless = ("--headless", "-h", "--help", "--list-presets")
-    if any(a in argv for a in windowless) or ("--save-config" in argv and "--screenshot" not in argv):
+    sweep = any(a.startswith("--sweep") for a in flags)
+    if sweep or any(a in flags for a in windowless) or ("--save-config" in flags and "--screenshot" not in flags):
         from core.cli import main as cli_main
         return cli_main(argv)
     from gui.app import main as gui_main

@@ -1,28 +1,50 @@
 """The headless command line: ``python main.py --headless [flags]``.
 
 Flags are the config fields in kebab case. Every bad input exits with status 2 and
-one line on stderr naming the field and what is allowed; never a traceback.
+one line on stderr naming the field and what is allowed; never a traceback. A flag the
+chosen way of running would not use is an error too (e.g. ``--theory`` with ``--headless``).
+
+Outputs are checked before anything is trained or written (``fileio.check_target``, and the
+free space for ``--out``). ``--out`` grows as epochs complete (``fileio.AppendingFile``), so a
+long run never holds its output in memory and a killed run leaves every completed epoch readable.
+SIGTERM and Ctrl+C stop a run between steps: the file keeps every completed epoch, no temporary
+file stays, and the exit status is 128 + the signal's number, with one line on stderr.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import fields
 
+import numpy as np
+
 from .config import ConfigError, ExperimentConfig, allowed, parse_field
+from .fileio import AppendingFile, check_target, shorten
 from .presets import PRESETS, get_preset
-from .records import FORMAT, csv_header, csv_row, experiment_json, write_atomically
+from .records import csv_header, csv_row, experiment_json, read_document, write_atomically
+from .resources import check_disk_space
+from .statistics import LAYER_FIELDS, EpochStats
 
 EXIT_BAD_INPUT = 2
 
 
 class UsageError(Exception):
     pass
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT arrived: unwinds like Ctrl+C, so every ``with`` and ``finally`` cleans up."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,9 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="main.py", description="Watch vanishing and exploding gradients while a NumPy network trains.",
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
-    p.add_argument("--config", metavar="FILE", help="JSON object of config fields; flags override it")
-    p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here (default: stdout); "
-                                                 "a name ending in .csv writes CSV, one row per epoch")
+    p.add_argument("--config", metavar="FILE", help="a config or experiment file (JSON, as --save-config or the "
+                                                    "window writes it; an experiment's recorded history is not "
+                                                    "used); flags override it")
+    p.add_argument("--out", metavar="FILE", help="write one JSON object per epoch here as epochs complete "
+                                                 "(default: stdout); a name ending in .csv writes CSV, "
+                                                 "one row per epoch")
     p.add_argument("--save-config", metavar="FILE", help="write the effective config as JSON (--config reads it back)")
     p.add_argument("--screenshot", metavar="FILE.png", help="run --epochs in the window, save a PNG of it and exit")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -53,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
+    sw = p.add_argument_group("sweeps (one short run per cell; --out keeps finished cells and resumes)")
+    sw.add_argument("--sweep", metavar="FIELD=VALUES", action="append", help="FIELD=V1,V2,... or "
+                    "FIELD=START:STOP:COUNT (COUNT points, ends included); repeat for more axes; --epochs 0 "
+                    "measures at initialisation only")
+    sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
+    sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -66,36 +98,48 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_config_file(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as e:
-        raise UsageError(f"config: cannot read {path!r}: {e.strerror or e}") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UsageError(f"config: {path!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    if not isinstance(d, dict):
-        raise UsageError(f"config: {path!r} must hold a JSON object of field: value pairs, got {type(d).__name__}")
-    if d.get("format") == FORMAT:  # an experiment file: its config (its data file is read by userdata)
-        d = d.get("config")
-        if not isinstance(d, dict):
-            raise UsageError(f"config: {path!r} is an experiment file without a config object")
-    return d
-
-
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    """Preset fields, then the config file's, then the flags: each overrides the one before."""
-    values = dict(get_preset(args.preset).fields) if getattr(args, "preset", None) else {}
-    if args.config:
-        values.update(load_config_file(args.config))
+    """Preset fields, then the config file's, then the flags: each overrides the one before.
+    An empty value (``--preset ""``) is an error like any other bad value, never skipped."""
+    values = dict(get_preset(args.preset).fields) if getattr(args, "preset", None) is not None else {}
+    if args.config is not None:  # an experiment's recorded history is not used: the config trains afresh
+        values.update(read_document(args.config, "config")[0])
     for f in fields(ExperimentConfig):
         raw = getattr(args, f.name)
         if raw is None:
             continue
         values[f.name] = raw if isinstance(raw, bool) else parse_field(f.name, raw)
     return ExperimentConfig.from_dict(values)
+
+
+# Which flags each way of running uses; any other flag given is an error naming it, never ignored.
+_SWITCHES = ("headless", "quiet", "list_presets", "theory")
+_COMMON = {"config", "preset", "quiet", *(f.name for f in fields(ExperimentConfig))}
+MODES = {
+    "list": ({"list_presets"}, "with --list-presets, which takes no other flags"),
+    "headless": (_COMMON | {"headless", "out", "save_config", "compare", "data"}, "with --headless: it is for the window"),
+    "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
+    "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
+              "with --sweep: a sweep writes one row per cell to --out"),
+    "window": (_COMMON | {"compare", "theory", "screenshot", "record", "record_every", "record_plot"},
+               "in the window: it needs --headless"),
+}
+
+
+def given_flags(args: argparse.Namespace) -> list[str]:
+    """The options given on the command line, by dest name."""
+    return [k for k, v in vars(args).items() if v is not None and not (k in _SWITCHES and v is False)]
+
+
+def check_flags(args: argparse.Namespace, mode: str) -> None:
+    """UsageError naming every given flag that ``mode`` would not use."""
+    used, where = MODES[mode]
+    unused = [k for k in given_flags(args) if k not in used]
+    if mode == "window" and unused == ["save_config"] and args.screenshot is not None:
+        where = "with --screenshot: save the config in a command of its own"
+    if unused:
+        names = ", ".join("--" + k.replace("_", "-") for k in unused)
+        raise UsageError(f"{names} cannot be used {where}")
 
 
 def record_line(stats, run: str | None = None) -> str:
@@ -110,9 +154,11 @@ def _csv_line(cells) -> str:
 
 
 def check_writable(field: str, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"{field}: folder {folder!r} does not exist")
+    """Refuse, before any work, an output that could not be written (UsageError naming the flag and the path)."""
+    try:
+        check_target(path)
+    except OSError as e:
+        raise UsageError(f"{field}: cannot write {shorten(repr(path))}: {e.strerror or e}") from None
 
 
 def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
@@ -121,94 +167,195 @@ def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
     field, sep, text = spec.partition("=")
     field = field.strip().replace("-", "_")
     if not sep:
-        raise UsageError(f"compare: expected FIELD=VALUE, e.g. activation=relu, got {spec!r}")
+        raise UsageError(f"compare: expected FIELD=VALUE, e.g. activation=relu, got {shorten(repr(spec))}")
     value = parse_field(field, text)
     Comparison.check(config, field, value)
     return field, value
 
 
+def output_bound(cfg: ExperimentConfig, runs: dict, as_csv: bool) -> int:
+    """The most bytes ``--out`` can take: every epoch's record at its longest (17-digit negative numbers
+    with three-digit exponents, the largest epoch and step numbers), for every run, and the CSV header."""
+    tagged = len(runs) > 1
+    n_layers = max(t.network.n_layers for t in runs.values())
+    n_steps = max(_time_steps(t) for t in runs.values())
+    widest = -1.2345678901234567e-300
+    per_epoch = 0
+    for name, trainer in runs.items():
+        n = trainer.network.n_layers
+        T = _time_steps(trainer)
+        recurrent = dict(time_grad_norm=np.full(T, widest), spectral_norm=np.full(cfg.depth, widest),
+                         vanishing_bound=widest, gate_saturation={g: np.full(cfg.depth, widest) for g in "ifo"}) \
+            if T else {}
+        stats = EpochStats(**{k: np.full(n, widest) for k in LAYER_FIELDS}, **recurrent, epoch=cfg.epochs,
+                           step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest)
+        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps)) if as_csv
+                else record_line(stats, name if tagged else None))
+        per_epoch += len(line.encode()) + 1
+    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps))) + 1 if as_csv else 0
+    return header + per_epoch * cfg.epochs
+
+
+class _Stdout:
+    """stdout as a sink of records (the file sink is fileio.AppendingFile)."""
+
+    def __init__(self, stream):
+        self.stream, self.records = stream, 0
+
+    def append(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+        self.records += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _time_steps(trainer) -> int:
+    """Time steps a run's records carry (seq_len for a recurrent model, 0 for an MLP)."""
+    return trainer.config.seq_len if trainer.config.model != "mlp" else 0
+
+
+def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
+    """Train one more epoch of every run still going; its records, one line each."""
+    runs = session.runs
+    tagged = len(runs) > 1
+    lines = []
+    for name, stats in session.step_each_epoch().items():
+        trainer = runs[name]
+        if as_csv:
+            row = csv_row(stats, n_layers, n_steps)
+            lines.append(_csv_line([name] + row if tagged else row))
+        else:
+            lines.append(record_line(stats, run=name if tagged else None))
+        if stats.diverged:
+            print(f"{'run ' + name + ': ' if tagged else ''}{trainer.divergence}; training stopped",
+                  file=stderr, flush=True)
+    return "".join(line + "\n" for line in lines)
+
+
 def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                  stdout=None, stderr=None, compare: tuple[str, object] | None = None, data=None) -> int:
-    """Train for cfg.epochs and write one record per epoch; with ``compare``, runs A and B in lockstep
-    and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
-    from .compare import Comparison
-    from .trainer import Trainer
+    """Train for cfg.epochs and write one record per epoch as it completes; with ``compare``, runs A and B
+    in lockstep and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
+    from .session import Session
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    if out_path is not None:
-        check_writable("out", out_path)
-    runs = Comparison(cfg, *compare, data=data).runs if compare else {"A": Trainer(cfg, data)}
-    tagged = compare is not None
+    session = Session(cfg, compare, data)
+    if session.notice:  # B was refused: parse_compare checks it first, so this is only a safety net
+        raise ConfigError("compare", session.notice)
+    runs = session.runs
     as_csv = out_path is not None and out_path.lower().endswith(".csv")
     n_layers = max(t.network.n_layers for t in runs.values())
-    lines: list[str] = []
-    if as_csv:
-        lines.append(_csv_line((["run"] if tagged else []) + csv_header(n_layers)))
-    started = last_report = time.monotonic()
-    for _ in range(cfg.epochs):
-        for name, trainer in runs.items():
-            if trainer.diverged:
-                continue
-            stats = trainer.step_epoch()
-            if as_csv:
-                row = csv_row(stats, n_layers)
-                line = _csv_line([name] + row if tagged else row)
-            else:
-                line = record_line(stats, run=name if tagged else None)
-            if out_path is None:
-                print(line, file=stdout, flush=True)
-            else:
-                lines.append(line)
-            if stats.diverged:
-                print(f"{'run ' + name + ': ' if tagged else ''}{trainer.divergence}; training stopped",
-                      file=stderr, flush=True)
-        now = time.monotonic()
-        a = runs["A"]
-        if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):
-            last_report = now
-            e = a.last_epoch
-            print(f"epoch {e.epoch}/{cfg.epochs}  train loss {e.train_loss:.4g}  val loss {e.val_loss:.4g}  "
-                  f"{sum(t.step for t in runs.values()) / (now - started):.0f} steps/s", file=stderr, flush=True)
-        if all(t.diverged for t in runs.values()):
-            break
+    n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
     if out_path is not None:
-        write_atomically(out_path, "".join(s + "\n" for s in lines))
+        check_disk_space(out_path, output_bound(cfg, runs, as_csv), "out",
+                         "reduce epochs or depth, or write it elsewhere")
+    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps)) + "\n" if as_csv else ""
+    sink = AppendingFile(out_path) if out_path is not None else _Stdout(stdout)
+    started = last_report = time.monotonic()
+    a = runs["A"]
+    try:
+        with sink:
+            for _ in range(cfg.epochs):
+                if all(t.diverged for t in runs.values()):
+                    break
+                sink.append(header + _epoch_lines(session, n_layers, n_steps, as_csv, stderr))
+                header = ""
+                now = time.monotonic()
+                if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):
+                    last_report, e = now, a.last_epoch
+                    steps = sum(t.step for t in runs.values())
+                    print(f"epoch {e.epoch}/{cfg.epochs}  train loss {e.train_loss:.4g}  val loss {e.val_loss:.4g}  "
+                          f"{steps / (now - started):.0f} steps/s", file=stderr, flush=True)
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        name = shorten(repr(out_path))
+        kept = (f"; {name} holds the {sink.records} completed epochs" if sink.records else
+                f"; {name} is unchanged") if out_path is not None else ""
+        print(f"main.py: interrupted by {signal.Signals(signum).name} after epoch {sink.records} of "
+              f"{cfg.epochs}{kept}", file=stderr, flush=True)
+        return 128 + signum
+    except OSError as e:
+        if out_path is not None and sink.records:
+            raise OSError(e.errno, f"{e.strerror or e} (it holds the first {sink.records} epochs)", out_path) from e
+        raise
     return 0
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGTERM and SIGINT raise Interrupted, so a run stops cleanly; a second one ends the process at once."""
+    def handler(signum, frame):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_DFL)
+        raise Interrupted(signum)
+    try:
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
+            else "headless" if args.headless or args.screenshot is not None
+            else "save-config" if args.save_config is not None else "headless")
+    check_flags(args, mode)
+    if mode == "list":
+        width = max(map(len, PRESETS))
+        for p in PRESETS.values():
+            print(f"{p.name:<{width}}  {p.summary}")
+        return 0
+    if mode == "sweep":
+        from .sweep import run_from_args
+        return run_from_args(args, config_from_args)
+    cfg = config_from_args(args)
+    from .userdata import data_from_args
+    data = data_from_args(args, cfg)
+    compare = parse_compare(args.compare, cfg) if args.compare is not None else None
+    outputs = [(k, getattr(args, k)) for k in ("save_config", "out") if getattr(args, k) is not None]
+    for field, path in outputs:  # every output checked before anything is written or trained
+        check_writable(field, path)
+    if len(outputs) == 2 and os.path.realpath(args.out) == os.path.realpath(args.save_config):
+        raise UsageError("--out and --save-config name the same file")
+    if args.save_config is not None:
+        write_atomically(args.save_config, experiment_json(cfg, None, data.source if data is not None else None))
+        if mode == "save-config":
+            return 0
+    return run_headless(cfg, args.out, args.quiet, compare=compare, data=data)
+
+
+def error_line(message: str, limit: int = 1000) -> str:
+    """``message`` as one line of at most about ``limit`` characters."""
+    return shorten(message.replace("\r", "\\r").replace("\n", "\\n"), limit)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
-        if args.list_presets:
-            width = max(map(len, PRESETS))
-            for p in PRESETS.values():
-                print(f"{p.name:<{width}}  {p.summary}")
-            return 0
-        if args.record or args.record_every or args.record_plot:
-            raise UsageError("record: animations are recorded in the window; drop --headless")
-        cfg = config_from_args(args)
-        from .userdata import data_from_args
-        data = data_from_args(args, cfg)
-        if args.save_config:
-            check_writable("save_config", args.save_config)
-            text = experiment_json(cfg, None, data.source) if data is not None else \
-                json.dumps(cfg.to_dict(), indent=1) + "\n"
-            write_atomically(args.save_config, text)
-            if not args.headless:
-                return 0
-        compare = parse_compare(args.compare, cfg) if args.compare else None
-        return run_headless(cfg, args.out, args.quiet, compare=compare, data=data)
+        with stop_on_signals():
+            return _run(argv)
     except (UsageError, ConfigError) as e:
-        print(f"main.py: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as e:
-        print(f"main.py: error: cannot write {e.filename!r}: {e.strerror or e}", file=sys.stderr)
+        print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
+    except OSError as e:
+        print(f"main.py: error: cannot write {shorten(repr(e.filename))}: {error_line(str(e.strerror or e))}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as e:  # before a run started
         print("main.py: interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(e, "signum", signal.SIGINT)

@@ -7,7 +7,7 @@ from .trainer import Trainer
 # Settings B may change; the others fix the data, the batches and the seed, so both runs
 # see the same samples in the same order.
 COMPARABLE = ("activation", "init", "init_gain", "optimizer", "lr", "clip_norm", "residual", "norm", "depth", "width",
-              "dtype")
+              "dtype", "model", "recurrent_init", "recurrent_gain", "forget_bias")
 
 
 class Comparison:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS
-from .initializers import INIT_LABELS
+from .datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS, SEQUENCE_DATASETS
+from .initializers import INIT_LABELS, RECURRENT_INIT_LABELS
 from .network import NORMS
 from .optimizers import OPTIMIZER_LABELS
 
@@ -36,6 +36,9 @@ def shown(value: Any) -> str:
     """``repr(value)``, cut to SHOWN_CHARS characters: a message quotes a bad value, not a whole file."""
     text = repr(value)
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
+
+
+MODELS = {"mlp": "MLP (feed-forward)", "rnn": "RNN (vanilla)", "lstm": "LSTM", "gru": "GRU"}
 
 
 def _fmt(x: float) -> str:
@@ -157,7 +160,7 @@ def _choice(values, **hints) -> FieldSpec:
 
 
 FIELD_SPECS: dict[str, FieldSpec] = {
-    "depth": _int(1, 100, label="Hidden layers", group="Network", widget="depthSpin",
+    "depth": _int(1, 300, label="Hidden layers", group="Network", widget="depthSpin",
                   tip="Number of hidden layers. Deeper networks multiply more per-layer factors into each gradient."),
     "width": _int(1, 1024, label="Width", group="Network", tip="Units in each hidden layer."),
     "activation": _choice({k: a.label for k, a in ACTIVATIONS.items()}, label="Activation", group="Network",
@@ -167,6 +170,9 @@ FIELD_SPECS: dict[str, FieldSpec] = {
                         "choice that explodes wide networks."),
     "init_gain": _float(0.0, 100.0, lo_open=True, label="Init gain", group="Network", decimals=3, log=(1e-3, 100.0),
                         tip="Multiplies the initial weights' standard deviation."),
+    "bias_std": _float(0.0, 100.0, label="Bias std", group="Network", decimals=3,
+                       tip="sigma_b: initial biases are drawn from N(0, sigma_b^2) (0: all zero). Mean-field "
+                           "theory's sigma_b^2 = bias_std^2."),
     "optimizer": _choice(OPTIMIZER_LABELS, label="Optimiser",
                          tip="The update rule. Applies to the running network without a reset."),
     "lr": _float(0.0, 100.0, lo_open=True, label="Learning rate", decimals=6, log=(1e-5, 100.0),
@@ -193,6 +199,19 @@ FIELD_SPECS: dict[str, FieldSpec] = {
                                                  "the same seed gives the same run."),
     "dtype": _choice(DTYPES, label="Precision", group="Data and precision",
                      tip="float64 (exact gradients) or float32 (half the memory, faster, rounds sooner)."),
+    "model": _choice(MODELS, label="Model", group="Network",
+                     tip="A feed-forward network, or a recurrent one (rnn, lstm, gru) that reads a sequence step by "
+                         "step: depth stacks recurrent layers, width is the hidden size H."),
+    "seq_len": _int(1, 1000, label="Sequence length", group="Network", widget="seqLenSpin",
+                    tip="Time steps T of a sequence task: the gradient must travel back through T steps."),
+    "recurrent_init": _choice(RECURRENT_INIT_LABELS, label="Recurrent init", group="Network",
+                              tip="How W_h (hidden to hidden) starts; identity copies h_(t-1) (Le et al. 2015)."),
+    "recurrent_gain": _float(0.0, 100.0, lo_open=True, label="Recurrent gain", group="Network", decimals=3,
+                             log=(1e-3, 100.0), tip="Multiplies W_h at initialisation: above 1 the gradient grows "
+                                                    "back through time, below 1 it shrinks."),
+    "forget_bias": _float(-100.0, 100.0, label="Forget bias", group="Network", decimals=2,
+                          tip="Initial bias of the LSTM forget gate (and the GRU update gate): sigma(bias) of the "
+                              "old state passes each step."),
 }
 
 
@@ -217,11 +236,17 @@ def parse_field(name: str, text: str) -> Any:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
+    """For a recurrent ``model``, ``depth`` counts stacked recurrent layers, ``width`` is their hidden size H,
+    ``activation`` the vanilla RNN's phi (LSTM and GRU use sigma and tanh, as their equations say), ``init``
+    and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h, ``forget_bias``
+    the initial bias of the gate that keeps the old state (the LSTM's f, the GRU's z). ``seq_len`` is the
+    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs)."""
     depth: int = 8
     width: int = 32
     activation: str = "sigmoid"
     init: str = "xavier"
     init_gain: float = 1.0
+    bias_std: float = 0.0  # sigma_b: biases start as N(0, sigma_b^2)
     optimizer: str = "sgd"
     lr: float = 0.1
     batch_size: int = 32
@@ -235,10 +260,21 @@ class ExperimentConfig:
     val_fraction: float = 0.2
     seed: int = 0
     dtype: str = "float64"
+    model: str = "mlp"
+    seq_len: int = 20
+    recurrent_init: str = "orthogonal"
+    recurrent_gain: float = 1.0
+    forget_bias: float = 1.0
 
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, check_field(f.name, getattr(self, f.name)))
+        if self.model != "mlp" and self.dataset not in SEQUENCE_DATASETS:
+            raise ConfigError("dataset", f"dataset must be a sequence task ({', '.join(SEQUENCE_DATASETS)}) "
+                                         f"for model {self.model}, got {self.dataset!r}")
+        if self.model != "mlp" and self.residual:
+            raise ConfigError("residual", f"residual must be false for model {self.model}: "
+                                          "skip connections are for the mlp's hidden layers")
         n_val = int(round(self.samples * self.val_fraction))
         if n_val < 1 or self.samples - n_val < 1:
             raise ConfigError("samples", f"samples must leave at least one training and one "

@@ -1,5 +1,6 @@
 """Small synthetic data sets: five 2-D binary classification problems, two multi-class ones
-(three spiral arms; four gaussian blobs) and a 1-D regression.
+(three spiral arms; four gaussian blobs), a 1-D regression, and two sequence tasks for recurrent
+networks (inputs of shape (samples, seq_len, features)).
 
 Every generator takes a NumPy Generator, so a seed fixes the data exactly.
 Inputs are kept in roughly [-1.5, 1.5] so no data set needs standardising.
@@ -43,7 +44,17 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
-        return self.X_train.shape[1]
+        """Inputs per sample, or per time step of a sequence."""
+        return self.X_train.shape[-1]
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.X_train.ndim == 3
+
+    def flattened(self) -> "Dataset":
+        """Each sequence as one vector of seq_len * features inputs (how an MLP reads it)."""
+        flat = lambda X: X.reshape(len(X), -1)
+        return Dataset(self.name, self.task, flat(self.X_train), self.y_train, flat(self.X_val), self.y_val)
 
 
 def _xor(rng, n, noise):
@@ -111,21 +122,53 @@ def _sine(rng, n, noise):
     return X / np.pi * 1.5, y
 
 
+def _recall(rng, n, noise, seq_len):
+    """The label is the sign of the first input (+1 or -1); steps 2..T are N(0, noise^2) distractors,
+    so the answer has to travel seq_len - 1 steps through the recurrence."""
+    y = (np.arange(n) % 2).astype(float)
+    X = noise * rng.standard_normal((n, seq_len, 1))
+    X[:, 0, 0] = 2.0 * y - 1.0
+    return X, y
+
+
+def _adding(rng, n, noise, seq_len):
+    """Hochreiter & Schmidhuber's adding problem: channel 0 holds values from U(0, 1), channel 1 marks two
+    steps with 1 (one in each half of the sequence when seq_len >= 2); the target is the sum of the two
+    marked values (plus N(0, noise^2), as for the sine). Predicting 1 every time gives MSE 1/6."""
+    values = rng.uniform(0.0, 1.0, (n, seq_len))
+    half = max(seq_len // 2, 1)
+    first = rng.integers(0, half, n)
+    second = rng.integers(half, seq_len, n) if seq_len >= 2 else first
+    markers = np.zeros((n, seq_len))
+    rows = np.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    y = values[rows, first] + (values[rows, second] if seq_len >= 2 else 0.0)
+    return np.stack([values, markers], axis=-1), y + noise * rng.standard_normal(n)
+
+
 GENERATORS = {
     "xor": _xor, "circles": _circles, "moons": _moons,
     "spirals": _spirals, "gaussians": _gaussians, "spirals3": _spirals3, "blobs": _blobs, "sine": _sine,
 }
-DATASETS = tuple(GENERATORS)
-CLASSIFICATION = ("xor", "circles", "moons", "spirals", "gaussians")  # binary
+SEQUENCE_GENERATORS = {"recall": _recall, "adding": _adding}
+SEQUENCE_DATASETS = tuple(SEQUENCE_GENERATORS)
+DATASETS = tuple(GENERATORS) + SEQUENCE_DATASETS
+CLASSIFICATION = ("xor", "circles", "moons", "spirals", "gaussians", "recall")  # binary
 MULTICLASS = {"spirals3": 3, "blobs": BLOB_CLASSES}  # name -> number of classes
 DATASET_LABELS = {"xor": "XOR", "circles": "Circles", "moons": "Moons",
                   "spirals": "Spirals", "gaussians": "Two Gaussians", "spirals3": "Spirals, 3 classes",
-                  "blobs": f"Gaussian blobs, {BLOB_CLASSES} classes", "sine": "Sine (regression)"}
+                  "blobs": f"Gaussian blobs, {BLOB_CLASSES} classes", "sine": "Sine (regression)",
+                  "recall": "Recall the first input (sequence)", "adding": "Adding problem (sequence, regression)"}
 
 
 def make_dataset(name: str, rng: np.random.Generator, samples: int, noise: float,
-                 val_fraction: float, dtype=np.float64) -> Dataset:
-    X, y = GENERATORS[name](rng, samples, noise)
+                 val_fraction: float, dtype=np.float64, seq_len: int = 1) -> Dataset:
+    """``seq_len`` is the length of the sequence tasks' sequences; the other data sets have none."""
+    if name in SEQUENCE_GENERATORS:
+        X, y = SEQUENCE_GENERATORS[name](rng, samples, noise, seq_len)
+    else:
+        X, y = GENERATORS[name](rng, samples, noise)
     order = rng.permutation(samples)
     X, y = X[order].astype(dtype), y[order].astype(dtype)
     n_val = int(round(samples * val_fraction))

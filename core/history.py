@@ -10,6 +10,7 @@ import numpy as np
 from .statistics import LAYER_FIELDS, NORM_FIELDS, EpochStats, NormStats
 
 SCALARS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy")
+SERIES = ("time_grad_norm", "spectral_norm")  # recurrent runs: one row per epoch, sized by the first epoch
 
 
 class EpochHistory:
@@ -19,6 +20,7 @@ class EpochHistory:
         self._scalars = {k: np.full(capacity, np.nan) for k in SCALARS}
         self._layers = {k: np.full((capacity, n_layers), np.nan) for k in LAYER_FIELDS}
         self._norm: dict | None = None  # gamma/beta statistics (capacity, hidden layers), with a norm
+        self._series: dict[str, np.ndarray] = {}  # only what the epochs carry (nothing for an MLP)
         self.divergence = None
 
     def __len__(self) -> int:
@@ -42,6 +44,12 @@ class EpochHistory:
                 self._norm = {k: np.full((cap, depth), np.nan) for k in NORM_FIELDS}
             for k in NORM_FIELDS:
                 self._norm[k][i] = getattr(s.norm, k)
+        for k in SERIES:
+            v = getattr(s, k)
+            if len(v):
+                if k not in self._series:
+                    self._series[k] = np.full((len(self._scalars["epoch"]), len(v)), np.nan)
+                self._series[k][i] = v
         self._n += 1
         if s.divergence is not None:
             self.divergence = s.divergence
@@ -52,7 +60,7 @@ class EpochHistory:
 
     def _grow(self) -> None:
         cap = 2 * len(self._scalars["epoch"])
-        for d in (self._scalars, self._layers, self._norm or {}):
+        for d in (self._scalars, self._layers, self._series, self._norm or {}):
             for k, a in d.items():
                 bigger = np.full((cap,) + a.shape[1:], np.nan)
                 bigger[:len(a)] = a
@@ -65,6 +73,7 @@ class EpochHistory:
         acc = sc["val_accuracy"]
         last = i == self._n - 1
         return EpochStats(**{k: self._layers[k][i].copy() for k in LAYER_FIELDS},
+                          **{k: a[i].copy() for k, a in self._series.items()},
                           epoch=int(sc["epoch"]), step=int(sc["step"]), train_loss=sc["train_loss"],
                           val_loss=sc["val_loss"], val_accuracy=None if np.isnan(acc) else acc,
                           diverged=last and self.divergence is not None,
@@ -86,9 +95,16 @@ class EpochHistory:
         """Array (epochs, hidden layers) of one gamma/beta statistic (NORM_FIELDS); None without a norm."""
         return None if self._norm is None else self._norm[name][:self._n]
 
+    def series(self, name: str) -> np.ndarray:
+        """Array (epochs, T) of ``time_grad_norm`` or (epochs, recurrent layers) of ``spectral_norm``
+        (a view; (epochs, 0) when the run has none, as an MLP's)."""
+        a = self._series.get(name)
+        return a[:self._n] if a is not None else np.empty((self._n, 0))
+
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for d in (self._scalars, self._layers, self._norm or {}) for a in d.values())
+        return sum(a.nbytes for d in (self._scalars, self._layers, self._series, self._norm or {})
+                   for a in d.values())
 
 
 STEP_SCALARS = ("step", "loss", "grad_norm_total")

@@ -87,3 +87,15 @@ def expected_std(name: str, fan_in: int, fan_out: int, gain: float = 1.0) -> flo
 def init_weights(name: str, rng: np.random.Generator, fan_in: int, fan_out: int,
                  gain: float = 1.0, dtype=np.float64) -> np.ndarray:
     return INITIALIZERS[name](rng, fan_in, fan_out, gain).astype(dtype, copy=False)
+
+
+# The recurrent weights W_h (H, H) take any of the above or the identity (Le, Jaitly & Hinton 2015: IRNN).
+RECURRENT_INITS = tuple(INITIALIZERS) + ("identity",)
+RECURRENT_INIT_LABELS = {**INIT_LABELS, "identity": "Identity"}
+
+
+def init_recurrent(name: str, rng: np.random.Generator, n: int, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """One (n, n) block of a recurrent weight matrix: gain * I for "identity", else as ``init_weights``."""
+    if name == "identity":
+        return (gain * np.eye(n)).astype(dtype, copy=False)
+    return init_weights(name, rng, n, n, gain, dtype)

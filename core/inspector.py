@@ -40,7 +40,7 @@ def chain_rule(network, X, y) -> ChainRule:
     """The chain rule for the batch (X, y) with the network's current weights (nothing is updated)."""
     with np.errstate(all="ignore"):
         r = network.backward(X, y)
-        derivs = np.abs(r.derivs).mean(axis=(1, 2)).tolist() + [1.0]
+        derivs = np.abs(r.derivs.reshape(len(r.derivs), -1)).mean(axis=1).tolist() + [1.0]
     norms = r.delta_norms
     links, product = [], 1.0
     for k in range(len(norms) - 1, -1, -1):
@@ -53,3 +53,34 @@ def chain_rule(network, X, y) -> ChainRule:
 def _ratio(a: float, b: float) -> float:
     with np.errstate(all="ignore"):
         return float(np.divide(a, b)) if b != 0 else (0.0 if a == 0 else float("inf"))
+
+
+@dataclass(frozen=True)
+class TimeLink:
+    step: int          # t, 1-based
+    grad_norm: float   # ||dL/dh_t|| of the top recurrent layer
+    factor: float      # ||dL/dh_t|| / ||dL/dh_{t+1}||; 1 for t = T
+    product: float     # running product from T down to t: ||dL/dh_t|| / ||dL/dh_T||
+
+
+@dataclass(frozen=True)
+class TimeChain:
+    links: list  # t = T first, t = 1 last
+
+    @property
+    def total(self) -> float:
+        """||dL/dh_1|| / ||dL/dh_T||: how much of the last step's gradient reaches the first."""
+        return self.links[-1].product
+
+
+def chain_through_time(time_grad_norm) -> TimeChain | None:
+    """The per-step factors of the gradient going back through time, from measured ||dL/dh_t||."""
+    g = np.asarray(time_grad_norm, dtype=float)
+    if not len(g):
+        return None
+    links, product = [], 1.0
+    for t in range(len(g) - 1, -1, -1):
+        factor = 1.0 if t == len(g) - 1 else _ratio(g[t], g[t + 1])
+        product *= factor
+        links.append(TimeLink(t + 1, float(g[t]), factor, product))
+    return TimeChain(links)

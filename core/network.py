@@ -22,7 +22,6 @@ averages of the batch mean and (biased) variance, momentum 0.1, and evaluates wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,30 +35,20 @@ NORM_MOMENTUM = 0.1
 _NORM_AXIS = {"batch": 0, "layer": 1}  # the axis the mean and variance are taken over
 
 
-@dataclass
-class Backward:
-    """Everything one forward and backward pass measured."""
-
-    loss: float
-    grad_flat: np.ndarray          # dL/d(flat parameters), same layout as MLP.flat
-    grads: list                    # [(dW, db), ...] views into grad_flat
-    derivs: np.ndarray             # phi'(pre-activation) of the hidden layers, (depth, N, width)
-    delta_norms: np.ndarray        # ||dL/dz_l|| per weight layer, input side first
-    activations: list              # h_l per hidden layer (N, width) each
-    norm_grads: list | None = None  # [(dgamma, dbeta), ...] per hidden layer, views into grad_flat
-
-
 def mlp_sizes(n_in: int, depth: int, width: int, n_out: int = 1) -> list[int]:
     """Units per layer, input to output: ``depth`` hidden layers of ``width`` and ``n_out`` outputs
     (one logit or value; one per class for a multi-class task)."""
     return [n_in] + [width] * depth + [n_out]
 
 
+from .model import Backward  # noqa: F401  (re-exported: derivs here are (depth, N, width))
+
+
 class MLP:
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
                  task: str = "classification", rng: np.random.Generator | None = None,
-                 dtype=np.float64, norm: str = "none", n_out: int = 1):
+                 dtype=np.float64, norm: str = "none", n_out: int = 1, bias_std: float = 0.0):
         rng = rng if rng is not None else np.random.default_rng(0)
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
@@ -83,7 +72,7 @@ class MLP:
         self.gamma_offsets = (n_wb + width * np.arange(depth if n_norm else 0)).astype(np.intp)
         self.beta_offsets = self.gamma_offsets + n_norm
         self.flat = np.zeros(n_wb + 2 * n_norm, dtype=self.dtype)
-        self.params = self._views(self.flat)
+        self.params = self.views(self.flat)
         self.norm_params = self._norm_views(self.flat)
         for gamma, _ in self.norm_params:
             gamma[...] = 1.0
@@ -93,6 +82,9 @@ class MLP:
         self._grad_buffer, self._grad_views = None, None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
+        if bias_std > 0:  # drawn after all weights, so bias_std = 0 leaves every earlier network unchanged
+            for _, b in self.params:
+                b[...] = bias_std * rng.standard_normal(b.shape)
 
     @property
     def n_layers(self) -> int:
@@ -109,7 +101,8 @@ class MLP:
             return self.params[k] + self.norm_params[k]
         return self.params[k]
 
-    def _views(self, flat: np.ndarray):
+    def views(self, flat: np.ndarray):
+        """[(W, b), ...] per weight layer as views into ``flat`` (or a buffer of its size)."""
         views = []
         for k, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             w0, b0 = self.w_offsets[k], self.b_offsets[k]
@@ -120,6 +113,11 @@ class MLP:
     def _norm_views(self, flat: np.ndarray):
         width = self.sizes[1]
         return [(flat[g:g + width], flat[b:b + width]) for g, b in zip(self.gamma_offsets, self.beta_offsets)]
+
+    def recurrent_weights(self) -> list:
+        return []  # no recurrence: nothing for a spectral norm
+
+    vanishing_bound = math.nan  # Pascanu's bound is about recurrent weights
 
     def _is_skip(self, k: int) -> bool:
         """Residual connections skip hidden layers 2..depth (0-based k = 1..depth-1)."""
@@ -224,10 +222,10 @@ class MLP:
     def _grad_views_for(self, grad_out):
         if grad_out is None:
             grad_flat = np.empty_like(self.flat)
-            return grad_flat, self._views(grad_flat), self._norm_views(grad_flat)
+            return grad_flat, self.views(grad_flat), self._norm_views(grad_flat)
         if grad_out is not self._grad_buffer:  # views of a reused buffer are made once
             self._grad_buffer = grad_out
-            self._grad_views = (self._views(grad_out), self._norm_views(grad_out))
+            self._grad_views = (self.views(grad_out), self._norm_views(grad_out))
         return (grad_out,) + self._grad_views
 
     def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False) -> Backward:
@@ -265,7 +263,7 @@ class MLP:
         if update_running and self.norm == "batch":
             self._update_running(cache)
         activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
-        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads or None)
+        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None)
 
     def loss_and_grads(self, X, y):
         """Mean loss and [(dL/dW, dL/db), ...] per weight layer, input side first."""

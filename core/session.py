@@ -20,9 +20,14 @@ import numpy as np
 from .compare import Comparison
 from .config import ConfigError, ExperimentConfig
 from .history import EpochHistory
+from .records import history_differences
 from .resources import check_fits
 from .statistics import Divergence
-from .trainer import LIVE_FIELDS, Trainer
+from .trainer import LIVE_FIELDS, Trainer, check_data
+
+
+# Settings that change how a data file is split and typed (it is read again when one changes)
+SPLIT_FIELDS = ("seed", "val_fraction", "dtype")
 
 
 class RunState(str, Enum):
@@ -49,14 +54,16 @@ def divergence_message(d: Divergence) -> str:
 
 
 class Session:
-    def __init__(self, config: ExperimentConfig | None = None, compare: tuple | None = None):
+    def __init__(self, config: ExperimentConfig | None = None, compare: tuple | None = None, data=None):
+        """``data``: a data set from a file (core.userdata) in place of the config's built-in one."""
         self.config = config if config is not None else ExperimentConfig()
         self.compare: tuple | None = None   # (field, value) that B changes
+        self.data = None                    # the file's Dataset, or None for config.dataset
         self.runs: dict[str, Trainer] = {}
         self.target_epoch = 0
         self._running = False
         self.notice = ""
-        self.rebuild(self.config, compare)
+        self.rebuild(self.config, compare, data)
 
     # -- settings --------------------------------------------------------------------
     def change(self, **fields) -> Change:
@@ -75,23 +82,41 @@ class Session:
             self.b.apply(**{k: v for k, v in changed.items() if k != self.compare[0]})
         return Change.APPLIED
 
-    def rebuild(self, config: ExperimentConfig | None = None, compare: tuple | None = ...) -> str:
-        """New networks from the seed (``compare``: (field, value) for B, None to stop comparing, default: keep).
+    def rebuild(self, config: ExperimentConfig | None = None, compare: tuple | None = ..., data=...) -> str:
+        """New networks from the seed (``compare``: (field, value) for B, None to stop comparing, default: keep;
+        ``data``: a Dataset from a file, None for the config's built-in data set, default: keep).
         Returns (and keeps in ``notice``) a message when the comparison had to end (B's setting no longer differs or is not allowed)."""
         config = self.config if config is None else config
         check_fits(config)  # a refusal leaves the current networks in place
         compare = self.compare if compare is ... else compare
+        data = self._data_for(config) if data is ... else data
+        check_data(config, data)
         self._running, self.target_epoch, self.runs = False, 0, {}  # let the old networks go first
         self.notice = ""
         if compare is not None:
             try:
-                self.runs = Comparison(config, *compare).runs
+                self.runs = Comparison(config, *compare, data=data).runs
             except ConfigError as e:
                 compare, self.notice = None, f"{e}; comparison ended"
         if not self.runs:
-            self.runs = {"A": Trainer(config)}
-        self.config, self.compare = config, compare
+            self.runs = {"A": Trainer(config, data)}
+        self.config, self.compare, self.data = config, compare, data
         return self.notice
+
+    def _data_for(self, config: ExperimentConfig):
+        """The data file kept, split and typed as ``config`` asks: read again (and its checksum checked)
+        when the seed, the validation share or the dtype changed; None once a built-in data set is chosen."""
+        if self.data is None or config.dataset != self.config.dataset:
+            return None
+        if all(getattr(config, k) == getattr(self.config, k) for k in SPLIT_FIELDS):
+            return self.data
+        from .userdata import load_source
+        return load_source(self.data.source, config, since="it was opened (open it again to train on it as it is)")
+
+    @property
+    def data_source(self) -> dict | None:
+        """The data file's {"path", "sha256"}, or None for a built-in data set."""
+        return None if self.data is None else dict(self.data.source)
 
     # -- the runs --------------------------------------------------------------------
     @property
@@ -136,6 +161,11 @@ class Session:
             self._running = False
         return stats
 
+    def step_each_epoch(self) -> dict:
+        """One more epoch of every run that has not diverged, each to its end or its divergence (not in
+        lockstep: B goes on after A diverges). Run name -> that run's EpochStats; what the CLI records."""
+        return {name: t.step_epoch() for name, t in self.runs.items() if not t.diverged}
+
     def step_epoch(self, stop=lambda: False):
         """Batches until A completes an epoch (or diverges, or ``stop()``). Returns A's last BatchStats."""
         while True:
@@ -164,12 +194,10 @@ class Session:
         return stats
 
     # -- replay ----------------------------------------------------------------------
+    def differences(self, expected: EpochHistory, rtol: float = 1e-9) -> list[str]:
+        """What differs between a recorded history and run A's (every recorded field); [] when identical."""
+        return history_differences(expected, self.history(), rtol)
+
     def matches(self, expected: EpochHistory, rtol: float = 1e-9) -> bool:
-        """Whether run A's history equals a recorded one (gradient norms, update ratios, training loss)."""
-        got = self.history()
-        n = len(expected)
-        if len(got) != n:
-            return False
-        close = lambda x, y: np.allclose(x, y, rtol=rtol, equal_nan=True)
-        return all(close(expected.layer(k), got.layer(k)[:n]) for k in ("grad_norm", "update_ratio")) \
-            and close(expected.scalar("train_loss"), got.scalar("train_loss")[:n])
+        """Whether run A's history equals a recorded one, field by field."""
+        return not self.differences(expected, rtol)

@@ -16,6 +16,18 @@ With a normalisation layer, ``NormStats`` holds the same kind of statistics for 
 layer's gamma and beta (one entry per hidden layer): the norm of dL/dgamma (epoch: mean over
 batches), ||gamma|| after the step (epoch: at its end), ||update|| / ||gamma before|| (epoch:
 mean over batches), and likewise for beta.
+
+Recurrent networks add, per batch (epoch: the mean over its batches unless said otherwise):
+
+- time_grad_norm: ||dL/dh_t|| of the top recurrent layer for t = 1..T, over the batch and the units
+  (dL/dh_t counts every path from h_t to the loss: the layer above, or the head, and step t+1)
+- layer_time_grad_norm: the same for every recurrent layer, (layers, T), input side first
+- gate_saturation: per gate (LSTM i, f, o; GRU r, z) and recurrent layer, the share of (step, sample,
+  unit) triples whose sigma'(z) <= 5% of sigma's largest (0.25): the gate is stuck open or shut
+  (epoch: weighted by samples)
+- spectral_norm: ||W_h||_2 of each recurrent layer after the step (epoch: at its end)
+- vanishing_bound: 1/gamma, gamma = max phi' (Pascanu et al. 2013): a vanilla RNN layer whose
+  spectral_norm is below it makes the gradient vanish back through time (NaN for LSTM and GRU)
 """
 from __future__ import annotations
 
@@ -92,6 +104,14 @@ class _PerLayer:
         return [LayerStats(i + 1, *row) for i, row in enumerate(zip(*cols))]
 
 
+def _no_steps():
+    return np.empty(0)
+
+
+def _no_map():
+    return np.empty((0, 0))
+
+
 @dataclass
 class BatchStats(_PerLayer):
     epoch: int = 0          # the epoch this batch belongs to (1-based)
@@ -105,6 +125,11 @@ class BatchStats(_PerLayer):
     delta_norms: np.ndarray = field(default_factory=lambda: np.empty(0))  # ||dL/dz_l||
     epoch_stats: "EpochStats | None" = None  # set when this batch completed an epoch
     norm: NormStats | None = None  # gamma and beta of each hidden layer, with a normalisation layer
+    time_grad_norm: np.ndarray = field(default_factory=_no_steps)         # (T,); empty for an MLP
+    layer_time_grad_norm: np.ndarray = field(default_factory=_no_map)     # (recurrent layers, T)
+    gate_saturation: dict = field(default_factory=dict)                   # gate -> (recurrent layers,)
+    spectral_norm: np.ndarray = field(default_factory=_no_steps)          # (recurrent layers,)
+    vanishing_bound: float = math.nan
 
 
 @dataclass
@@ -118,10 +143,20 @@ class EpochStats(_PerLayer):
     divergence: Divergence | None = None
     norm: NormStats | None = None
 
+    time_grad_norm: np.ndarray = field(default_factory=_no_steps)
+    layer_time_grad_norm: np.ndarray = field(default_factory=_no_map)
+    gate_saturation: dict = field(default_factory=dict)
+    spectral_norm: np.ndarray = field(default_factory=_no_steps)
+    vanishing_bound: float = math.nan
+
+    @property
+    def recurrent(self) -> bool:
+        return len(self.time_grad_norm) > 0
+
     def to_record(self) -> dict:
-        """The JSON record: non-finite numbers become None (null)."""
+        """The JSON record: non-finite numbers become None (null); recurrent runs add their time statistics."""
         extra = {} if self.norm is None else {"norm_layers": self.norm.to_record()}
-        return {
+        record = {
             "epoch": self.epoch,
             "step": self.step,
             "train_loss": finite_or_none(self.train_loss),
@@ -132,6 +167,12 @@ class EpochStats(_PerLayer):
                        for s in self.layers],
             **extra,
         }
+        if self.recurrent:
+            record["time_grad_norm"] = [finite_or_none(v) for v in self.time_grad_norm]
+            record["spectral_norm"] = [finite_or_none(v) for v in self.spectral_norm]
+            record["vanishing_bound"] = finite_or_none(self.vanishing_bound)
+            record["gate_saturation"] = {k: [finite_or_none(v) for v in a] for k, a in self.gate_saturation.items()}
+        return record
 
 
 def finite_or_none(x):
@@ -216,6 +257,9 @@ class EpochAccumulator:
         self.act_deriv_mean, self.saturation = z(), z()
         self.weight_norm = z()
         self.norm: dict | None = None  # sums of the NormStats means, the latest norms
+        self.time_grad_norm, self.layer_time_grad_norm = _no_steps(), _no_map()  # sums, shaped by the first batch
+        self.gate_saturation: dict = {}
+        self.spectral_norm, self.vanishing_bound = _no_steps(), math.nan
 
     def add(self, b: BatchStats):
         n = b.batch_size
@@ -231,6 +275,16 @@ class EpochAccumulator:
         self.weight_norm = b.weight_norm
         if b.norm is not None:
             self._add_norm(b.norm)
+
+        if len(b.time_grad_norm):  # a recurrent network's
+            if not len(self.time_grad_norm):
+                self.time_grad_norm = np.zeros_like(b.time_grad_norm)
+                self.layer_time_grad_norm = np.zeros_like(b.layer_time_grad_norm)
+            self.time_grad_norm += b.time_grad_norm
+            self.layer_time_grad_norm += b.layer_time_grad_norm
+            for k, v in b.gate_saturation.items():
+                self.gate_saturation[k] = self.gate_saturation.get(k, 0.0) + v * n
+            self.spectral_norm, self.vanishing_bound = b.spectral_norm, b.vanishing_bound
 
     def _add_norm(self, ns: NormStats):
         if self.norm is None:
@@ -248,6 +302,9 @@ class EpochAccumulator:
     def finish(self, epoch: int, step: int, val_loss: float, val_accuracy, divergence) -> EpochStats:
         nb, ns = max(self.n_batches, 1), max(self.n_samples, 1)
         return EpochStats(
+            time_grad_norm=self.time_grad_norm / nb, layer_time_grad_norm=self.layer_time_grad_norm / nb,
+            gate_saturation={k: v / ns for k, v in self.gate_saturation.items()},
+            spectral_norm=self.spectral_norm.copy(), vanishing_bound=self.vanishing_bound,
             grad_norm=self.grad_norm / nb, grad_mean_abs=self.grad_mean_abs / nb,
             grad_max_abs=self.grad_max_abs.copy(), weight_norm=self.weight_norm.copy(),
             update_ratio=self.update_ratio / nb, act_deriv_mean=self.act_deriv_mean / ns,

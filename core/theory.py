@@ -88,10 +88,15 @@ class Phase:
         return f"near the edge of chaos: x{self.factor:.2f} per layer"
 
 
+def sigma_b2_of(config) -> float:
+    """sigma_b^2: the variance of the initial biases."""
+    return float(config.bias_std) ** 2
+
+
 def phase(config) -> Phase:
     if config.init in NOT_RANDOM:  # i.i.d. random weights are the theory's premise
         return Phase(math.nan, math.nan, OUTSIDE)
-    c = chi1(config.activation, sigma_w2_of(config))
+    c = chi1(config.activation, sigma_w2_of(config), sigma_b2_of(config))
     f = math.sqrt(c)
     name = "ordered" if c < 1 - EDGE_TOLERANCE else "chaotic" if c > 1 + EDGE_TOLERANCE else "edge of chaos"
     return Phase(c, f, name)
@@ -125,3 +130,96 @@ def predicted_delta_norms(config, measured_delta_norms, factor: float | None = N
 def predicted_profile(config, measured, factor: float | None = None) -> np.ndarray:
     """Former name of predicted_delta_norms, kept for callers; pass ||dL/dz|| (PREDICTED_QUANTITY)."""
     return predicted_delta_norms(config, measured, factor)
+
+
+# Fewer nodes per dimension for the two-dimensional expectations of the correlation map.
+_N2, _W2 = np.polynomial.hermite_e.hermegauss(60)
+_W2 = _W2 / math.sqrt(2 * math.pi)
+_Z1, _Z2 = np.meshgrid(_N2, _N2, indexing="ij")
+_WW = np.outer(_W2, _W2)
+
+
+def _pair_mean(f, q: float, c: float) -> float:
+    """E[f(u1) f(u2)] for (u1, u2) Gaussian with variances q and correlation c."""
+    s = math.sqrt(q)
+    u1 = s * _Z1
+    u2 = s * (c * _Z1 + math.sqrt(max(1.0 - c * c, 0.0)) * _Z2)
+    with np.errstate(all="ignore"):
+        return float(np.sum(_WW * f(u1) * f(u2)))
+
+
+def correlation_fixed_point(activation: str, sigma_w2: float, sigma_b2: float = 0.0,
+                            iterations: int = 2000) -> float:
+    """c* of the correlation map c -> (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q*: 1 in the ordered phase."""
+    if chi1(activation, sigma_w2, sigma_b2) <= 1.0:
+        return 1.0
+    q = fixed_point(activation, sigma_w2, sigma_b2)
+    if not 0.0 < q < math.inf:
+        return math.nan
+    phi = get_activation(activation).f
+    c = 0.5
+    for _ in range(iterations):
+        new = min((sigma_w2 * _pair_mean(phi, q, c) + sigma_b2) / q, 1.0)
+        if abs(new - c) <= 1e-10:
+            return new
+        c = new
+    return c
+
+
+def depth_scale(activation: str, sigma_w2: float, sigma_b2: float = 0.0) -> float:
+    """xi_c = -1 / ln chi_c*, the depth over which correlations between inputs decay (Schoenholz et al. 2017).
+
+    In the ordered phase c* = 1 and chi_c* = chi_1; in the chaotic phase chi_c* = sigma_w^2 E[phi'(u1) phi'(u2)]
+    at c*. Networks train when their depth is below about 6 xi_c; xi_c is infinite at the critical point."""
+    c = correlation_fixed_point(activation, sigma_w2, sigma_b2)
+    if math.isnan(c):
+        return math.nan
+    if c >= 1.0:
+        chi = chi1(activation, sigma_w2, sigma_b2)
+    else:
+        act = get_activation(activation)
+        q = fixed_point(activation, sigma_w2, sigma_b2)
+        chi = sigma_w2 * _pair_mean(lambda x: act.df(x, act.f(x)), q, c)
+    if not 0.0 < chi < math.inf:
+        return math.nan
+    return math.inf if chi == 1.0 else -1.0 / math.log(chi)
+
+
+def critical_sigma_w2(activation: str, sigma_b2: float = 0.0, lo: float = 0.01, hi: float = 100.0) -> float:
+    """The sigma_w^2 where chi_1 = 1 (the edge of chaos), by bisection; NaN when chi_1 does not cross 1 in [lo, hi]."""
+    f = lambda s: chi1(activation, s, sigma_b2) - 1.0
+    if not f(lo) < 0.0 < f(hi):
+        return math.nan
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if f(mid) < 0.0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The theory's trainability boundary along a swept weight-scale axis."""
+    axis_values: tuple       # the swept field's values
+    sigma_w2: tuple          # sigma_w^2 of each
+    max_depth: tuple         # 6 xi_c at each: deeper networks are predicted untrainable
+    critical_value: float    # the swept field's value where chi_1 = 1 (NaN when outside the axis)
+    critical_sigma_w2: float
+
+
+def trainability_boundary(config, field: str, values) -> Boundary | None:
+    """6 xi_c and the critical point along ``field`` (a setting that changes sigma_w^2, e.g. init_gain), for
+    the other settings of ``config``; None when the theory does not apply (residual networks, zero weights)."""
+    if config.residual or config.norm != "none" or config.init in NOT_RANDOM:
+        return None
+    values = list(values)
+    sw2 = [sigma_w2_of(config.replace(**{field: v})) for v in values]
+    sb2 = [sigma_b2_of(config.replace(**{field: v})) for v in values]
+    if len(set(sw2)) < 2 or len(set(sb2)) > 1:
+        return None  # the field does not move sigma_w^2 alone
+    depth = tuple(6.0 * depth_scale(config.activation, s, sb2[0]) for s in sw2)
+    crit = critical_sigma_w2(config.activation, sb2[0])
+    order = np.argsort(sw2)
+    xs, ys = np.asarray(sw2)[order], np.asarray(values, dtype=float)[order]
+    inside = math.isfinite(crit) and xs[0] <= crit <= xs[-1]
+    value = float(np.interp(crit, xs, ys)) if inside else math.nan
+    return Boundary(tuple(values), tuple(sw2), depth, value, crit)

@@ -11,13 +11,14 @@ import math
 
 import numpy as np
 
-from .activations import get_activation, logistic
+from .activations import logistic
 from .config import ConfigError, ExperimentConfig
-from .datasets import Dataset, make_dataset
+from .datasets import SEQUENCE_DATASETS, Dataset, make_dataset
 from .distributions import InsideRecorder   # issue 12
 from .history import EpochHistory, StepHistory
-from .network import MLP
+from .model import build_model
 from .optimizers import make_optimizer
+from .recurrent import SIGMOID_MAX_DERIV
 from .resources import check_fits
 from .losses import softmax
 from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, NormStats,
@@ -27,19 +28,30 @@ from .statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, N
 LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
 
 
+def check_data(cfg: ExperimentConfig, data: Dataset | None) -> None:
+    """ConfigError unless ``cfg``'s network can train on ``data`` (a data set from a file, or None)."""
+    if data is not None and cfg.model != "mlp" and not data.is_sequence:
+        raise ConfigError("model", f"model {cfg.model} needs a sequence task (recall, adding), but the rows of a "
+                                   "data file are not sequences: use model mlp with a data file")
+
+
 class Trainer:
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
         cfg = config if config is not None else ExperimentConfig()
         check_fits(cfg)  # refuse, naming what to reduce, rather than be killed for lack of memory
+        check_data(cfg, data)
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
         dtype = np.dtype(cfg.dtype)
         self.data = data if data is not None else make_dataset(
-            cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype)
-        self.network = MLP(self.data.n_features, cfg.depth, cfg.width, get_activation(cfg.activation),
-                           cfg.init, cfg.init_gain, cfg.residual, self.data.task,
-                           np.random.default_rng(init_seed), dtype, cfg.norm, self.data.n_outputs)
+            cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype,
+            cfg.seq_len)
+        if cfg.model == "mlp" and self.data.is_sequence:
+            self.data = self.data.flattened()  # an MLP sees the whole sequence at once
+        # any network with the interface of core.model plugs in here; nothing below depends on its kind
+        self.network = build_model(cfg, self.data.n_features, self.data.task, np.random.default_rng(init_seed),
+                                   dtype, self.data.n_outputs)
         self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
         self._shuffle_rng = np.random.default_rng(shuffle_seed)
         self.epoch = 0                 # completed epochs
@@ -67,7 +79,8 @@ class Trainer:
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
-        self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch)   # issue 12
+        self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
+            if cfg.model == "mlp" else None   # issue 12 (MLPs only so far)
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -124,7 +137,8 @@ class Trainer:
             if not collect_stats:
                 return None
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
-            self.inside.measure(r, X, stats, net.flat, self._update, scale)   # issue 12: core/distributions.py
+            if self.inside is not None:   # issue 12: core/distributions.py
+                self.inside.measure(r, X, stats, net.flat, self._update, scale)
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
@@ -185,7 +199,7 @@ class Trainer:
             upd_norms = self._layers.norms(self._update)
         ratio = np.divide(upd_norms, w_before, out=np.where(upd_norms > 0, np.inf, 0.0), where=w_before > 0)
         act_mean, saturation = np.ones(L), np.zeros(L)  # the linear output layer: phi' = 1
-        D = r.derivs.reshape(L - 1, -1)
+        D = r.derivs.reshape(L - 1, -1)  # every hidden unit of a layer (and every time step) in one row
         act_mean[:-1] = np.add.reduce(D, axis=1) / D.shape[1]
         # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
         saturated = np.less_equal(D, self._sat_level).view(np.uint8)
@@ -195,7 +209,25 @@ class Trainer:
             grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs, weight_norm=w_norms.copy(),
             update_ratio=ratio, act_deriv_mean=act_mean, saturation=saturation, epoch=self.epoch + 1,
             step=self.step, loss=r.loss, batch_size=batch_size, diverged=divergence is not None,
-            divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms)
+            divergence=divergence, grad_norm_total=total, clipped=scale != 1.0, delta_norms=r.delta_norms,
+            time_grad_norm=r.time_grad_norm, layer_time_grad_norm=r.layer_time_grad_norm,
+            gate_saturation=self._gate_saturation(r.gate_derivs), spectral_norm=self.spectral_norms(),
+            vanishing_bound=self.network.vanishing_bound)
+
+    @staticmethod
+    def _gate_saturation(gate_derivs: dict) -> dict:
+        """Per gate, the share of each layer's sigma'(z) at or below 5% of sigma's largest derivative."""
+        level = SATURATION_THRESHOLD * SIGMOID_MAX_DERIV
+        return {name: np.array([np.count_nonzero(d <= level) / d.size for d in per_layer])
+                for name, per_layer in gate_derivs.items()}
+
+    def spectral_norms(self) -> np.ndarray:
+        """||W_h||_2, the largest singular value, of each recurrent layer (none for an MLP)."""
+        weights = self.network.recurrent_weights()
+        if not weights:
+            return np.empty(0)
+        with np.errstate(all="ignore"):
+            return np.array([np.linalg.norm(W, 2) if np.isfinite(W).all() else np.nan for W in weights])
 
     def _diverged(self, quantity: str, layer: int) -> Divergence:
         self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)
@@ -271,16 +303,32 @@ class Trainer:
                                                                               len(self.data.y_train)))
         return self.data.X_train[idx], self.data.y_train[idx]
 
-    def gradient_norms(self) -> np.ndarray:
-        """||dL/dW|| per layer on the latest batch at the current weights, without updating anything:
-        what the gradient looks like before the first step."""
+    def measure(self):
+        """A forward and backward pass on the latest batch at the current weights, updating nothing:
+        the network's ``Backward`` (what the gradient looks like before the first step, too)."""
         with np.errstate(all="ignore"):
-            return self._layers.norms(self.network.backward(*self._latest_batch()).grad_flat)
+            return self.network.backward(*self._latest_batch())
+
+    def gradient_norms(self) -> np.ndarray:
+        """||dL/dW|| per layer on the latest batch at the current weights, without updating anything."""
+        with np.errstate(all="ignore"):
+            return self._layers.norms(self.measure().grad_flat)
+
+    def time_gradient_norms(self) -> np.ndarray:
+        """||dL/dh_t|| of the top recurrent layer, t = 1..T, on the latest batch at the current weights
+        (empty for an MLP)."""
+        return self.measure().time_grad_norm
 
     def chain_rule(self):
         """The chain rule, with this network's numbers, for the latest batch (the first one before any step)."""
         from .inspector import chain_rule
         return chain_rule(self.network, *self._latest_batch())
+
+    def time_chain(self):
+        """The chain rule back through time for the latest batch: per-step factors and their running product
+        (None for an MLP)."""
+        from .inspector import chain_through_time
+        return chain_through_time(self.time_gradient_norms())
 
     # -- what the network predicts, for pictures --------------------------------------
     def prediction_grid(self, resolution: int = 80):
@@ -291,7 +339,10 @@ class Trainer:
         regression on 2 or more features: the predicted value. More than 2 features: the grid
         spans the first two, the others held at their training mean 0 (``data.boundary_label``
         says so). 1-D data: (xs, None, predictions).
+        None for a sequence task: its inputs do not span a plane.
         """
+        if self.data.name in SEQUENCE_DATASETS:
+            return None
         X = np.concatenate([self.data.X_train[:, :2], self.data.X_val[:, :2]])
         lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
         xs = np.linspace(lo[0], hi[0], resolution)

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
+import stat
 
 import numpy as np
 
 from .config import ConfigError
 from .datasets import Dataset
+from .fileio import shorten
 
 MAX_CLASSES = 20
 CHUNK_BYTES = 8 << 20
@@ -118,11 +119,25 @@ def _parse_block(first_line: int, text: str, n_cols: int | None, names: list) ->
     return block
 
 
+def _open_regular(path: str):
+    """The file opened for reading, refused unless it is a regular file: /dev/zero would be read forever, and
+    opening a FIFO would wait for a writer (O_NONBLOCK)."""
+    if not isinstance(path, str) or not path:
+        raise _error("the file name is empty")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _error(f"{shorten(repr(path))} is " + ("a folder" if stat.S_ISDIR(mode) else
+                                                     "not a regular file (a device, pipe or socket)"))
+    return os.fdopen(fd, "rb")
+
+
 def read_table(path: str) -> tuple[np.ndarray, list, str]:
     """Every row of the CSV file as one float64 array, the header's names (or []), and its SHA-256."""
     sha, names, parts, n_cols = hashlib.sha256(), [], [], None
     try:
-        with open(path, "rb") as fh:
+        with _open_regular(path) as fh:
             for i, (first_line, text) in enumerate(_blocks(fh, sha)):
                 if i == 0:
                     first_line, text = _split_header(first_line, text, names)
@@ -132,12 +147,12 @@ def read_table(path: str) -> tuple[np.ndarray, list, str]:
                     n_cols = block.shape[1]
                     parts.append(block)
     except OSError as e:
-        raise _error(f"cannot read {path!r}: {e.strerror or e}") from None
+        raise _error(f"cannot read {shorten(repr(path))}: {e.strerror or e}") from None
     if not parts:
-        raise _error(f"{path!r} has no rows of numbers")
+        raise _error(f"{shorten(repr(path))} has no rows of numbers")
     table = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if table.shape[1] < 2:
-        raise _error(f"{path!r} needs at least 2 columns (features, then the label), got 1")
+        raise _error(f"{shorten(repr(path))} needs at least 2 columns (features, then the label), got 1")
     return table, names, sha.hexdigest()
 
 
@@ -187,24 +202,25 @@ def load_for(config, path: str) -> Dataset:
     return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype))
 
 
-def load_source(source, config) -> Dataset:
+def load_source(source, config, since: str = "the experiment was saved") -> Dataset:
     """The data an experiment file names ({"path", "sha256"}), refused unless its checksum still matches."""
     if not isinstance(source, dict) or not isinstance(source.get("path"), str) \
             or not isinstance(source.get("sha256"), str):
-        raise _error(f"the experiment's data must be an object with a path and a sha256, got {source!r}")
+        raise _error(f"the experiment's data must be an object with a path and a sha256, got "
+                     f"{shorten(repr(source), 80)}")
     data = load_for(config, source["path"])
     if data.source["sha256"] != source["sha256"].lower():
-        raise _error(f"{source['path']!r} has changed since the experiment was saved (SHA-256 "
-                     f"{data.source['sha256'][:12]}..., the experiment has {source['sha256'][:12]}...)")
+        raise _error(f"{shorten(repr(source['path']))} has changed since {since} (SHA-256 now "
+                     f"{data.source['sha256'][:12]}..., then {source['sha256'][:12]}...)")
     return data
 
 
 def source_of_experiment(path: str):
     """The "data" entry of an experiment file ({"path", "sha256"}), or None when it names none."""
+    from .reader import read_json
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError):
+        doc = read_json(path, "config")
+    except ConfigError:
         return None  # the experiment reader reports what is wrong with the file itself
     return doc.get("data") if isinstance(doc, dict) else None
 

@@ -4,15 +4,19 @@ The window takes the same flags as the command line (``--config``, ``--preset``,
 bad ones exit with status 2 and one line on stderr, before any window opens. Without any,
 it reopens the last session's config. ``--screenshot FILE.png`` trains for ``--epochs`` in the
 window, saves a PNG of it and exits (works with QT_QPA_PLATFORM=offscreen); ``--record FILE.gif``
-does the same, saving an animation (gui/recorder.py).
+does the same, saving an animation (gui/recorder.py). Ctrl+C and SIGTERM close the window as its
+Close button does (settings saved, trainer stopped); the exit status is then 128 + the signal's number.
 """
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from core import ConfigError
-from core.cli import EXIT_BAD_INPUT, UsageError, build_parser, check_writable, config_from_args, parse_compare
+from core.fileio import shorten
+from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
+                      error_line, parse_compare)
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 
@@ -21,16 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
+        check_flags(args, "window")
         config = config_from_args(args)
-        compare = parse_compare(args.compare, config) if args.compare else None
-        if args.screenshot:
+        compare = parse_compare(args.compare, config) if args.compare is not None else None
+        if args.screenshot is not None:
             check_writable("screenshot", args.screenshot)
             if not args.screenshot.lower().endswith(".png"):
-                raise UsageError(f"screenshot: the file name must end in .png, got {args.screenshot!r}")
+                raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
         check_record_args(args)
     except (UsageError, ConfigError) as e:
-        print(f"main.py: error: {e}", file=sys.stderr)
+        print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    closer = CloseOnSignal()
 
     if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         if not (args.screenshot or args.record):
@@ -52,25 +58,69 @@ def main(argv: list[str] | None = None) -> int:
         prepare(window, args, compare)
         window.resize(1280, 800)
         window.show()
+        closer.attach(window)
         if args.record:
             from .recorder import record_window
-            return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every)
-        return take_screenshot(app, window, args.screenshot, config.epochs)
+            return closer.exit_status(record_window(app, window, args.record, config.epochs, args.record_plot,
+                                                    args.record_every))
+        return closer.exit_status(take_screenshot(app, window, args.screenshot, config.epochs))
 
     settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
     if not given and settings is not None:  # no flags: carry on where the last session left off
-        config = MainWindow.config_from_settings(settings) or config
-    window = MainWindow(config, settings)
+        window = MainWindow.from_settings(settings, config)
+    else:
+        window = MainWindow(config, settings)
     prepare(window, args, compare)
     window.show()
+    closer.attach(window)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
-    return app.exec()
+    return closer.exit_status(app.exec())
+
+
+class CloseOnSignal:
+    """Ctrl+C (SIGINT) and SIGTERM close the window as its Close button does: settings saved, trainer stopped.
+
+    Qt's event loop runs in C++, and Python runs a signal handler only when it next runs Python code: a
+    timer wakes the interpreter every 200 ms. A signal before the window exists closes it once it does;
+    a second signal ends the process at once (the default action)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.signum = None
+        self.window = None
+        for s in self.SIGNALS:
+            signal.signal(s, self._caught)
+
+    def _caught(self, signum, _frame) -> None:
+        self.signum = self.signum or signum
+        for s in self.SIGNALS:
+            signal.signal(s, signal.SIG_DFL)
+        if self.window is not None:
+            self._close()
+
+    def attach(self, window) -> None:
+        from PySide6.QtCore import QTimer
+        self.window = window
+        self._wake = QTimer(window)
+        self._wake.timeout.connect(lambda: None)
+        self._wake.start(200)
+        if self.signum is not None:
+            QTimer.singleShot(0, self._close)
+
+    def _close(self) -> None:
+        from PySide6.QtWidgets import QApplication
+        modal = QApplication.activeModalWidget()  # e.g. a file dialog: its own event loop would keep running
+        if modal is not None and modal is not self.window:
+            modal.close()
+        self.window.close()
+
+    def exit_status(self, code: int) -> int:
+        return 128 + self.signum if self.signum else code
 
 
 def check_record_args(args) -> None:
-    if args.data:  # the window's trainer is built from the config alone so far
-        raise UsageError("data: the window cannot train on a data file yet; use --headless --data FILE.csv")
     if not args.record:
         if args.record_every is not None or args.record_plot:
             raise UsageError("record_every and record_plot need --record FILE.gif")
@@ -102,6 +152,8 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
         window.toggle_run() if window.state == "ready" else QTimer.singleShot(50, start)
 
     def poll():
+        if not window.isVisible():  # closed by a signal: no screenshot
+            return
         snap = window.last_snapshot
         finished = snap is not None and snap.kind in ("done", "diverged") and len(window.history) >= min(
             epochs, snap.epoch)
@@ -111,6 +163,8 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
             QTimer.singleShot(50, poll)
 
     def shoot():
+        if not window.isVisible():
+            return
         if not window.save_screenshot(path):
             print(f"main.py: error: {window.messageLabel.text()}", file=sys.stderr)
             status["code"] = 1

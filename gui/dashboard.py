@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QProgressBar, QSplitter, QTabWi
 from core.theory import predicted_profile
 
 from .controls import named
+from .data_legend import DataLegend
 from .help import HELP_HTML
 from .plots import DecisionBoundary, FlowHeatmap, GradientBars, LossCurves, UpdateRatios
 from .activation_plot import ActivationPlot          # issue 12: the inside views and the rewind slider
@@ -152,10 +153,16 @@ class HeatmapPanel(Panel):
 class BoundaryPanel(Panel):
     def __init__(self):
         self.plot = DecisionBoundary()
-        self.widget = self.plot.widget
+        self.legend = DataLegend()   # the axes in words and the class colours, under the plot
+        self.widget = QWidget()
+        v = QVBoxLayout(self.widget)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.plot.widget, 1)
+        v.addWidget(self.legend, 0)
 
     def clear(self, snap) -> None:
         self.plot.set_data(*snap.data)
+        self.legend.show_data(snap)
 
     def on_batch(self, f: Frame) -> None:
         if f.snap.boundary is not None:

@@ -1,4 +1,4 @@
-"""Open, save, export and screenshot: every write goes through ``core.records.write_atomically``.
+"""Open, save, export and screenshot: every write goes through core's one write path (``core.fileio``).
 
 An exporter that fails without raising (pyqtgraph's exporters may: #3485) is caught there by
 its result or an empty file, so the old file stays and the window says what went wrong.
@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
 from core import ConfigError
-from core.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically
+from core.fileio import check_target
+from core.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically, write_with
 from core.resources import check_fits
+from core.trainer import check_data
+from core.userdata import load_for, load_source, source_of_experiment
 
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
 INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
@@ -44,26 +47,43 @@ class FileActions:
 
     def __init__(self, window):
         self.window = window
+        self.dialog: QMessageBox | None = None   # the one "could not open" dialog, reused
+        self.recorder = None                     # the recording in progress (gui.recorder.Recorder)
 
     @property
     def model(self):
         return self.window.model
 
-    def _write(self, path: str, data, done: str, suffix: str = "") -> bool:
+    def _write(self, path: str, data, done: str) -> bool:
+        """``data``: text to write, or a writer ``write(tmp_path)`` (an exporter) checked by its result."""
         try:
-            write_atomically(path, data, suffix)
+            write_with(path, data) if callable(data) else write_atomically(path, data)
         except (OSError, ValueError, RuntimeError) as e:
             self.model.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
         self.model.say(done)
         return True
 
+    def refuse(self, title: str, text: str) -> None:
+        """A file could not be used: say so on the message line and in a dialog, both in plain text (the text
+        quotes file names and values), without blocking: the window keeps working."""
+        self.model.say(text, error=True)
+        if self.dialog is None:
+            self.dialog = QMessageBox(QMessageBox.Warning, title, "", QMessageBox.Ok, self.window)
+            self.dialog.setObjectName("fileErrorDialog")
+            self.dialog.setTextFormat(Qt.PlainText)
+        self.dialog.setWindowTitle(title)
+        self.dialog.setText(text)
+        for label in self.dialog.findChildren(QLabel):   # the icon's label too: no label here reads markup
+            label.setTextFormat(Qt.PlainText)
+        self.dialog.open()
+
     def save_experiment(self, path: str, include_history: bool = True) -> bool:
         m = self.model
         history = m.history if include_history else None
         try:
             inside = self.window.dashboard.inside.view if include_history else None   # issue 12
-            save_experiment(path, m.config, history, inside=inside)
+            save_experiment(path, m.config, history, m.data_source, inside=inside)
         except (OSError, ValueError) as e:
             m.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
@@ -87,12 +107,11 @@ class FileActions:
             return False
         svg = path.lower().endswith(".svg")
         render = render_svg if svg else render_png
-        return self._write(path, lambda tmp: render(widget, tmp), f"Exported the plot to {path}.",
-                           ".svg" if svg else ".png")
+        return self._write(path, lambda tmp: render(widget, tmp), f"Exported the plot to {path}.")
 
     def save_screenshot(self, path: str) -> bool:
         return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
-                           f"Saved a screenshot to {path}.", ".png")
+                           f"Saved a screenshot to {path}.")
 
     def open_experiment(self, path: str) -> bool:
         """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to
@@ -101,12 +120,65 @@ class FileActions:
         try:
             config, history = load_experiment(path)
             check_fits(config)
+            source = source_of_experiment(path)   # a data file it was trained on: checked to be the same
+            data = load_source(source, config) if source is not None else None
+            check_data(config, data)
         except ConfigError as e:
-            m.say(f"Could not open {path}: {e}", error=True)
+            self.refuse("Could not open the experiment", f"Could not open {path}: {e}")
             return False
         self.window.controls.show_lesson(None)   # the previous story no longer describes what is shown
-        m.open(config, history, path)
+        m.open(config, history, path, data)
         return True
+
+    def open_data(self, path: str) -> bool:
+        """Train on a CSV file's data (core.userdata); a malformed file is refused whole, with a dialog."""
+        m = self.model
+        try:
+            data = load_for(m.config, path)
+            check_fits(m.config, data.n_features)
+            check_data(m.config, data)
+        except ConfigError as e:
+            self.refuse("Could not open the data", f"Could not open {path}: {e}")
+            return False
+        rows = len(data.y_train) + len(data.y_val)
+        task = {"classification": "binary classification", "multiclass": f"{data.n_classes} classes"}.get(
+            data.task, "regression")
+        m.set_data(data, f"Opened the data {path}: {rows} rows, {data.n_features} features, {task} "
+                         f"({len(data.y_train)} to train on, {len(data.y_val)} to validate); network rebuilt.")
+        return True
+
+    def record(self, path: str, epochs: int, plot: str | None = None, every: int | None = None) -> bool:
+        """Record an animation of the run from the seed (gui/recorder.py): one frame per epoch up to ``epochs``."""
+        from .recorder import Recorder
+        from .recorder import check_target as record_problem
+        problem = record_problem(path, plot, every)
+        try:
+            check_target(path)
+        except OSError as e:
+            problem = problem or f"record: cannot write {path}: {e.strerror or e}"
+        if problem or (self.recorder is not None and not self.recorder.done):
+            self.refuse("Could not record", problem or "record: a recording is already running")
+            return False
+        if self.window.state != "ready":
+            self.model.reset()   # the animation starts at initialisation
+        self.recorder = Recorder(self.window, path, epochs, plot, every, on_done=self._recorded)
+        self.recorder.start()
+        self.model.say(f"Recording {epochs} epochs to {path}…")
+        return True
+
+    def _recorded(self) -> None:
+        r = self.recorder
+        if r.error:
+            self.refuse("Could not record", f"record: {r.error}")
+        else:
+            self.model.say(f"Recorded {len(r.frames)} frames to {r.path}.")
+
+    def ask_record(self) -> None:
+        epochs, ok = QInputDialog.getInt(self.window, "Record", "Epochs to record (one frame each, from the seed):",
+                                         min(self.model.config.epochs, 30), 1, 1000)
+        if ok:
+            filters = "GIF animation (*.gif);;MP4 video (*.mp4)"
+            self.ask(True, "Record an animation", filters, ".gif", lambda p: self.record(p, epochs))
 
     def ask(self, save: bool, title: str, filters: str, suffix: str, act) -> None:
         """Ask for a file name with a dialog, then call ``act(path)`` unless the dialog was cancelled."""
@@ -135,9 +207,12 @@ class FileActions:
                "Ctrl+O", "Open an experiment or config JSON file.")
         action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", w.save_experiment),
                "Ctrl+S", "Save the config and the recorded history as JSON.")
+        action(f, "Open &data…", lambda: ask(False, "Open data", "CSV (*.csv);;All files (*)", ".csv",
+                                             w.open_data),
+               None, "Train on a CSV file: numeric columns, the last the label or target, an optional header.")
         action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
                                                     lambda p: w.save_experiment(p, include_history=False)),
-               None, "Save the config alone as JSON.")
+               None, "Save the config alone as JSON (what --config reads).")
         f.addSeparator()
         action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", w.export_csv),
                "Ctrl+E", "One row per epoch.")
@@ -148,5 +223,6 @@ class FileActions:
                 lambda p: w.export_plot(n, p)), None, "PNG or SVG" + (" or CSV." if name in INSIDE else "."))
         action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
                None, "A PNG of the whole window.")
+        action(f, "&Record…", self.ask_record, None, "An animation of the run from the seed, one frame per epoch.")
         f.addSeparator()
         action(f, "&Quit", w.close, "Ctrl+Q")

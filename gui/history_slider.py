@@ -58,7 +58,10 @@ class InsidePanel:
 
     def on_batch(self, f) -> None:
         snap = f.snap
-        if snap.inside is None or len(snap.inside) == 0:
+        if snap.inside is None:
+            self.widget.label.setText("distributions are measured for MLPs only")
+            return
+        if len(snap.inside) == 0:
             return
         key = (len(snap.inside), int(snap.inside.series("step")[-1]),
                None if snap.b is None or snap.b.inside is None else len(snap.b.inside))

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QSplitter
 
 from core import ConfigError, ExperimentConfig
 from core.config import parse_field
+from core.fileio import shorten
 from core.presets import PRESETS
+from core.reader import parse
 
 from . import theme
 from .controls import ControlPanel
@@ -90,6 +92,8 @@ class MainWindow(QMainWindow):
         """Load a preset's config and show its lesson."""
         self.show_lesson(name)
         self.set_config(PRESETS[name].config())
+        if self.model.data_source is not None:   # a story is about its own data set
+            self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
 
     def show_lesson(self, name: str) -> None:
         """Select a preset in the picker and show its text, without changing the config."""
@@ -110,6 +114,9 @@ class MainWindow(QMainWindow):
     def export_csv(self, path: str) -> bool:
         return self.files.export_csv(path)
 
+    def open_data(self, path: str) -> bool:
+        return self.files.open_data(path)
+
     def export_plot(self, name: str, path: str) -> bool:
         return self.files.export_plot(name, path)
 
@@ -128,6 +135,11 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.model.reset()
 
+    def open_phase_diagram(self):
+        """Sweep two settings around this config and watch the trainability map fill; a click loads a cell."""
+        from .phase_diagram import open_phase_diagram
+        return open_phase_diagram(self, self.config, self.set_config)
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.controls.show_message(text, error)
         if error:
@@ -142,7 +154,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         self.files.add_menu(self.menuBar().addMenu("&File"), PLOTS)
         action = self.files.action
-        themes = self.menuBar().addMenu("&View").addMenu("&Theme")
+        view = self.menuBar().addMenu("&View")
+        self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())
+        self.phaseDiagramAction.setObjectName("phaseDiagramAction")
+        themes = view.addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
         self.themeActions = {}
         for name in theme.THEMES:
@@ -234,13 +249,33 @@ class MainWindow(QMainWindow):
         s.sync()
 
     @staticmethod
-    def config_from_settings(settings: QSettings) -> ExperimentConfig | None:
-        """The last session's config, or None when there is none or it is no longer valid."""
+    def config_from_settings(settings: QSettings, problems: list | None = None) -> ExperimentConfig | None:
+        """The last session's config, or None when there is none or it cannot be used; then a line saying why
+        is appended to ``problems``. The stored text is read like a config file (core.reader's limits)."""
         text = settings.value("experiment/config")
-        try:
-            return ExperimentConfig.from_dict(json.loads(text)) if text else None
-        except (ValueError, TypeError):
+        if text is None or text == "":
             return None
+        try:
+            if not isinstance(text, str):
+                raise ConfigError("settings", f"settings: the stored config is {type(text).__name__}, not text")
+            fields = parse(text, "experiment/config", "settings")
+            if type(fields) is not dict:
+                raise ConfigError("settings", "settings: the stored config is not a JSON object of fields")
+            return ExperimentConfig.from_dict(fields)
+        except (ConfigError, TypeError, ValueError) as e:
+            if problems is not None:
+                problems.append(f"The last session's config could not be restored ({shorten(e, 300)}); "
+                                "starting with the default settings.")
+            return None
+
+    @classmethod
+    def from_settings(cls, settings: QSettings, fallback: ExperimentConfig) -> "MainWindow":
+        """A window that carries on with the last session's config (else ``fallback``, saying why)."""
+        problems: list = []
+        window = cls(cls.config_from_settings(settings, problems) or fallback, settings)
+        for text in problems:
+            window.show_message(text, error=True)
+        return window
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop training and join the thread. True when the thread has ended."""

@@ -454,6 +454,11 @@ class DecisionBoundary:
         self.multi = False
 
     def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
+        if X.ndim != 2:  # a sequence task's inputs span no plane: nothing to draw (core gives no grid either)
+            self.points.setData([], [])
+            self.image.setVisible(False)
+            self.curve.setVisible(False)
+            return
         stride = max(1, len(y) // self.MAX_POINTS)  # thin the drawn points only
         X, y = X[::stride], y[::stride]
         self.one_d = X.shape[1] == 1

@@ -44,6 +44,7 @@ class SessionModel(QObject):
         self.history = EpochHistory(config.n_weight_layers)
         self.history_b: EpochHistory | None = None
         self.last: Snapshot | None = None
+        self.data_source: dict | None = None   # the worker's session holds the data; this mirrors its file's name
         self._generation = 0
         self._step_pending = False
         self._compare_field: tuple | None = None
@@ -164,14 +165,22 @@ class SessionModel(QObject):
                       "same data, seed and batches.", compare=(field, value))
         return True
 
-    def open(self, config: ExperimentConfig, history: EpochHistory | None, path: str) -> None:
-        """Train with an opened file's config from its seed; with a recorded history, replay it to the same
-        epoch (the worker's session checks the replay against the recording when it ends)."""
+    def set_data(self, data, message: str) -> None:
+        """Train on ``data`` (a Dataset read from a file; None: the config's built-in data set) from the seed.
+        The worker's session holds it from then on, through rebuilds, until a built-in data set is chosen."""
+        self._step_pending = False
+        self.worker.post(Rebuild(self.config, self._compare(), data))
+        self.say(message)
+
+    def open(self, config: ExperimentConfig, history: EpochHistory | None, path: str, data=None) -> None:
+        """Train with an opened file's config from its seed (on ``data``, the data file it names, or its
+        built-in data set); with a recorded history, replay it to the same epoch (the worker's session
+        checks the replay against the recording when it ends)."""
         self._compare_field = None
         self.config = config
         self.configChanged.emit(config)
         self._step_pending = False
-        self.worker.post(Rebuild(config, None))
+        self.worker.post(Rebuild(config, None, data))
         if history is not None and len(history):
             self.run_to(len(history), f"Opened {path}: replaying its {len(history)} recorded epochs "
                                       "(same seed, same result).", expected=history)
@@ -195,6 +204,7 @@ class SessionModel(QObject):
                 self.history = EpochHistory(snap.n_layers)
                 self.history_b = EpochHistory(snap.b.n_layers) if snap.b is not None else None
                 self.comparing = snap.b is not None
+                self.data_source = snap.data_source
                 self.comparingChanged.emit(self.comparing)   # the button follows the session
                 self.rebuilt.emit(snap)
             self.history.extend(snap.new_epochs)
@@ -219,9 +229,14 @@ class SessionModel(QObject):
         self.worker.acknowledge(cpu - self._gui_cpu)
         self._gui_cpu = cpu
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, message: str, config: ExperimentConfig) -> None:
+        """The session refused a command (e.g. a data file changed on disk before it could be split again):
+        the window goes back to the config the session still trains with."""
         self._step_pending = False
+        if config != self.config:
+            self.config = config
+            self.configChanged.emit(config)
         if self.state == RunState.RUNNING and not self.worker.is_running:
             self._set_state(RunState.PAUSED)
         self.say(message, error=True)

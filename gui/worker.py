@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ConfigError, ExperimentConfig
+from core.datasets import SEQUENCE_DATASETS
 from core.session import Change, RunState, Session, divergence_message
 from core.theory import phase
 
@@ -34,9 +35,12 @@ class Configure:
 
 @dataclass(frozen=True)
 class Rebuild:
-    """New networks from ``config``'s seed; ``compare``: (field, value) for B, None to end comparing."""
+    """New networks from ``config``'s seed; ``compare``: (field, value) for B, None to end comparing;
+    ``data``: a data set read from a file (core.userdata), None for the config's built-in one, ``...`` to keep
+    the session's (the session holds it)."""
     config: ExperimentConfig
     compare: tuple | None = None
+    data: object = ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,9 @@ class Snapshot:
     initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
     batches_per_epoch: int = 0
     error: bool = False                              # the message reports a failure
+    boundary_label: str = ""                         # with REBUILT: what the prediction's axes are (data set's words)
+    class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
+    data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
     inside: object = None                            # core.distributions.InsideView of run A (issue 12)
 
 
@@ -120,7 +127,7 @@ class RunView:
 
 class TrainingWorker(QObject):
     snapshot = Signal(object)
-    failed = Signal(str)
+    failed = Signal(str, object)   # why a command was refused, and the config the session still trains with
 
     # The GUI thread may use at most this share of the time: it shares the GIL with training.
     GUI_SHARE = 0.08
@@ -202,11 +209,12 @@ class TrainingWorker(QObject):
             self._handle(command)
         except ConfigError as e:
             self._sync_running()
-            self.failed.emit(str(e))
+            self.failed.emit(str(e), self.session.config)
         except MemoryError:
             self.session.pause()
             self._sync_running()
-            self.failed.emit("not enough memory for this network: choose a smaller depth or width")
+            self.failed.emit("not enough memory for this network: choose a smaller depth or width",
+                             self.session.config)
 
     def _coalesced(self, first) -> list:
         """``first`` and every command already waiting, in order, less rebuilds that the next command
@@ -221,7 +229,9 @@ class TrainingWorker(QObject):
         for c in commands:
             if isinstance(c, Rebuild):  # builds from a whole config: earlier settings are in it
                 while merged and isinstance(merged[-1], (Rebuild, Configure)):
-                    merged.pop()
+                    dropped = merged.pop()
+                    if isinstance(dropped, Rebuild) and dropped.data is not ... and c.data is ...:
+                        c = Rebuild(c.config, c.compare, dropped.data)  # a data set chosen stays chosen
             elif isinstance(c, Configure) and merged and isinstance(merged[-1], Configure):
                 c = Configure({**merged.pop().fields, **c.fields})
             merged.append(c)
@@ -231,7 +241,7 @@ class TrainingWorker(QObject):
         s = self.session
         if isinstance(command, Rebuild):
             self._running.clear()
-            s.rebuild(command.config, command.compare)
+            s.rebuild(command.config, command.compare, command.data)
             self._rebuilt(s.notice)
         elif isinstance(command, Configure):
             names = ", ".join(command.fields)
@@ -279,7 +289,9 @@ class TrainingWorker(QObject):
         d = s.a.data
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
-                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None))
+                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
+                   boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
+                   class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
 
     def _train_one_batch(self) -> None:
         if not self._running.is_set() or self.session.state is not RunState.RUNNING:
@@ -322,9 +334,11 @@ class TrainingWorker(QObject):
             return None
         return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
                        new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
-                       n_layers=tb.network.n_layers, inside=tb.inside.view())
+                       n_layers=tb.network.n_layers,
+                       inside=tb.inside.view() if tb.inside is not None else None)
 
-    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None) -> bool:
+    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None, **rebuilt) -> bool:
+        """``rebuilt``: the Snapshot fields only a REBUILT snapshot carries (what the data set is)."""
         now = time.perf_counter()
         if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
             return False
@@ -340,7 +354,7 @@ class TrainingWorker(QObject):
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
                         initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
-                        inside=t.inside.view())
+                        inside=t.inside.view() if t.inside is not None else None, **rebuilt)
         self._last_emit = now
         self._drawn.clear()
         self.snapshot.emit(snap)
@@ -351,10 +365,12 @@ class TrainingWorker(QObject):
         s = self.session
         if kind in (Kind.DONE, Kind.DIVERGED) and self._expected is not None:
             expected, self._expected = self._expected, None
-            if s.matches(expected):
+            diffs = s.differences(expected)
+            if not diffs:
                 return f"Replayed {len(expected)} epochs: identical to the recorded history.", False
-            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history "
-                    "(recorded by another version, or edited)."), True
+            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history in "
+                    f"{', '.join(diffs[:4])}{' ...' if len(diffs) > 4 else ''} (recorded by another version, "
+                    "or edited)."), True
         if kind is Kind.DIVERGED:
             return message or divergence_message(s.a.divergence), True
         if kind is Kind.DONE and not message:

@@ -130,7 +130,7 @@ def test_real_entry_point_bad_input_has_no_traceback():
     p = subprocess.run([sys.executable, "main.py", "--headless", "--depth", "-1"], cwd=ROOT,
                        capture_output=True, text=True)
     assert p.returncode == 2
-    assert p.stderr.strip() == "main.py: error: depth must be an integer from 1 to 100, got -1"
+    assert p.stderr.strip() == "main.py: error: depth must be an integer from 1 to 300, got -1"
 
 
 def test_compare_writes_both_runs_in_lockstep_each_equal_to_its_own_run(tmp_path, capsys):

@@ -13,8 +13,8 @@ def test_defaults_round_trip():
 
 
 @pytest.mark.parametrize("field,value,expected", [
-    ("depth", 0, "depth must be an integer from 1 to 100, got 0"),
-    ("depth", 101, "depth must be an integer from 1 to 100"),
+    ("depth", 0, "depth must be an integer from 1 to 300, got 0"),
+    ("depth", 301, "depth must be an integer from 1 to 300"),
     ("depth", 2.5, "got 2.5"),
     ("depth", True, "depth must be an integer"),
     ("width", 2000, "width must be an integer from 1 to 1024"),

@@ -174,3 +174,12 @@ def test_experiment_file_holds_the_epoch_records_and_still_opens(tmp_path):
     path.write_text(json.dumps(doc))
     config, history = load_experiment(str(path))
     assert config == t.config and len(history) == 3
+
+
+def test_recurrent_models_record_no_distributions_yet_and_train_as_before():
+    from core.datasets import SEQUENCE_DATASETS
+    t = Trainer(ExperimentConfig(model="rnn", dataset=sorted(SEQUENCE_DATASETS)[0], depth=1, width=8, samples=64,
+                                 seq_len=5))
+    assert t.inside is None
+    b = t.step_batch()
+    assert b.step == 1 and np.isfinite(b.loss)

@@ -3,6 +3,8 @@ the forward pass against the issue's equations, running statistics, and the trai
 import numpy as np
 import pytest
 
+from tests.gradcheck import numeric_grad
+
 from core import ExperimentConfig, MLP, Trainer, get_activation
 from core.datasets import MULTICLASS, make_dataset
 from core.losses import softmax, softmax_cross_entropy
@@ -11,18 +13,7 @@ from core.network import NORM_EPS
 
 def _numeric_grad(net, X, y, P, eps=1e-6):
     """dL/dP by central differences of the training-mode loss (batch statistics, nothing updated)."""
-    G = np.zeros_like(P)
-    it = np.nditer(P, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = P[i]
-        P[i] = old + eps
-        up = net.training_loss(X, y)
-        P[i] = old - eps
-        down = net.training_loss(X, y)
-        P[i] = old
-        G[i] = (up - down) / (2 * eps)
-    return G
+    return numeric_grad(lambda: net.training_loss(X, y), P, eps)
 
 
 def _rel_err(a, b):

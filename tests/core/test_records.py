@@ -86,13 +86,14 @@ def test_save_config_reads_back_to_the_identical_run(tmp_path):
     py = [sys.executable, "main.py"]
     subprocess.run(py + ["--headless", "--preset", "relu-fix", "--epochs", "3", "--seed", "5",
                          "--save-config", str(cfg_path), "--out", str(a), "--quiet"], cwd=ROOT, check=True)
-    assert json.loads(cfg_path.read_text())["seed"] == 5
+    saved = json.loads(cfg_path.read_text())  # the same versioned format as the window's "Save config only"
+    assert saved["format"] == "gradient-flow-experiment" and saved["version"] == 1 and saved["config"]["seed"] == 5
     subprocess.run(py + ["--headless", "--config", str(cfg_path), "--out", str(b), "--quiet"], cwd=ROOT, check=True)
     assert a.read_bytes() == b.read_bytes()
     # without --headless, --save-config only writes the config
     only = tmp_path / "only.json"
     p = subprocess.run(py + ["--depth", "7", "--save-config", str(only)], cwd=ROOT, capture_output=True, text=True)
-    assert p.returncode == 0 and json.loads(only.read_text())["depth"] == 7
+    assert p.returncode == 0 and json.loads(only.read_text())["config"]["depth"] == 7
 
 
 def test_atomic_write_keeps_mode_and_never_truncates(tmp_path, monkeypatch):
@@ -137,29 +138,4 @@ def test_screenshot_with_compare_and_theory(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("exporter", [
-    lambda tmp: False,                                    # reports failure without raising
-    lambda tmp: None,                                     # writes nothing: an empty file
-    lambda tmp: open(tmp, "w").close(),                   # truncates to zero bytes
-])
-def test_a_failed_exporter_is_an_error_and_the_old_file_stays(tmp_path, exporter):
-    path = tmp_path / "plot.png"
-    path.write_bytes(b"old picture")
-    with pytest.raises(ValueError, match="nothing was written"):
-        write_atomically(str(path), exporter, ".png")
-    assert path.read_bytes() == b"old picture" and sorted(p.name for p in tmp_path.iterdir()) == ["plot.png"]
-
-
-def test_an_exporter_writes_through_a_temporary_file_with_its_suffix(tmp_path):
-    seen = []
-
-    def exporter(tmp):
-        seen.append(tmp)
-        with open(tmp, "wb") as fh:
-            fh.write(b"\x89PNG data")
-    path = tmp_path / "plot.png"
-    write_atomically(str(path), exporter, ".png")
-    assert path.read_bytes() == b"\x89PNG data" and seen[0].endswith(".png") and seen[0] != str(path)
-    with pytest.raises(OSError) as info:
-        write_atomically(str(tmp_path / "missing" / "x.png"), exporter, ".png")
-    assert "missing" in info.value.filename
+# Exporters that fail without raising: tests/core/test_fileio.py (write_with).

@@ -35,3 +35,12 @@ def test_evaluation_of_a_large_set_goes_in_chunks():
     X = np.random.default_rng(0).standard_normal((20_000, 2))
     out = t.network.forward(X)
     np.testing.assert_allclose(out, t.network._forward(X)[0], rtol=1e-12)
+
+
+def test_the_recorded_history_counts_and_a_run_too_long_to_record_is_refused_naming_epochs():
+    c = ExperimentConfig(depth=100, width=1, samples=10, epochs=1_000_000)
+    assert memory_needed(c)["history"] == 3 * 1_000_000 * (7 * 101 + 5) * 8  # 17 GB: one row of numbers an epoch
+    with pytest.raises(ConfigError) as info:
+        check_fits(c, available=8 * 2**30)
+    assert info.value.field == "epochs" and "reduce epochs or depth" in str(info.value)
+    check_fits(c.replace(epochs=10_000), available=8 * 2**30)

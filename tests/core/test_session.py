@@ -21,7 +21,7 @@ def test_live_settings_apply_without_rebuilding_and_the_rest_rebuild():
 
 def test_a_bad_change_raises_and_changes_nothing():
     s = Session(SMALL)
-    with pytest.raises(ConfigError, match="depth must be an integer from 1 to 100, got 0"):
+    with pytest.raises(ConfigError, match="depth must be an integer from 1 to 300, got 0"):
         s.change(depth=0)
     assert s.config == SMALL and s.a.config == SMALL
 

@@ -47,8 +47,8 @@ def test_open_reports_an_edited_recording(small_window, qtbot, tmp_path):
 
 
 @pytest.mark.parametrize("content,expected", [
-    ('{"depth": 500}', "depth must be an integer from 1 to 100, got 500"),
-    ('{"depth": "ten"}', "depth must be an integer from 1 to 100, got 'ten'"),
+    ('{"depth": 500}', "depth must be an integer from 1 to 300, got 500"),
+    ('{"depth": "ten"}', "depth must be an integer from 1 to 300, got 'ten'"),
     ('{"detph": 3}', "unknown config field 'detph'"),
     ('{"depth": 3,', "is not valid JSON"),
     ('[1, 2]', "config must be a JSON object"),

@@ -220,7 +220,7 @@ def test_bad_value_gets_a_visible_message_and_changes_nothing(small_window):
     w = small_window
     before = w.config
     w.model.change("depth", 500)
-    assert "depth must be an integer from 1 to 100, got 500" in w.messageLabel.text()
+    assert "depth must be an integer from 1 to 300, got 500" in w.messageLabel.text()
     assert w.config == before and w.depthSpin.value() == before.depth
 
 

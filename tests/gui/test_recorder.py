@@ -50,9 +50,9 @@ def test_records_every_n_steps_of_the_whole_window(tmp_path):
     (["--record", "/tmp/x.gif", "--record-plot", "bars"], "record_plot must be one of gradients, loss"),
     (["--record", "/tmp/x.gif", "--record-every", "0"], "record_every must be a whole number of steps"),
     (["--record-every", "3"], "record_every and record_plot need --record FILE.gif"),
-    (["--record", "/no/such/folder/x.gif"], "record: folder '/no/such/folder' does not exist"),
-    (["--headless", "--record", "/tmp/x.gif"], "record: animations are recorded in the window"),
-    (["--data", "/tmp/x.csv"], "data: the window cannot train on a data file yet"),
+    (["--record", "/no/such/folder/x.gif"], "record: cannot write '/no/such/folder/x.gif': the folder '/no/such/folder' does not exist"),
+    (["--headless", "--record", "/tmp/x.gif"], "--record cannot be used with --headless: it is for the window"),
+    (["--data", "/tmp/x.csv"], "--data cannot be used in the window: it needs --headless"),
 ])
 def test_bad_record_arguments_exit_2_with_one_line(args, says):
     p = run_main(args)

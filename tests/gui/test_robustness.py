@@ -109,10 +109,10 @@ def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, m
     import core.session as worker_module  # where the session builds its trainers
     real = worker_module.Trainer
 
-    def counting(config):  # a slow build, as a big network's would be
+    def counting(config, data=None):  # a slow build, as a big network's would be
         built.append(config.depth)
         time.sleep(0.05)
-        return real(config)
+        return real(config, data)
     monkeypatch.setattr(worker_module, "Trainer", counting)
     for depth in range(2, 12):  # ten rebuilds posted faster than one is built
         w.depthSpin.setValue(depth)

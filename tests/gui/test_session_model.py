@@ -47,7 +47,7 @@ def test_live_and_rebuilding_changes_and_a_refused_value(model, qtbot):
         model.change("depth", 5)
     assert rebuilt.args[0].n_layers == 6 and "history cleared" in messages[-1][0]
     model.change("depth", 0)
-    assert messages[-1] == ("depth must be an integer from 1 to 100, got 0", True)
+    assert messages[-1] == ("depth must be an integer from 1 to 300, got 0", True)
     assert configs[-1] == model.config == SMALL.replace(lr=0.02, depth=5)
 
 
