@@ -281,7 +281,7 @@ class StatusPanel(Panel):
     def _show(self, epoch: int, step: int, batch) -> None:
         self.widgets["epochLabel"].setText(f"Epoch {epoch}")
         self.widgets["stepLabel"].setText(f"step {step}")
-        self.widgets["lossLabel"].setText(f"loss {batch.loss:.4g}" if batch is not None else "loss –")
+        self.widgets["lossLabel"].setText(f"batch loss {batch.loss:.4g}" if batch is not None else "batch loss –")
 
     def clear(self, snap) -> None:
         self._show(snap.epoch, snap.step, None)
