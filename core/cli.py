@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "e.g. activation=relu, on the same data in lockstep; records start with \"run\": \"A\"/\"B\"")
     p.add_argument("--theory", action="store_true", help="window: start with the theory overlay on")
     p.add_argument("--theme", metavar="light|dark", help="window: the theme (light, dark or system)")
+    p.add_argument("--page", metavar="gradients|inside", help="window: the page of plots to show first "
+                   "(gradients, or inside the network: forward signal, distributions, the network, rewind)")
     p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
                    "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
@@ -122,7 +124,7 @@ MODES = {
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
     "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
               "with --sweep: a sweep writes one row per cell to --out"),
-    "window": (_COMMON | {"compare", "theory", "theme", "screenshot", "record", "record_every", "record_plot"},
+    "window": (_COMMON | {"compare", "theory", "theme", "page", "screenshot", "record", "record_every", "record_plot"},
                "in the window: it needs --headless"),
 }
 

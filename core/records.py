@@ -4,7 +4,12 @@ An experiment file holds the config and, optionally, the recorded history:
 
     {"format": "gradient-flow-experiment", "version": 1, "config": {...},
      "data": {"path": ..., "sha256": ...},   (only for a data file: core.userdata checks it on opening)
-     "history": {"epoch": [...], "train_loss": [...], ..., "layers": {"grad_norm": [[...], ...], ...}}}
+     "history": {"epoch": [...], "train_loss": [...], ..., "layers": {"grad_norm": [[...], ...], ...}},
+     "inside": {"version": 1, "quantiles": [...], "step": [...], "grad": [[[7 bands] per layer] per record], ...}}
+
+"inside" (issue 12, written when the window has recorded distributions) holds the recorded epochs' records
+of core.distributions (percentile bands of gradients, activations and pre-activations, activation std,
+saturated share), 6 significant digits; opening a file ignores it (the replay records them again).
 
 The window's "Save config only" and ``--save-config`` write it without a history. A plain object of config
 fields (what ``--save-config`` wrote before) is read too. Another format or version is refused, by name.
@@ -22,6 +27,7 @@ import math
 import numpy as np
 
 from .config import ConfigError, ExperimentConfig
+from .distributions import QUANTILES
 from .fileio import file_mode, shorten, write_atomically, write_with  # noqa: F401  (one write path, re-exported)
 from .history import SCALARS, SERIES, EpochHistory
 from .reader import read_json
@@ -30,7 +36,7 @@ from .statistics import LAYER_FIELDS, EpochStats
 FORMAT = "gradient-flow-experiment"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-KEYS = ("format", "version", "config", "data", "history")
+KEYS = ("format", "version", "config", "data", "history", "inside")   # inside: issue 12, written, not read back
 MAX_COUNT = 2**53  # epoch and step numbers: whole numbers a float holds exactly
 
 
@@ -150,6 +156,40 @@ def history_from_dict(d, n_layers: int, n_steps: int | None = None) -> EpochHist
     return h
 
 
+INSIDE_VERSION = 1
+INSIDE_FIELDS = ("grad", "act", "pre", "act_std", "saturation")
+
+
+def inside_to_dict(view) -> dict:
+    """The epoch records of a core.distributions.InsideView (and the latest epoch's last recorded step)."""
+    def short(a):
+        return [[None if not math.isfinite(v) else float(f"{v:.6g}") for v in row]
+                for row in np.asarray(a, dtype=float).reshape(len(a), -1)] if np.ndim(a) > 1 else \
+            [None if not math.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(a, dtype=float)]
+    n = len(view.epochs["step"])
+    pick = {k: np.concatenate([view.epochs[k], view.steps[k][-1:]]) for k in INSIDE_FIELDS + ("step", "epoch")} \
+        if len(view.steps["step"]) else {k: view.epochs[k] for k in INSIDE_FIELDS + ("step", "epoch")}
+    lay = view.layout
+    d = {"version": INSIDE_VERSION, "quantiles": [float(q) for q in QUANTILES], "samples": lay.samples,
+         "saturation_rule": lay.saturation_rule, "pre_activation": lay.pre_label,
+         "step": [int(v) for v in pick["step"]], "epoch": [int(v) for v in pick["epoch"]],
+         "completed_epoch_records": n}
+    for k in INSIDE_FIELDS:
+        a = pick[k]
+        d[k] = [short(r) for r in a]
+    return d
+
+
+def table_csv(header: list, rows: list) -> str:
+    """A plot's table as CSV: non-finite numbers as empty cells."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow(["" if isinstance(v, float) and not math.isfinite(v) else v for v in row])
+    return buf.getvalue()
+
+
 def history_differences(expected: EpochHistory, actual: EpochHistory, rtol: float = 1e-9) -> list[str]:
     """What differs between a recorded and a replayed history, every recorded field compared; [] if nothing.
 
@@ -180,18 +220,20 @@ def history_differences(expected: EpochHistory, actual: EpochHistory, rtol: floa
 
 
 def experiment_json(config: ExperimentConfig, history: EpochHistory | None = None,
-                    data_source: dict | None = None) -> str:
+                    data_source: dict | None = None, inside=None) -> str:
     doc = {"format": FORMAT, "version": VERSION, "config": config.to_dict()}
     if data_source is not None:
         doc["data"] = {"path": data_source["path"], "sha256": data_source["sha256"]}
     if history is not None:
         doc["history"] = history_to_dict(history)
+    if inside is not None and len(inside):
+        doc["inside"] = inside_to_dict(inside)
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
 def save_experiment(path: str, config: ExperimentConfig, history: EpochHistory | None = None,
-                    data_source: dict | None = None) -> None:
-    write_atomically(path, experiment_json(config, history, data_source))
+                    data_source: dict | None = None, inside=None) -> None:
+    write_atomically(path, experiment_json(config, history, data_source, inside))
 
 
 def read_document(path: str, field: str = "file") -> tuple[dict, object]:

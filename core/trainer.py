@@ -14,6 +14,7 @@ import numpy as np
 from .activations import logistic
 from .config import ConfigError, ExperimentConfig
 from .datasets import SEQUENCE_DATASETS, Dataset, make_dataset
+from .distributions import InsideRecorder   # issue 12
 from .history import EpochHistory, StepHistory
 from .model import Interrupted, build_model
 from .optimizers import make_optimizer
@@ -91,6 +92,8 @@ class Trainer:
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
+        self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
+            if cfg.model == "mlp" else None   # issue 12 (MLPs only so far)
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -157,6 +160,8 @@ class Trainer:
             if not collect_stats:
                 return None
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
+            if self.inside is not None:   # issue 12: core/distributions.py
+                self.inside.measure(r, X, stats, net.flat, self._update, scale)
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")

@@ -20,6 +20,7 @@ from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, che
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 THEMES = ("system", "light", "dark")   # gui.theme.THEMES, without importing Qt before the arguments are checked
+PAGES = ("gradients", "inside")        # the dashboard's pages of plots, in order
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         check_record_args(args)
         if args.theme is not None and args.theme not in THEMES:
             raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
+        if args.page is not None and args.page not in PAGES:
+            raise UsageError(f"page: must be one of {', '.join(PAGES)}, got {shorten(repr(args.page))}")
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -143,6 +146,8 @@ def prepare(window, args, compare) -> None:
         window.theoryCheck.setChecked(True)
     if args.theme:
         window.set_theme(args.theme)
+    if args.page:
+        window.plotPages.setCurrentIndex(PAGES.index(args.page))
     if compare is not None:
         window.start_compare(*compare)
 

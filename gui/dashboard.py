@@ -24,6 +24,10 @@ from .plots_bars import QUANTITIES, GradientBars
 from .plots_loss import LossCurves
 from .plots_timeline import TimelinePanel
 from .time_row import TimeViews
+from .activation_plot import ActivationPlot          # issue 12: the inside views and the rewind slider
+from .distribution_plot import DistributionPlot
+from .history_slider import InsidePanel
+from .network_diagram import NetworkDiagram
 
 
 def chain_html(chain) -> str:
@@ -277,7 +281,7 @@ class StatusPanel(Panel):
     def _show(self, epoch: int, step: int, batch) -> None:
         self.widgets["epochLabel"].setText(f"Epoch {epoch}")
         self.widgets["stepLabel"].setText(f"step {step}")
-        self.widgets["lossLabel"].setText(f"loss {batch.loss:.4g}" if batch is not None else "loss –")
+        self.widgets["lossLabel"].setText(f"batch loss {batch.loss:.4g}" if batch is not None else "batch loss –")
 
     def clear(self, snap) -> None:
         self._show(snap.epoch, snap.step, None)
@@ -311,6 +315,7 @@ class Dashboard:
         self.status = StatusPanel()
         self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
                                     PhasePanel(phase_label), self.status, self.timeline]
+        self._add_inside()   # issue 12
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
@@ -333,13 +338,40 @@ class Dashboard:
         self.time = TimeViews(self.lessonTabs, self.boundary.widget)   # recurrent models and sequence tasks
         self.panels += self.time.panels
         self.plotSplitter.insertWidget(0, self.time.row)
+        # two pages, each readable at 1024x700: the gradients as they flow, and inside the network
+        self.pages = named(QTabWidget(), "plotPages", "Gradients: how the gradient flows and what it does. "
+                                                      "Inside: forward signal, distributions, the network, rewind.")
+        self.pages.addTab(self.plotSplitter, "Gradients")
+        inside = QWidget()
+        v = QVBoxLayout(inside)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.insideSplitter, 1)
+        v.addWidget(self.inside.widget)
+        self.pages.addTab(inside, "Inside the network")
         self.theory = False
         self._last_stats = None
+
+    def _add_inside(self) -> None:
+        """Issue 12: the forward signal beside the gradient bars; distributions and the network picture in a
+        third row; the rewind slider under them. One panel (InsidePanel) feeds all three."""
+        self.distribution, self.activation, self.diagram = DistributionPlot(), ActivationPlot(), NetworkDiagram()
+        self.inside = InsidePanel(self.distribution, self.activation, self.diagram)
+        self.panels.append(self.inside)
+        self.inside_plots = {v.widget.objectName(): v for v in (self.distribution, self.activation, self.diagram)}
+        self.insideSplitter = named(QSplitter(Qt.Vertical), "insideSplitter",
+                                    "The forward signal and the distributions; the network as a picture.")
+        top = QSplitter(Qt.Horizontal)
+        top.addWidget(self.activation.box)    # the forward signal: why the exploding story's dL/dW bars are level
+        top.addWidget(self.distribution.box)
+        top.setSizes([380, 560])
+        self.insideSplitter.addWidget(top)
+        self.insideSplitter.addWidget(self.diagram.box)
 
     @property
     def plot_widgets(self) -> dict:
         """Object name -> pyqtgraph PlotWidget, for export and theming."""
-        return {p.plot.widget.objectName(): p.plot.widget for p in self.panels if hasattr(p, "plot")}
+        return {**{p.plot.widget.objectName(): p.plot.widget for p in self.panels if hasattr(p, "plot")},
+                **{name: v.widget for name, v in self.inside_plots.items()}}
 
     def show(self, snap, history, history_b) -> None:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QS
 
 from core import ConfigError
 from core.fileio import check_target
-from core.records import history_csv, load_experiment, save_experiment, write_atomically, write_with
+from core.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically, write_with
 from core.resources import check_fits
 from core.trainer import check_data
 from core.userdata import load_for, load_source, source_of_experiment
@@ -22,6 +22,7 @@ from core.userdata import load_for, load_source, source_of_experiment
 from . import theme
 
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
+INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
 
 
 def render_svg(widget, tmp: str) -> bool:
@@ -96,7 +97,8 @@ class FileActions:
         m = self.model
         history = m.history if include_history else None
         try:
-            save_experiment(path, m.config, history, m.data_source)
+            inside = self.window.dashboard.inside.view if include_history else None   # issue 12
+            save_experiment(path, m.config, history, m.data_source, inside=inside)
         except (OSError, ValueError) as e:
             m.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
@@ -108,7 +110,12 @@ class FileActions:
         return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
 
     def export_plot(self, name: str, path: str) -> bool:
-        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg."""
+        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
+        (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        inside = self.window.dashboard.inside_plots.get(name)
+        if inside is not None and path.lower().endswith(".csv"):
+            head, rows = inside.table()
+            return self._write(path, table_csv(head, rows), f"Exported {len(rows)} rows of the plot to {path}.")
         widget = self.window.dashboard.plot_widgets.get(name)
         if widget is None:
             self.model.say(f"Could not export: no plot named {name!r}.", error=True)
@@ -240,8 +247,8 @@ class FileActions:
         menu = f.addMenu("Export &plot")
         for name, label in plots:
             action(menu, f"{label}…", lambda _=False, n=name: ask(
-                True, "Export plot", f"{PNG};;SVG drawing (*.svg)", ".png", lambda p: w.export_plot(n, p)),
-                None, "PNG or SVG.")
+                True, "Export plot", f"{PNG};;SVG drawing (*.svg)" + (f";;{CSV}" if n in INSIDE else ""), ".png",
+                lambda p: w.export_plot(n, p)), None, "PNG or SVG" + (" or CSV." if name in INSIDE else "."))
         keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
                       "Off: exported plots have a light background whatever the theme.")
         keep.setCheckable(True)

@@ -92,6 +92,15 @@ below 1 and the gradient must vanish; above it the bound says nothing either way
 <p><b>The other plots.</b> <i>Loss</i>: training (mean over the epoch) and validation (after it).
 <i>Prediction</i>: the network's output over the input plane.</p>
 
+<p><b>Inside the network</b> (<i>Forward signal</i>, <i>Distributions</i>, <i>Network</i>, <i>Rewind</i>).
+<i>Forward signal</i> shows how large each layer's activations are (their standard deviation) and how many
+units are saturated (tanh: |tanh| &gt; 0.97, as in Karpathy's makemore). <i>Distributions</i> shows the
+spread of |dL/dW|, of the activations or of the pre-activations in each layer as percentile bands on a log
+axis: a ridge sliding left toward layer 1 is a vanishing gradient. With Glorot &amp; Bengio's "standard"
+init U[−1/√n, 1/√n] in tanh layers, δ and the activations both shrink by about √(1/3) per layer; the
+normalized (Xavier) init keeps them level. <i>Network</i> draws the links coloured by the size of the
+weights, gradients or updates. <i>Rewind</i> takes these three back to any recorded epoch or step.</p>
+
 <p><b>Keys.</b> Space run/pause · N step epoch · B step batch · R reset · F1 this help ·
 Ctrl+O open · Ctrl+S save · Ctrl+E export CSV · Ctrl+Q quit.</p>
 """

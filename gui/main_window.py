@@ -27,11 +27,12 @@ from .session_model import SessionModel
 PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
          ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"), ("timelinePlot", "Step timeline"),
          ("timeGradientPlot", "Gradient through time"), ("timeHeatmapPlot", "Gradient through time per epoch"),
-         ("sequenceScorePlot", "Validation score (sequences)"))
+         ("sequenceScorePlot", "Validation score (sequences)"),
+         ("distributionPlot", "Distributions"), ("activationPlot", "Forward signal"), ("networkDiagram", "Network"))
 
 
 class MainWindow(QMainWindow):
-    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter")
+    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter", "insideSplitter")
     SHORTCUT_KEYS = (Qt.Key_N, Qt.Key_B, Qt.Key_R, Qt.Key_Space)
 
     def __init__(self, config: ExperimentConfig | None = None, settings: QSettings | None = None):
@@ -56,9 +57,10 @@ class MainWindow(QMainWindow):
         self.timeline = d.timeline.plot
         self.messageLabel, self.controlPanel = self.controls.messageLabel, self.controls
         self.topSplitter, self.bottomSplitter, self.plotSplitter = d.topSplitter, d.bottomSplitter, d.plotSplitter
+        self.insideSplitter, self.plotPages = d.insideSplitter, d.pages
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(self.controls)
-        self.splitter.addWidget(d.plotSplitter)
+        self.splitter.addWidget(d.pages)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)

@@ -112,6 +112,7 @@ class Snapshot:
     class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
     data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
     through_time: tuple | None = None                # (A's, B's) core.through_time.ThroughTime; None: not measured
+    inside: object = None                            # core.distributions.InsideView of run A (issue 12)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class RunView:
     last_batch: object
     divergence: object
     n_layers: int
+    inside: object = None   # core.distributions.InsideView of run B
 
 
 class TrainingWorker(QObject):
@@ -420,7 +422,8 @@ class TrainingWorker(QObject):
             return None
         return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
                        new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
-                       n_layers=tb.network.n_layers)
+                       n_layers=tb.network.n_layers,
+                       inside=tb.inside.view() if tb.inside is not None else None)
 
     def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None, **rebuilt) -> bool:
         """``rebuilt``: the Snapshot fields only a REBUILT snapshot carries (what the data set is)."""
@@ -439,7 +442,8 @@ class TrainingWorker(QObject):
                         data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
                         initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
-                        steps=self._new_steps(), chance_loss=self._chance, **rebuilt)
+                        steps=self._new_steps(), chance_loss=self._chance,
+                        inside=t.inside.view() if t.inside is not None else None, **rebuilt)
         snap.through_time = through_time
         self._last_emit = now
         self._drawn.clear()

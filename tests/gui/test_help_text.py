@@ -8,7 +8,7 @@ from core.theory import chi1
 from gui.help import HELP_HTML
 
 PLOTS = ("Gradient bars", "Gradient flow", "Loss", "Update ratio", "Prediction", "Chain rule",
-         "Step timeline", "Theory overlay", "Through time")
+         "Step timeline", "Theory overlay", "Through time", "Forward signal", "Distributions", "Network", "Rewind")
 
 
 def paragraphs():

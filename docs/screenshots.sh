@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerate every screenshot the README shows, offscreen, from the stories' own runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+export QT_QPA_PLATFORM=offscreen
+for name in $($PY main.py --list-presets | awk '{print $1}'); do
+  extra=(); [ "$name" = edge-of-chaos ] && extra=(--theory)
+  for theme in light dark; do
+    $PY main.py --preset "$name" --theme "$theme" "${extra[@]}" --screenshot "docs/stories/$name-$theme.png"
+  done
+done
+$PY main.py --preset vanishing-sigmoid --page inside --screenshot docs/inside-vanishing-sigmoid.png
+$PY main.py --preset exploding --page inside --screenshot docs/inside-exploding.png
+$PY main.py --preset rnn-vanishing --screenshot docs/rnn-vanishing.png
+$PY main.py --preset lstm-fix --screenshot docs/lstm-fix.png
+$PY main.py --preset vanishing-sigmoid --compare activation=relu --screenshot docs/compare.png
