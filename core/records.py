@@ -19,7 +19,6 @@ ConfigError) and written by ``fileio`` (checked target, temporary file, fsync, r
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import math

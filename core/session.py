@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-import numpy as np
 
 from .compare import Comparison
 from .config import ConfigError, ExperimentConfig

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .controls import named
+from .controls import named, plain_label
 
 STD_FLOOR = 1e-12
 
@@ -44,9 +43,7 @@ class ActivationPlot:
         self.sat_b = pg.ScatterPlotItem(symbol="s", size=9, brush=None, pen=pg.mkPen(192, 57, 43, width=1.5))
         self.sat_box.addItem(self.sat)
         self.sat_box.addItem(self.sat_b)
-        self.caption = named(QLabel(""), "activationCaption", "What the bars and markers show.")
-        self.caption.setTextFormat(Qt.PlainText)
-        self.caption.setWordWrap(True)
+        self.caption = plain_label("", "activationCaption", "What the bars and markers show.")
         self.box = QWidget()
         v = QVBoxLayout(self.box)
         v.setContentsMargins(0, 0, 0, 0)

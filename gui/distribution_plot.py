@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 from core.distributions import KINDS, QUANTILES
 
-from .controls import named
+from .controls import named, plain_label
 
 ZERO_FLOOR = 1e-12
 FIELD = {"gradients": "grad", "activations": "act", "pre-activations": "pre"}
@@ -85,9 +85,7 @@ class DistributionPlot:
         self.modeCombo.setCurrentIndex(1)
         self.layerSpin = named(QSpinBox(), "distributionLayerSpin", "The layer shown over time (1 = input side).")
         self.layerSpin.setRange(1, 1)
-        self.caption = named(QLabel(""), "distributionCaption", "What the plot shows, from which sample.")
-        self.caption.setTextFormat(Qt.PlainText)
-        self.caption.setWordWrap(True)
+        self.caption = plain_label("", "distributionCaption", "What the plot shows, from which sample.")
         self.kindCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
         self.modeCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
         self.box = QWidget()

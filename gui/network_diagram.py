@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from core.distributions import LINK_KINDS
 
-from .controls import named
+from .controls import named, plain_label
 from .plots import layer_ticks
 
 COLOUR_BINS = 8
@@ -59,9 +59,7 @@ class NetworkDiagram:
                                "dL/dW or the update of the recorded step.")
         self.kindCombo.addItems(LINK_KINDS)
         self.kindCombo.setCurrentText("gradients")
-        self.caption = named(QLabel(""), "networkCaption", "What the colours mean.")
-        self.caption.setTextFormat(Qt.PlainText)
-        self.caption.setWordWrap(True)
+        self.caption = plain_label("", "networkCaption", "What the colours mean.")
         self.kindCombo.setMinimumWidth(48)   # full text when there is room; the window stays narrow-able
         self.box = QWidget()
         v = QVBoxLayout(self.box)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.datasets import SEQUENCE_DATASETS
 
-from .controls import named
+from .controls import plain_label
 from .plots import _plot, nice_ceiling
 
 NOTE = ("A sequence has no 2-D input plane to draw the prediction on. Shown instead: how the network does on the "
@@ -58,9 +57,7 @@ class SequencePredictionPanel:
 
     def __init__(self):
         self.plot = SequenceScore()
-        self.note = named(QLabel(NOTE), "sequenceNote", "Why there is no prediction picture for sequences.")
-        self.note.setTextFormat(Qt.PlainText)
-        self.note.setWordWrap(True)
+        self.note = plain_label(NOTE, "sequenceNote", "Why there is no prediction picture for sequences.")
         self.widget = QWidget()
         v = QVBoxLayout(self.widget)
         v.setContentsMargins(4, 4, 4, 4)

@@ -19,7 +19,7 @@ def test_chain_rule_from_the_step_equals_the_inspectors_pass_on_the_same_batch_a
     t = Trainer(SMALL.replace(**changes))
     for _ in range(3):
         before = copy.deepcopy(t.network)          # the weights the step will see
-        b = t.step_batch()
+        t.step_batch()
         X, y = t.data.X_train[t._last_idx], t.data.y_train[t._last_idx]
         expected = chain_rule(before, X, y)        # today's extra forward and backward pass
         got = t.chain_rule()                       # from b.delta_norms and b.act_deriv_abs_mean: no pass

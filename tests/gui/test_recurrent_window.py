@@ -1,12 +1,10 @@
 """The window with recurrent models: driven as a user would, checked on the plots' own items."""
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtGui import QImage
 
 from core import ExperimentConfig
