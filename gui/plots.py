@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsRectItem
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
 pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
@@ -85,14 +86,25 @@ def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWid
     return w
 
 
+ZERO_COLOUR = "#9d9d9d"   # exactly 0: the same grey as the bars' "exactly 0"
+
+
 class FlowHeatmap:
     """log10 gradient norm, layer by epoch: the whole history of gradients shrinking or growing."""
 
     def __init__(self):
         self.widget = _plot("Gradient flow", "layer", "epoch",
                             "Each column is an epoch, each row a layer (1 at the bottom); colour is log10 of the "
-                            "layer's mean gradient norm over that epoch.", "heatmapPlot")
+                            "layer's mean gradient norm over that epoch; grey: exactly 0; NaN or infinite: the top "
+                            "colour.", "heatmapPlot")
         self.widget.showGrid(x=False, y=False)
+        # exactly 0 has no log: left out of the image, so this grey shows through (as the bars' "exactly 0")
+        self.zero_backdrop = QGraphicsRectItem(QRectF(0.5, 0.5, 1, 1))
+        self.zero_backdrop.setBrush(pg.mkBrush(ZERO_COLOUR))
+        self.zero_backdrop.setPen(pg.mkPen(None))
+        self.zero_backdrop.setVisible(False)
+        self.zero_backdrop.setZValue(-1)
+        self.widget.addItem(self.zero_backdrop)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.widget.addItem(self.image)
         self.cmap = pg.colormap.get("viridis")
@@ -109,6 +121,8 @@ class FlowHeatmap:
         self._x_end, self._n_layers = 1.0, n_layers
         self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
+        self.zero_backdrop.setVisible(False)
+        self.widget.setTitle("Gradient flow")
         self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
         self.widget.setXRange(0.5, 1.5, padding=0)
         self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
@@ -127,9 +141,14 @@ class FlowHeatmap:
             hi = max(self.levels[1], math.ceil(finite.max()))
             self.levels = (max(lo, -330.0), min(hi, 310.0))   # every finite double has its own colour
         lo, hi = self.levels
-        img = np.ascontiguousarray(np.nan_to_num(logs, nan=np.nan, posinf=hi, neginf=lo).T, dtype=np.float32)
+        zero = np.isneginf(logs)   # log10(0): exactly zero, shown grey through the image, never as a small value
+        img = np.ascontiguousarray(np.where(zero, np.nan, np.nan_to_num(logs, nan=hi, posinf=hi)).T,
+                                   dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
+        self.zero_backdrop.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
+        self.zero_backdrop.setVisible(bool(zero.any()))
+        self.widget.setTitle("Gradient flow (grey: exactly 0)" if zero.any() else "Gradient flow")
         if self.colorbar.levels() != self.levels:
             self.colorbar.setLevels(self.levels)
         if (n_epochs > self._x_end) or n_layers != self._n_layers:  # axes grow in steps of 1, 2, 5, 10 ...

@@ -3,7 +3,7 @@
 One ImageItem (row-major float32, one row per time step, t = 1 at the bottom, one column per
 epoch) with explicit levels that only widen during a run, so a colour keeps its meaning, and a
 colour bar. Exactly 0 is drawn in the lowest colour; NaN and infinite values are left out of the image,
-so the black rectangle behind it shows through (black is "NaN / inf", as in the time-step plot).
+so the rectangle behind it shows through in the bars' NaN / inf colour (purple, visible in both themes).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from core.model import RECURRENT
 
 from .plots import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
+from .plots_bars import COLOURS
 from .time_bars import step_ticks
 
 DEFAULT_LEVELS = (-8.0, 2.0)
@@ -29,10 +30,10 @@ class TimeHeatmap:
         self.widget = _plot(self.TITLE, "time step t", "epoch",
                             "Each column is an epoch, each row a time step (t = 1 at the bottom, T at the top); "
                             "colour is log10 of the epoch's mean ‖dL/dh_t‖ (the colour bar's numbers are powers "
-                            "of ten); black: NaN or infinite. Empty until the first epoch ends.", "timeHeatmapPlot")
+                            "of ten); purple: NaN or infinite. Empty until the first epoch ends.", "timeHeatmapPlot")
         self.widget.showGrid(x=False, y=False)
         self.backdrop = QGraphicsRectItem(QRectF(0.5, 0.5, 1, 1))   # shows through where a value is not finite
-        self.backdrop.setBrush(pg.mkBrush("#222222"))
+        self.backdrop.setBrush(pg.mkBrush(COLOURS["nonfinite"]))   # the NaN colour of the bars, visible in both themes
         self.backdrop.setPen(pg.mkPen(None))
         self.backdrop.setVisible(False)
         self.widget.addItem(self.backdrop)
@@ -63,10 +64,10 @@ class TimeHeatmap:
         self._set_title(False)
 
     def _set_title(self, nonfinite: bool) -> None:
-        """The title names black only while some value is NaN or infinite."""
+        """The title names the NaN colour only while some value is NaN or infinite."""
         if nonfinite != self._nonfinite:
             self._nonfinite = nonfinite
-            key = "  <span style='color:#222222'>■</span> NaN / inf" if nonfinite else ""
+            key = f"  <span style='color:{COLOURS['nonfinite']}'>■</span> NaN / inf" if nonfinite else ""
             self.widget.setTitle(f"{self.TITLE}{self._suffix}{key}", size="10pt")
 
     def update(self, history: np.ndarray) -> None:
@@ -82,7 +83,7 @@ class TimeHeatmap:
             self.levels = (max(min(self.levels[0], math.floor(finite.min())), -330.0),
                            min(max(self.levels[1], math.ceil(finite.max())), 320.0))
         logs[values == 0] = self.levels[0]            # exactly 0: the lowest colour
-        logs[~np.isfinite(values)] = np.nan           # NaN or inf: transparent, the black backdrop shows
+        logs[~np.isfinite(values)] = np.nan           # NaN or inf: transparent, the NaN-coloured backdrop shows
         self.image.setImage(np.ascontiguousarray(logs.T, dtype=np.float32), autoLevels=False, levels=self.levels)
         rect = QRectF(0.5, 0.5, n_epochs, n_steps)
         self.image.setRect(rect)

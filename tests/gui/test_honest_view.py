@@ -345,3 +345,19 @@ def test_screenshot_theme_flag(tmp_path):
     p = subprocess.run([sys.executable, "main.py", "--theme", "blue", "--screenshot", str(tmp_path / "s.png")],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "theme" in p.stderr and "'blue'" in p.stderr
+
+
+def test_flow_heatmap_draws_exact_zero_grey_not_as_the_smallest_value(qtbot):
+    from gui.plots import FlowHeatmap, ZERO_COLOUR
+
+    h = FlowHeatmap()
+    qtbot.addWidget(h.widget)
+    h.clear(3)
+    history = np.array([[1e-3, 1e-2, 1e-1], [0.0, 1e-2, 1e-1]])   # epoch 2: layer 1's gradient exactly 0
+    h.update(history)
+    img = h.image.image                                            # (layers, epochs) of log10 values
+    assert np.isnan(img[0, 1]) and img[0, 0] == pytest.approx(-3.0)   # 0 is left out, 1e-3 is -3
+    assert h.zero_backdrop.isVisible() and h.zero_backdrop.brush().color().name() == ZERO_COLOUR
+    assert "exactly 0" in h.widget.getPlotItem().titleLabel.text
+    h.update(history[:1])
+    assert not h.zero_backdrop.isVisible()
