@@ -356,6 +356,8 @@ def test_irnn_story():
     e = _expect("irnn")
     assert ratio > e["ratio_min"]                              # "above 0.1"
     assert t.history.scalar("val_accuracy").max() >= e["val_accuracy_min"] and cfg.epochs == e["epochs"]
+    late = t.history.series("time_grad_norm")[-1]              # the last epoch's mean ||dL/dh_t||
+    assert late[0] / late[-1] > e["late_ratio_min"]            # "more than 1e3 times ... once it has learned"
 
 
 def test_memory_estimate_counts_recurrent_parameters_and_steps():
