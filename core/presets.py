@@ -148,7 +148,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            hidden_spread=5, final_loss=0.59, final_loss_max=0.60, margin=0.05, val_accuracy=0.716),
     _story("exploding",
            "N(0, 1) weights on 5 ReLU layers of 200 units: the error signal grows 10x per layer, then divergence",
-           "the error signal ||dL/dz|| per layer, the step timeline and the status bar (run it slowly).",
+           "press Step batch once and read the error signal ||dL/dz|| per layer at step 1; then run it slowly "
+           "(Pace 2 steps/s) and watch the step timeline climb and the status bar.",
            "at step 1 the error signal grows {per_layer[0]:g}x to {per_layer[1]:g}x per layer from the output toward the input: "
            "layer 1's is {delta_rise[0]:g} to {delta_rise[1]:g} times the last hidden layer's, while the "
            "weight-gradient bars stay level (within {grad_spread}x). The loss starts at about {loss_steps[0]:sci} and grows "

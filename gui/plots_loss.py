@@ -38,7 +38,7 @@ class LossCurves:
         self.widget.addItem(self.chance)
         self.chance.setVisible(False)
         self.chance_sample = pg.PlotDataItem([], [], pen=pg.mkPen("#777777", style=Qt.DashLine))
-        self.legend.addItem(self.chance_sample, "chance loss (left axis)")
+        self.legend.addItem(self.chance_sample, "chance loss")
         self._accuracy_axis()
         self.log_scale, self.fit, self.comparing = False, False, False
         self.chance_value = math.nan
@@ -64,7 +64,7 @@ class LossCurves:
         self.acc_view.setMouseEnabled(x=False, y=False)
         self.acc = pg.PlotDataItem([], [], pen=pg.mkPen(ACC_COLOUR))
         self.acc_view.addItem(self.acc)
-        self.legend.addItem(self.acc, "val. accuracy (right axis)")
+        self.legend.addItem(self.acc, "val. acc. (right)")
         item.vb.sigResized.connect(lambda: self.acc_view.setGeometry(item.vb.sceneBoundingRect()))
 
     def headroom(self) -> float:
@@ -81,7 +81,7 @@ class LossCurves:
         names = ("A train", "A validation", "B train", "B validation") if on else ("train", "validation")
         for item, name in zip((self.train, self.val, self.train_b, self.val_b), names):
             self.legend.addItem(item, name)
-        self.legend.addItem(self.acc, "A val. accuracy (right axis)" if on else "val. accuracy (right axis)")
+        self.legend.addItem(self.acc, "A val. acc. (right)" if on else "val. acc. (right)")
         self.acc_view.setYRange(0, 1 / (1 - self.headroom()), padding=0)
         self.view = None
         for item in (self.train_b, self.val_b):

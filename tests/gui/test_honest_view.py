@@ -63,7 +63,7 @@ def test_loss_axis_starts_at_zero_with_the_chance_line_and_fit_to_data_zooms(sma
     assert w.loss.chance.isVisible() and w.loss.chance.value() == pytest.approx(d.chance_loss)
     data = w.worker.session.a.data   # read only: the labels the run trains on
     assert d.chance_loss == chance_loss(data.task, data.y_train) == pytest.approx(math.log(2), abs=0.01)
-    assert "chance loss (left axis)" in [label.text for _, label in w.loss.legend.items]
+    assert "chance loss" in [label.text for _, label in w.loss.legend.items]
     w.lossFitCheck.setChecked(True)
     lo2, hi2 = y_range(w.lossPlot)
     shown = np.concatenate([y, w.loss.val.getData()[1], [d.chance_loss]])
