@@ -11,7 +11,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsRectItem
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
 pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
@@ -86,7 +85,23 @@ def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWid
     return w
 
 
+def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
+    """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault."""
+    note = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))
+    note.setZValue(10)
+    widget.addItem(note, ignoreBounds=True)
+    return note
+
+
+def centre(widget, note) -> None:
+    """Put ``note`` in the middle of the plot's current view."""
+    (x0, x1), (y0, y1) = widget.getPlotItem().vb.viewRange()
+    note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+
 ZERO_COLOUR = "#9d9d9d"   # exactly 0: the same grey as the bars' "exactly 0"
+NONFINITE_COLOUR = "#b15ed6"   # NaN/inf: the bars' purple
+SPECIAL_RGBA = {"zero": (0x9d, 0x9d, 0x9d, 255), "nonfinite": (0xb1, 0x5e, 0xd6, 255)}
 
 
 class FlowHeatmap:
@@ -98,13 +113,12 @@ class FlowHeatmap:
                             "layer's mean gradient norm over that epoch; grey: exactly 0; NaN or infinite: the top "
                             "colour.", "heatmapPlot")
         self.widget.showGrid(x=False, y=False)
-        # exactly 0 has no log: left out of the image, so this grey shows through (as the bars' "exactly 0")
-        self.zero_backdrop = QGraphicsRectItem(QRectF(0.5, 0.5, 1, 1))
-        self.zero_backdrop.setBrush(pg.mkBrush(ZERO_COLOUR))
-        self.zero_backdrop.setPen(pg.mkPen(None))
-        self.zero_backdrop.setVisible(False)
-        self.zero_backdrop.setZValue(-1)
-        self.widget.addItem(self.zero_backdrop)
+        # cells with no colour on the scale: exactly 0 (grey, as the bars' "exactly 0") and NaN/inf (the bars'
+        # purple), painted by a second image on top whose other pixels are transparent
+        self.special = pg.ImageItem(axisOrder="row-major")
+        self.special.setZValue(1)
+        self.widget.addItem(self.special)
+        self.empty = empty_note(self.widget)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.widget.addItem(self.image)
         self.cmap = pg.colormap.get("viridis")
@@ -121,17 +135,20 @@ class FlowHeatmap:
         self._x_end, self._n_layers = 1.0, n_layers
         self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
-        self.zero_backdrop.setVisible(False)
+        self.special.clear()
         self.widget.setTitle("Gradient flow")
         self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
         self.widget.setXRange(0.5, 1.5, padding=0)
         self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
+        self.empty.setPos(1.0, (n_layers + 1) / 2)
+        self.empty.setVisible(True)
 
     def update(self, grad_norm_history: np.ndarray) -> None:
         """grad_norm_history: (epochs, layers)."""
         n_epochs, n_layers = grad_norm_history.shape
         if n_epochs == 0:
             return
+        self.empty.setVisible(False)
         logs = _log10(grad_norm_history)
         if n_epochs > MAX_IMAGE_COLUMNS:  # thin for display: every k-th epoch
             logs = logs[:: math.ceil(n_epochs / MAX_IMAGE_COLUMNS)]
@@ -140,15 +157,18 @@ class FlowHeatmap:
             lo = min(self.levels[0], math.floor(finite.min()))
             hi = max(self.levels[1], math.ceil(finite.max()))
             self.levels = (max(lo, -330.0), min(hi, 310.0))   # every finite double has its own colour
-        lo, hi = self.levels
-        zero = np.isneginf(logs)   # log10(0): exactly zero, shown grey through the image, never as a small value
-        img = np.ascontiguousarray(np.where(zero, np.nan, np.nan_to_num(logs, nan=hi, posinf=hi)).T,
-                                   dtype=np.float32)
+        zero = np.isneginf(logs)                     # log10(0): exactly zero, never shown as a small value
+        nonfinite = ~np.isfinite(logs) & ~zero       # NaN or infinite: the gradient overflowed
+        img = np.ascontiguousarray(np.where(np.isfinite(logs), logs, np.nan).T, dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
-        self.zero_backdrop.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
-        self.zero_backdrop.setVisible(bool(zero.any()))
-        self.widget.setTitle("Gradient flow (grey: exactly 0)" if zero.any() else "Gradient flow")
+        rgba = np.zeros(img.shape + (4,), dtype=np.uint8)
+        rgba[zero.T] = SPECIAL_RGBA["zero"]
+        rgba[nonfinite.T] = SPECIAL_RGBA["nonfinite"]
+        self.special.setImage(rgba, autoLevels=False)
+        self.special.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
+        keys = [k for k, cells in (("grey: exactly 0", zero), ("purple: NaN/inf", nonfinite)) if cells.any()]
+        self.widget.setTitle(f"Gradient flow ({', '.join(keys)})" if keys else "Gradient flow")
         if self.colorbar.levels() != self.levels:
             self.colorbar.setLevels(self.levels)
         if (n_epochs > self._x_end) or n_layers != self._n_layers:  # axes grow in steps of 1, 2, 5, 10 ...

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from .plots import _log10, _plot, nice_ceiling, power_ticks
+from .plots import _log10, _plot, centre, empty_note, nice_ceiling, power_ticks
 
 ROW_SHARE = 0.075   # share of the view above the data kept free per legend row (and 0.12 more)
 ACC_COLOUR = "#9c6ade"
@@ -27,6 +27,7 @@ class LossCurves:
                             "starts at 0 unless 'Fit to data' is on. Right axis: validation accuracy, 0 to 1.",
                             "lossPlot")
         self.legend = self.widget.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
+        self.empty = empty_note(self.widget)
         self.train = self.widget.plot([], [], pen=pg.mkPen("#4c78a8"), name="train")
         self.val = self.widget.plot([], [], pen=pg.mkPen("#f58518"), name="validation")
         self.train_b = pg.PlotDataItem([], [], pen=pg.mkPen("#54a24b"))
@@ -129,7 +130,13 @@ class LossCurves:
         if np.isfinite(chance):
             self.chance.setPos(chance)
         values = np.concatenate(drawn + [[chance]]) if drawn else np.array([chance])
-        self._set_range(values[np.isfinite(values)], max(len(x), len(b[0]) if b is not None else 0))
+        n = max(len(x), len(b[0]) if b is not None else 0)
+        self._set_range(values[np.isfinite(values)], n)
+        shown = any(np.isfinite(y).any() for y in drawn)
+        self.empty.setText("no epoch completed yet" if n == 0 else "no finite loss to draw: training diverged")
+        self.empty.setVisible(not shown)
+        if not shown:
+            centre(self.widget, self.empty)
 
     def _set_range(self, values, n: int) -> None:
         if n > self.x_end or n == 0:   # the x axis grows in steps of 1, 2, 5, 10 ... epochs

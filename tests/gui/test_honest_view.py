@@ -347,17 +347,31 @@ def test_screenshot_theme_flag(tmp_path):
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "theme" in p.stderr and "'blue'" in p.stderr
 
 
-def test_flow_heatmap_draws_exact_zero_grey_not_as_the_smallest_value(qtbot):
-    from gui.plots import FlowHeatmap, ZERO_COLOUR
+def test_flow_heatmap_draws_exact_zero_grey_and_nan_purple_not_on_the_scale(qtbot):
+    from gui.plots import SPECIAL_RGBA, FlowHeatmap
 
     h = FlowHeatmap()
     qtbot.addWidget(h.widget)
     h.clear(3)
-    history = np.array([[1e-3, 1e-2, 1e-1], [0.0, 1e-2, 1e-1]])   # epoch 2: layer 1's gradient exactly 0
+    history = np.array([[1e-3, 1e-2, 1e-1], [0.0, 1e-2, np.nan]])   # epoch 2: layer 1 exactly 0, layer 3 NaN
     h.update(history)
-    img = h.image.image                                            # (layers, epochs) of log10 values
-    assert np.isnan(img[0, 1]) and img[0, 0] == pytest.approx(-3.0)   # 0 is left out, 1e-3 is -3
-    assert h.zero_backdrop.isVisible() and h.zero_backdrop.brush().color().name() == ZERO_COLOUR
-    assert "exactly 0" in h.widget.getPlotItem().titleLabel.text
+    img, special = h.image.image, h.special.image                   # (layers, epochs)
+    assert img[0, 0] == pytest.approx(-3.0) and np.isnan(img[0, 1]) and np.isnan(img[2, 1])
+    assert tuple(special[0, 1]) == SPECIAL_RGBA["zero"] and tuple(special[2, 1]) == SPECIAL_RGBA["nonfinite"]
+    assert special[1, 1, 3] == 0 and special[0, 0, 3] == 0           # every other cell: the colour scale
+    title = h.widget.getPlotItem().titleLabel.text
+    assert "grey: exactly 0" in title and "purple: NaN/inf" in title
     h.update(history[:1])
-    assert not h.zero_backdrop.isVisible()
+    assert h.widget.getPlotItem().titleLabel.text == "Gradient flow"
+
+
+def test_empty_loss_and_flow_plots_say_no_epoch_completed_yet(small_window, qtbot):
+    w = small_window
+    d = w.dashboard
+    assert d.loss.plot.empty.isVisible() and d.heatmap.plot.empty.isVisible()   # a new network
+    assert "no epoch completed yet" in d.loss.plot.empty.textItem.toPlainText()
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.model.history) >= 1, timeout=10000)
+    assert not d.loss.plot.empty.isVisible() and not d.heatmap.plot.empty.isVisible()
+    w.reset()
+    qtbot.waitUntil(lambda: len(w.model.history) == 0 and d.loss.plot.empty.isVisible(), timeout=10000)
