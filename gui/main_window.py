@@ -6,19 +6,15 @@ the views by ``SessionModel``); ``ControlPanel`` edits it, ``Dashboard`` draws i
 """
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QActionGroup, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QSplitter
 
 from core import ConfigError, ExperimentConfig
 from core.config import parse_field
-from core.fileio import shorten
 from core.presets import PRESETS
-from core.reader import parse
 
-from . import theme
+from . import settings as stored, theme
 from .controls import ControlPanel
 from .dashboard import Dashboard
 from .files import FileActions
@@ -237,49 +233,14 @@ class MainWindow(QMainWindow):
         self.lessonTabs.setCurrentWidget(self.helpView)
 
     def restore_settings(self) -> None:
-        s = self.settings
-        if s is None:
-            return
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-            self.splitter.resize(self.size())   # splitter sizes below are clamped to the width it has now
-        for name in self.SPLITTERS:
-            state = s.value(f"window/{name}")
-            if isinstance(state, QByteArray):
-                getattr(self, name).restoreState(state)
-        self.theme_name = str(s.value("view/theme", "system"))
+        if self.settings is not None:
+            stored.restore_layout(self, self.settings)
 
     def save_settings(self) -> None:
-        s = self.settings
-        if s is None:
-            return
-        s.setValue("window/geometry", self.saveGeometry())
-        for name in self.SPLITTERS:
-            s.setValue(f"window/{name}", getattr(self, name).saveState())
-        s.setValue("view/theme", self.theme_name)
-        s.setValue("experiment/config", json.dumps(self.config.to_dict()))
-        s.sync()
+        if self.settings is not None:
+            stored.save(self, self.settings)
 
-    @staticmethod
-    def config_from_settings(settings: QSettings, problems: list | None = None) -> ExperimentConfig | None:
-        """The last session's config, or None when there is none or it cannot be used; then a line saying why
-        is appended to ``problems``. The stored text is read like a config file (core.reader's limits)."""
-        text = settings.value("experiment/config")
-        if text is None or text == "":
-            return None
-        try:
-            if not isinstance(text, str):
-                raise ConfigError("settings", f"settings: the stored config is {type(text).__name__}, not text")
-            fields = parse(text, "experiment/config", "settings")
-            if type(fields) is not dict:
-                raise ConfigError("settings", "settings: the stored config is not a JSON object of fields")
-            return ExperimentConfig.from_dict(fields)
-        except (ConfigError, TypeError, ValueError) as e:
-            if problems is not None:
-                problems.append(f"The last session's config could not be restored ({shorten(e, 300)}); "
-                                "starting with the default settings.")
-            return None
+    config_from_settings = staticmethod(stored.stored_config)
 
     @classmethod
     def from_settings(cls, settings: QSettings, fallback: ExperimentConfig) -> "MainWindow":
