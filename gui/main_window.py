@@ -1,4 +1,4 @@
-"""The simulator's window: composition, menus, shortcuts, status bar and settings.
+"""The simulator's window: composition, menus, shortcuts and the status bar (settings: gui/settings.py).
 
 The experiment is owned by the session (``core.session`` in the worker thread, mirrored for
 the views by ``SessionModel``); ``ControlPanel`` edits it, ``Dashboard`` draws it,
