@@ -19,7 +19,7 @@ from core.history import EpochHistory, StepHistory
 from core.resources import check_fits
 from core.session import RunState, divergence_message
 
-from .worker import Configure, Kind, Rebuild, Run, Snapshot, Step, TrainingWorker
+from .worker import Configure, Kind, Rebuild, Run, Snapshot, Step, TrainingWorker, current_mode
 
 
 class SessionModel(QObject):
@@ -32,7 +32,8 @@ class SessionModel(QObject):
     message = Signal(str, bool)         # text, is_error
     paceChanged = Signal(float)         # steps per second while running (0: as fast as it goes)
 
-    def __init__(self, config: ExperimentConfig, parent=None):
+    def __init__(self, config: ExperimentConfig, parent=None, trainer: str | None = None):
+        """``trainer``: "thread" or "process" (gui.worker); None: ``current_mode()``."""
         super().__init__(parent)
         try:
             check_fits(config)
@@ -53,7 +54,7 @@ class SessionModel(QObject):
         self._compare_field: tuple | None = None
         self._gui_cpu = time.thread_time()
         self.actions = self._make_actions()
-        self.worker = TrainingWorker(config)
+        self.worker = TrainingWorker(config, mode=trainer or current_mode())
         self.thread_ = QThread()
         self.thread_.setObjectName("trainer")
         self.worker.moveToThread(self.thread_)

@@ -1,474 +1,177 @@
-"""The trainer's thread.
+"""The window's trainer: ``core.runner.Runner`` in a thread of this process, or in a process of its own.
 
-The worker owns the experiment's ``core.session.Session`` and runs a loop in its own
-QThread. The window talks to it only through thread-safe means: a queue of command
-dataclasses (Configure, Rebuild, Step, Run) and an Event for pause and stop, checked
-between batches, because a queued slot would never be delivered while the loop holds the
-thread. Results go back as ``Snapshot`` objects through a queued signal, at most
-``max_rate`` times a second while running, and only once the window has drawn the previous
-one: training never waits for drawing, and drawing never falls behind.
+``TrainingWorker`` is the window's one handle on the trainer, whichever way it runs (``mode``):
+
+- "thread": the runner runs in the worker's QThread, with a ``core.runner.ThreadChannel``: commands
+  through a queue, flags as threading.Events, snapshots through the queued ``snapshot`` signal. The
+  GUI thread and the trainer share one GIL, so snapshots are spaced to leave the GUI thread
+  ``GUI_SHARE["thread"]`` of the time, and the trainer steps aside while a frame is drawn.
+- "process": the runner runs in a child process (``core.runner_process.TrainerProcess``); the
+  worker's QThread receives its snapshots from a pipe and emits the same signals. The GUI has a core
+  of its own, so snapshots come as often as the window can draw them within ``GUI_SHARE["process"]``
+  of its time (at most ``max_rate`` a second). A child that dies is said in the window and replaced
+  by a new one from the seed; one that cannot start is replaced by the thread, saying so.
+
+The window cannot tell the two apart: the same commands, signals, snapshots and ``is_running``;
+``trainer_step`` is run A's step count now, read from any thread in either mode.
 """
 from __future__ import annotations
 
-import queue
 import sys
 import threading
-import time
-from dataclasses import dataclass, field
-from enum import Enum
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core import ConfigError, ExperimentConfig
-from core.losses import chance_loss
-from core.datasets import SEQUENCE_DATASETS
-from core.session import Change, RunState, Session, divergence_message
-from core.theory import phase
-from core.through_time import measure as measure_through_time
+from core import ExperimentConfig
+from core.runner import (Configure, Kind, Rebuild, Run, Runner, RunView, Snapshot, Step, ThreadChannel,  # noqa: F401
+                         _Paused, _Wake)
+from core.runner_process import MODES, TrainerProcess, auto_mode, ended_message, env_mode
+
+_chosen: list = []   # the mode the command line or the stored setting chose for this process
 
 
-# -- commands: GUI thread -> worker -------------------------------------------------------
-@dataclass(frozen=True)
-class Configure:
-    """Set config fields; the session decides whether that rebuilds or applies."""
-    fields: dict
+def choose_mode(mode: str | None) -> None:
+    """Where the trainers of this process's windows run (None: GRADFLOW_TRAINER, else auto_mode)."""
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"trainer: must be one of {', '.join(MODES)}, got {mode!r}")
+    _chosen[:] = [mode] if mode else []
 
 
-@dataclass(frozen=True)
-class Rebuild:
-    """New networks from ``config``'s seed; ``compare``: (field, value) for B, None to end comparing;
-    ``data``: a data set read from a file (core.userdata), None for the config's built-in one, ``...`` to keep
-    the session's (the session holds it)."""
-    config: ExperimentConfig
-    compare: tuple | None = None
-    data: object = ...
-
-
-@dataclass(frozen=True)
-class Step:
-    epoch: bool = False   # a whole epoch, else one batch
-
-
-@dataclass(frozen=True)
-class Run:
-    target_epoch: int | None = None   # None: the session's next target
-    expected: object = None           # a recorded EpochHistory this run replays: checked when it ends
-
-
-@dataclass(frozen=True)
-class _Paused:
-    pass
-
-
-@dataclass(frozen=True)
-class _Wake:
-    pass
-
-
-class Kind(str, Enum):
-    """Why a snapshot was sent."""
-    REBUILT = "rebuilt"
-    APPLIED = "applied"
-    BATCH = "batch"
-    EPOCH = "epoch"
-    PROGRESS = "progress"
-    PAUSED = "paused"
-    DONE = "done"
-    DIVERGED = "diverged"
-
-
-# -- updates: worker -> GUI thread ----------------------------------------------------------
-@dataclass
-class Snapshot:
-    """What the window needs to draw. Every array in it is fresh: the trainer never changes it again."""
-
-    generation: int                 # increases with every rebuild; older snapshots are stale
-    kind: Kind
-    state: RunState
-    config: ExperimentConfig
-    epoch: int
-    step: int
-    new_epochs: list = field(default_factory=list)   # EpochStats completed since the last snapshot
-    last_batch: object = None                        # the latest BatchStats
-    divergence: object = None
-    steps_per_second: float = 0.0
-    boundary: tuple | None = None                    # (xs, ys or None, predictions)
-    data: tuple | None = None                        # (X, y) of all samples, sent with REBUILT
-    n_layers: int = 0
-    message: str = ""
-    chain: object = None                             # core.inspector.ChainRule of the latest batch
-    phase: object = None                             # core.theory.Phase of the config
-    b: "RunView | None" = None                       # the comparison run, when comparing
-    target_epoch: int = 0                            # where Run stops
-    last_finite_batch: object = None                 # the latest BatchStats before a divergence
-    initial_grad_norm: object = None                 # ||dL/dW|| per layer before any step (with REBUILT)
-    batches_per_epoch: int = 0
-    error: bool = False                              # the message reports a failure
-    steps: dict | None = None                        # run A's StepHistory rows since the last snapshot
-    chance_loss: float = float("nan")                # the loss of the best constant guess (core.losses)
-    initial_delta_norm: object = None                # ||dL/dz|| per layer before any step (with REBUILT)
-    boundary_label: str = ""                         # with REBUILT: what the prediction's axes are (data set's words)
-    class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
-    data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
-    through_time: tuple | None = None                # (A's, B's) core.through_time.ThroughTime; None: not measured
-    inside: object = None                            # core.distributions.InsideView of run A (issue 12)
-
-
-@dataclass
-class RunView:
-    """The second run of a comparison: what its bars and curves need."""
-
-    label: str      # "B: activation = relu"
-    label_a: str    # "A: activation = sigmoid"
-    config: ExperimentConfig
-    epoch: int
-    step: int
-    new_epochs: list
-    last_batch: object
-    divergence: object
-    n_layers: int
-    inside: object = None   # core.distributions.InsideView of run B
+def current_mode() -> str:
+    """The command line's choice, else GRADFLOW_TRAINER's, else the stored setting's, else auto_mode()."""
+    return (_chosen[0] if _chosen else None) or env_mode() or auto_mode()
 
 
 class TrainingWorker(QObject):
     snapshot = Signal(object)
     failed = Signal(str, object)   # why a command was refused, and the config the session still trains with
 
-    # The GUI thread may use at most this share of the time: it shares the GIL with training.
-    GUI_SHARE = 0.08
+    # The share of its time the GUI thread may spend on frames. Thread: it shares the GIL with training.
+    # Process: it has a core of its own; half of it keeps the window quick to answer the mouse and keys.
+    GUI_SHARE = {"thread": 0.08, "process": 0.5}
 
-    def __init__(self, config: ExperimentConfig, max_rate: float = 30.0):
+    def __init__(self, config: ExperimentConfig, max_rate: float = 30.0, mode: str = "thread"):
         super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"trainer: must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+        self.max_rate = max_rate
+        self._initial = config
+        self._lock = threading.Lock()     # guards swapping the link (a trainer process replaced)
+        self._stopping = threading.Event()
+        self._last: dict = {"generation": 0, "config": config, "compare": None, "data": None}
+        self._crash: str | None = None    # what a trainer process said before it ended
+        if mode == "thread":
+            self._use_thread()
+        else:
+            self._link = TrainerProcess(config, max_rate)
+
+    def _use_thread(self) -> None:
         # The GUI thread gets the GIL within 1 ms of asking, not the default 5 ms: a frame
         # makes hundreds of short Python calls, each of which would otherwise wait.
         sys.setswitchinterval(0.001)
-        self.max_rate = max_rate
-        self._min_interval = 1.0 / max_rate
-        self._initial = config
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._running = threading.Event()  # mirrors the session's RUNNING, readable from any thread
-        self._drawn = threading.Event()    # the window has drawn the last snapshot
-        self._drawn.set()
-        self._generation = 0
-        self.session: Session | None = None   # created and used only in the worker thread
-        self._phase = None
-        self._sent = {"A": 0, "B": 0}         # epochs of each run already sent
-        self._expected = None                 # the recording being replayed, if any
-        self._last_emit = 0.0
-        self._rate_steps, self._rate_time = 0, time.perf_counter()
-        self._steps_per_second = 0.0
-        self._extras_due = 0.0
-        self._sent_steps = 0                  # rows of run A's StepHistory already sent
-        self._chance = float("nan")
-        self._pace = 0.0                      # steps per second while running; 0: as fast as it goes
-        self._wake = threading.Event()        # ends a pacing sleep at once (pause, stop)
-        self._batch_started = 0.0
-        self._grid_seconds = 0.0   # what the latest prediction picture cost
-        self._grid_pending = False  # a picture left out of a PAUSED snapshot, sent once idle
-        self._sending_picture = False  # that picture is being sent now
-        self._picture_of = None     # (generation, step) of the weights the latest picture shows
+        self._link = ThreadChannel(self.snapshot.emit, self.failed.emit)
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
-        self._commands.put(command)
-        self._wake.set()   # a pacing sleep ends: commands are handled between batches
+        if isinstance(command, Rebuild):   # what a replacement trainer process starts from
+            self._last["compare"] = command.compare
+            if command.data is not ...:
+                self._last["data"] = command.data
+        with self._lock:
+            self._link.put(command)   # a pacing sleep ends: commands are handled between batches
 
     def set_pace(self, steps_per_second: float) -> None:
-        """Steps per second while running (0: as fast as it goes); read by the worker before each batch."""
-        self._pace = max(0.0, float(steps_per_second))
-        self._wake.set()   # a long sleep for the old pace ends now
+        """Steps per second while running (0: as fast as it goes); read by the trainer before each batch."""
+        with self._lock:
+            self._link.pace = max(0.0, float(steps_per_second))
+            self._link.wake_up()   # a long sleep for the old pace ends now
 
     def pause(self) -> None:
         """Takes effect within one layer's work: a step in progress is abandoned unchanged (the next Run
         takes the same batch), a pacing sleep ends at once, and the PAUSED snapshot leaves out a costly
         prediction picture, sent right after it."""
-        self._running.clear()
-        self._wake.set()
-        self.post(_Paused())
+        with self._lock:
+            self._link.running.clear()
+            self._link.put(_Paused())
 
     def stop(self) -> None:
-        self._running.clear()
-        self._stop.set()
-        self._wake.set()
-        self._commands.put(_Wake())
+        self._stopping.set()
+        with self._lock:
+            self._link.running.clear()
+            self._link.stop.set()
+            self._link.put(_Wake())
 
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
         """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
-        space the next snapshots so the GUI thread stays near GUI_SHARE of the time."""
-        self._min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / self.GUI_SHARE))
-        self._drawn.set()
+        space the next snapshots so the GUI thread stays near its share of the time."""
+        share = self.GUI_SHARE[self.mode]
+        with self._lock:
+            self._link.min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / share))
+            self._link.drawn.set()
 
     @property
     def is_running(self) -> bool:
-        return self._running.is_set()
+        return self._link.running.is_set()
+
+    @property
+    def trainer_step(self) -> int:
+        """Run A's step count as of its latest batch (read only; from any thread, in either mode)."""
+        return self._link.step
 
     # -- the worker thread --------------------------------------------------------------
     @Slot()
     def loop(self) -> None:
-        try:
-            self.session = Session(self._initial)
-            self._rebuilt()
-        except ConfigError as e:
-            self.session = Session(ExperimentConfig())
-            self._rebuilt(str(e))
-        while not self._stop.is_set():
-            try:
-                # Idle: sleep until a command arrives. Running: only look.
-                cmd = self._commands.get(block=not self._running.is_set(), timeout=0.25) \
-                    if not self._running.is_set() else self._commands.get_nowait()
-            except queue.Empty:
-                cmd = None
-            if cmd is not None:
-                for command in self._coalesced(cmd):
-                    if self._stop.is_set():
-                        break
-                    self._handle_safely(command)
+        if self.mode == "process":
+            self._relay()
+            if self.mode == "process":
+                return
+        Runner(self._link, self._last["config"], self.max_rate, self._last["generation"],
+               self._last["compare"], self._last["data"]).run()
+
+    def _relay(self) -> None:
+        """Process mode: pass the child's snapshots and refusals on as signals until stopped; replace a
+        child that died. Returns having switched to the thread when a child could not start."""
+        while not self._stopping.is_set():
+            message = self._link.receive(0.1)
+            if message is None or message[0] == "started":
                 continue
-            if self._running.is_set():
-                self._train_one_batch()
-            elif self._grid_pending and self._commands.empty():
-                self._send_left_out_picture()
+            if message[0] == "snapshot":
+                self._remember(message[1])
+                self.snapshot.emit(message[1])
+            elif message[0] == "failed":
+                self.failed.emit(message[1], message[2])
+            elif message[0] == "crashed":
+                self._crash = message[1]
+            elif message[0] == "ended" and not self._stopping.is_set():
+                if not self._replace(message[1]):
+                    return
+        self._link.shutdown()
 
-    def _handle_safely(self, command) -> None:
-        try:
-            self._handle(command)
-        except ConfigError as e:
-            self._sync_running()
-            self.failed.emit(str(e), self.session.config)
-        except MemoryError:
-            self.session.pause()
-            self._sync_running()
-            self.failed.emit("not enough memory for this network: choose a smaller depth or width",
-                             self.session.config)
+    def _remember(self, snap: Snapshot) -> None:
+        """What a replacement child would start from: the config, comparison and data file trained with."""
+        last = self._last
+        last["generation"], last["config"] = snap.generation, snap.config
+        if snap.kind is Kind.REBUILT:
+            last["compare"] = last["compare"] if snap.b is not None else None
+            last["data"] = last["data"] if snap.data_source is not None else None
 
-    def _coalesced(self, first) -> list:
-        """``first`` and every command already waiting, in order, less rebuilds that the next command
-        replaces at once: spinning the depth box from 10 to 60 builds one network, not fifty."""
-        commands = [first]
-        while True:
-            try:
-                commands.append(self._commands.get_nowait())
-            except queue.Empty:
-                break
-        merged: list = []
-        for c in commands:
-            if isinstance(c, Rebuild):  # builds from a whole config: earlier settings are in it
-                while merged and isinstance(merged[-1], (Rebuild, Configure)):
-                    dropped = merged.pop()
-                    if isinstance(dropped, Rebuild) and dropped.data is not ... and c.data is ...:
-                        c = Rebuild(c.config, c.compare, dropped.data)  # a data set chosen stays chosen
-            elif isinstance(c, Configure) and merged and isinstance(merged[-1], Configure):
-                c = Configure({**merged.pop().fields, **c.fields})
-            merged.append(c)
-        return merged
-
-    def _handle(self, command) -> None:
-        s = self.session
-        if isinstance(command, Rebuild):
-            self._running.clear()
-            s.rebuild(command.config, command.compare, command.data)
-            self._rebuilt(s.notice)
-        elif isinstance(command, Configure):
-            names = ", ".join(command.fields)
-            change = s.change(**command.fields)
-            if change is Change.REBUILT:
-                self._running.clear()
-                self._rebuilt(s.notice or f"Network rebuilt ({names} changed): history cleared.")
-            elif change is Change.APPLIED:
-                self._phase = phase(s.config)
-                shown = ", ".join(f"{k} = {v}" for k, v in command.fields.items())
-                self._emit(Kind.APPLIED, force=True, message=f"{shown}: applied to the running network.")
-        elif isinstance(command, Step):
-            if not self._refuse_if_diverged():
-                s.step_epoch(self._stop.is_set) if command.epoch else s.step_batch()
-                self._emit(Kind.DIVERGED if s.a.diverged else Kind.EPOCH if command.epoch else Kind.BATCH,
-                           force=True)
-        elif isinstance(command, Run):
-            if not self._refuse_if_diverged():
-                s.run_to(command.target_epoch if command.target_epoch is not None else s.next_target())
-                self._expected = command.expected
-                self._rate_steps, self._rate_time = 0, time.perf_counter()
-                self._running.set()
-                self._emit(Kind.PROGRESS, force=True,
-                           message="" if self._expected is not None else f"Running to epoch {s.target_epoch}.")
-        elif isinstance(command, _Paused):
-            s.pause()
-            self._emit(Kind.PAUSED, force=True)
-
-    def _sync_running(self) -> None:
-        if self.session.state is not RunState.RUNNING:
-            self._running.clear()
-
-    def _refuse_if_diverged(self) -> bool:
-        refusal = self.session.refusal()
-        if refusal:
-            self._emit(Kind.DIVERGED, force=True, message=refusal)
-        return bool(refusal)
-
-    def _rebuilt(self, message: str = "") -> None:
-        s = self.session
-        self._phase = phase(s.config)
-        self._generation += 1
-        self._sent = {"A": 0, "B": 0}
-        self._sent_steps = 0
-        self._expected = None
-        d = s.a.data
-        self._chance = chance_loss(d.task, d.y_train)
-        data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
-        self._emit(Kind.REBUILT, force=True, data=data, message=message,
-                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
-                   initial_delta_norm=s.a.error_signal_norms(),
-                   boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
-                   class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
-
-    def _train_one_batch(self) -> None:
-        if not self._running.is_set() or self.session.state is not RunState.RUNNING:
-            return  # paused from the GUI thread: the _Paused command will tell the session
-        if self._pace > 0 and not self._wait_for_pace():
-            return
-        self._batch_started = time.perf_counter()
-        b = self.session.train_one_batch(self._interrupted)
-        if b is None:
-            return  # paused or stopped during the step, which was not taken
-        self._rate_steps += 1
-        state = self.session.state
-        if state is RunState.DIVERGED:
-            self._running.clear()
-            self._emit(Kind.DIVERGED, force=True)
-        elif state is RunState.DONE and b.epoch_stats is not None:
-            self._running.clear()
-            self._emit(Kind.DONE, force=True)
-        elif not self._running.is_set():
-            return  # paused during the step's last phase: the PAUSED snapshot follows at once
-        elif self._emit(Kind.PROGRESS, force=0 < self._pace <= self.max_rate and self._drawn.is_set()):
-            # Step aside while the window draws: drawing and training share the GIL, and a
-            # frame drawn without contention costs a fraction of one drawn against training.
-            self._drawn.wait(0.1)
-
-    def _send_left_out_picture(self) -> None:
-        """Idle after a pause whose snapshot left the prediction picture out: send it now."""
-        if self.session.state is RunState.PAUSED:
-            self._sending_picture = True
-            try:
-                self._emit(Kind.PAUSED, force=True)
-            finally:
-                self._sending_picture = False
-        self._grid_pending = False
-
-    def _interrupted(self) -> bool:
-        """Asked between the layers of a step (worker thread): has Pause or Stop been pressed?"""
-        return not self._running.is_set() or self._stop.is_set()
-
-    def _wait_for_pace(self) -> bool:
-        """Sleep until the next step is due at the set pace; False when woken by pause, stop or a new pace."""
-        due = self._batch_started + 1.0 / self._pace - time.perf_counter()
-        if due <= 0:
-            return True
-        self._wake.clear()
-        return not self._wake.wait(due) and self._running.is_set()
-
-    def _new_steps(self) -> dict:
-        steps = self.session.a.steps
-        rows = steps.rows(self._sent_steps)
-        self._sent_steps = len(steps)
-        return rows
-
-    def _new_epochs(self, run: str) -> list:
-        h = self.session.history(run)
-        new = [h[i] for i in range(self._sent[run], len(h))]
-        self._sent[run] = len(h)
-        return new
-
-    # A PAUSED snapshot leaves out a prediction picture that costs more than this (seconds): sent after it.
-    QUICK_PICTURE = 0.05
-
-    def _extras(self, now: float, force: bool, kind: Kind):
-        """The prediction picture (a forward pass over a grid) and, for a recurrent model, the chain through
-        time (a forward and backward pass on the latest batch) are extra work: spaced to take ~10% of the time.
-        The chain rule is the latest step's own numbers: no pass of its own."""
-        if not (force or now >= self._extras_due):
-            return None, None, None
-        t, tb = self.session.a, self.session.b
-        started = time.perf_counter()
-        chain = t.chain_rule() if not t.diverged else None
-        through = None
-        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
-            through = (measure_through_time(t), measure_through_time(tb) if tb is not None and force else None)
-        boundary = self._picture(t, kind)
-        self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
-        return boundary, chain, through
-
-    def _picture(self, t, kind: Kind):
-        """The prediction picture, or None when the window keeps the one it has (the weights have not changed)
-        or when it is costly and a pause waits for its snapshot (then it is sent right after)."""
-        if (self._generation, t.step) == self._picture_of and not self._grid_pending:
-            return None
-        if kind is Kind.PAUSED and not self._sending_picture and self._grid_seconds > self.QUICK_PICTURE:
-            self._grid_pending = True   # (also when a pause interrupted the picture being drawn while running)
-            return None
-        started = time.perf_counter()
-        running = self._running.is_set()
-        boundary = t.prediction_grid(self._grid_resolution(), self._interrupted if running else None)
-        self._grid_pending = boundary is None and running and self._interrupted()
-        self._grid_seconds = time.perf_counter() - started
-        self._picture_of = (self._generation, t.step) if boundary is not None else None
-        return boundary
-
-    def _b_view(self) -> RunView | None:
-        s, tb = self.session, self.session.b
-        if tb is None:
-            return None
-        return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
-                       new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
-                       n_layers=tb.network.n_layers,
-                       inside=tb.inside.view() if tb.inside is not None else None)
-
-    def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None, **rebuilt) -> bool:
-        """``rebuilt``: the Snapshot fields only a REBUILT snapshot carries (what the data set is)."""
-        now = time.perf_counter()
-        if not force and (now - self._last_emit < self._min_interval or not self._drawn.is_set()):
+    def _replace(self, exitcode) -> bool:
+        """A child ended unbidden: start another from the seed (False: it never started; use the thread)."""
+        dead = self._link
+        why = self._crash or f"The trainer process {ended_message(exitcode)}."
+        self._crash = None
+        dead.shutdown(0.5)
+        config = self._last["config"]
+        if not dead.started:
+            with self._lock:
+                self.mode = "thread"
+                self._use_thread()
+            self.failed.emit(f"{why} It could not start, so the trainer runs in the window's process instead.",
+                             config)
             return False
-        if now - self._rate_time >= 0.5:
-            self._steps_per_second = self._rate_steps / (now - self._rate_time)
-            self._rate_steps, self._rate_time = 0, now
-        s, t = self.session, self.session.a
-        message, error = self._message(kind, message)
-        boundary, chain, through_time = self._extras(now, force, kind)
-        snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
-                        epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
-                        divergence=t.divergence, steps_per_second=self._steps_per_second, boundary=boundary,
-                        data=data, n_layers=t.network.n_layers, message=message, chain=chain, phase=self._phase,
-                        b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
-                        initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
-                        steps=self._new_steps(), chance_loss=self._chance,
-                        inside=t.inside.view() if t.inside is not None else None, **rebuilt)
-        snap.through_time = through_time
-        self._last_emit = now
-        self._drawn.clear()
-        self.snapshot.emit(snap)
+        with self._lock:
+            self._link = TrainerProcess(config, self.max_rate, self._last["generation"], self._last["compare"],
+                                        self._last["data"])
+        self.failed.emit(f"{why} A new one started from the seed: the history was cleared.", config)
         return True
-
-    def _message(self, kind: Kind, message: str) -> tuple[str, bool]:
-        """The snapshot's message and whether it is an error: a replay's verdict, a divergence, the end."""
-        s = self.session
-        if kind in (Kind.DONE, Kind.DIVERGED) and self._expected is not None:
-            expected, self._expected = self._expected, None
-            diffs = s.differences(expected)
-            if not diffs:
-                return f"Replayed {len(expected)} epochs: identical to the recorded history.", False
-            return (f"Replayed {len(s.history())} epochs, but they differ from the recorded history in "
-                    f"{', '.join(diffs[:4])}{' ...' if len(diffs) > 4 else ''} (recorded by another version, "
-                    "or edited)."), True
-        if kind is Kind.DIVERGED:
-            return message or divergence_message(s.a.divergence), True
-        if kind is Kind.DONE and not message:
-            return f"Reached epoch {s.a.epoch}. Run continues for {s.config.epochs} more.", False
-        return message, False
-
-    def _grid_resolution(self) -> int:
-        # Keep the grid's forward pass near 2e7 multiply-adds whatever the network's size.
-        n_params = self.session.a.network.flat.size
-        side = int((2e7 / max(n_params, 1)) ** 0.5)
-        return max(12, min(80, side))
