@@ -1,8 +1,70 @@
 
+import os
+import signal
+
 import pytest
 from PySide6.QtCore import QThread
 
+import core.runner_process
 from core import ExperimentConfig
+from core.runner_process import ENV, MODES
+
+# The files that drive training run each test twice: with the trainer in the window's worker thread and
+# in a process of its own (the window, the tests and the command line cannot tell which is running). The
+# rest run with the thread, or with the mode GRADFLOW_TRAINER names (GRADFLOW_TRAINER=process pytest
+# tests/gui runs every window test with a trainer process).
+BOTH_MODES = {"test_main_window.py", "test_pause.py", "test_honest_view.py", "test_robustness.py",
+              "test_session_model.py"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "thread_only(reason): the test patches the trainer's code in this process, "
+                                       "which a trainer process would not see")
+
+
+def pytest_generate_tests(metafunc):
+    if ("trainer_mode" in metafunc.fixturenames and os.path.basename(metafunc.module.__file__) in BOTH_MODES
+            and metafunc.definition.get_closest_marker("thread_only") is None):
+        metafunc.parametrize("trainer_mode", MODES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def trainer_mode(request, monkeypatch):
+    """Where the windows and session models this test makes run their trainer."""
+    import gui.worker
+    thread_only = request.node.get_closest_marker("thread_only") is not None
+    mode = getattr(request, "param", None) or ("thread" if thread_only else os.environ.get(ENV) or "thread")
+    monkeypatch.setenv(ENV, mode)
+    yield mode
+    gui.worker.choose_mode(None)   # a test of the command line may have chosen one for this process
+
+
+_children: list = []   # pids of the trainer processes started
+_original_init = core.runner_process.TrainerProcess.__init__
+
+
+def _recording_init(self, *args, **kwargs):
+    _original_init(self, *args, **kwargs)
+    _children.append(self.process.pid)
+
+
+core.runner_process.TrainerProcess.__init__ = _recording_init
+
+
+@pytest.fixture(autouse=True)
+def no_trainer_process_left():
+    """Fail any test that leaves a trainer process running, or ended but not joined (a zombie):
+    /proc still lists both."""
+    _children.clear()
+    yield
+    left = [pid for pid in _children if os.path.exists(f"/proc/{pid}")]
+    for pid in left:   # end them so the rest of the suite survives, then fail
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    assert not left, f"test left {len(left)} trainer process(es) running or unjoined: {left}"
 
 _started: list = []
 _original_start = QThread.start

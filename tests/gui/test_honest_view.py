@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from core import ExperimentConfig
+from core import ExperimentConfig, Trainer
 from core.losses import chance_loss
 from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
 from gui import theme
@@ -61,7 +61,7 @@ def test_loss_axis_starts_at_zero_with_the_chance_line_and_fit_to_data_zooms(sma
     assert lo == 0 and hi > max(y)
     d = w.last_snapshot
     assert w.loss.chance.isVisible() and w.loss.chance.value() == pytest.approx(d.chance_loss)
-    data = w.worker.session.a.data   # read only: the labels the run trains on
+    data = Trainer(d.config).data   # the labels the run trains on, made again from its seed (same data)
     assert d.chance_loss == chance_loss(data.task, data.y_train) == pytest.approx(math.log(2), abs=0.01)
     assert "chance loss" in [label.text for _, label in w.loss.legend.items]
     w.lossFitCheck.setChecked(True)
@@ -216,7 +216,7 @@ def test_pace_slows_running_and_pause_is_instant(small_window, qtbot):
     w.runButton.click()
     time.sleep(1.0)
     qtbot.wait(50)
-    steps = w.model.worker.session.a.step   # read only: the trainer's count
+    steps = w.model.worker.trainer_step   # the trainer's count, now (read only, in either mode)
     assert steps <= 7   # at most 4 per second (plus the first, which does not wait)
     w.speedSpin.setValue(0.1)   # one step every 10 s
     qtbot.wait(300)

@@ -108,6 +108,7 @@ def test_a_thousand_random_actions_while_training(small_window, qtbot):
     assert w.last_snapshot.config == w.config
 
 
+@pytest.mark.thread_only("counts the trainers built by patching core.session in this process")
 def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, monkeypatch):
     w = small_window
     built = []
