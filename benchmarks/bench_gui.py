@@ -1,10 +1,12 @@
-"""Training speed in the window against headless, and the worst event-loop stall.
+"""Training speed in the window against headless, frames per second, and the worst event-loop stall.
 
 For each size: steps per second of a bare ``Trainer`` loop, then of the window while it
-runs with every plot live; meanwhile a 5 ms timer on the GUI thread records the
-longest gap between its ticks (an event-loop stall). Works offscreen:
+runs with every plot live, once for each trainer mode asked for (``--trainer thread,process``:
+the trainer in the window's worker thread, or in a process of its own); meanwhile a 5 ms timer
+on the GUI thread records the longest gap between its ticks (an event-loop stall). Headless and
+window runs take turns, so a machine busy with other work shows in both. Works offscreen:
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--seconds 5]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--seconds 5] [--trainer thread,process]
 """
 from __future__ import annotations
 
@@ -46,12 +48,25 @@ def run_event_loop(seconds: float) -> None:
     loop.exec()
 
 
-def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, float, float, float]:
-    """Steps per second in the window, the worst event-loop stall (ms), frames per second and the GUI
-    thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did)."""
-    from gui.main_window import MainWindow
+def trainer_cpu(w) -> float:
+    """CPU seconds the trainer process has used so far (nan with the trainer in a thread)."""
+    if w.worker.mode != "process":
+        return float("nan")
+    with open(f"/proc/{w.worker._link.process.pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+def window_rate(app, cfg: ExperimentConfig, seconds: float, mode: str):
+    """Steps per second in the window, the worst event-loop stall (ms), frames per second, the GUI
+    thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did) and the
+    share of a core the trainer process had (nan in thread mode)."""
+    from gui.main_window import MainWindow
+    from gui.worker import choose_mode
+
+    choose_mode(mode)
     w = MainWindow(cfg)
+    assert w.worker.mode == mode, w.worker.mode
     w.show()
     deadline = time.perf_counter() + 60
     while w.last_snapshot is None and time.perf_counter() < deadline:
@@ -72,40 +87,51 @@ def window_rate(app, cfg: ExperimentConfig, seconds: float) -> tuple[float, floa
     w.toggle_run()
     while w.state != "running":
         run_event_loop(0.01)
-    trainer = w.worker.session.a   # read from the GUI thread: a benchmark's approximate step count
     run_event_loop(0.5)  # warm up
-    s0, t0 = trainer.step, time.perf_counter()
+    s0, t0 = w.worker.trainer_step, time.perf_counter()   # run A's step count, in either mode
     gaps["worst"], gaps["frames"] = 0.0, 0
     last[0] = clock.nsecsElapsed()
     timer.start()
     cpu0 = time.thread_time()  # this (the GUI) thread's CPU time
+    child0 = trainer_cpu(w)
     run_event_loop(seconds)  # the real event loop: idle between events, as in the app
     gui_cpu = time.thread_time() - cpu0
-    rate = (trainer.step - s0) / (time.perf_counter() - t0)
+    child = (trainer_cpu(w) - child0) / seconds
+    rate = (w.worker.trainer_step - s0) / (time.perf_counter() - t0)
     timer.stop()
     w.shutdown()
     w.deleteLater()
     frames = gaps["frames"]
-    return rate, gaps["worst"] - 5.0, frames / seconds, 1e3 * gui_cpu / max(frames, 1)
+    return rate, gaps["worst"] - 5.0, frames / seconds, 1e3 * gui_cpu / max(frames, 1), child
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--sizes", default="all", help="e.g. 8/32/32,20/64/64 (default: all sizes)")
+    ap.add_argument("--trainer", default="thread,process", help="trainer modes to measure, in this order")
+    ap.add_argument("--gui-share", type=float, help="process mode: the GUI thread's share of its time for frames "
+                    "(default: TrainingWorker.GUI_SHARE)")
     args = ap.parse_args()
+    if args.gui_share is not None:
+        from gui.worker import TrainingWorker
+        TrainingWorker.GUI_SHARE["process"] = args.gui_share
     wanted = None if args.sizes == "all" else set(args.sizes.split(","))
+    modes = args.trainer.split(",")
     app = QApplication.instance() or QApplication([])
-    print(f"{'depth/width/batch':>18} {'headless':>12} {'window':>12} {'window/headless':>16} "
-          f"{'worst stall':>12} {'frames/s':>9} {'GUI CPU/frame':>14}")
+    print(f"load average {os.getloadavg()[0]:.2f}; {len(os.sched_getaffinity(0))} usable cores; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"{'depth/width/batch':>18} {'trainer':>8} {'headless':>12} {'window':>12} {'window/headless':>16} "
+          f"{'worst stall':>12} {'frames/s':>9} {'GUI CPU/frame':>14} {'trainer CPU':>12}")
     for cfg in SIZES:
         size = f"{cfg.depth}/{cfg.width}/{cfg.batch_size}"
         if wanted is not None and size not in wanted:
             continue
-        head = headless_rate(cfg, args.seconds)
-        rate, stall, fps, frame_ms = window_rate(app, cfg, args.seconds)
-        print(f"{size:>18} {head:>9.0f}/s {rate:>9.0f}/s "
-              f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f} {frame_ms:>12.1f}ms", flush=True)
+        for mode in modes:
+            head = headless_rate(cfg, args.seconds)   # again for each mode: the machine's load changes
+            rate, stall, fps, frame_ms, child = window_rate(app, cfg, args.seconds, mode)
+            print(f"{size:>18} {mode:>8} {head:>9.0f}/s {rate:>9.0f}/s "
+                  f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f} {frame_ms:>12.1f}ms {child:>11.0%}", flush=True)
 
 
 if __name__ == "__main__":

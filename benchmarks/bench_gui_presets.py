@@ -45,13 +45,12 @@ def window_rate(cfg, seconds: float) -> tuple[float, float, int]:
         run_event_loop(0.01)
     frames = {"n": 0}
     w.model.measured.connect(lambda snap: frames.__setitem__("n", frames["n"] + 1))
-    trainer = w.worker.session.a   # read from the GUI thread: a benchmark's approximate step count
     w.toggle_run()
     start = time.perf_counter()
     while time.perf_counter() - start < seconds and w.state in ("running", "ready"):
         run_event_loop(0.05)
     elapsed = time.perf_counter() - start
-    steps = trainer.step
+    steps = w.worker.trainer_step   # run A's step count, in either trainer mode
     w.shutdown()
     w.deleteLater()
     return steps / elapsed, frames["n"] / elapsed, steps

@@ -49,18 +49,18 @@ def main():
     while w.last_snapshot is None:
         spin(0.05)
     w.toggle_run()
-    while w.worker.session.a.step < 2000:
+    while w.worker.trainer_step < 2000:
         spin(0.1)
     base, started = rss_mb(), time.perf_counter()
-    base_step = w.worker.session.a.step
-    while w.worker.session.a.step < base_step + args.steps:
+    base_step = w.worker.trainer_step
+    while w.worker.trainer_step < base_step + args.steps:
         spin(0.2)
     w.toggle_run()
     spin(0.5)
     end = rss_mb()
-    t = w.worker.session.a
+    t = w.last_snapshot
     print(f"{args.steps} steps ({t.epoch} epochs of {t.batches_per_epoch} batches) in "
-          f"{time.perf_counter() - started:.0f} s; resident memory {base:.0f} MB after warm-up, {end:.0f} MB at "
+          f"{time.perf_counter() - started:.0f} s; the window's resident memory ({w.worker.mode} trainer) {base:.0f} MB after warm-up, {end:.0f} MB at "
           f"the end: growth {end - base:+.1f} MB (goal < 50 MB); history arrays {w.history.nbytes / 1e6:.1f} MB")
     w.shutdown()
 

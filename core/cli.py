@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", metavar="light|dark", help="window: the theme (light, dark or system)")
     p.add_argument("--page", metavar="gradients|inside", help="window: the page of plots to show first "
                    "(gradients, or inside the network: forward signal, distributions, the network, rewind)")
+    p.add_argument("--trainer", metavar="thread|process", help="window: train in the window's process (thread) or "
+                   "in a process of its own (process: the default with 2 or more cores; the window then draws on a "
+                   "core of its own)")
     p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
                    "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
@@ -124,7 +127,8 @@ MODES = {
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
     "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
               "with --sweep: a sweep writes one row per cell to --out"),
-    "window": (_COMMON | {"compare", "theory", "theme", "page", "screenshot", "record", "record_every", "record_plot"},
+    "window": (_COMMON | {"compare", "theory", "theme", "page", "screenshot", "record", "record_every", "record_plot",
+                          "trainer"},
                "in the window: it needs --headless"),
 }
 

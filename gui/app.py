@@ -17,6 +17,7 @@ from core import ConfigError
 from core.fileio import shorten
 from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
                       error_line, parse_compare)
+from core.runner_process import MODES as TRAINERS, env_mode
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 THEMES = ("system", "light", "dark")   # gui.theme.THEMES, without importing Qt before the arguments are checked
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
         if args.page is not None and args.page not in PAGES:
             raise UsageError(f"page: must be one of {', '.join(PAGES)}, got {shorten(repr(args.page))}")
+        if args.trainer is not None and args.trainer not in TRAINERS:
+            raise UsageError(f"trainer: must be one of {', '.join(TRAINERS)}, got {shorten(repr(args.trainer))}")
+        check_trainer_env()
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -54,11 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from . import settings as stored
     from .main_window import MainWindow
+    from .worker import choose_mode
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Gradient-flow simulator")
     app.setOrganizationName(ORGANISATION)
+    settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
+    # where the trainer runs: --trainer, else GRADFLOW_TRAINER, else the View menu's stored choice, else by cores
+    choose_mode(args.trainer or (None if env_mode() or settings is None else stored.stored_trainer(settings)))
     if args.screenshot or args.record:
         window = MainWindow(config)
         prepare(window, args, compare)
@@ -71,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
                                                     args.record_every))
         return closer.exit_status(take_screenshot(app, window, args.screenshot, config.epochs))
 
-    settings = None if os.environ.get("GRADFLOW_SETTINGS_OFF") else QSettings(ORGANISATION, APPLICATION)
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
     if not given and settings is not None:  # no flags: carry on where the last session left off
         window = MainWindow.from_settings(settings, config)
@@ -124,6 +132,14 @@ class CloseOnSignal:
 
     def exit_status(self, code: int) -> int:
         return 128 + self.signum if self.signum else code
+
+
+def check_trainer_env() -> None:
+    """GRADFLOW_TRAINER (for tests and benchmarks), when set, names a mode."""
+    try:
+        env_mode()
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def check_record_args(args) -> None:

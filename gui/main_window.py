@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())
         self.phaseDiagramAction.setObjectName("phaseDiagramAction")
+        self.trainerAction = stored.add_trainer_action(self, view)
         themes = view.addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
         self.themeActions = {}

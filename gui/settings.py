@@ -1,4 +1,5 @@
-"""What the window remembers between launches (QSettings): geometry, splitters, theme, the last config.
+"""What the window remembers between launches (QSettings): geometry, splitters, theme, the last config, and
+where the trainer runs (its own process or the window's; View menu).
 
 The window composes; this module owns the keys and how each value is read back. A stored config is
 read like a config file (core.reader's limits), so a hostile value falls back to the defaults, saying why.
@@ -55,3 +56,37 @@ def save(window, settings: QSettings) -> None:
     settings.setValue("view/theme", window.theme_name)
     settings.setValue("experiment/config", json.dumps(window.config.to_dict()))
     settings.sync()
+
+
+TRAINER_KEY = "view/trainer"
+
+
+def stored_trainer(settings: QSettings) -> str | None:
+    """Where the View menu said the trainer should run ("thread" or "process"), or None (not said, or unusable)."""
+    from core.runner_process import MODES
+    value = settings.value(TRAINER_KEY)
+    return value if isinstance(value, str) and value in MODES else None
+
+
+def add_trainer_action(window, menu):
+    """View > Train in a process of its own: checked when this window's trainer runs in one; the choice is
+    stored and takes effect when the simulator next starts (a running experiment is never restarted)."""
+    from PySide6.QtGui import QAction
+    a = QAction("Train in a separate &process", window)
+    a.setObjectName("trainerProcessAction")
+    a.setCheckable(True)
+    a.setChecked(window.model.worker.mode == "process")
+    a.setStatusTip("Run the trainer in a process of its own, so that drawing and training each get a core")
+
+    def chosen(on: bool) -> None:
+        mode = "process" if on else "thread"
+        if window.settings is not None:
+            window.settings.setValue(TRAINER_KEY, mode)
+        where = {"process": "in a process of its own", "thread": "in the window's process"}
+        current = window.model.worker.mode
+        window.show_message(f"The trainer runs {where[mode]}; kept for the next starts." if mode == current else
+                            f"The trainer will run {where[mode]} from the next start; it stays {where[current]} "
+                            "until then.")
+    a.toggled.connect(chosen)
+    menu.addAction(a)
+    return a

@@ -1,0 +1,208 @@
+"""The window's trainer loop without Qt (core.runner), and the same loop in a process of its own
+(core.runner_process): what crosses the pipe pickles whole, the child imports no Qt, a dead or stuck
+child is noticed and ended, never waited for, and no process is left behind."""
+import os
+import pickle
+import signal
+import time
+from dataclasses import fields, is_dataclass
+
+import numpy as np
+import pytest
+
+from core import ExperimentConfig
+from core.history import EpochHistory
+from core.presets import PRESETS
+from core.runner import Configure, Kind, Rebuild, Run, Runner, Snapshot, Step, ThreadChannel, _Paused
+from core.runner_process import TrainerProcess, ended_message
+from core.session import RunState
+
+SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=3)
+
+
+def same(a, b, path="") -> None:
+    """Assert two objects equal field by field, arrays exactly (NaN equal to NaN)."""
+    assert type(a) is type(b), f"{path}: {type(a)} != {type(b)}"
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), path
+    elif is_dataclass(a):
+        for f in fields(a):
+            same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            same(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), path
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        same(vars(a), vars(b), path)
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+class Recorder(ThreadChannel):
+    """A channel that keeps what the runner sends and never waits for a window."""
+
+    def __init__(self):
+        self.snapshots, self.failures = [], []
+        super().__init__(self.snapshots.append, lambda message, config: self.failures.append((message, config)))
+
+    def step_aside(self) -> None:
+        self.drawn.set()
+
+
+def drive(runner: Runner, channel: Recorder, *commands, batches: int = 0) -> None:
+    for command in commands:
+        runner._handle_safely(command)
+    for _ in range(batches):
+        channel.drawn.set()
+        runner._train_one_batch()
+
+
+def test_every_snapshot_and_command_pickles_whole(tmp_path):
+    """MLP, recurrent, a comparison, a divergence, a replay and a data file: each snapshot the runner sends comes
+    back from pickle equal field by field, and so does each kind of command."""
+    csv = tmp_path / "three.csv"
+    rng = np.random.default_rng(0)
+    csv.write_text("a,b,label\n" + "".join(f"{x:.3f},{y:.3f},{i % 3}\n"
+                                             for i, (x, y) in enumerate(rng.normal(size=(60, 2)))))
+    from core.userdata import load_for
+    data = load_for(SMALL, str(csv))
+    channel = Recorder()
+    runner = Runner(channel, SMALL)
+    runner._start()
+    recorded = EpochHistory(SMALL.n_weight_layers)
+    commands = [Step(epoch=True), Run(None, recorded), Configure({"lr": 0.05}), _Paused(),
+                Rebuild(SMALL.replace(model="lstm", dataset="recall", seq_len=4, depth=1), None),
+                Rebuild(SMALL, ("activation", "relu")), Rebuild(SMALL, None, data),
+                Rebuild(PRESETS["exploding"].config(epochs=5), None, None)]
+    drive(runner, channel, commands[0])
+    drive(runner, channel, commands[1], batches=8)
+    drive(runner, channel, *commands[2:4])
+    for rebuild in commands[4:]:
+        drive(runner, channel, rebuild, Step(epoch=True), Run(None), batches=20)
+    kinds = {s.kind for s in channel.snapshots}
+    assert {Kind.REBUILT, Kind.EPOCH, Kind.PROGRESS, Kind.APPLIED, Kind.PAUSED, Kind.DIVERGED} <= kinds, kinds
+    assert any(s.b is not None for s in channel.snapshots) and any(s.through_time for s in channel.snapshots)
+    assert any(s.data_source is not None for s in channel.snapshots) and not channel.failures
+    for snap in channel.snapshots:
+        same(snap, pickle.loads(pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL)))
+    for command in commands:
+        same(command, pickle.loads(pickle.dumps(command)))
+
+
+def test_an_unexpected_error_is_said_and_the_network_rebuilt(monkeypatch):
+    channel = Recorder()
+    runner = Runner(channel, SMALL)
+    runner._start()
+    from core.session import Session
+
+    def broken(self, interrupt=None):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(Session, "train_one_batch", broken)
+    channel.put(Run(None))
+    runner._once()                 # the Run command
+    with pytest.raises(RuntimeError):
+        runner._once()             # the batch: run() would catch this
+    assert channel.running.is_set()
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError as e:
+        runner._recover(e)
+    message, config = channel.failures[-1]
+    assert message.startswith("The trainer stopped on an internal error, RuntimeError: a bug (at test_runner.py:")
+    assert config == SMALL and not channel.running.is_set()
+    last = channel.snapshots[-1]
+    assert last.kind is Kind.REBUILT and last.generation == 2 and last.state is RunState.READY
+
+
+# -- the trainer in a process of its own ------------------------------------------------------------
+def gone(pid: int) -> bool:
+    """Neither running nor a zombie: /proc no longer lists it."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def until(proc: TrainerProcess, want, timeout: float = 30.0):
+    """Messages from the child until one satisfies ``want`` (returned)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = proc.receive(0.1)
+        if message is not None and want(message):
+            return message
+    raise AssertionError("no such message from the trainer process")
+
+
+def is_snapshot(kind):
+    return lambda m: m[0] == "snapshot" and m[1].kind is kind
+
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="checks processes through /proc")
+
+
+def test_a_trainer_process_steps_runs_pauses_and_ends_without_qt():
+    config = SMALL.replace(epochs=100000)
+    proc = TrainerProcess(config, generation=4)
+    pid = proc.process.pid
+    try:
+        rebuilt = until(proc, is_snapshot(Kind.REBUILT))[1]
+        assert proc.started and proc.qt_modules == []     # the child imported no Qt
+        assert rebuilt.generation == 5 and rebuilt.config == config and rebuilt.state is RunState.READY
+        proc.put(Step())
+        batch = until(proc, is_snapshot(Kind.BATCH))[1]
+        assert batch.step == 1 == proc.step and batch.last_batch.grad_norm.shape == (SMALL.n_weight_layers,)
+        proc.drawn.set()
+        proc.min_interval = 0.0
+        proc.put(Run(None))
+        until(proc, is_snapshot(Kind.PROGRESS))
+        time.sleep(0.3)   # not acknowledged: nothing more is sent while the window draws
+        assert proc.receive(0.0) is None and proc.step > 1 and proc.running.is_set()
+        proc.running.clear()
+        proc.put(_Paused())
+        proc.drawn.set()
+        paused = until(proc, is_snapshot(Kind.PAUSED))[1]
+        assert paused.state is RunState.PAUSED and paused.step == proc.step
+        proc.put(Configure({"depth": 0}))
+        assert until(proc, lambda m: m[0] == "failed")[1].startswith("depth must be an integer")
+    finally:
+        assert proc.shutdown() == 0
+    assert gone(pid)
+
+
+def test_a_killed_trainer_process_is_noticed_not_waited_for():
+    proc = TrainerProcess(SMALL)
+    pid = proc.process.pid
+    until(proc, is_snapshot(Kind.REBUILT))
+    os.kill(pid, signal.SIGKILL)
+    assert until(proc, lambda m: m[0] == "ended", timeout=10) == ("ended", -signal.SIGKILL)
+    assert "SIGKILL" in ended_message(-signal.SIGKILL)
+    proc.shutdown()
+    assert gone(pid)
+
+
+def test_a_stuck_trainer_process_is_killed_by_shutdown():
+    proc = TrainerProcess(SMALL)
+    pid = proc.process.pid
+    until(proc, is_snapshot(Kind.REBUILT))
+    os.kill(pid, signal.SIGSTOP)   # answers nothing, not even SIGTERM
+    started = time.monotonic()
+    assert proc.shutdown(grace=0.3) == -signal.SIGKILL
+    assert time.monotonic() - started < 5 and gone(pid)
+
+
+def test_a_trainer_process_whose_window_has_gone_ends_by_itself():
+    proc = TrainerProcess(SMALL.replace(epochs=100000))
+    pid = proc.process.pid
+    until(proc, is_snapshot(Kind.REBUILT))
+    proc.put(Run(None))
+    until(proc, is_snapshot(Kind.PROGRESS))
+    proc._outbox.put(None)        # as when the window's process dies: its ends of the pipes close
+    proc._sender.join(5)
+    proc._commands.close()
+    proc.process.join(10)
+    assert proc.process.exitcode == 0
+    proc.shutdown()
+    assert gone(pid)

@@ -1,0 +1,107 @@
+"""The trainer in a process of its own, seen from the window: a child that dies is said and replaced, one that
+cannot start leaves the trainer in the window's process (saying so), the choice is a View-menu setting and a
+command-line flag, and Ctrl+C in a terminal leaves no process behind."""
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from core.runner_process import ENV
+
+from .conftest import SMALL
+from .test_app_signals import start
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="checks processes through /proc")
+
+
+def process_window(qtbot, monkeypatch, settings=None):
+    from gui.main_window import MainWindow
+    monkeypatch.setenv(ENV, "process")
+    w = MainWindow(SMALL, settings)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=30000)
+    return w
+
+
+def test_a_killed_trainer_process_is_said_and_replaced_and_the_window_trains_on(qtbot, monkeypatch):
+    w = process_window(qtbot, monkeypatch)
+    assert w.worker.mode == "process" and w.trainerAction.isChecked()
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
+    gen, pid = w.last_snapshot.generation, w.worker._link.process.pid
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=30000)
+    text = w.messageLabel.text()
+    assert "The trainer process was ended by SIGKILL" in text and "history was cleared" in text, text
+    assert w.worker._link.process.pid != pid and not os.path.exists(f"/proc/{pid}")   # reaped, no zombie
+    assert len(w.history) == 0 and w.state == "ready" and w.last_snapshot.config == w.config
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
+
+
+def test_a_trainer_process_that_cannot_start_leaves_the_trainer_in_the_window(qtbot, monkeypatch):
+    import core.runner_process
+    from tests.trainer_faults import exit_at_once
+    monkeypatch.setattr(core.runner_process, "child_main", exit_at_once)
+    monkeypatch.setenv(ENV, "process")
+    from gui.main_window import MainWindow
+    w = MainWindow(SMALL)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=30000)
+    assert w.worker.mode == "thread"
+    assert "ended with exit code 3" in w.messageLabel.text() and "window's process instead" in w.messageLabel.text()
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
+
+
+def test_the_view_menu_stores_where_the_trainer_runs_for_the_next_start(qtbot, monkeypatch, tmp_path):
+    from gui import settings as stored
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    w = process_window(qtbot, monkeypatch, settings)
+    w.trainerAction.setChecked(False)
+    assert settings.value(stored.TRAINER_KEY) == "thread" and stored.stored_trainer(settings) == "thread"
+    assert w.messageLabel.text() == ("The trainer will run in the window's process from the next start; it stays "
+                                     "in a process of its own until then.")
+    assert w.worker.mode == "process"
+    w.trainerAction.setChecked(True)
+    assert stored.stored_trainer(settings) == "process" and "kept for the next starts" in w.messageLabel.text()
+    settings.setValue(stored.TRAINER_KEY, "<b>fork</b>")
+    assert stored.stored_trainer(settings) is None   # an unusable value: chosen by the cores again
+
+
+def test_the_command_line_choice_comes_before_the_environment(monkeypatch):
+    from gui.worker import choose_mode, current_mode
+    monkeypatch.setenv(ENV, "process")
+    assert current_mode() == "process"
+    choose_mode("thread")
+    assert current_mode() == "thread"
+    choose_mode(None)
+    monkeypatch.delenv(ENV)
+    assert current_mode() == ("process" if len(os.sched_getaffinity(0)) >= 2 else "thread")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_ctrl_c_in_a_terminal_closes_the_window_and_its_trainer_process(tmp_path):
+    """Ctrl+C reaches the whole foreground process group: the trainer ignores it and the window ends it."""
+    proc = start(["--depth", "3", "--width", "8", "--trainer", "process"], tmp_path)
+    deadline = time.monotonic() + 30
+    while not (kids := children_of(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kids, "no trainer process started"
+    for pid in [*kids, proc.pid]:   # as a terminal's Ctrl+C does (this test's own group is pytest's)
+        os.kill(pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGINT and "Traceback" not in err, err
+    deadline = time.monotonic() + 10
+    while [k for k in kids if os.path.exists(f"/proc/{k}")] and time.monotonic() < deadline:
+        time.sleep(0.05)   # (multiprocessing's resource tracker ends when it reads the window's end of its pipe)
+    assert not [k for k in kids if os.path.exists(f"/proc/{k}")], "a process outlived its window"
