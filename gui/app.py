@@ -36,13 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.screenshot.lower().endswith(".png"):
                 raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
         check_record_args(args)
-        if args.theme is not None and args.theme not in THEMES:
-            raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
-        if args.page is not None and args.page not in PAGES:
-            raise UsageError(f"page: must be one of {', '.join(PAGES)}, got {shorten(repr(args.page))}")
-        if args.trainer is not None and args.trainer not in TRAINERS:
-            raise UsageError(f"trainer: must be one of {', '.join(TRAINERS)}, got {shorten(repr(args.trainer))}")
-        check_trainer_env()
+        check_choices(args)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -134,8 +128,14 @@ class CloseOnSignal:
         return 128 + self.signum if self.signum else code
 
 
-def check_trainer_env() -> None:
-    """GRADFLOW_TRAINER (for tests and benchmarks), when set, names a mode."""
+def check_choices(args) -> None:
+    """The window's flags that name one of a few choices, and GRADFLOW_TRAINER (for tests and benchmarks)."""
+    if args.theme is not None and args.theme not in THEMES:
+        raise UsageError(f"theme: must be one of {', '.join(THEMES)}, got {args.theme!r}")
+    if args.page is not None and args.page not in PAGES:
+        raise UsageError(f"page: must be one of {', '.join(PAGES)}, got {shorten(repr(args.page))}")
+    if args.trainer is not None and args.trainer not in TRAINERS:
+        raise UsageError(f"trainer: must be one of {', '.join(TRAINERS)}, got {shorten(repr(args.trainer))}")
     try:
         env_mode()
     except ValueError as e:

@@ -105,3 +105,19 @@ def test_ctrl_c_in_a_terminal_closes_the_window_and_its_trainer_process(tmp_path
     while [k for k in kids if os.path.exists(f"/proc/{k}")] and time.monotonic() < deadline:
         time.sleep(0.05)   # (multiprocessing's resource tracker ends when it reads the window's end of its pipe)
     assert not [k for k in kids if os.path.exists(f"/proc/{k}")], "a process outlived its window"
+
+
+@pytest.mark.parametrize("argv, env, expected", [
+    (["--trainer", "fork"], None, "main.py: error: trainer: must be one of thread, process, got 'fork'"),
+    (["--trainer", "process", "--headless"], None,
+     "main.py: error: --trainer cannot be used with --headless: it is for the window"),
+    (["--depth", "3"], "<b>both</b>", "main.py: error: GRADFLOW_TRAINER: must be one of thread, process, "
+                                      "got '<b>both</b>'"),
+])
+def test_a_bad_trainer_choice_exits_2_with_one_line(argv, env, expected, monkeypatch, capsys):
+    import main
+    if env is not None:
+        monkeypatch.setenv(ENV, env)
+    assert main.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == expected + "\n"
