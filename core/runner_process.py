@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import types
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 
 RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP = range(6)
@@ -122,6 +123,8 @@ class PipeChannel:
 def child_main(commands, results, values, config, max_rate: float, generation: int, compare, data) -> None:
     """The trainer process's body (spawned: imports only core)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl+C reaches the whole process group: the window decides
+    if _HAS_SIGMASK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # blocked while it started (a pending one is dropped)
     from .runner import Runner, crash_message
     channel = PipeChannel(commands, results, values)
     channel._send(("started", sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6"))))
@@ -147,6 +150,7 @@ def ended_message(exitcode: int | None) -> str:
 
 
 _starting = threading.Lock()
+_HAS_SIGMASK = hasattr(signal, "pthread_sigmask")
 
 
 @contextlib.contextmanager
@@ -157,10 +161,19 @@ def _without_main_module():
     with _starting:
         main = sys.modules["__main__"]
         sys.modules["__main__"] = types.ModuleType("__main__")
+        # Ctrl+C reaches the whole process group: a child still starting would die of it with a traceback.
+        # It starts with SIGINT blocked (a thread's mask survives fork and exec) and ignores it from child_main,
+        # as multiprocessing starts its resource tracker; which it does first (unblocking SIGINT after it).
+        blocked = None
+        if _HAS_SIGMASK:
+            resource_tracker.ensure_running()
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             yield
         finally:
             sys.modules["__main__"] = main
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 class TrainerProcess:

@@ -71,6 +71,8 @@ class TrainingWorker(QObject):
         # makes hundreds of short Python calls, each of which would otherwise wait.
         sys.setswitchinterval(0.001)
         self._link = ThreadChannel(self.snapshot.emit, self.failed.emit)
+        if self._stopping.is_set():   # stopped while a trainer process was being replaced by this thread
+            self._link.stop.set()
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:

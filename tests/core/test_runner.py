@@ -206,3 +206,18 @@ def test_a_trainer_process_whose_window_has_gone_ends_by_itself():
     assert proc.process.exitcode == 0
     proc.shutdown()
     assert gone(pid)
+
+
+def test_ctrl_c_while_the_trainer_process_starts_does_not_end_it():
+    """A terminal's Ctrl+C reaches the whole process group, also a child still importing: it starts with SIGINT
+    blocked and then ignores it."""
+    proc = TrainerProcess(SMALL)
+    pid = proc.process.pid
+    for _ in range(20):    # during the child's start (its imports take a few hundred ms)
+        os.kill(pid, signal.SIGINT)
+        time.sleep(0.01)
+    until(proc, is_snapshot(Kind.REBUILT))
+    os.kill(pid, signal.SIGINT)
+    proc.put(Step())
+    until(proc, is_snapshot(Kind.BATCH))
+    assert proc.shutdown() == 0 and gone(pid)
