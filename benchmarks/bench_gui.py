@@ -32,14 +32,15 @@ SIZES = [ExperimentConfig(depth=8, width=32, epochs=1_000_000),
          ExperimentConfig(depth=100, width=1024, batch_size=1, lr=10.0, epochs=1_000_000)]
 
 
-def headless_rate(cfg: ExperimentConfig, seconds: float) -> float:
+def headless_rate(cfg: ExperimentConfig, seconds: float) -> tuple[float, float]:
+    """Steps per second of a bare Trainer loop, and per second of this thread's CPU time."""
     t = Trainer(cfg)
     t.step_batch()
-    start, steps = time.perf_counter(), 0
+    start, cpu, steps = time.perf_counter(), time.thread_time(), 0
     while time.perf_counter() - start < seconds:
         t.step_batch()
         steps += 1
-    return steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start), steps / (time.thread_time() - cpu)
 
 
 def run_event_loop(seconds: float) -> None:
@@ -49,28 +50,33 @@ def run_event_loop(seconds: float) -> None:
 
 
 def trainer_cpu(w) -> float:
-    """CPU seconds the trainer process has used so far (nan with the trainer in a thread)."""
-    if w.worker.mode != "process":
-        return float("nan")
-    with open(f"/proc/{w.worker._link.process.pid}/stat") as fh:
+    """CPU seconds the trainer has used so far: its process's, or (thread mode) its thread's."""
+    if w.worker.mode == "process":
+        path = f"/proc/{w.worker._link.process.pid}/stat"
+    else:
+        path = f"/proc/self/task/{w.worker.native_thread_id}/stat"
+    with open(path) as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def window_rate(app, cfg: ExperimentConfig, seconds: float, mode: str):
     """Steps per second in the window, the worst event-loop stall (ms), frames per second, the GUI
-    thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did) and the
-    share of a core the trainer process had (nan in thread mode)."""
+    thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did), the
+    share of a core the trainer had (its process's or its thread's CPU time), steps per second of that CPU
+    time, and the seconds from creating the window to its first snapshot (a trainer process's start is in it)."""
     from gui.main_window import MainWindow
     from gui.worker import choose_mode
 
     choose_mode(mode)
+    built = time.perf_counter()
     w = MainWindow(cfg)
     assert w.worker.mode == mode, w.worker.mode
     w.show()
     deadline = time.perf_counter() + 60
     while w.last_snapshot is None and time.perf_counter() < deadline:
-        run_event_loop(0.01)
+        run_event_loop(0.005)
+    first = time.perf_counter() - built
     gaps = {"worst": 0.0, "frames": 0}
     clock = QElapsedTimer()
     clock.start()
@@ -96,13 +102,15 @@ def window_rate(app, cfg: ExperimentConfig, seconds: float, mode: str):
     child0 = trainer_cpu(w)
     run_event_loop(seconds)  # the real event loop: idle between events, as in the app
     gui_cpu = time.thread_time() - cpu0
-    child = (trainer_cpu(w) - child0) / seconds
-    rate = (w.worker.trainer_step - s0) / (time.perf_counter() - t0)
+    child = trainer_cpu(w) - child0
+    steps = w.worker.trainer_step - s0
+    rate = steps / (time.perf_counter() - t0)
     timer.stop()
     w.shutdown()
     w.deleteLater()
     frames = gaps["frames"]
-    return rate, gaps["worst"] - 5.0, frames / seconds, 1e3 * gui_cpu / max(frames, 1), child
+    return (rate, gaps["worst"] - 5.0, frames / seconds, 1e3 * gui_cpu / max(frames, 1), child / seconds,
+            steps / max(child, 1e-9), first)
 
 
 def main():
@@ -121,17 +129,22 @@ def main():
     app = QApplication.instance() or QApplication([])
     print(f"load average {os.getloadavg()[0]:.2f}; {len(os.sched_getaffinity(0))} usable cores; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print(f"{'depth/width/batch':>18} {'trainer':>8} {'headless':>12} {'window':>12} {'window/headless':>16} "
-          f"{'worst stall':>12} {'frames/s':>9} {'GUI CPU/frame':>14} {'trainer CPU':>12}")
+    print("window/headless: steps per second; per CPU-s: steps per second of the trainer's CPU time, which a busy "
+          "machine does not count\ntrainer CPU: the share of a core the trainer had (process or thread); 1st "
+          "snapshot: from creating the window")
+    print(f"{'depth/width/batch':>18} {'trainer':>8} {'headless':>9} {'window':>9} {'window/headless':>16} "
+          f"{'per CPU-s':>10} {'frames/s':>9} {'GUI CPU/frame':>14} {'worst stall':>12} {'trainer CPU':>12} "
+          f"{'1st snapshot':>13}")
     for cfg in SIZES:
         size = f"{cfg.depth}/{cfg.width}/{cfg.batch_size}"
         if wanted is not None and size not in wanted:
             continue
         for mode in modes:
-            head = headless_rate(cfg, args.seconds)   # again for each mode: the machine's load changes
-            rate, stall, fps, frame_ms, child = window_rate(app, cfg, args.seconds, mode)
-            print(f"{size:>18} {mode:>8} {head:>9.0f}/s {rate:>9.0f}/s "
-                  f"{rate / head:>15.0%} {stall:>10.1f}ms {fps:>9.1f} {frame_ms:>12.1f}ms {child:>11.0%}", flush=True)
+            head, head_cpu = headless_rate(cfg, args.seconds)   # again for each mode: the machine's load changes
+            rate, stall, fps, frame_ms, child, rate_cpu, first = window_rate(app, cfg, args.seconds, mode)
+            print(f"{size:>18} {mode:>8} {head:>7.0f}/s {rate:>7.0f}/s {rate / head:>15.0%} "
+                  f"{rate_cpu / head_cpu:>9.0%} {fps:>9.1f} {frame_ms:>12.1f}ms {stall:>10.1f}ms {child:>11.0%} "
+                  f"{first:>12.2f}s", flush=True)
 
 
 if __name__ == "__main__":

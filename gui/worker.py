@@ -23,8 +23,8 @@ import threading
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ExperimentConfig
-from core.runner import (Configure, Kind, Rebuild, Run, Runner, RunView, Snapshot, Step, ThreadChannel,  # noqa: F401
-                         _Paused, _Wake)
+from core.runner import (Configure, Kind, Rebuild, Run, Runner, RunView, Snapshot, SnapshotAssembler,  # noqa: F401
+                         Step, ThreadChannel, _Paused, _Wake)
 from core.runner_process import MODES, TrainerProcess, auto_mode, ended_message, env_mode
 
 _chosen: list = []   # the mode the command line or the stored setting chose for this process
@@ -61,16 +61,19 @@ class TrainingWorker(QObject):
         self._stopping = threading.Event()
         self._last: dict = {"generation": 0, "config": config, "compare": None, "data": None}
         self._crash: str | None = None    # what a trainer process said before it ended
+        self.native_thread_id: int | None = None
         if mode == "thread":
             self._use_thread()
         else:
+            self._assemble = SnapshotAssembler()
             self._link = TrainerProcess(config, max_rate)
 
     def _use_thread(self) -> None:
         # The GUI thread gets the GIL within 1 ms of asking, not the default 5 ms: a frame
         # makes hundreds of short Python calls, each of which would otherwise wait.
         sys.setswitchinterval(0.001)
-        self._link = ThreadChannel(self.snapshot.emit, self.failed.emit)
+        self._assemble = SnapshotAssembler()   # each trainer's distributions arrive as what is new
+        self._link = ThreadChannel(lambda snap: self.snapshot.emit(self._assemble(snap)), self.failed.emit)
         if self._stopping.is_set():   # stopped while a trainer process was being replaced by this thread
             self._link.stop.set()
 
@@ -124,6 +127,7 @@ class TrainingWorker(QObject):
     # -- the worker thread --------------------------------------------------------------
     @Slot()
     def loop(self) -> None:
+        self.native_thread_id = threading.get_native_id()   # the worker thread's, for benchmarks' CPU times
         if self.mode == "process":
             self._relay()
             if self.mode == "process":
@@ -140,7 +144,7 @@ class TrainingWorker(QObject):
                 continue
             if message[0] == "snapshot":
                 self._remember(message[1])
-                self.snapshot.emit(message[1])
+                self.snapshot.emit(self._assemble(message[1]))
             elif message[0] == "failed":
                 self.failed.emit(message[1], message[2])
             elif message[0] == "crashed":

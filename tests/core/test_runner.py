@@ -95,6 +95,34 @@ def test_every_snapshot_and_command_pickles_whole(tmp_path):
         same(command, pickle.loads(pickle.dumps(command)))
 
 
+def test_the_distributions_travel_as_what_is_new_and_arrive_whole():
+    """Each snapshot carries only the rows the runs' distribution histories gained; the window's side puts them
+    together into views equal to the recorders' own, run A's and B's, across epochs, rebuilds and comparisons."""
+    from core.runner import InsideDelta, SnapshotAssembler
+    assemble, checked, sent = SnapshotAssembler(), [], []
+    runner = None
+
+    def emit(snap):
+        sent.append(snap.inside)
+        whole = assemble(snap)
+        for got, trainer in ((whole.inside, runner.session.a), (whole.b and whole.b.inside, runner.session.b)):
+            if trainer is not None and trainer.inside is not None:
+                same(got, trainer.inside.view())
+                checked.append(len(got))
+    channel = Recorder()
+    channel.emit = lambda snap: (channel.snapshots.append(snap), emit(snap))
+    config = SMALL.replace(epochs=1000, samples=100, batch_size=10)   # 10 batches an epoch, every 12th recorded
+    runner = Runner(channel, config)
+    runner._start()
+    drive(runner, channel, Run(None), batches=400)
+    drive(runner, channel, Rebuild(config, ("activation", "relu")), Run(None), batches=250)
+    drive(runner, channel, Configure({"depth": 4}), Step(epoch=True), Run(None), batches=150)
+    assert max(checked) >= 20 and len(checked) > 500
+    sent = [d for d in sent if d is not None]
+    assert all(isinstance(d, InsideDelta) for d in sent)
+    assert max(len(d.epochs["step"]) + len(d.steps["step"]) for d in sent[1:]) < max(checked) / 2   # not all of it
+
+
 def test_an_unexpected_error_is_said_and_the_network_rebuilt(monkeypatch):
     channel = Recorder()
     runner = Runner(channel, SMALL)
