@@ -7,7 +7,11 @@ with and without the spaced extras: prediction picture, chain rule), and the REB
 - build: the trainer's time to make the snapshot (``Runner._emit``, both modes pay it);
 - pickle / unpickle: per snapshot (protocol 5), and its size;
 - pipe: one snapshot through a real ``multiprocessing`` pipe to another process and an
-  acknowledgement back (round trip, so both copies and both wake-ups are in it).
+  acknowledgement back (round trip, so both copies and both wake-ups are in it);
+
+then, at 20/64/64, a real trainer process (``core.runner_process.TrainerProcess``) running with its
+snapshots acknowledged as soon as they arrive, at 30 a second and at none: its steps per second of
+its own CPU time against a bare ``Trainer`` loop's in this process (what sending snapshots costs a step).
 
 No Qt. Medians of ``--rounds`` snapshots:
 
@@ -89,6 +93,47 @@ def measure(cfg: ExperimentConfig, rounds: int, conn) -> dict:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bare_per_cpu_second(cfg: ExperimentConfig, seconds: float) -> float:
+    from core import Trainer
+    t = Trainer(cfg)
+    t.step_batch()
+    cpu, steps = time.thread_time(), 0
+    while time.thread_time() - cpu < seconds:
+        t.step_batch()
+        steps += 1
+    return steps / (time.thread_time() - cpu)
+
+
+def process_per_cpu_second(cfg: ExperimentConfig, rate: float, seconds: float) -> tuple[float, float]:
+    """Steps per CPU-second of a trainer process whose snapshots are acknowledged at once, and snapshots/s."""
+    from core.runner_process import TrainerProcess
+    proc = TrainerProcess(cfg)
+    try:
+        while (m := proc.receive(5.0)) is None or m[0] != "snapshot":
+            pass
+        proc.min_interval = 1.0 / rate if rate > 0 else 1e9
+        proc.put(Run(None))
+        deadline = time.perf_counter() + 1.0 + seconds
+        start = None
+        while time.perf_counter() < deadline:
+            if start is None and time.perf_counter() > deadline - seconds:   # after a second's warm-up
+                start, steps0, cpu0, snaps = time.perf_counter(), proc.step, cpu_seconds(proc.process.pid), 0
+            m = proc.receive(0.05)
+            if m is not None and m[0] == "snapshot":
+                proc.drawn.set()
+                snaps = snaps + 1 if start is not None else 0
+        steps, cpu = proc.step - steps0, cpu_seconds(proc.process.pid) - cpu0
+        return steps / cpu, snaps / (time.perf_counter() - start)
+    finally:
+        proc.shutdown()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="8/32/32,20/64/64,50/256/64,100/1024/1")
@@ -112,6 +157,12 @@ def main():
                   f"{1e3 * trip:>8.3f}ms {nbytes / 1024:>8.1f}kB", flush=True)
     here.close()
     other.join(5)
+    cfg = ExperimentConfig(depth=20, width=64, batch_size=64, epochs=1_000_000)
+    for rate in (30.0, 0.0):
+        bare = bare_per_cpu_second(cfg, 4.0)
+        per_cpu, snaps = process_per_cpu_second(cfg, rate, 4.0)
+        print(f"20/64/64 trainer process, {snaps:4.1f} snapshots/s: {per_cpu:.0f} steps per CPU-s, "
+              f"a bare loop {bare:.0f}: {per_cpu / bare:.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,13 @@ class TrainingWorker(QObject):
             self._use_thread()
         else:
             self._assemble = SnapshotAssembler()
-            self._link = TrainerProcess(config, max_rate)
+            try:
+                self._link = TrainerProcess(config, max_rate)
+            except (OSError, RuntimeError) as e:   # e.g. no process may be started here: train in this one
+                self.mode = "thread"
+                self._use_thread()
+                self._crash = (f"The trainer could not start a process of its own ({e}), so it runs in the "
+                               "window's process instead.")
 
     def _use_thread(self) -> None:
         # The GUI thread gets the GIL within 1 ms of asking, not the default 5 ms: a frame
@@ -79,7 +85,7 @@ class TrainingWorker(QObject):
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
-        if isinstance(command, Rebuild):   # what a replacement trainer process starts from
+        if isinstance(command, Rebuild) and self.mode == "process":   # what a replacement trainer process starts from
             self._last["compare"] = command.compare
             if command.data is not ...:
                 self._last["data"] = command.data
@@ -132,6 +138,8 @@ class TrainingWorker(QObject):
             self._relay()
             if self.mode == "process":
                 return
+        if self._crash:   # said once the window listens (the worker was made before its signals were connected)
+            self.failed.emit(self._crash, self._last["config"])
         Runner(self._link, self._last["config"], self.max_rate, self._last["generation"],
                self._last["compare"], self._last["data"]).run()
 
@@ -169,15 +177,19 @@ class TrainingWorker(QObject):
         self._crash = None
         dead.shutdown(0.5)
         config = self._last["config"]
-        if not dead.started:
-            with self._lock:
-                self.mode = "thread"
-                self._use_thread()
-            self.failed.emit(f"{why} It could not start, so the trainer runs in the window's process instead.",
-                             config)
-            return False
+        if dead.started:
+            try:
+                with self._lock:
+                    self._link = TrainerProcess(config, self.max_rate, self._last["generation"],
+                                                self._last["compare"], self._last["data"])
+                self.failed.emit(f"{why} A new one started from the seed: the history was cleared.", config)
+                return True
+            except (OSError, RuntimeError) as e:
+                why = f"{why} A new one could not start ({e}), so"
+        else:
+            why = f"{why} It could not start, so"
         with self._lock:
-            self._link = TrainerProcess(config, self.max_rate, self._last["generation"], self._last["compare"],
-                                        self._last["data"])
-        self.failed.emit(f"{why} A new one started from the seed: the history was cleared.", config)
-        return True
+            self.mode = "thread"
+            self._use_thread()
+        self.failed.emit(f"{why} the trainer runs in the window's process instead (from the seed).", config)
+        return False

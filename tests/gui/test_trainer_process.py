@@ -57,6 +57,23 @@ def test_a_trainer_process_that_cannot_start_leaves_the_trainer_in_the_window(qt
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
 
 
+def test_a_process_that_cannot_even_be_started_leaves_the_trainer_in_the_window(qtbot, monkeypatch):
+    import gui.worker
+
+    def refused(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(gui.worker, "TrainerProcess", refused)
+    monkeypatch.setenv(ENV, "process")
+    from gui.main_window import MainWindow
+    w = MainWindow(SMALL)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.last_snapshot is not None and "could not start" in w.messageLabel.text(), timeout=30000)
+    assert w.worker.mode == "thread" and not w.trainerAction.isChecked()
+    assert "Resource temporarily unavailable" in w.messageLabel.text()
+    w.step_batch()
+    qtbot.waitUntil(lambda: w.last_snapshot.step == 1, timeout=10000)
+
+
 def test_the_view_menu_stores_where_the_trainer_runs_for_the_next_start(qtbot, monkeypatch, tmp_path):
     from gui import settings as stored
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
