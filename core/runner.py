@@ -64,6 +64,12 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """Commands posted together (one user action): handled as if they had arrived at once."""
+    commands: tuple
+
+
+@dataclass(frozen=True)
 class _Paused:
     pass
 
@@ -389,6 +395,7 @@ class Runner:
         commands = [first]
         while (more := self.channel.get(0.0)) is not None:
             commands.append(more)
+        commands = [c for item in commands for c in (item.commands if isinstance(item, Batch) else (item,))]
         merged: list = []
         for c in commands:
             if isinstance(c, Rebuild):  # builds from a whole config: earlier settings are in it

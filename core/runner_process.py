@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import pickle
 import queue
 import signal
 import sys
@@ -221,8 +220,8 @@ class TrainerProcess:
                 self._commands.send(command)
             except (BrokenPipeError, EOFError, OSError):
                 return   # the child has gone: receive() says so
-            except pickle.PicklingError as e:   # a bug: say so where it happened, keep sending the rest
-                print(f"trainer process: a command could not be sent: {e}", file=sys.stderr)
+            except Exception as e:   # noqa: BLE001 -- a command that does not pickle (a bug): say so, send the rest
+                print(f"trainer process: a command could not be sent: {type(e).__name__}: {e}", file=sys.stderr)
 
     def receive(self, timeout: float):
         """The child's next message, None after ``timeout``, or ("ended", exitcode) once it has ended

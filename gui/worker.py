@@ -20,11 +20,11 @@ from __future__ import annotations
 import sys
 import threading
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core import ExperimentConfig
-from core.runner import (Configure, Kind, Rebuild, Run, Runner, RunView, Snapshot, SnapshotAssembler,  # noqa: F401
-                         Step, ThreadChannel, _Paused, _Wake)
+from core.runner import (Batch, Configure, Kind, Rebuild, Run, Runner, RunView, Snapshot,  # noqa: F401
+                         SnapshotAssembler, Step, ThreadChannel, _Paused, _Wake)
 from core.runner_process import MODES, TrainerProcess, auto_mode, ended_message, env_mode
 
 _chosen: list = []   # the mode the command line or the stored setting chose for this process
@@ -61,6 +61,7 @@ class TrainingWorker(QObject):
         self._stopping = threading.Event()
         self._last: dict = {"generation": 0, "config": config, "compare": None, "data": None}
         self._crash: str | None = None    # what a trainer process said before it ended
+        self._pending: list = []          # commands posted during the GUI thread's current event
         self.native_thread_id: int | None = None
         if mode == "thread":
             self._use_thread()
@@ -85,12 +86,22 @@ class TrainingWorker(QObject):
 
     # -- called from the GUI thread -------------------------------------------------------
     def post(self, command) -> None:
+        """Queue ``command``; the commands posted while the GUI thread handles one event (one user action, e.g. a
+        story's config and its data set) reach the trainer together, on the event loop's next turn, so it
+        merges them the same way whichever mode it runs in and however fast it wakes."""
         if isinstance(command, Rebuild) and self.mode == "process":   # what a replacement trainer process starts from
             self._last["compare"] = command.compare
             if command.data is not ...:
                 self._last["data"] = command.data
-        with self._lock:
-            self._link.put(command)   # a pacing sleep ends: commands are handled between batches
+        self._pending.append(command)
+        if len(self._pending) == 1:
+            QTimer.singleShot(0, lambda: self._flush())   # a plain callable: runs on this (the GUI) thread
+
+    def _flush(self) -> None:
+        commands, self._pending = self._pending, []
+        if commands:
+            with self._lock:   # a pacing sleep ends: commands are handled between batches
+                self._link.put(commands[0] if len(commands) == 1 else Batch(tuple(commands)))
 
     def set_pace(self, steps_per_second: float) -> None:
         """Steps per second while running (0: as fast as it goes); read by the trainer before each batch."""
@@ -104,7 +115,7 @@ class TrainingWorker(QObject):
         prediction picture, sent right after it."""
         with self._lock:
             self._link.running.clear()
-            self._link.put(_Paused())
+        self.post(_Paused())
 
     def stop(self) -> None:
         self._stopping.set()

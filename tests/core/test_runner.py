@@ -13,7 +13,7 @@ import pytest
 from core import ExperimentConfig
 from core.history import EpochHistory
 from core.presets import PRESETS
-from core.runner import Configure, Kind, Rebuild, Run, Runner, Snapshot, Step, ThreadChannel, _Paused
+from core.runner import Batch, Configure, Kind, Rebuild, Run, Runner, Snapshot, Step, ThreadChannel, _Paused
 from core.runner_process import TrainerProcess, ended_message
 from core.session import RunState
 
@@ -57,7 +57,8 @@ class Recorder(ThreadChannel):
 
 def drive(runner: Runner, channel: Recorder, *commands, batches: int = 0) -> None:
     for command in commands:
-        runner._handle_safely(command)
+        for c in runner._coalesced(command):   # as the loop does: a Batch is its commands
+            runner._handle_safely(c)
     for _ in range(batches):
         channel.drawn.set()
         runner._train_one_batch()
@@ -76,14 +77,14 @@ def test_every_snapshot_and_command_pickles_whole(tmp_path):
     runner = Runner(channel, SMALL)
     runner._start()
     recorded = EpochHistory(SMALL.n_weight_layers)
-    commands = [Step(epoch=True), Run(None, recorded), Configure({"lr": 0.05}), _Paused(),
+    commands = [Step(epoch=True), Run(None, recorded), Batch((Configure({"lr": 0.05}), _Paused())),
                 Rebuild(SMALL.replace(model="lstm", dataset="recall", seq_len=4, depth=1), None),
                 Rebuild(SMALL, ("activation", "relu")), Rebuild(SMALL, None, data),
                 Rebuild(PRESETS["exploding"].config(epochs=5), None, None)]
     drive(runner, channel, commands[0])
     drive(runner, channel, commands[1], batches=8)
-    drive(runner, channel, *commands[2:4])
-    for rebuild in commands[4:]:
+    drive(runner, channel, commands[2])
+    for rebuild in commands[3:]:
         drive(runner, channel, rebuild, Step(epoch=True), Run(None), batches=20)
     kinds = {s.kind for s in channel.snapshots}
     assert {Kind.REBUILT, Kind.EPOCH, Kind.PROGRESS, Kind.APPLIED, Kind.PAUSED, Kind.DIVERGED} <= kinds, kinds
