@@ -250,3 +250,11 @@ def test_ctrl_c_while_the_trainer_process_starts_does_not_end_it():
     proc.put(Step())
     until(proc, is_snapshot(Kind.BATCH))
     assert proc.shutdown() == 0 and gone(pid)
+
+
+def test_the_trainer_modules_import_no_qt():
+    import subprocess
+    import sys
+    code = ("import sys, core.runner, core.runner_process; "
+            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]; assert not bad, bad")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
