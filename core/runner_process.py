@@ -181,6 +181,7 @@ class TrainerProcess:
 
     def __init__(self, config, max_rate: float = 30.0, generation: int = 0, compare=None, data=None):
         ctx = multiprocessing.get_context("spawn")
+        self.config = config     # what it was started with
         self._values = ctx.RawArray("d", 6)
         self.running, self.stop, self.drawn = (SharedFlag(self._values, i) for i in (RUNNING, STOP, DRAWN))
         self.drawn.set()
@@ -194,6 +195,7 @@ class TrainerProcess:
         child_commands.close()   # the child holds its ends: when it ends, ours read EOF
         child_results.close()
         self.started = False     # the child has said it runs
+        self.snapshots = 0       # snapshots received from it
         self.qt_modules: list | None = None   # Qt modules the child had imported when it started (should be none)
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_commands, name="trainer-commands", daemon=True)
@@ -237,6 +239,8 @@ class TrainerProcess:
             if message is not None:
                 if message[0] == "started":
                     self.started, self.qt_modules = True, message[1]
+                elif message[0] == "snapshot":
+                    self.snapshots += 1
                 return message
         self.process.join(5.0)
         return ("ended", self.process.exitcode)

@@ -187,20 +187,25 @@ class TrainingWorker(QObject):
         why = self._crash or f"The trainer process {ended_message(exitcode)}."
         self._crash = None
         dead.shutdown(0.5)
-        config = self._last["config"]
-        if dead.started:
+        last = self._last
+        config, compare, data = last["config"], last["compare"], last["data"]
+        then = "A new one started from the seed: the history was cleared."
+        if dead.started and dead.snapshots == 0:   # it died building these networks: not again
+            config, compare, data = ExperimentConfig(), None, None
+            then = "It ended while building its networks, so a new one started with the default settings."
+        if dead.started and not (dead.snapshots == 0 and dead.config == config):   # (the defaults failed too)
             try:
                 with self._lock:
-                    self._link = TrainerProcess(config, self.max_rate, self._last["generation"],
-                                                self._last["compare"], self._last["data"])
-                self.failed.emit(f"{why} A new one started from the seed: the history was cleared.", config)
+                    self._link = TrainerProcess(config, self.max_rate, last["generation"], compare, data)
+                self.failed.emit(f"{why} {then}", config)
                 return True
             except (OSError, RuntimeError) as e:
                 why = f"{why} A new one could not start ({e}), so"
         else:
-            why = f"{why} It could not start, so"
+            why = f"{why} It could not {'start' if not dead.started else 'build even the default network'}, so"
         with self._lock:
             self.mode = "thread"
             self._use_thread()
+        last["config"], last["compare"], last["data"] = config, compare, data   # what loop() starts the thread with
         self.failed.emit(f"{why} the trainer runs in the window's process instead (from the seed).", config)
         return False

@@ -57,6 +57,27 @@ def test_a_trainer_process_that_cannot_start_leaves_the_trainer_in_the_window(qt
     qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
 
 
+def test_a_trainer_process_that_dies_building_its_networks_is_replaced_with_the_defaults_then_the_thread(
+        qtbot, monkeypatch):
+    import core.runner_process
+    from tests.trainer_faults import start_then_exit
+    monkeypatch.setattr(core.runner_process, "child_main", start_then_exit)   # every child dies the same way
+    monkeypatch.setenv(ENV, "process")
+    from gui.main_window import MainWindow
+    messages = []
+    w = MainWindow(SMALL)
+    qtbot.addWidget(w)
+    w.model.message.connect(lambda text, error: messages.append(text))
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=30000)
+    assert w.worker.mode == "thread"
+    assert any("ended with exit code 4. It ended while building its networks, so a new one started with the default "
+               "settings." in m for m in messages), messages
+    assert "could not build even the default network, so the trainer runs in the window's process" in messages[-1]
+    assert w.last_snapshot.config == w.config
+    w.step_batch()
+    qtbot.waitUntil(lambda: w.last_snapshot.step == 1, timeout=10000)
+
+
 def test_a_process_that_cannot_even_be_started_leaves_the_trainer_in_the_window(qtbot, monkeypatch):
     import gui.worker
 
