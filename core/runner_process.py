@@ -236,6 +236,9 @@ class TrainerProcess:
                 message = self._results.recv()
             except (EOFError, OSError):
                 message = None
+            except Exception as e:   # noqa: BLE001 -- a message that does not unpickle here (a bug): say so
+                return ("unreadable", f"A message from the trainer process could not be read ({type(e).__name__}: "
+                                      f"{e}).")
             if message is not None:
                 if message[0] == "started":
                     self.started, self.qt_modules = True, message[1]

@@ -168,6 +168,9 @@ class TrainingWorker(QObject):
                 self.failed.emit(message[1], message[2])
             elif message[0] == "crashed":
                 self._crash = message[1]
+            elif message[0] == "unreadable":
+                self._link.drawn.set()   # nothing to draw: the next snapshot may come
+                self.failed.emit(message[1], self._last["config"])
             elif message[0] == "ended" and not self._stopping.is_set():
                 if not self._replace(message[1]):
                     return
