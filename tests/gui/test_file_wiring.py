@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QT
 
 from core import ExperimentConfig
 from core.cli import build_parser, config_from_args
+from core.presets import get_preset
 from core.records import experiment_json, load_experiment
 from core.userdata import data_from_args
 
@@ -345,6 +346,21 @@ def test_a_story_leaves_the_data_file_for_its_own_data_set(small_window, qtbot, 
     w.load_preset("vanishing-sigmoid")
     qtbot.waitUntil(lambda: w.model.data_source is None, timeout=10000)
     assert w.last_snapshot.data_source is None and "data file" in w.messageLabel.text()
+
+
+def test_a_story_over_a_data_file_is_one_rebuild(small_window, qtbot, monkeypatch, tmp_path):
+    """Config and data set in one command: as a Configure then a Rebuild, the worker could report the
+    Configure's rebuild ("Network rebuilt (...)") after the window said why the data file was left."""
+    from gui.worker import Rebuild
+    w = small_window
+    choose(monkeypatch, three_classes(tmp_path / "three.csv"))
+    rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    posted = []
+    real = w.worker.post
+    monkeypatch.setattr(w.worker, "post", lambda c: (posted.append(c), real(c)))
+    w.load_preset("vanishing-sigmoid")
+    assert [type(c) for c in posted] == [Rebuild]
+    assert posted[0].data is None and posted[0].config == get_preset("vanishing-sigmoid").config()
 
 
 def test_fuzz_open_data_through_the_menu(small_window, qtbot, monkeypatch, tmp_path):
