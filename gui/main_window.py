@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         c.paceEdited.connect(m.set_pace)
         self.theoryCheck.toggled.connect(self.dashboard.set_theory)
         m.configChanged.connect(c.show_config)
+        m.rebuilt.connect(lambda snap: c.show_data_source(snap.data_source))
         m.comparingChanged.connect(c.show_comparing)
         m.measured.connect(lambda snap: self.dashboard.show(snap, m.history, m.history_b))
         m.message.connect(self.show_message)

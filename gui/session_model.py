@@ -112,7 +112,10 @@ class SessionModel(QObject):
             self.say(str(e), error=True)
             self.configChanged.emit(self.config)
             return
-        if config != self.config:
+        if field == "dataset" and self.data_source is not None:   # a built-in data set chosen: the file is left
+            self.set_config(config, data=None, message=f"Data set: {value} (built in); the data file is no "
+                                                       "longer used.")
+        elif config != self.config:
             self.set_config(config)
 
     def set_pace(self, steps_per_second: float) -> None:

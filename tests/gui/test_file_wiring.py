@@ -426,3 +426,22 @@ def test_a_data_file_changed_on_disk_refuses_a_new_split_and_the_controls_go_bac
     qtbot.waitUntil(lambda: "has changed since it was opened" in w.messageLabel.text(), timeout=10000)
     assert w.config == before and w.seedSpin.value() == before.seed == w.last_snapshot.config.seed
     step_epoch(w, qtbot)
+
+
+def test_the_dataset_box_names_the_data_file_while_it_is_trained_on(small_window, qtbot, monkeypatch, tmp_path):
+    w = small_window
+    combo = w.datasetCombo
+    built_in = w.config.dataset
+    choose(monkeypatch, three_classes(tmp_path / "<b>three.csv"))
+    snap = rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    assert snap.data_source is not None
+    # not the config's built-in name, which the session no longer trains on; the name shown as plain text
+    assert combo.currentText() == "file: <b>three.csv" and w.config.dataset == built_in
+    w.model.set_config(w.config.replace(lr=w.config.lr * 2))   # other settings keep the file and its entry
+    qtbot.waitUntil(lambda: w.last_snapshot.config == w.config, timeout=10000)
+    assert combo.currentText() == "file: <b>three.csv"
+    # choosing the same built-in name the config holds leaves the file: not silently ignored
+    snap = rebuilt_after(w, qtbot, lambda: combo.setCurrentIndex(combo.findData(built_in)))
+    assert snap.data_source is None and w.model.data_source is None
+    assert combo.currentData() == built_in and combo.findText("file: <b>three.csv") < 0
+    assert "data file is no longer used" in w.messageLabel.text()
