@@ -126,7 +126,8 @@ class MLP:
 
     # -- normalisation: forward, then its backward ----------------------------------------
     def _normalise(self, k: int, z):
-        """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache."""
+        """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache
+        (z_hat, 1 / std, mean, variance, z)."""
         axis = _NORM_AXIS[self.norm]
         gamma, beta = self.norm_params[k]
         n = z.shape[axis]
@@ -138,7 +139,7 @@ class MLP:
         z_hat = np.multiply(zc, inv_std, out=zc)
         u = z_hat * gamma
         u += beta
-        return u, (z_hat, inv_std, mean, var)
+        return u, (z_hat, inv_std, mean, var, z)
 
     def _normalise_backward(self, k: int, du, norm_cache, dgamma, dbeta):
         """dL/dz from dL/du, u = gamma z_hat + beta; writes dL/dgamma and dL/dbeta.
@@ -146,7 +147,7 @@ class MLP:
         With m the mean over the normalised axis: dz = (dz_hat - m(dz_hat) - z_hat m(dz_hat z_hat)) / std,
         because z_hat depends on z through the mean and the variance as well as directly."""
         axis = _NORM_AXIS[self.norm]
-        z_hat, inv_std, _, _ = norm_cache
+        z_hat, inv_std = norm_cache[:2]
         n = z_hat.shape[axis]
         np.add.reduce(du * z_hat, axis=0, out=dgamma)   # du/dgamma = z_hat
         np.add.reduce(du, axis=0, out=dbeta)            # du/dbeta = 1
@@ -171,8 +172,8 @@ class MLP:
 
         def undo():
             self.running_mean[...], self.running_var[...] = before
-        for k, entry in enumerate(cache[:-1]):
-            _, _, mean, var = entry[3]
+        for k, (_, _, _, norm_cache) in enumerate(cache[:-1]):
+            mean, var = norm_cache[2:4]
             self.running_mean[k] += NORM_MOMENTUM * (mean[0] - self.running_mean[k])
             self.running_var[k] += NORM_MOMENTUM * (var[0] - self.running_var[k])
         return undo
@@ -182,8 +183,8 @@ class MLP:
         return z[:, 0] if self.sizes[-1] == 1 else z
 
     def _forward(self, X, interrupt=None):
-        """Training-mode forward pass; the cache holds, per layer, (h_in, u, phi(u), norm cache, z): u is what
-        enters phi (z = h_in W + b, or its normalised gamma z_hat + beta), z the pre-activation itself."""
+        """Training-mode forward pass; the cache holds, per layer, (h_in, u, phi(u), norm cache): u is what enters
+        phi, z = h_in W + b itself or, with a norm layer, gamma z_hat + beta (then z is the norm cache's last entry)."""
         h = np.asarray(X, dtype=self.dtype)
         cache = []
         phi = self.activation.f
@@ -196,11 +197,11 @@ class MLP:
             z = h @ W
             z += b
             if k == last:
-                cache.append((h, z, None, None, z))
+                cache.append((h, z, None, None))
                 return self._output(z), cache
             u, norm_cache = self._normalise(k, z) if normed else (z, None)
             a = phi(u)
-            cache.append((h, u, a, norm_cache, z))
+            cache.append((h, u, a, norm_cache))
             h = h + a if skip[k] else a
 
     # Rows evaluated at once by forward(): it keeps one layer's activations, not all of them.
@@ -267,7 +268,7 @@ class MLP:
         for k in range(L - 1, -1, -1):
             if interrupt is not None:
                 check(interrupt)
-            h_in, u, a, norm_cache, _ = cache[k]
+            h_in, u, a, norm_cache = cache[k]
             if k < L - 1:
                 d = dphi(u, a, derivs[k])  # dh/du = phi'(u)
                 # dL/du = dL/dh * phi'(u), in dL/dh's own (fresh) array unless the skip path still needs it
@@ -290,7 +291,7 @@ class MLP:
         if update_running and self.norm == "batch":
             undo = self._update_running(cache)
         activations = [cache[k + 1][0] for k in range(L - 1)]
-        pre = [cache[k][4] for k in range(L - 1)]
+        pre = [u if nc is None else nc[4] for _, u, _, nc in cache[:-1]]
         return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
                         undo=undo, grad_stats=grad_stats, pre_activations=pre)
 
@@ -324,7 +325,7 @@ class MLP:
     def first_nonfinite_layer(self, X) -> int | None:
         """1-based index of the first layer whose output is not finite, or None."""
         _, cache = self._forward(X)
-        for k, entry in enumerate(cache):
-            if not np.isfinite(entry[1]).all():
+        for k, (_, z, _, _) in enumerate(cache):
+            if not np.isfinite(z).all():
                 return k + 1
         return None
