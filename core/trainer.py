@@ -269,8 +269,9 @@ class Trainer:
         if self._signed_deriv:
             abs_mean[:-1] = np.add.reduce(np.abs(D), axis=1) / D.shape[1]
         # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
-        saturated = np.less_equal(D, self._sat_level).view(np.uint8)
-        saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=np.int64) / D.shape[1]
+        saturated = np.less_equal(D, self._sat_level).view(np.uint8)   # uint32 sums: 2x int64's speed
+        count = np.uint32 if D.shape[1] < 2**32 else np.int64
+        saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=count) / D.shape[1]
         w_norms = self._w_norms if self._w_norms is not None else w_before
         return BatchStats(
             grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs, weight_norm=w_norms.copy(),
