@@ -303,8 +303,7 @@ class MLP:
 
     def _measure_grad(self, k: int, dW, scratch, out) -> None:
         """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache."""
-        o = self.w_offsets[k]
-        A = np.abs(dW.reshape(-1), out=scratch[o:o + dW.size])
+        A = np.abs(dW.reshape(-1), out=scratch[:dW.size])   # the same scratch for every layer: it stays in cache
         out[0, k] = np.vdot(dW, dW)
         out[1, k] = np.add.reduce(A)
         out[2, k] = np.maximum.reduce(A)

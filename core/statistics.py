@@ -218,7 +218,7 @@ class Segments:
     def norms(self, values) -> np.ndarray:
         """Euclidean norm of each segment, exact even where squares overflow: per block of equal segments, their
         squared norms as one batched product (rows (1 x n) @ (n x 1): BLAS dot products, no temporary of the
-        squares; 3x the reduceat of the squares from 20 layers of 64 x 64 up)."""
+        squares: 1.7x the reduceat of the squares at 20 layers of 64 x 64, 3-4x at 100 layers of 128 x 128)."""
         with np.errstate(over="ignore"):   # overflowed squares are redone by _fix_overflow
             if self.small:   # a few thousand values: one reduceat of the squares beats a call per block
                 v = values[:self.end]

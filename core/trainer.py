@@ -45,8 +45,6 @@ def _deriv_can_be_negative(activation) -> bool:
 class Trainer:
     # Layers of this many weights or more have their gradient statistics measured inside the backward pass.
     FUSED_STATS_MIN = 32768
-    # Networks of this many parameters or more (1 MB in float64, a core's L2 cache here) update layer by layer.
-    FUSED_UPDATE_MIN = 1 << 17
 
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
@@ -90,9 +88,6 @@ class Trainer:
         self._signed_deriv = _deriv_can_be_negative(net.activation)
         # measure each layer's gradient during the backward pass when its layers are large (switch by size)
         self.fused_stats = bool(self._w_sizes.max() >= self.FUSED_STATS_MIN)
-        # apply the update and measure the weight norms layer by layer when the parameters outgrow L2 (switch by size)
-        self.fused_update = bool(net.flat.size >= self.FUSED_UPDATE_MIN)
-        self._slices = [slice(int(o), int(o + n)) for o, n in zip(net.w_offsets, self._w_sizes)] + [self._b_slice]
         self._order: np.ndarray | None = None
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
@@ -159,7 +154,8 @@ class Trainer:
                 if clip is not None and total > clip:
                     scale = clip / total
                     g *= scale  # same direction, global norm = clip
-                self._apply_update(g, collect_stats)                                     # 4
+                net.flat += self.optimizer.update(g, self._update)                       # 4
+                self._w_norms = self._layers.norms(net.flat) if collect_stats else None
                 divergence = self._check_weights()                                       # 5
             if not collect_stats:
                 return None
@@ -170,30 +166,6 @@ class Trainer:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
             return stats
-
-    def _apply_update(self, g, collect_stats: bool) -> None:
-        """w_new = w_old + update; with statistics, ||W|| of each layer after it. Large networks (more than a
-        core's L2 cache) do it layer by layer while the layer is in cache: the update (SGD, whose update of each
-        entry needs only that entry's gradient; other optimisers keep state and update all at once), the addition
-        and the norm; otherwise each would be one pass over the whole buffer from L3."""
-        net, opt, u = self.network, self.optimizer, self._update
-        if not (collect_stats and self.fused_update):
-            net.flat += opt.update(g, u)
-            self._w_norms = self._layers.norms(net.flat) if collect_stats else None
-            return
-        flat, seg = net.flat, self._layers
-        per_slice = opt.scales_gradient   # SGD: the update is -lr g, entry by entry
-        if not per_slice:
-            opt.update(g, u)
-        sq = np.empty(len(seg.sizes))
-        for k, s in enumerate(self._slices):   # each layer's weights, then all biases
-            if per_slice:
-                opt.update(g[s], u[s])
-            w = flat[s]
-            w += u[s]
-            if k < len(sq):
-                sq[k] = np.vdot(w, w)
-        self._w_norms = _fix_overflow(np.sqrt(sq), flat, seg.offsets, seg.sizes)
 
     def _gradient_measures(self, r):
         """||dL/dW||, mean and max |dL/dW| per layer: measured during the backward pass (large layers, while

@@ -101,25 +101,3 @@ def test_the_fused_path_is_chosen_by_layer_size():
     assert not Trainer(SMALL.replace(width=64)).fused_stats
     assert Trainer(SMALL.replace(width=256)).fused_stats
 
-
-@pytest.mark.parametrize("changes", [dict(width=40), dict(width=40, optimizer="adam", clip_norm=0.01),
-                                     dict(width=12, norm="batch", optimizer="momentum", dtype="float32"),
-                                     dict(width=40, init_gain=100, activation="linear", lr=10.0)])
-def test_the_update_applied_layer_by_layer_equals_the_update_applied_at_once(changes):
-    cfg = SMALL.replace(**changes)
-    fused, plain = Trainer(cfg), Trainer(cfg)
-    fused.fused_update, plain.fused_update = True, False
-    for _ in range(4):
-        a, b = fused.step_batch(), plain.step_batch()
-        assert np.array_equal(fused.network.flat, plain.network.flat, equal_nan=True)   # the same weights, bit for bit
-        rtol = 1e-12 if cfg.dtype == "float64" else 1e-5   # norms summed in another order
-        np.testing.assert_allclose(a.weight_norm, b.weight_norm, rtol=rtol)
-        np.testing.assert_allclose(a.update_ratio, b.update_ratio, rtol=rtol)
-        assert a.divergence == b.divergence
-        if a.diverged:
-            break
-
-
-def test_the_layer_by_layer_update_is_chosen_by_the_networks_size():
-    assert not Trainer(SMALL.replace(width=64)).fused_update
-    assert Trainer(SMALL.replace(width=256)).fused_update
