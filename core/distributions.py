@@ -354,7 +354,7 @@ class InsideRecorder:
         self._n_act = c = len(pos)
         m = n * width
         out[:H, :c] = np.take(np.stack([h[:n_rows] for h in acts]).reshape(H, -1), pos, axis=1)
-        out[H:, :c] = np.take(np.stack([z[:n_rows] for z in r.pre_activations]).reshape(H, -1), pos, axis=1)
+        out[H:, :c] = np.take(np.asarray(r.pre_activations)[:, :n_rows].reshape(H, -1), pos, axis=1)
         if H * m <= self.STACK_LIMIT:
             S = np.stack(acts).reshape(H, m)
             mean = np.add.reduce(S, axis=1, dtype=np.float64) / m
