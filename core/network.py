@@ -198,13 +198,13 @@ class MLP:
         U, A = np.empty_like(Z) if normed else Z, np.empty_like(Z)
         phi = self.activation.f
         in_place = isinstance(phi, np.ufunc)   # np.tanh writes into A; others return a fresh array, copied in
-        cache, skip = [], self._skip
+        cache, skip, H = [], self._skip, len(Z)
         for k, (W, b) in enumerate(self.params):
             if interrupt is not None:
                 check(interrupt)
-            z = np.matmul(h, W, out=Z[k]) if k < len(Z) else h @ W
+            z = np.matmul(h, W, out=Z[k]) if k < H else h @ W
             z += b
-            if k == len(Z):
+            if k == H:
                 cache.append((h, z, None, None))
                 return self._output(z), cache, Z, U, A
             norm_cache = None
