@@ -189,12 +189,12 @@ class Segments:
     Consecutive segments of equal size (the hidden-to-hidden layers) are viewed as the
     rows of one 2-D block, so a per-layer statistic costs one NumPy call per block, not
     one per layer. Norms are one batched product per block (BLAS dot products of each row with
-    itself), or for fewer than ``SMALL`` values one ``reduceat`` of the squares. Segments that tile their span take |value|'s sum and maximum in one ``reduceat`` call
-    for all of them (at 10 layers of 32 units a third of the blocks' cost, at 10 layers of 256 still
-    10-20% less).
+    itself), or below ``SMALL`` values one ``reduceat`` of the squares. Segments that tile their
+    span take |value|'s sum and maximum in one ``reduceat`` call for all of them (at 10 layers of
+    32 units a third of the blocks' cost, at 10 layers of 256 still 10-20% less).
     """
 
-    SMALL = 1 << 15
+    SMALL = 1 << 15   # values: up to here one reduceat of the squares is cheaper than a call per block
 
     def __init__(self, offsets, sizes):
         self.offsets, self.sizes = np.asarray(offsets), np.asarray(sizes)
