@@ -6,7 +6,10 @@ dtype, and per-layer gradient norms). Figures are ratios measured in one run: th
 PyTorch alternate round by round (the machine is shared), each timed in thread CPU time, and
 each ratio is the median of the rounds' ratios with their range.
 
-    .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--quick]
+    .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--quick] [--no-extra] [--against DIR]
+
+--against DIR also times DIR's core (another checkout, e.g. main) in the same process, imported under
+another name, alternating round by round with this one: a before/after ratio from one run.
 """
 from __future__ import annotations
 
@@ -41,10 +44,11 @@ def best_time(fn, steps: int, repeat: int) -> float:
     return best
 
 
-def core_step(depth, width, batch, stats, norm="none", dtype="float64"):
-    cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, activation="tanh", init="xavier",
-                           lr=1e-3, samples=max(4 * batch, 64), norm=norm, dtype=dtype)
-    t = Trainer(cfg)
+def core_step(depth, width, batch, stats, norm="none", dtype="float64", core=None):
+    cfg_type, trainer_type = (ExperimentConfig, Trainer) if core is None else (core.ExperimentConfig, core.Trainer)
+    cfg = cfg_type(depth=depth, width=width, batch_size=batch, activation="tanh", init="xavier",
+                   lr=1e-3, samples=max(4 * batch, 64), norm=norm, dtype=dtype)
+    t = trainer_type(cfg)
     X, y = t.data.X_train[:batch], t.data.y_train[:batch]
     return lambda: t.train_on_batch(X, y, collect_stats=stats)
 
@@ -146,11 +150,37 @@ def compare_sizes(sizes, dtype, rounds, have_torch):
         print(row + f" {med['stats'] * 1e6 / depth:>7.1f}")
 
 
+def load_core(root: str, name: str = "core_against"):
+    """Another checkout's ``core`` package, imported as ``name`` (its relative imports stay inside it)."""
+    import importlib.util
+    pkg = os.path.join(os.path.abspath(root), "core")
+    spec = importlib.util.spec_from_file_location(name, os.path.join(pkg, "__init__.py"),
+                                                  submodule_search_locations=[pkg])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare_checkouts(other, root: str, sizes, rounds: int) -> None:
+    """This checkout's step with statistics against ``other``'s (another checkout's core), interleaved."""
+    print(f"\nthis checkout / {root}: step with statistics, median of {rounds} interleaved rounds (range)")
+    for dtype in ("float64", "float32"):
+        for depth, width, batch in sizes:
+            t = interleaved({"this": core_step(depth, width, batch, True, dtype=dtype),
+                             "other": core_step(depth, width, batch, True, dtype=dtype, core=other)},
+                            max(24, steps_for(depth, width, batch)), rounds)   # 24: whole recording cycles
+            print(f"{f'{depth}/{width}/{batch}':>18} {dtype}  {statistics.median(t['this']) * 1e6:>8.0f}us / "
+                  f"{statistics.median(t['other']) * 1e6:>8.0f}us = {ratio_text(t['this'], t['other'])}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--quick", action="store_true", help="only the three target sizes, float64")
     ap.add_argument("--root", help="the checkout whose core is timed (default: this one)")
+    ap.add_argument("--no-extra", action="store_true", help="leave out the normalisation and large sections")
+    ap.add_argument("--against", metavar="DIR", help="also time DIR's core against this one, same process")
     args = ap.parse_args()
     try:
         import torch  # noqa: F401
@@ -161,12 +191,18 @@ def main():
     print(kernel_line())
     print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, tanh, SGD"
           + (f", torch {torch.__version__} (threads 1)" if have_torch else ", torch not installed"))
+    if args.against:
+        compare_checkouts(load_core(args.against), args.against,
+                          SIZES + ([] if args.quick else [(100, 128, 32)]), max(5, args.rounds))
     compare_sizes(SIZES, "float64", args.rounds, have_torch)
     if args.quick:
         return
     compare_sizes(SIZES, "float32", args.rounds, have_torch)
     print("\nper-layer cost from 10 to 100 layers (us/layer should stay flat):")
-    compare_sizes([(10, 128, 32), (30, 128, 32), (100, 128, 32)], "float64", max(5, args.rounds // 3), have_torch)
+    for dtype in ("float64", "float32"):
+        compare_sizes([(10, 128, 32), (30, 128, 32), (100, 128, 32)], dtype, max(5, args.rounds // 3), have_torch)
+    if args.no_extra:
+        return
     print("\nnormalisation layers (step with statistics; cost relative to norm none in this run):")
     for depth, width, batch in SIZES:
         t = interleaved({n: core_step(depth, width, batch, True, n) for n in ("none", "batch", "layer")},

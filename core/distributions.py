@@ -309,7 +309,7 @@ class InsideRecorder:
         if scale != 1.0:
             g /= scale
         rows[:L] = g
-        rec = self._forward_signal(r, X, rows[L:])      # depth >= 1: there is a hidden layer
+        rec = self._forward_signal(r, rows[L:])      # depth >= 1: there is a hidden layer
         counts = np.concatenate([self.grad_counts, np.full(2 * H, self._n_act)])
         np.abs(rows, out=rows)
         rows[:L][self.pad] = np.inf
@@ -340,34 +340,23 @@ class InsideRecorder:
             return step % self.every == 0
         return (bpe - ((step - 1) % bpe + 1)) % self.every == 0
 
-    # Up to this many activation entries (all hidden layers) are stacked into one array for the std;
-    # larger networks take it layer by layer (their steps are long enough for the per-layer calls).
-    STACK_LIMIT = 1 << 20
+    # Up to this many activation entries (all hidden layers) are stacked into one array for the std (two calls
+    # in all); larger networks take it layer by layer, where copying them all would cost more than the calls.
+    STACK_LIMIT = 1 << 16
 
-    def _forward_signal(self, r, X, out: np.ndarray) -> dict:
+    def _forward_signal(self, r, out: np.ndarray) -> dict:
         """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation.
-        Hidden layers 2..H have equal shapes and contiguous weights: one batched product for all of them."""
-        net, H = self.net, self.net.n_layers - 1
+        The pre-activations are the pass's own z = h_in W + b (the weights before the step's update)."""
+        H = self.net.n_layers - 1
         acts = r.activations
         n, width = acts[0].shape
         n_rows, pos = self._positions(n, width)
         self._n_act = c = len(pos)
         m = n * width
-        S = np.stack(acts) if H * m <= self.STACK_LIMIT else None      # (H, N, width)
-        A = S[:, :n_rows] if S is not None else np.stack([h[:n_rows] for h in acts])   # (H, rows, width)
-        out[:H, :c] = np.take(A.reshape(H, -1), pos, axis=1)
-        W0, b0 = net.params[0]
-        z = np.empty_like(A)
-        np.matmul(np.asarray(X[:n_rows], dtype=W0.dtype), W0, out=z[0])
-        z[0] += b0
-        if H > 1:
-            w0, b_0 = net.w_offsets[1], net.b_offsets[1]
-            W = net.flat[w0:w0 + (H - 1) * width * width].reshape(H - 1, width, width)
-            np.matmul(A[:-1], W, out=z[1:])
-            z[1:] += net.flat[b_0:b_0 + (H - 1) * width].reshape(H - 1, 1, width)
-        out[H:, :c] = np.take(z.reshape(H, -1), pos, axis=1)
-        if S is not None:
-            S = S.reshape(H, m)
+        out[:H, :c] = np.take(np.stack([h[:n_rows] for h in acts]).reshape(H, -1), pos, axis=1)
+        out[H:, :c] = np.take(np.asarray(r.pre_activations)[:, :n_rows].reshape(H, -1), pos, axis=1)
+        if H * m <= self.STACK_LIMIT:
+            S = np.stack(acts).reshape(H, m)
             mean = np.add.reduce(S, axis=1, dtype=np.float64) / m
             sq = np.einsum("ij,ij->i", S, S, dtype=np.float64) / m
         else:

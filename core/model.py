@@ -62,6 +62,9 @@ class Backward:
     undo: object = None
     # with backward(..., stats_scratch=...): (3, layers) ||dL/dW||^2, sum |dL/dW|, max |dL/dW|; None otherwise
     grad_stats: np.ndarray | None = None
+    # MLPs: each hidden layer's pre-activation z = h_in W + b as the pass computed it (before any norm layer),
+    # (hidden layers, N, width); empty otherwise
+    pre_activations: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
 
     @property
     def time_grad_norm(self) -> np.ndarray:

@@ -80,6 +80,7 @@ class MLP:
         self.running_var = np.ones((depth, width), dtype=self.dtype) if norm == "batch" else None
         self._skip = [self._is_skip(k) for k in range(self.n_layers)]
         self._grad_buffer, self._grad_views = None, None
+        self._ones_cache: np.ndarray | None = None
         for (W, _), (fan_in, fan_out) in zip(self.params, shapes):
             W[...] = init_weights(init, rng, fan_in, fan_out, init_gain, self.dtype)
         if bias_std > 0:  # drawn after all weights, so bias_std = 0 leaves every earlier network unchanged
@@ -125,7 +126,8 @@ class MLP:
 
     # -- normalisation: forward, then its backward ----------------------------------------
     def _normalise(self, k: int, z):
-        """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache."""
+        """Training mode: z_hat from this batch's statistics; returns gamma z_hat + beta and the cache
+        (z_hat, 1 / std, mean, variance)."""
         axis = _NORM_AXIS[self.norm]
         gamma, beta = self.norm_params[k]
         n = z.shape[axis]
@@ -145,7 +147,7 @@ class MLP:
         With m the mean over the normalised axis: dz = (dz_hat - m(dz_hat) - z_hat m(dz_hat z_hat)) / std,
         because z_hat depends on z through the mean and the variance as well as directly."""
         axis = _NORM_AXIS[self.norm]
-        z_hat, inv_std, _, _ = norm_cache
+        z_hat, inv_std = norm_cache[:2]
         n = z_hat.shape[axis]
         np.add.reduce(du * z_hat, axis=0, out=dgamma)   # du/dgamma = z_hat
         np.add.reduce(du, axis=0, out=dbeta)            # du/dbeta = 1
@@ -171,7 +173,7 @@ class MLP:
         def undo():
             self.running_mean[...], self.running_var[...] = before
         for k, (_, _, _, norm_cache) in enumerate(cache[:-1]):
-            _, _, mean, var = norm_cache
+            mean, var = norm_cache[2:4]
             self.running_mean[k] += NORM_MOMENTUM * (mean[0] - self.running_mean[k])
             self.running_var[k] += NORM_MOMENTUM * (var[0] - self.running_var[k])
         return undo
@@ -181,23 +183,39 @@ class MLP:
         return z[:, 0] if self.sizes[-1] == 1 else z
 
     def _forward(self, X, interrupt=None):
-        """Training-mode forward pass; the cache holds (h_in, pre-activation, phi of it, norm cache) per layer."""
+        """Training-mode forward pass: the output and the cache (see ``_forward_stacked``)."""
+        out, cache, _, _, _ = self._forward_stacked(X, interrupt)
+        return out, cache
+
+    def _forward_stacked(self, X, interrupt=None):
+        """Training-mode forward pass. Every hidden layer's z = h_in W + b, u (what enters phi: z itself, or with a
+        norm layer gamma z_hat + beta) and phi(u) are rows of stacked (depth, N, width) arrays Z, U, A, so the
+        backward pass takes phi' of all layers in one call; the cache holds, per layer, views
+        (h_in, u, phi(u), norm cache), and (h_in, z, None, None) for the output layer. Returns out, cache, Z, U, A."""
         h = np.asarray(X, dtype=self.dtype)
-        cache = []
-        phi = self.activation.f
-        last = self.n_layers - 1
         normed = self.norm != "none"
+        Z = np.empty((len(self.params) - 1, len(h), self.sizes[1]), dtype=self.dtype)
+        U, A = np.empty_like(Z) if normed else Z, np.empty_like(Z)
+        phi = self.activation.f
+        in_place = isinstance(phi, np.ufunc)   # np.tanh writes into A; others return a fresh array, copied in
+        cache, skip, H = [], self._skip, len(Z)
         for k, (W, b) in enumerate(self.params):
-            check(interrupt)
-            z = h @ W
+            if interrupt is not None:
+                check(interrupt)
+            z = np.matmul(h, W, out=Z[k]) if k < H else h @ W
             z += b
-            if k == last:
+            if k == H:
                 cache.append((h, z, None, None))
-                return self._output(z), cache
-            u, norm_cache = self._normalise(k, z) if normed else (z, None)
-            a = phi(u)
-            cache.append((h, u, a, norm_cache))
-            h = h + a if self._skip[k] else a
+                return self._output(z), cache, Z, U, A
+            norm_cache = None
+            if normed:
+                U[k], norm_cache = self._normalise(k, z)
+            if in_place:
+                phi(U[k], out=A[k])
+            else:
+                A[k] = phi(U[k])
+            cache.append((h, U[k], A[k], norm_cache))
+            h = h + A[k] if skip[k] else A[k]
 
     # Rows evaluated at once by forward(): it keeps one layer's activations, not all of them.
     FORWARD_CHUNK = 8192
@@ -248,48 +266,62 @@ class MLP:
         right after its dL/dW is computed, while it is still in cache (``Backward.grad_stats``); the
         scratch holds |dL/dW| meanwhile. Pays for large layers; small ones are cheaper measured all at once.
         """
-        out, cache = self._forward(X, interrupt)
+        out, cache, Z, U, A = self._forward_stacked(X, interrupt)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
         grad_flat, grads, norm_grads = self._grad_views_for(grad_out)
-        derivs = np.empty((self.n_layers - 1, len(dout), self.sizes[1]), dtype=self.dtype)
-        delta_norms = np.empty(self.n_layers)
-        dphi = self.activation.derivative_into
+        L, H = len(self.params), len(Z)
+        derivs = self.activation.derivative_into(U, A, np.empty_like(A))  # dh/du = phi'(u), every layer at once
+        DZ = np.empty_like(A)                                              # dL/dz of every hidden layer
+        delta_norms = np.empty(L)
+        skip, ones = self._skip, self._ones(len(dout))
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
-        grad_stats = np.empty((3, self.n_layers)) if stats_scratch is not None else None
-        for k in range(self.n_layers - 1, -1, -1):
-            check(interrupt)
-            h_in, u, a, norm_cache = cache[k]
-            if k < self.n_layers - 1:
-                d = dphi(u, a, derivs[k])  # dh/du = phi'(u)
-                dz = dh * d                # dL/du = dL/dh * phi'(u)
+        grad_stats = np.empty((3, L)) if stats_scratch is not None else None
+        for k in range(L - 1, -1, -1):
+            if interrupt is not None:
+                check(interrupt)
+            h_in, _, _, norm_cache = cache[k]
+            if k < H:
+                dz = np.multiply(dh, derivs[k], out=DZ[k])  # dL/du = dL/dh * phi'(u)
                 if norm_cache is not None:
-                    dz = self._normalise_backward(k, dz, norm_cache, *norm_grads[k])
+                    DZ[k] = self._normalise_backward(k, dz, norm_cache, *norm_grads[k])
             W = self.params[k][0]
             dW, db = grads[k]
-            np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
-            # (dL/db as the product 1^T dL/dz is 2-3x faster, but its different rounding moves the
-            # adam-masks story's final loss from 0.42 to 0.38: kept as the column sum)
-            np.add.reduce(dz, axis=0, out=db)
-            delta_norms[k] = math.sqrt(np.vdot(dz, dz))
+            np.matmul(h_in.T, dz, out=dW)      # dL/dW = h_in^T dL/dz
+            if k == H:                         # the output layer's; the hidden layers' after the loop
+                np.matmul(ones, dz, out=db)    # dL/db = 1^T dL/dz
+                delta_norms[k] = math.sqrt(np.vdot(dz, dz))
             if grad_stats is not None:
                 self._measure_grad(k, dW, stats_scratch, grad_stats)
             if k > 0:
-                dh_in = dz @ W.T           # dL/dh_in = dL/dz W^T
-                if self._skip[k]:
-                    dh_in += dh            # the skip path adds the identity
+                dh_in = dz @ W.T               # dL/dh_in = dL/dz W^T
+                if skip[k]:
+                    dh_in += dh                # the skip path adds the identity
                 dh = dh_in
-        undo = None
-        if update_running and self.norm == "batch":
-            undo = self._update_running(cache)
-        activations = [cache[k + 1][0] for k in range(self.n_layers - 1)]
+        self._hidden_bias_grads_and_norms(DZ, ones, grad_flat, delta_norms)
+        undo = self._update_running(cache) if update_running and self.norm == "batch" else None
+        activations = [cache[k + 1][0] for k in range(H)]
         return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
-                        undo=undo, grad_stats=grad_stats)
+                        undo=undo, grad_stats=grad_stats, pre_activations=Z)
+
+    def _hidden_bias_grads_and_norms(self, DZ, ones, grad_flat, delta_norms) -> None:
+        """Every hidden layer's dL/db = 1^T dL/dz (the bias folded into one batched product: 2-3x a column sum per
+        layer) into grad_flat, and ||dL/dz|| into delta_norms[:-1] (rows of dot products), from the stacked dL/dz."""
+        H, _, width = DZ.shape
+        b0 = self.b_offsets[0]
+        np.matmul(ones, DZ, out=grad_flat[b0:b0 + H * width].reshape(H, width))
+        rows = DZ.reshape(H, -1)
+        delta_norms[:H] = np.sqrt(np.matmul(rows[:, None, :], rows[:, :, None]).reshape(H))
+
+    def _ones(self, n: int) -> np.ndarray:
+        """A vector of n ones (1^T dL/dz sums dL/dz over the batch), kept for the next step of the same size."""
+        if self._ones_cache is None or len(self._ones_cache) != n:
+            self._ones_cache = np.ones(n, dtype=self.dtype)
+        return self._ones_cache
 
     def _measure_grad(self, k: int, dW, scratch, out) -> None:
         """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache."""
-        o = self.w_offsets[k]
-        A = np.abs(dW.reshape(-1), out=scratch[o:o + dW.size])
+        A = np.abs(dW.reshape(-1), out=scratch[:dW.size])   # the same scratch for every layer: it stays in cache
         out[0, k] = np.vdot(dW, dW)
         out[1, k] = np.add.reduce(A)
         out[2, k] = np.maximum.reduce(A)

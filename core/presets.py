@@ -251,13 +251,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "for the first {early_epochs} epochs layer 1's gradient stays below {layer1_ratio:sci} of the output "
            "layer's, yet every hidden layer's update ratio is within a factor of {update_spread} of the others "
            "and layer 1's is above {update_ratio1:sci} (vanishing-sigmoid's: about 1e-10). The loss sits at "
-           "chance (within {chance_margin}) for {chance_epochs} epochs, then falls to {final_loss} (below {final_loss_max}) by epoch 20; by "
-           "then layer 1's gradient is above {final_layer1_ratio} of the output layer's: it no longer vanishes.",
+           "chance (within {chance_margin}) for {chance_epochs} epochs, then falls: below {final_loss_max} from epoch "
+           "{below_from} on, about {final_loss} at epoch 20; by then layer 1's gradient is above {final_layer1_ratio} "
+           "of the output layer's: it no longer vanishes.",
            "Adam divides each step by a running root-mean-square of the gradient, so its size hardly depends "
            "on the gradient's scale: it hides vanishing gradients in the update, not in the gradient.",
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="adam", lr=0.003),
-           early_epochs=10, chance_epochs=11, chance_margin=0.01, layer1_ratio=1e-4, update_spread=20, update_ratio1=5e-3, final_loss=0.42,
-           final_loss_max=0.45, final_layer1_ratio=0.1),
+           early_epochs=10, chance_epochs=11, chance_margin=0.01, layer1_ratio=1e-4, update_spread=20, update_ratio1=5e-3, final_loss=0.4,
+           final_loss_max=0.45, below_from=16, final_layer1_ratio=0.1),   # epoch 20's loss: 0.376 - 0.426 as rounding varies
     _story("constant-init",
            "every weight starts at the same value: the units of each layer stay identical (symmetry is never broken)",
            "the loss against the chance line, and the prediction: straight stripes, not a curve.",

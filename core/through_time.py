@@ -1,7 +1,8 @@
 """What a recurrent network's gradient does back through time, measured for the window.
 
-``measure(trainer)`` takes one forward and backward pass on the latest batch at the current
-weights (nothing is updated) and returns a ``ThroughTime``: the chain through time (per-step
+``from_step(stats, bound)`` reads it from a step's own statistics; ``measure(trainer)`` takes one
+forward and backward pass on the latest batch at the current weights (nothing is updated: for a
+network no step has trained yet) and returns a ``ThroughTime``: the chain through time (per-step
 factor ||dL/dh_t|| / ||dL/dh_{t+1}|| and the running product) and, per recurrent layer, the
 spectral norm of W_h read against Pascanu's bound. None for an MLP.
 
@@ -91,6 +92,16 @@ class ThroughTime:
     time_grad_norm: np.ndarray
     chain: TimeChain
     spectral: tuple
+
+
+def from_step(stats, bound: float) -> ThroughTime | None:
+    """The same from a step's own numbers (a BatchStats or an epoch's EpochStats): its ||dL/dh_t|| and its
+    ||W_h||_2 after the step, no pass of its own; ``bound``: the network's vanishing_bound. The chain then
+    agrees with the time-step bars drawn from the same statistics. None for an MLP."""
+    if stats is None or not len(stats.time_grad_norm):
+        return None
+    g = np.array(stats.time_grad_norm, dtype=float)
+    return ThroughTime(g, chain_through_time(g), spectral_readout(stats.spectral_norm, bound))
 
 
 def measure(trainer) -> ThroughTime | None:

@@ -43,8 +43,16 @@ def _deriv_can_be_negative(activation) -> bool:
 
 
 class Trainer:
-    # Layers of this many weights or more have their gradient statistics measured inside the backward pass.
+    # Layers of this many weights or more have their gradient statistics measured inside the backward pass; so do
+    # layers of half as many when the whole gradient is larger than FUSED_STATS_BYTES (it no longer stays in L2
+    # until the pass ends: step on/off 0.965 at 100/128/32 and 0.968 at 30/128/32, 1.00 at 10/128/32).
     FUSED_STATS_MIN = 32768
+    FUSED_STATS_BYTES = 2 << 20
+
+    @classmethod
+    def _fuse_stats(cls, largest_layer: int, gradient_bytes: int) -> bool:
+        return bool(largest_layer >= cls.FUSED_STATS_MIN or
+                    (largest_layer >= cls.FUSED_STATS_MIN // 2 and gradient_bytes > cls.FUSED_STATS_BYTES))
 
     def __init__(self, config: ExperimentConfig | None = None, data: Dataset | None = None):
         """``data``: a data set loaded from a file (core.userdata) in place of config.dataset's."""
@@ -87,7 +95,7 @@ class Trainer:
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
         self._signed_deriv = _deriv_can_be_negative(net.activation)
         # measure each layer's gradient during the backward pass when its layers are large (switch by size)
-        self.fused_stats = bool(self._w_sizes.max() >= self.FUSED_STATS_MIN)
+        self.fused_stats = self._fuse_stats(self._w_sizes.max(), net.n_weights * net.flat.itemsize)
         self._order: np.ndarray | None = None
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
@@ -241,8 +249,9 @@ class Trainer:
         if self._signed_deriv:
             abs_mean[:-1] = np.add.reduce(np.abs(D), axis=1) / D.shape[1]
         # count per row by summing the comparison's bytes: count_nonzero(axis=1) is 2x slower
-        saturated = np.less_equal(D, self._sat_level).view(np.uint8)
-        saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=np.int64) / D.shape[1]
+        saturated = np.less_equal(D, self._sat_level).view(np.uint8)   # uint32 sums: 2x int64's speed
+        count = np.uint32 if D.shape[1] < 2**32 else np.int64
+        saturation[:-1] = np.add.reduce(saturated, axis=1, dtype=count) / D.shape[1]
         w_norms = self._w_norms if self._w_norms is not None else w_before
         return BatchStats(
             grad_norm=gw_norms, grad_mean_abs=mean_abs, grad_max_abs=max_abs, weight_norm=w_norms.copy(),

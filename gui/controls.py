@@ -10,6 +10,7 @@ a field added to the table appears here with no edit. The panel only reports edi
 from __future__ import annotations
 
 import math
+import os
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QValidator
@@ -263,6 +264,7 @@ class ControlPanel(QScrollArea):
     def __init__(self, actions: dict):
         super().__init__()
         self.setObjectName("controlPanel")
+        self._data_file, self._dataset = None, None   # a data file's name while the session trains on one
         self.editors = {f: EDITORS[s.kind](f, s) for f, s in FIELD_SPECS.items()}
         self.widgets = {w.objectName(): w for e in self.editors.values() for w in e.widgets()}
         panel = QWidget()
@@ -270,7 +272,7 @@ class ControlPanel(QScrollArea):
         self.groups = {g: QGroupBox(g) for g in TOP_GROUPS + tuple(e.spec.group for e in self.editors.values())}
         forms = {g: QFormLayout(box) for g, box in self.groups.items()}
         for e in self.editors.values():
-            e.edited.connect(self.fieldEdited)
+            e.edited.connect(self._edited)
             caption, item = e.row()
             forms[e.spec.group].addRow(caption, item) if caption else forms[e.spec.group].addRow(item)
         for g in TOP_GROUPS:
@@ -360,6 +362,7 @@ class ControlPanel(QScrollArea):
         """Show every field of ``config`` exactly, without reporting it as an edit. The recurrent settings
         show only where they act: a recurrent model, or a sequence task (whose length an MLP reads too)."""
         self.groups[RECURRENT_GROUP].setVisible(config.model != "mlp" or config.dataset in SEQUENCE_DATASETS)
+        self._dataset = config.dataset
         for field, e in self.editors.items():
             for w in e.widgets():
                 w.blockSignals(True)
@@ -368,6 +371,41 @@ class ControlPanel(QScrollArea):
             finally:
                 for w in e.widgets():
                     w.blockSignals(False)
+
+        self._show_data_file()
+
+    # The dataset box's entry for a data file opened with File > Open data (not a config value).
+    DATA_FILE = "\0data file"
+
+    def _edited(self, field: str, value) -> None:
+        if value != self.DATA_FILE:   # the data file's entry is chosen already (it is shown, not chosen)
+            self.fieldEdited.emit(field, value)
+
+    def show_data_source(self, source: dict | None) -> None:
+        """The data set trained on: a data file's name as the dataset box's current entry while the session
+        trains on one (the config's built-in name would be untrue), removed once a built-in one is chosen."""
+        self._data_file = os.path.basename(source["path"]) if source else None
+        self._show_data_file()
+
+    def _show_data_file(self) -> None:
+        combo = self.editors["dataset"].combo
+        combo.blockSignals(True)
+        try:
+            i = combo.findData(self.DATA_FILE)
+            if self._data_file is None:
+                if i >= 0:
+                    combo.removeItem(i)
+                    self.editors["dataset"].show(self._dataset)
+                return
+            if i < 0:
+                combo.addItem("", self.DATA_FILE)
+                i = combo.count() - 1
+            combo.setItemText(i, f"file: {self._data_file}")   # item text is plain: a name is data, not markup
+            combo.setItemData(i, "The data file opened with File > Open data. Choose a built-in data set to "
+                                 "leave it.", Qt.ToolTipRole)
+            combo.setCurrentIndex(i)
+        finally:
+            combo.blockSignals(False)
 
     def shown_values(self) -> dict:
         """Field -> the value its editor shows: equal to the config's fields after ``show_config``."""

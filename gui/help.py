@@ -4,7 +4,7 @@ Our own text (rich text is fine here: nothing in it comes from a file or a user)
 names the plot it explains, by the title the window gives it. The regime thresholds are quoted
 from core.regimes, so the help says what the colours do.
 """
-from core.regimes import EXPLODING_RISE, VANISHING_RATIO
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO
 
 HELP_HTML = f"""
 <h3>What am I looking at?</h3>
@@ -32,7 +32,8 @@ gradient, is what the update uses. ‖dL/dz‖, the error signal δ, is the chai
 can disagree: since <code>dL/dW_l = o_(l−1)ᵀ · δ_l</code>, a forward signal o that grows as fast as δ
 shrinks keeps the ‖dL/dW‖ bars level while δ grows 10000-fold (<code>exploding</code>). Bars are judged
 against the rest of the same network: a layer below {VANISHING_RATIO:g} of the largest layer is
-<i>vanishing</i>, a layer {EXPLODING_RISE:g} or more times the output layer's is <i>exploding</i>; an
+<i>vanishing</i>, a layer {EXPLODING_RISE:g} or more times the output layer's is <i>exploding</i>, and so is
+any layer above {EXPLODING_ABOVE:g} (when every layer has blown up together none stands out); an
 exactly zero gradient is its own case (drawn at the floor, labelled 0), and NaN or inf is another.
 <i>Gradient flow</i> shows the same per layer, epoch by epoch.</p>
 

@@ -92,9 +92,11 @@ class MainWindow(QMainWindow):
     def load_preset(self, name: str) -> None:
         """Load a preset's config and show its lesson."""
         self.show_lesson(name)
-        self.set_config(PRESETS[name].config())
         if self.model.data_source is not None:   # a story is about its own data set
-            self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
+            self.model.set_config(PRESETS[name].config(), data=None,
+                                  message=f"{name}: trained on its own data set, not the data file.")
+        else:
+            self.set_config(PRESETS[name].config())
 
     def show_lesson(self, name: str) -> None:
         """Select a preset in the picker and show its text, without changing the config. A story that says to
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
         c.paceEdited.connect(m.set_pace)
         self.theoryCheck.toggled.connect(self.dashboard.set_theory)
         m.configChanged.connect(c.show_config)
+        m.rebuilt.connect(lambda snap: c.show_data_source(snap.data_source))
         m.comparingChanged.connect(c.show_comparing)
         m.measured.connect(lambda snap: self.dashboard.show(snap, m.history, m.history_b))
         m.message.connect(self.show_message)

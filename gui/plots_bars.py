@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
 from .plots import _log10, _plot, layer_ticks, power_ticks
 
@@ -28,7 +28,7 @@ def _power(x: float) -> str:
 
 
 LEGEND = {"healthy": "healthy", "vanishing": f"vanishing < {_power(VANISHING_RATIO)}·largest",
-          "exploding": f"exploding ≥ {_power(EXPLODING_RISE)}·output", "zero": "exactly 0", "nonfinite": "NaN / inf"}
+          "exploding": f"exploding ≥{_power(EXPLODING_RISE)}·out,>{_power(EXPLODING_ABOVE)}", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
 ROW_SHARE = 0.075      # share of the view above the tallest bar kept free per legend row (and 0.12 more)

@@ -84,9 +84,11 @@ class SessionModel(QObject):
     def say(self, text: str, error: bool = False) -> None:
         self.message.emit(text, error)
 
-    def set_config(self, config: ExperimentConfig) -> bool:
+    def set_config(self, config: ExperimentConfig, data=..., message: str = "") -> bool:
         """Train with ``config``: live settings apply at once, the rest rebuild (the session decides).
-        A config too large for this machine's memory is refused with a visible message (False)."""
+        A config too large for this machine's memory is refused with a visible message (False).
+        ``data`` (a Dataset read from a file, None for the built-in one): rebuild from the seed with it, in one
+        command, and say ``message``: as two commands, the first one's rebuild could report after the message."""
         try:
             check_fits(config)
         except ConfigError as e:
@@ -96,7 +98,9 @@ class SessionModel(QObject):
         changed = {k: v for k, v in config.to_dict().items() if getattr(self.config, k) != v}
         self.config = config
         self.configChanged.emit(config)
-        if changed:
+        if data is not ...:
+            self.set_data(data, message)
+        elif changed:
             self._step_pending = False
             self.worker.post(Configure(changed))
         return True
@@ -109,7 +113,10 @@ class SessionModel(QObject):
             self.say(str(e), error=True)
             self.configChanged.emit(self.config)
             return
-        if config != self.config:
+        if field == "dataset" and self.data_source is not None:   # a built-in data set chosen: the file is left
+            self.set_config(config, data=None, message=f"Data set: {value} (built in); the data file is no "
+                                                       "longer used.")
+        elif config != self.config:
             self.set_config(config)
 
     def set_pace(self, steps_per_second: float) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core.model import RECURRENT
-from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
 from .plots import _log10, _plot, power_ticks
 from .plots_bars import COLOURS
@@ -22,7 +22,7 @@ from .plots_bars import COLOURS
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
 LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × the largest step"), ("healthy", "healthy"),
-           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T")),
+           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {EXPLODING_ABOVE:g}")),
           (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
 
 

@@ -183,3 +183,24 @@ def test_recurrent_models_record_no_distributions_yet_and_train_as_before():
     assert t.inside is None
     b = t.step_batch()
     assert b.step == 1 and np.isfinite(b.loss)
+
+
+def test_pre_activations_are_the_steps_own_before_its_update():
+    """z = h_in W + b with the weights the forward pass used, not the weights after the step's update."""
+    t = Trainer(ExperimentConfig(depth=2, width=12, activation="tanh", lr=5.0))
+    t.inside.every = 1
+    X, y = t.data.X_train[:t.config.batch_size], t.data.y_train[:t.config.batch_size]
+    before = [(W.copy(), b.copy()) for W, b in t.network.params]
+    t.train_on_batch(X, y)
+    rec = t.inside
+    n_rows, pos = rec._positions(len(X), 12)
+    h, moved = X, False
+    for l, (W, b) in enumerate(before[:-1]):
+        z = h @ W + b
+        np.testing.assert_allclose(rec.last["pre"][l], np.percentile(np.abs(z[:n_rows].ravel()[pos]), QUANTILES),
+                                   rtol=1e-6)
+        after = h @ t.network.params[l][0] + t.network.params[l][1]
+        moved |= not np.allclose(np.percentile(np.abs(after[:n_rows].ravel()[pos]), QUANTILES), rec.last["pre"][l],
+                                 rtol=1e-3)
+        h = np.tanh(z)
+    assert moved   # the update changed z enough that the weights after it would have given other bands

@@ -196,7 +196,11 @@ def test_adam_masks_vanishing_gradients_in_the_update_then_learns():
     L = losses(t)
     assert (abs(L[:e["chance_epochs"]] - chance(t)) < e["chance_margin"]).all()
     assert L[e["chance_epochs"]] < chance(t) - 0.001 or L[e["chance_epochs"] + 1] < chance(t) - e["chance_margin"]
-    assert L[-1] < e["final_loss_max"] and round(L[-1], 2) == e["final_loss"]
+    # below the bound from the quoted epoch on, and not before it; the last epoch's loss quoted to one digit: its
+    # last bits depend on rounding (0.38 to 0.43 with other BLAS kernels or the bias gradient summed otherwise)
+    first = e["below_from"] - 1
+    assert (L[first:] < e["final_loss_max"]).all() and L[first - 1] >= e["final_loss_max"]
+    assert round(L[-1], 1) == e["final_loss"]
     assert g[-1, 0] > e["final_layer1_ratio"] * g[-1, -1]
 
 

@@ -7,7 +7,7 @@ import pytest
 from core import ExperimentConfig, Trainer
 from core.history import StepHistory
 from core.losses import bce_with_logits, chance_loss, mse
-from core.regimes import EXPLODING_RISE, REGIMES, VANISHING_RATIO, classify_layers
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, REGIMES, VANISHING_RATIO, classify_layers
 from core.statistics import BatchStats
 from core.theory import PREDICTED_QUANTITY, phase, predicted_delta_norms
 
@@ -113,6 +113,17 @@ def test_regime_thresholds_are_the_named_constants():
     assert classify_layers([VANISHING_RATIO * top * 1.001, top])[0] == "healthy"
     assert classify_layers([EXPLODING_RISE * 1.001, 1.0])[0] == "exploding"
     assert classify_layers([EXPLODING_RISE * 0.999, 1.0])[0] == "healthy"
+    assert classify_layers([EXPLODING_ABOVE * 1.001, EXPLODING_ABOVE * 0.999]) == ["exploding", "healthy"]
+
+
+def test_a_network_blown_up_everywhere_is_not_called_healthy():
+    # the exploding story's second step: every layer near 1e10, none 100x the output layer's
+    values = [8.795e9, 2.929e10, 2.194e10, 2.131e10, 1.988e10, 7.836e9]
+    assert classify_layers(values) == ["exploding"] * 6
+    # its fourth: layer 1 is 1e3 below the largest, yet at 1e93 it is not vanishing
+    assert classify_layers([1.444e93, 2.045e96, 8.963e99, 1.458e98, 1.282e98, 2.706e95]) == ["exploding"] * 6
+    # the same shape of values near 1 stays relative: one layer 1e3 below the rest is vanishing
+    assert classify_layers([1e-4, 0.2, 0.9, 0.15, 0.13, 0.03])[0] == "vanishing"
 
 
 def test_zero_and_nonfinite_are_their_own_cases():
@@ -152,7 +163,8 @@ def test_regimes_of_the_stories():
     t = Trainer(get_preset("exploding").config())
     b = t.step_batch()
     assert classify_layers(b.delta_norms) == ["exploding"] * 4 + ["healthy"] * 2
-    assert classify_layers(b.grad_norm) == ["healthy"] * 6  # the weight gradients look level
+    # the weight gradients look level (within 2x of each other), but at 3e4 each they are exploding
+    assert classify_layers(b.grad_norm) == ["exploding"] * 6 and min(b.grad_norm) > EXPLODING_ABOVE
     t = Trainer(get_preset("vanishing-sigmoid").config(epochs=2))
     t.run()
     labels = classify_layers(t.history[-1].grad_norm)

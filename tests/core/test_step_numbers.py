@@ -100,3 +100,8 @@ def test_gradient_statistics_measured_during_backward_equal_the_ones_measured_af
 def test_the_fused_path_is_chosen_by_layer_size():
     assert not Trainer(SMALL.replace(width=64)).fused_stats
     assert Trainer(SMALL.replace(width=256)).fused_stats
+    # 128 x 128 layers: fused once the whole gradient outgrows the cache (2 MB), not before
+    assert not Trainer(SMALL.replace(width=128, depth=10)).fused_stats
+    assert Trainer(SMALL.replace(width=128, depth=30)).fused_stats
+    assert not Trainer(SMALL.replace(width=64, depth=100)).fused_stats   # layers too small to pay for the calls
+

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig
-from core.through_time import (GUARANTEED, NOT_APPLICABLE, NOT_FINITE, NOT_GUARANTEED, measure,
+from core.through_time import (GUARANTEED, NOT_APPLICABLE, NOT_FINITE, NOT_GUARANTEED, from_step, measure,
                                spectral_readout)
 from core.trainer import Trainer
 
@@ -87,3 +87,24 @@ def test_readout_lines_group_layers_with_the_same_verdict():
         "layer 5: ‖W_h‖₂ is not finite (the weights diverged)"]
     gated = readout_lines(spectral_readout([1.73] * 8, math.nan))
     assert gated == ["layers 1-8: ‖W_h‖₂ = 1.73: the bound does not apply (the gates carry the gradient past W_h)"]
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "gru"])
+def test_a_step_s_own_numbers_are_the_measured_chain(model):
+    """The step's own ||dL/dh_t|| is what a separate pass on the same batch at the weights before the update
+    measures (a twin trainer that has not stepped, pointed at the step's batch); its ||W_h||_2 is the one
+    after the update."""
+    import copy
+    t = Trainer(ExperimentConfig(**{**SMALL_RNN, "model": model}))
+    twin = copy.deepcopy(t)
+    b = t.step_batch()
+    twin._last_idx = t._last_idx.copy()   # the batch the step took
+    before = measure(twin)
+    own = from_step(b, t.network.vanishing_bound)
+    np.testing.assert_allclose(own.time_grad_norm, before.time_grad_norm, rtol=1e-12)
+    assert [link.factor for link in own.chain.links] == pytest.approx([link.factor for link in before.chain.links],
+                                                                      rel=1e-12)
+    after = measure(t)
+    assert [r.norm for r in own.spectral] == pytest.approx([r.norm for r in after.spectral], rel=1e-12)
+    assert [r.verdict for r in own.spectral] == [r.verdict for r in after.spectral]
+    assert from_step(Trainer(ExperimentConfig(depth=2, width=4, samples=64)).step_batch(), 1.0) is None

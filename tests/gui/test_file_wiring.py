@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QT
 
 from core import ExperimentConfig
 from core.cli import build_parser, config_from_args
+from core.presets import get_preset
 from core.records import experiment_json, load_experiment
 from core.userdata import data_from_args
 
@@ -347,6 +348,21 @@ def test_a_story_leaves_the_data_file_for_its_own_data_set(small_window, qtbot, 
     assert w.last_snapshot.data_source is None and "data file" in w.messageLabel.text()
 
 
+def test_a_story_over_a_data_file_is_one_rebuild(small_window, qtbot, monkeypatch, tmp_path):
+    """Config and data set in one command: as a Configure then a Rebuild, the worker could report the
+    Configure's rebuild ("Network rebuilt (...)") after the window said why the data file was left."""
+    from gui.worker import Rebuild
+    w = small_window
+    choose(monkeypatch, three_classes(tmp_path / "three.csv"))
+    rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    posted = []
+    real = w.worker.post
+    monkeypatch.setattr(w.worker, "post", lambda c: (posted.append(c), real(c)))
+    w.load_preset("vanishing-sigmoid")
+    assert [type(c) for c in posted] == [Rebuild]
+    assert posted[0].data is None and posted[0].config == get_preset("vanishing-sigmoid").config()
+
+
 def test_fuzz_open_data_through_the_menu(small_window, qtbot, monkeypatch, tmp_path):
     """Seeded mutations of a valid CSV (flipped bytes, cuts, random bytes, odd cells, other encodings): each is
     refused with a dialog naming the file or trained on whole; no exception escapes; the window still trains."""
@@ -410,3 +426,22 @@ def test_a_data_file_changed_on_disk_refuses_a_new_split_and_the_controls_go_bac
     qtbot.waitUntil(lambda: "has changed since it was opened" in w.messageLabel.text(), timeout=10000)
     assert w.config == before and w.seedSpin.value() == before.seed == w.last_snapshot.config.seed
     step_epoch(w, qtbot)
+
+
+def test_the_dataset_box_names_the_data_file_while_it_is_trained_on(small_window, qtbot, monkeypatch, tmp_path):
+    w = small_window
+    combo = w.datasetCombo
+    built_in = w.config.dataset
+    choose(monkeypatch, three_classes(tmp_path / "<b>three.csv"))
+    snap = rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
+    assert snap.data_source is not None
+    # not the config's built-in name, which the session no longer trains on; the name shown as plain text
+    assert combo.currentText() == "file: <b>three.csv" and w.config.dataset == built_in
+    w.model.set_config(w.config.replace(lr=w.config.lr * 2))   # other settings keep the file and its entry
+    qtbot.waitUntil(lambda: w.last_snapshot.config == w.config, timeout=10000)
+    assert combo.currentText() == "file: <b>three.csv"
+    # choosing the same built-in name the config holds leaves the file: not silently ignored
+    snap = rebuilt_after(w, qtbot, lambda: combo.setCurrentIndex(combo.findData(built_in)))
+    assert snap.data_source is None and w.model.data_source is None
+    assert combo.currentData() == built_in and combo.findText("file: <b>three.csv") < 0
+    assert "data file is no longer used" in w.messageLabel.text()

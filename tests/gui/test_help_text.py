@@ -3,7 +3,7 @@ import math
 import re
 
 from core.presets import get_preset
-from core.regimes import EXPLODING_RISE, VANISHING_RATIO
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO
 from core.theory import chi1
 from gui.help import HELP_HTML
 
@@ -42,6 +42,7 @@ def test_xavier_is_not_said_to_keep_sigmoid_factors_near_1():
 def test_quoted_numbers_are_the_code_s():
     assert f"below {VANISHING_RATIO:g} of the largest layer" in HELP_HTML
     assert f"{EXPLODING_RISE:g} or more times the output layer" in HELP_HTML
+    assert f"any layer above {EXPLODING_ABOVE:g}" in HELP_HTML
     cfg = get_preset("exploding").config()
     assert "ReLU layer of 200 units" in HELP_HTML and cfg.width == 200 and cfg.activation == "relu"
     assert cfg.init == "normal" and math.sqrt(cfg.width / 2) == 10

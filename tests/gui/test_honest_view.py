@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import ExperimentConfig, Trainer
 from core.losses import chance_loss
-from core.regimes import EXPLODING_RISE, VANISHING_RATIO, classify_layers
+from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 from gui import theme
 from gui.plots_bars import COLOURS, ZERO_STUB
 
@@ -122,8 +122,8 @@ def test_bars_colour_relative_to_the_network_and_quote_the_rule(small_window, qt
     g = w.history.layer("grad_norm")[-1]
     assert brush_names(w.gradients.bars) == classify_layers(g)
     legend = [label.text for _, label in w.gradients.legend.items]
-    assert "vanishing &lt; 1e-3·largest" in legend and "exploding ≥ 1e2·output" in legend   # core.regimes' rule
-    assert VANISHING_RATIO == 1e-3 and EXPLODING_RISE == 1e2
+    assert "vanishing &lt; 1e-3·largest" in legend and "exploding ≥1e2·out,>1e4" in legend   # core.regimes' rule
+    assert VANISHING_RATIO == 1e-3 and EXPLODING_RISE == 1e2 and EXPLODING_ABOVE == 1e4
 
 
 def test_error_signal_bars_and_theory_overlay(small_window, qtbot):
