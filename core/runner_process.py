@@ -30,7 +30,7 @@ import types
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 
-RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP = range(6)
+RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP, CPU = range(7)
 
 MODES = ("thread", "process")   # where the window's trainer runs (--trainer, GRADFLOW_TRAINER, View menu)
 ENV = "GRADFLOW_TRAINER"
@@ -105,6 +105,7 @@ class PipeChannel:
 
     def publish_step(self, step: int) -> None:
         self._values[STEP] = step
+        self._values[CPU] = time.process_time()   # how much of a core it gets: the window's pacing reads it
 
     def emit(self, snapshot) -> None:
         self._send(("snapshot", snapshot))
@@ -182,7 +183,7 @@ class TrainerProcess:
     def __init__(self, config, max_rate: float = 30.0, generation: int = 0, compare=None, data=None):
         ctx = multiprocessing.get_context("spawn")
         self.config = config     # what it was started with
-        self._values = ctx.RawArray("d", 6)
+        self._values = ctx.RawArray("d", 7)
         self.running, self.stop, self.drawn = (SharedFlag(self._values, i) for i in (RUNNING, STOP, DRAWN))
         self.drawn.set()
         child_commands, self._commands = ctx.Pipe(duplex=False)
@@ -212,6 +213,7 @@ class TrainerProcess:
     pace = property(lambda self: self._values[PACE], lambda self, v: self._set(PACE, v))
     min_interval = property(lambda self: self._values[MIN_INTERVAL], lambda self, v: self._set(MIN_INTERVAL, v))
     step = property(lambda self: int(self._values[STEP]))
+    cpu_seconds = property(lambda self: self._values[CPU])   # the child's CPU time, as of its latest step
 
     def _set(self, index: int, value: float) -> None:
         self._values[index] = float(value)

@@ -9,7 +9,8 @@
 - "process": the runner runs in a child process (``core.runner_process.TrainerProcess``); the
   worker's QThread receives its snapshots from a pipe and emits the same signals. The GUI has a core
   of its own, so snapshots come as often as the window can draw them within ``GUI_SHARE["process"]``
-  of its time (at most ``max_rate`` a second). A child that dies is said in the window and replaced
+  of its time (at most ``max_rate`` a second), less while the trainer gets less than a core (other
+  programs busy: ``_trainer_starved``). A child that dies is said in the window and replaced
   by a new one from the seed; one that cannot start is replaced by the thread, saying so.
 
 The window cannot tell the two apart: the same commands, signals, snapshots and ``is_running``;
@@ -19,6 +20,9 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+
+import numpy as np
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -63,6 +67,7 @@ class TrainingWorker(QObject):
         self._crash: str | None = None    # what a trainer process said before it ended
         self._pending: list = []          # commands posted during the GUI thread's current event
         self.native_thread_id: int | None = None
+        self._cpu_seen, self._starved = None, 1.0   # process mode: (time, trainer CPU) at the last frame; the factor
         if mode == "thread":
             self._use_thread()
         else:
@@ -127,10 +132,27 @@ class TrainingWorker(QObject):
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
         """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
         space the next snapshots so the GUI thread stays near its share of the time."""
-        share = self.GUI_SHARE[self.mode]
+        share = self.GUI_SHARE[self.mode] * self._trainer_starved()
         with self._lock:
             self._link.min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / share))
             self._link.drawn.set()
+
+    def _trainer_starved(self) -> float:
+        """Process mode: 1 while the trainer process gets (nearly) a core of its own, less as it gets less (other
+        programs busy on the cores the window would draw on): then the window's frames would take from training,
+        so it draws fewer, down to the thread's share. 1 in thread mode, and while paced or not running."""
+        now = time.perf_counter()
+        cpu = getattr(self._link, "cpu_seconds", None)
+        last, self._cpu_seen = self._cpu_seen, (now, cpu)
+        if cpu is None or last is None or last[1] is None or not self.is_running or self._link.pace > 0:
+            return 1.0
+        wall = now - last[0]
+        if wall < 0.02:
+            return self._starved
+        got = (cpu - last[1]) / wall   # the share of a core the trainer had since the last frame
+        target = float(np.clip((got - 0.5) / 0.4, self.GUI_SHARE["thread"] / self.GUI_SHARE["process"], 1.0))
+        self._starved += 0.3 * (target - self._starved)   # smoothed: one slow interval is not a trend
+        return self._starved
 
     @property
     def is_running(self) -> bool:

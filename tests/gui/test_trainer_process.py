@@ -159,3 +159,33 @@ def test_a_bad_trainer_choice_exits_2_with_one_line(argv, env, expected, monkeyp
     assert main.main(argv) == 2
     err = capsys.readouterr().err
     assert err == expected + "\n"
+
+
+def test_the_window_draws_less_when_the_trainer_process_is_starved_of_a_core(qtbot):
+    """Process mode: the GUI thread's share for frames follows the share of a core the trainer gets (read from
+    the child's CPU time in shared memory): half while it has a core, down to the thread's 8% as it gets ~half."""
+    import threading
+    from types import SimpleNamespace
+
+    from gui.worker import TrainingWorker
+    w = TrainingWorker(SMALL, mode="thread")   # its link is replaced by a stand-in for a trainer process
+    clock = {"cpu": 0.0}
+    running = threading.Event()
+    running.set()
+    w._link = SimpleNamespace(running=running, pace=0.0, min_interval=0.0, drawn=threading.Event(),
+                              cpu_seconds=0.0)
+    w.mode = "process"
+
+    def frames(cpu_per_wall: float, n: int = 30) -> float:
+        for _ in range(n):
+            time.sleep(0.025)
+            clock["cpu"] += 0.025 * cpu_per_wall
+            w._link.cpu_seconds = clock["cpu"]
+            w.acknowledge(0.005)          # 5 ms of GUI CPU per frame
+        return w._link.min_interval
+    assert frames(1.0) == pytest.approx(max(1 / 30, 0.005 / 0.5))    # a core of its own: the 30/s cap
+    slow = frames(0.5)
+    assert slow == pytest.approx(0.005 / 0.08, rel=0.2)              # about half a core: the thread's share
+    assert frames(1.0, 40) == pytest.approx(1 / 30, rel=0.05)         # and back
+    w._link.pace = 10.0                                               # paced: it idles by choice, not starved
+    assert frames(0.2) == pytest.approx(1 / 30)
