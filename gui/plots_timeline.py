@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from .plots import _log10, _plot, power_ticks
+from .visibility import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
@@ -104,8 +105,8 @@ class StepTimeline:
         self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
 
 
-class TimelinePanel:
-    """The dashboard panel of the timeline (clear / on_batch / on_epochs, as gui.dashboard.Panel)."""
+class TimelinePanel(Panel):
+    """The dashboard panel of the timeline (a gui.visibility.Panel)."""
 
     def __init__(self, steps_of):
         """``steps_of()``: the session model's StepHistory of run A."""
@@ -119,9 +120,9 @@ class TimelinePanel:
     def on_batch(self, frame) -> None:
         if frame.snap.config.clip_norm != self.plot.clip_norm:   # clipping applies live
             self.plot.set_clip(frame.snap.config.clip_norm)
+        self.changed()
+
+    def draw(self) -> None:
         steps = self.steps_of()
         if len(steps):
             self.plot.update(steps)
-
-    def on_epochs(self, frame) -> None:
-        pass
