@@ -21,7 +21,7 @@ from . import theme
 from .controls import named
 from .data_legend import DataLegend
 from .help import HELP_HTML
-from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios
+from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios, cache_axes
 from .plots_bars import QUANTITIES, GradientBars
 from .plots_loss import LossCurves
 from .plots_timeline import TimelinePanel
@@ -359,6 +359,8 @@ class Dashboard:
         self.pages.addTab(inside, "Inside the network")
         self.theory = False
         self._last_stats = None
+        for widget in self.plot_widgets.values():
+            cache_axes(widget)
         self.watcher = ShowWatcher(self.draw_shown, self.pages)   # a page, tab or pane shown: draw it first
         for p in self.panels:
             for w in p.views():

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
 pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
@@ -83,6 +84,14 @@ def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWid
     for side in ("left", "bottom"):
         w.getAxis(side).enableAutoSIPrefix(False)  # "(x0.001)" on a loss axis only confuses
     return w
+
+
+def cache_axes(widget) -> None:
+    """An axis (with its grid lines, across the whole plot) repaints whenever anything under it changes, e.g.
+    a curve: rendered once into a pixmap (Qt's DeviceCoordinateCache), it is copied until it changes itself
+    (range, ticks, label, size), which the axis announces by update() as before."""
+    for axis in widget.getPlotItem().axes.values():
+        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
