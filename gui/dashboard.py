@@ -300,10 +300,15 @@ class StatusPanel(Panel):
         self._show(snap.epoch, snap.step, snap.last_batch)
         running = snap.state == "running"
         self.widgets["speedLabel"].setText(f"{snap.steps_per_second:,.0f} steps/s" if running else "")
-        self.progress.setVisible(running and snap.target_epoch > 0)
-        if snap.target_epoch > 0:
-            self.progress.setRange(0, snap.target_epoch)
-            self.progress.setValue(min(snap.epoch, snap.target_epoch))
+        p = self.progress
+        wanted = running and snap.target_epoch > 0
+        if p.isHidden() == wanted:
+            p.setVisible(wanted)
+        if snap.target_epoch > 0:   # each call repaints the bar, even with the same numbers
+            if p.maximum() != snap.target_epoch:
+                p.setRange(0, snap.target_epoch)
+            if p.value() != min(snap.epoch, snap.target_epoch):
+                p.setValue(min(snap.epoch, snap.target_epoch))
 
     def show_state(self, state=None) -> None:
         """The run state in its colour for the current theme (None: the shown state, recoloured)."""

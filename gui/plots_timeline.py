@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from .plots import _log10, _plot, power_ticks
+from .plots import _log10, _plot, power_ticks, set_data
 from .visibility import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
@@ -41,6 +41,10 @@ class StepTimeline:
         for item in (self.loss, self.norm):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
+            item.setSymbolSize(4)   # the dots' look, set once: each setter re-renders the item
+            item.setSymbolPen(None)
+            item.setSymbolBrush(item.opts["pen"].color())
+        self.dots = None
         # clipped steps: a rug of ticks along the floor, so they never hide the curves
         self.clips = pg.ScatterPlotItem(symbol="t1", size=7, brush=CLIP_COLOUR, pen=None)
         self.widget.addItem(self.clips)
@@ -80,15 +84,17 @@ class StepTimeline:
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
         floor = self.view[0]
         dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
+        if dots != self.dots:
+            self.dots = dots
+            for item in (self.loss, self.norm):
+                item.setSymbol(dots)
         for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
             y = np.where(v == 0, floor, y)
-            item.setSymbol(dots)
-            item.setSymbolSize(4)
-            item.setSymbolPen(None)
-            item.setSymbolBrush(item.opts["pen"].color())
-            item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
+            set_data(item, x, y, connect="finite") if np.isfinite(y).any() else set_data(item, [], [],
+                                                                                          connect="finite")
         clipped = steps.clipped
-        self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
+        if clipped.any() or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
+            self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
 
     def _set_range(self, values, n: int, zero: bool = False) -> None:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
