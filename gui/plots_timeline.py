@@ -19,6 +19,51 @@ HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
 
 
+class LogCache:
+    """log10 of the loss and the norm, taken once per step as steps arrive (a long run has hundreds of
+    thousands: taking them all again every frame made the timeline the costliest plot), with the running
+    lowest and highest finite log and whether any value was exactly 0."""
+
+    KEYS = ("loss", "grad_norm_total")
+
+    def __init__(self):
+        self.n, self.x, self.logs = 0, np.empty(0), [np.empty(0), np.empty(0)]
+        self.zeros = [np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)]   # where a value is exactly 0
+        self.lo, self.hi = math.inf, -math.inf
+        self.has_log = [False, False]   # per curve: some value has a finite log
+
+    def update(self, steps) -> None:
+        n = len(steps)
+        if n < self.n:   # a new run's history
+            self.__init__()
+        if n > len(self.x):
+            cap = max(256, 2 * len(self.x), n)
+            self.x = np.concatenate([self.x[:self.n], np.full(cap - self.n, np.nan)])
+            self.logs = [np.concatenate([y[:self.n], np.full(cap - self.n, np.nan)]) for y in self.logs]
+        new = slice(self.n, n)
+        self.x[new] = steps.scalar("step")[new]
+        for k, key in enumerate(self.KEYS):
+            v = np.asarray(steps.scalar(key)[new], dtype=float)
+            y = _log10(np.where(v > 0, v, np.nan))
+            y = np.where(np.isfinite(y), y, np.nan)   # NaN/inf and exact zeros: no log (zeros: the floor)
+            self.logs[k][new] = y
+            if (v == 0).any():
+                self.zeros[k] = np.concatenate([self.zeros[k], self.n + np.flatnonzero(v == 0)])
+            finite = y[np.isfinite(y)]
+            if finite.size:
+                self.has_log[k] = True
+                self.lo, self.hi = min(self.lo, float(finite.min())), max(self.hi, float(finite.max()))
+        self.n = n
+
+    def curve(self, k: int, floor: float) -> np.ndarray:
+        """Curve k's y values, an exact zero at ``floor``."""
+        y = self.logs[k][:self.n]
+        if len(self.zeros[k]):
+            y = y.copy()
+            y[self.zeros[k]] = floor
+        return y
+
+
 def axis_end(n: int) -> int:
     """The x axis' end for n steps: the next of 10, 12, 15, 20, 25, 30, 40, 50, 60, 80 (x a power of 10),
     so the curve fills at least 3/4 of the width as it grows."""
@@ -61,6 +106,7 @@ class StepTimeline:
         """A new run: no step of the old one stays."""
         for item in (self.loss, self.norm, self.clips):
             item.setData([], [])
+        self.cache = LogCache()
         self.set_clip(clip_norm)
         self.view = None
         self._set_range(np.array([]), 0)
@@ -75,12 +121,11 @@ class StepTimeline:
     def update(self, steps) -> None:
         """``steps``: a core.history.StepHistory (the rows received so far). An exactly zero loss or norm
         is drawn on the floor, whose tick reads "0"; NaN/inf leave a gap where training stopped."""
-        x = steps.scalar("step").copy()
-        raw = [np.asarray(steps.scalar(k), dtype=float) for k in ("loss", "grad_norm_total")]
-        logs = [_log10(np.where(v > 0, v, np.nan)) for v in raw]
-        logs = [np.where(np.isfinite(y), y, np.nan) for y in logs]
-        zero = any(bool(np.any(v == 0)) for v in raw)
-        values = np.concatenate(logs + [[self.threshold.value()] if self.threshold.isVisible() else []])
+        c = self.cache
+        c.update(steps)
+        x = c.x[:c.n]
+        zero = any(len(z) for z in c.zeros)
+        values = np.array([c.lo, c.hi] + ([self.threshold.value()] if self.threshold.isVisible() else []))
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
         floor = self.view[0]
         dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
@@ -88,10 +133,11 @@ class StepTimeline:
             self.dots = dots
             for item in (self.loss, self.norm):
                 item.setSymbol(dots)
-        for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
-            y = np.where(v == 0, floor, y)
-            set_data(item, x, y, connect="finite") if np.isfinite(y).any() else set_data(item, [], [],
-                                                                                          connect="finite")
+        for k, item in enumerate((self.loss, self.norm)):
+            if c.has_log[k] or len(c.zeros[k]):   # something to draw: no all-NaN data to take bounds of
+                set_data(item, x, c.curve(k, floor), connect="finite")
+            else:
+                set_data(item, [], [], connect="finite")
         clipped = steps.clipped
         if clipped.any() or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
             self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
