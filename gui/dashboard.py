@@ -155,10 +155,11 @@ class UpdatesPanel(Panel):
 
     def on_batch(self, f: Frame) -> None:
         self.ratios = (f.stats.update_ratio, None if f.other is None else f.other.update_ratio)
+        self.running = f.snap.state == "running"
         self.changed()
 
     def draw(self) -> None:
-        self.plot.update(*self.ratios)
+        self.plot.update(*self.ratios, sticky=self.running)   # while running, the axis does not jump
 
 
 class LossPanel(Panel):

@@ -101,11 +101,13 @@ def set_data(item, x, y, **kw) -> bool:
 
 
 def cache_axes(widget) -> None:
-    """An axis (with its grid lines, across the whole plot) repaints whenever anything under it changes, e.g.
+    """An axis with grid lines spans the whole plot, so it repaints whenever anything under it changes, e.g.
     a curve: rendered once into a pixmap (Qt's DeviceCoordinateCache), it is copied until it changes itself
-    (range, ticks, label, size), which the axis announces by update() as before."""
+    (range, ticks, label, size, theme), which the axis announces by update() as before. Axes without a grid
+    are left alone: the pixmap, cut at their bounding rectangle, would lose the last pixel of the axis line."""
     for axis in widget.getPlotItem().axes.values():
-        axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        if axis["item"].grid is not False:
+            axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
@@ -253,22 +255,23 @@ class UpdateRatios:
         else:
             set_data(curve, [], [], connect="finite")  # nothing drawable: no all-NaN data to take bounds of
 
-    def _sticky(self, lo: int, hi: int, n: int, zero: bool) -> tuple:
-        """The shown view while it still holds every value with at most SPARE_DECADES to spare, else the
-        data's own: the minimum ratio of a step moves by a decade back and forth from one frame to the next,
-        and an axis that follows it jumps and repaints every frame."""
+    def _sticky(self, lo: int, hi: int, n: int, zero: bool, sticky: bool) -> tuple:
+        """With ``sticky`` (while training runs), the shown view while it still holds every value with at most
+        SPARE_DECADES to spare, else the data's own: the smallest ratio of a step moves by a decade back and
+        forth from one frame to the next, and an axis that follows it jumps and repaints every frame. Without
+        (paused, done), the data's own view, so a still picture is the same whatever came before."""
         v = self.view
-        if v is not None and v[2:] == (n, zero) and v[0] <= lo and hi <= v[1] and \
+        if sticky and v is not None and v[2:] == (n, zero) and v[0] <= lo and hi <= v[1] and \
                 (lo - v[0]) + (v[1] - hi) <= self.SPARE_DECADES:
             return v
         return lo, hi, n, zero
 
-    def update(self, ratios, ratios_b=None) -> None:
+    def update(self, ratios, ratios_b=None, sticky: bool = False) -> None:
         both = np.concatenate([np.asarray(ratios, dtype=float)] +
                               ([] if ratios_b is None else [np.asarray(ratios_b, dtype=float)]))
         n = max(len(ratios), 0 if ratios_b is None else len(ratios_b), 1)
         lo, hi, zero = self._range(both)
-        view = self._sticky(lo, hi, n, zero)
+        view = self._sticky(lo, hi, n, zero, sticky)
         lo, hi, _, zero = view
         self._set(self.curve, ratios, lo)
         self._set(self.curve_b, [] if ratios_b is None else ratios_b, lo)

@@ -121,19 +121,22 @@ def test_set_data_skips_the_same_points_and_sets_new_ones(qtbot, monkeypatch):
     np.testing.assert_array_equal(item.getData()[0] if item.getData()[0] is not None else [], [])
 
 
-def test_the_update_ratio_axis_keeps_its_decades_while_every_value_stays_inside(qtbot):
+def test_the_update_ratio_axis_keeps_its_decades_while_running_and_every_value_stays_inside(qtbot):
     plot = UpdateRatios()
     ratios = np.array([1e-15, 1e-3, 1e-2])
-    plot.update(ratios)
+    plot.update(ratios, sticky=True)
     assert plot.view[:2] == (-15, -2)
-    plot.update(np.array([1e-16, 1e-3, 1e-1]))   # the data widen the view
+    plot.update(np.array([1e-16, 1e-3, 1e-1]), sticky=True)   # the data widen the view
     assert plot.view[:2] == (-16, -1)
-    plot.update(ratios)                           # back: the wider view still holds them, 2 decades to spare
+    plot.update(ratios, sticky=True)              # back: the wider view still holds them, 2 decades to spare
     assert plot.view[:2] == (-16, -1)
     y = plot.curve.getData()[1]
     lo, hi = plot.widget.getPlotItem().vb.viewRange()[1]
     assert lo <= y.min() and y.max() <= hi
-    plot.update(np.array([1e-6, 1e-3, 1e-2]))     # far more room than the data need: the view fits them again
+    plot.update(ratios)                           # paused or done: the data's own view, as without history
+    assert plot.view[:2] == (-15, -2)
+    plot.update(np.array([1e-16, 1e-3, 1e-1]), sticky=True)
+    plot.update(np.array([1e-6, 1e-3, 1e-2]), sticky=True)   # far more room than needed: fits them again
     assert plot.view[:2] == (-6, -2)
-    plot.update(np.array([0.0, 1e-3, 1e-2]))      # an exact zero: its floor, labelled 0, below everything else
+    plot.update(np.array([0.0, 1e-3, 1e-2]), sticky=True)    # an exact zero: its floor, labelled 0, below all
     assert plot.view[3] is True and plot.curve.getData()[1][0] == plot.view[0]
