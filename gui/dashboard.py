@@ -309,7 +309,9 @@ class StatusPanel(Panel):
             if p.maximum() != snap.target_epoch:
                 p.setRange(0, snap.target_epoch)
             if p.value() != min(snap.epoch, snap.target_epoch):
+                p.setUpdatesEnabled(False)   # setValue repaints at once (and flushes); this way the bar is
                 p.setValue(min(snap.epoch, snap.target_epoch))
+                p.setUpdatesEnabled(True)    # painted with the rest of the frame (this schedules it)
 
     def show_state(self, state=None) -> None:
         """The run state in its colour for the current theme (None: the shown state, recoloured)."""
