@@ -6,7 +6,9 @@ trains for a while and every snapshot it is sent is kept; the worker is stopped;
 snapshots are drawn again one by one (``SessionModel._on_snapshot``, then the event loop until the
 paint is done) while a thread trains the same network for the GIL, as the worker would. Printed:
 the GUI thread's CPU time per frame (median and 10-90% range) and the frame rate that would keep
-the GUI thread at the worker's 8% share. Offscreen:
+the GUI thread at the worker's 8% share. The session model's histories already hold the recorded
+epochs, so the replayed frames add them again: the loss and heatmap draw up to twice the epochs the
+run had (a young run's: a few hundred at most). Offscreen:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_frames.py [--sizes 20/64/64] [--page inside]
 """
