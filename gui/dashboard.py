@@ -367,6 +367,7 @@ class Dashboard:
         self.pages.addTab(inside, "Inside the network")
         self.theory = False
         self._last_stats = None
+        self._clearing = False
         for widget in self.plot_widgets.values():
             cache_axes(widget)
         self.watcher = ShowWatcher(self.draw_shown, self.pages)   # a page, tab or pane shown: draw it first
@@ -402,9 +403,13 @@ class Dashboard:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""
         if snap.kind == "rebuilt":
             self._last_stats = None
-            for p in self.panels:
-                p.clear(snap)
-                p.dirty = False
+            self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
+            try:
+                for p in self.panels:
+                    p.clear(snap)
+                    p.dirty = False
+            finally:
+                self._clearing = False
         f = Frame(snap, history, history_b, theory=self.theory)
         self._choose_stats(f)
         if f.stats is not None:
@@ -423,6 +428,8 @@ class Dashboard:
     def draw_shown(self, everything: bool = False) -> None:
         """Draw the panels with new data that can be seen (``everything``: all of them, e.g. before an
         export of a plot that is not in front); the others stay marked until they are shown."""
+        if self._clearing:
+            return
         for p in self.panels:
             if p.dirty and (everything or any(shown(w) for w in p.views())):
                 p.dirty = False
