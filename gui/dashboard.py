@@ -1,9 +1,11 @@
 """The plots and the lesson tabs, as a registry of panels.
 
-Each panel wraps one view and answers four calls: ``clear`` (a new network: nothing from
-the old run stays), ``on_batch`` (the latest measured step), ``on_epochs`` (epochs were
-added to the histories) and ``theme``. A new plot is one Panel class and one line in
-``Dashboard.__init__``. Panels draw what ``core`` measured; they compute nothing.
+Each panel wraps one view and answers ``clear`` (a new network: nothing from the old run
+stays, drawn at once), ``on_batch`` (the latest measured step) and ``on_epochs`` (epochs
+were added to the histories), which keep the new data, and ``draw``, which the dashboard
+calls only while the panel can be seen (gui/visibility.py): a hidden page, tab or collapsed
+pane costs a frame nothing and is drawn when shown. A new plot is one Panel class and one
+line in ``Dashboard.__init__``. Panels draw what ``core`` measured; they compute nothing.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from . import theme
 from .controls import named
 from .data_legend import DataLegend
 from .help import HELP_HTML
-from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios
+from .plots import DecisionBoundary, FlowHeatmap, UpdateRatios, cache_axes
 from .plots_bars import QUANTITIES, GradientBars
 from .plots_loss import LossCurves
 from .plots_timeline import TimelinePanel
@@ -28,6 +30,7 @@ from .activation_plot import ActivationPlot          # issue 12: the inside view
 from .distribution_plot import DistributionPlot
 from .history_slider import InsidePanel
 from .network_diagram import NetworkDiagram
+from .visibility import Panel, ShowWatcher, shown
 
 
 def chain_html(chain) -> str:
@@ -54,19 +57,6 @@ class Frame:
     other: object = None     # B's, when comparing
     caption: str = ""
     theory: bool = False
-
-
-class Panel:
-    widget = None
-
-    def clear(self, snap) -> None:
-        pass
-
-    def on_batch(self, frame: Frame) -> None:
-        pass
-
-    def on_epochs(self, frame: Frame) -> None:
-        pass
 
 
 def _with_controls(plot_widget, *controls) -> QWidget:
@@ -108,6 +98,9 @@ class BarsPanel(Panel):
 
     def on_batch(self, f: Frame) -> None:
         self.snap, self.frame = f.snap, f
+        self.changed()
+
+    def draw(self) -> None:
         self._draw()
 
     def set_theory(self, on: bool) -> None:
@@ -161,7 +154,12 @@ class UpdatesPanel(Panel):
         self.plot.update([], None)   # no ratios before the first step of the new network
 
     def on_batch(self, f: Frame) -> None:
-        self.plot.update(f.stats.update_ratio, None if f.other is None else f.other.update_ratio)
+        self.ratios = (f.stats.update_ratio, None if f.other is None else f.other.update_ratio)
+        self.running = f.snap.state == "running"
+        self.changed()
+
+    def draw(self) -> None:
+        self.plot.update(*self.ratios, sticky=self.running)   # while running, the axis does not jump
 
 
 class LossPanel(Panel):
@@ -184,9 +182,9 @@ class LossPanel(Panel):
 
     def on_epochs(self, f: Frame) -> None:
         self.history, self.history_b = f.history, f.history_b
-        self._draw()
+        self.changed()
 
-    def _draw(self) -> None:
+    def draw(self) -> None:
         h, hb = self.history, self.history_b
         if h is None:
             return
@@ -204,7 +202,11 @@ class HeatmapPanel(Panel):
         self.plot.clear(snap.n_layers)
 
     def on_epochs(self, f: Frame) -> None:
-        self.plot.update(f.history.layer("grad_norm"))
+        self.history = f.history
+        self.changed()
+
+    def draw(self) -> None:
+        self.plot.update(self.history.layer("grad_norm"))
 
 
 class BoundaryPanel(Panel):
@@ -222,8 +224,12 @@ class BoundaryPanel(Panel):
         self.legend.show_data(snap)
 
     def on_batch(self, f: Frame) -> None:
-        if f.snap.boundary is not None:
-            self.plot.update(f.snap.boundary)
+        if f.snap.boundary is not None:   # None: the picture has not changed (or is not due)
+            self.boundary = f.snap.boundary
+            self.changed()
+
+    def draw(self) -> None:
+        self.plot.update(self.boundary)
 
 
 class ChainPanel(Panel):
@@ -237,7 +243,11 @@ class ChainPanel(Panel):
 
     def on_batch(self, f: Frame) -> None:
         if f.snap.chain is not None:
-            self.widget.setHtml(chain_html(f.snap.chain))
+            self.chain = f.snap.chain
+            self.changed()
+
+    def draw(self) -> None:
+        self.widget.setHtml(chain_html(self.chain))
 
 
 class PhasePanel(Panel):
@@ -291,10 +301,17 @@ class StatusPanel(Panel):
         self._show(snap.epoch, snap.step, snap.last_batch)
         running = snap.state == "running"
         self.widgets["speedLabel"].setText(f"{snap.steps_per_second:,.0f} steps/s" if running else "")
-        self.progress.setVisible(running and snap.target_epoch > 0)
-        if snap.target_epoch > 0:
-            self.progress.setRange(0, snap.target_epoch)
-            self.progress.setValue(min(snap.epoch, snap.target_epoch))
+        p = self.progress
+        wanted = running and snap.target_epoch > 0
+        if p.isHidden() == wanted:
+            p.setVisible(wanted)
+        if snap.target_epoch > 0:   # each call repaints the bar, even with the same numbers
+            if p.maximum() != snap.target_epoch:
+                p.setRange(0, snap.target_epoch)
+            if p.value() != min(snap.epoch, snap.target_epoch):
+                p.setUpdatesEnabled(False)   # setValue repaints at once (and flushes); this way the bar is
+                p.setValue(min(snap.epoch, snap.target_epoch))
+                p.setUpdatesEnabled(True)    # painted with the rest of the frame (this schedules it)
 
     def show_state(self, state=None) -> None:
         """The run state in its colour for the current theme (None: the shown state, recoloured)."""
@@ -350,6 +367,15 @@ class Dashboard:
         self.pages.addTab(inside, "Inside the network")
         self.theory = False
         self._last_stats = None
+        self._clearing = False
+        for widget in self.plot_widgets.values():
+            cache_axes(widget)
+        self.watcher = ShowWatcher(self.draw_shown, self.pages)   # a page, tab or pane shown: draw it first
+        for p in self.panels:
+            for w in p.views():
+                self.watcher.watch(w)
+        for tabs in (self.pages, self.lessonTabs):   # also in a window not shown yet (no Show events there)
+            tabs.currentChanged.connect(lambda _: self.draw_shown())
 
     def _add_inside(self) -> None:
         """Issue 12: the forward signal beside the gradient bars; distributions and the network picture in a
@@ -377,8 +403,13 @@ class Dashboard:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""
         if snap.kind == "rebuilt":
             self._last_stats = None
-            for p in self.panels:
-                p.clear(snap)
+            self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
+            try:
+                for p in self.panels:
+                    p.clear(snap)
+                    p.dirty = False
+            finally:
+                self._clearing = False
         f = Frame(snap, history, history_b, theory=self.theory)
         self._choose_stats(f)
         if f.stats is not None:
@@ -392,6 +423,17 @@ class Dashboard:
         if snap.new_epochs or snap.kind == "rebuilt":
             for p in self.panels:
                 p.on_epochs(f)
+        self.draw_shown()
+
+    def draw_shown(self, everything: bool = False) -> None:
+        """Draw the panels with new data that can be seen (``everything``: all of them, e.g. before an
+        export of a plot that is not in front); the others stay marked until they are shown."""
+        if self._clearing:
+            return
+        for p in self.panels:
+            if p.dirty and (everything or any(shown(w) for w in p.views())):
+                p.dirty = False
+                p.draw()
 
     @staticmethod
     def _choose_stats(f: Frame) -> None:

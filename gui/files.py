@@ -112,6 +112,7 @@ class FileActions:
     def export_plot(self, name: str, path: str) -> bool:
         """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
         (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        self.window.dashboard.draw_shown(everything=True)   # a plot not in front has the latest data too
         inside = self.window.dashboard.inside_plots.get(name)
         if inside is not None and path.lower().endswith(".csv"):
             head, rows = inside.table()

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from .controls import named
+from .visibility import Panel
 
 
 class HistorySlider(QWidget):
@@ -34,12 +35,13 @@ class HistorySlider(QWidget):
         self.slider.setEnabled(False)
 
 
-class InsidePanel:
-    """A dashboard panel: keeps the latest InsideViews of A and B and the chosen point; draws the three views."""
+class InsidePanel(Panel):
+    """A dashboard panel: keeps the latest InsideViews of A and B and the chosen point (the slider follows at
+    once); draws the three views when one of them is shown."""
 
     def __init__(self, distribution, activation, diagram):
         self.widget = HistorySlider()
-        self.views = (distribution, activation, diagram)
+        self.plots = (distribution, activation, diagram)
         self.view = self.view_b = None
         self.pinned_step: int | None = None   # None: follow training
         self._setting = False
@@ -53,7 +55,7 @@ class InsidePanel:
         self._drawn_key = None
         self._set_range(0)
         self.widget.label.setText("nothing recorded yet")
-        for v in self.views:
+        for v in self.plots:
             v.clear()
 
     def on_batch(self, f) -> None:
@@ -73,7 +75,10 @@ class InsidePanel:
         n = len(self.view)
         i = self.live_index() if self.pinned_step is None else self.view.find(self.pinned_step)
         self._set_range(n, i if i is not None else 0)
-        self.draw()
+        self.changed()
+
+    def views(self) -> list:
+        return [self.widget] + [v.box for v in self.plots]
 
     def live_index(self) -> int:
         """The newest record, or after a divergence the newest whose numbers are all finite (as the bars show
@@ -115,7 +120,7 @@ class InsidePanel:
         live = self.pinned_step is None
         before = live and i < len(view) - 1
         self.widget.label.setText(("live: " if live else "") + what + (", before the divergence" if before else ""))
-        dist, act, diagram = self.views
+        dist, act, diagram = self.plots
         dist.show(view, i, vb if j is not None else None, j, what)
         act.show(rec, view.layout.saturation_rule, what, rec_b)
         diagram.show(view.layout, rec, what, vb.layout if j is not None else None, rec_b)

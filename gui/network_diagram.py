@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from core.distributions import LINK_KINDS
 
 from .controls import named, plain_label
-from .plots import layer_ticks
+from .plots import layer_ticks, set_data
 
 COLOUR_BINS = 8
 FIELD = {"weights": "w_blocks", "gradients": "g_blocks", "updates": "u_blocks"}
@@ -73,6 +73,8 @@ class NetworkDiagram:
         v.addWidget(self.caption)
         self.state = None
         self.drawn: dict = {}
+        self._geometry: dict = {}   # (bands, top) -> link end points and node positions: fixed for a network
+        self._ticks_for = self._levels = self._node_key = None
         self.kindCombo.currentIndexChanged.connect(self.redraw)
 
     def clear(self) -> None:
@@ -82,6 +84,7 @@ class NetworkDiagram:
             c.setData([], [])
         self.nodes.setData([], [])
         self.rings.setData([], [])
+        self._node_key = None
         self.caption.setText("No step recorded yet.")
 
     def show(self, layout, rec: dict, what: str, layout_b=None, rec_b: dict | None = None) -> None:
@@ -92,8 +95,10 @@ class NetworkDiagram:
         if self.state is None:
             return
         layout, rec, what, layout_b, rec_b = self.state
-        ticks = [(0, "0")] + layer_ticks(layout.n_layers)   # whole layers only: the input is 0
-        self.plot.getAxis("bottom").setTicks([ticks, []])
+        if self._ticks_for != layout.n_layers:   # set again, the same ticks would repaint the axis
+            self._ticks_for = layout.n_layers
+            ticks = [(0, "0")] + layer_ticks(layout.n_layers)   # whole layers only: the input is 0
+            self.plot.getAxis("bottom").setTicks([ticks, []])
         field = FIELD[self.kindCombo.currentText()]
         runs = [(layout, rec, 0.0)] + ([(layout_b, rec_b, -3.0)] if rec_b is not None else [])
         segs = [self._segments(lay, r[field], top) for lay, r, top in runs]
@@ -109,10 +114,12 @@ class NetworkDiagram:
         y = np.concatenate([s[1] for s in segs])
         for k, c in enumerate(self.links):
             m = np.repeat(ok & (idx == k), 2)
-            c.setData(x[m], y[m])
+            set_data(c, x[m], y[m])
         miss = np.repeat(~ok, 2)
-        self.missing.setData(x[miss], y[miss])
-        self.bar.setLevels((lo, hi))
+        set_data(self.missing, x[miss], y[miss])
+        if (lo, hi) != self._levels:
+            self._levels = (lo, hi)
+            self.bar.setLevels((lo, hi))
         self._nodes(runs)
         self.drawn = {"log10_range": (lo, hi), "values": values, "bins": np.where(ok, idx, -1)}
         widest = max(max(np.diff(e)) for e in layout.edges)
@@ -123,26 +130,34 @@ class NetworkDiagram:
             + (f"; a node stands for up to {widest} units" if widest > 1 else "")
             + (". Lower network: run B." if rec_b is not None else "."))
 
-    @staticmethod
-    def _segments(layout, blocks, top: float):
+    def _layout_geometry(self, layout, top: float) -> tuple:
+        """Link end points (x pairs, y pairs, in the links' order) and node positions of one network."""
+        key = (tuple(layout.bands), top)
+        if key not in self._geometry:
+            bands = layout.bands
+            nx, ys = node_positions(bands, top)
+            starts = np.concatenate([[0], np.cumsum(bands)])
+            xs, yv = [], []
+            for l in range(layout.n_layers):
+                i, j = np.meshgrid(np.arange(bands[l]), np.arange(bands[l + 1]), indexing="ij")
+                n = i.size
+                xs.append(np.column_stack([np.full(n, float(l)), np.full(n, l + 1.0)]).ravel())
+                yv.append(np.column_stack([ys[starts[l] + i.ravel()], ys[starts[l + 1] + j.ravel()]]).ravel())
+            if len(self._geometry) > 4:   # networks come and go: keep a few
+                self._geometry.clear()
+            self._geometry[key] = (np.concatenate(xs), np.concatenate(yv), nx, ys)
+        return self._geometry[key]
+
+    def _segments(self, layout, blocks, top: float):
         """Endpoints (x pairs, y pairs) and values of every link of one network."""
-        bands = layout.bands
-        _, ys = node_positions(bands, top)
-        starts = np.concatenate([[0], np.cumsum(bands)])
-        xs, yv, vals = [], [], []
-        for l in range(layout.n_layers):
-            m = layout.links(blocks, l)
-            i, j = np.meshgrid(np.arange(bands[l]), np.arange(bands[l + 1]), indexing="ij")
-            n = i.size
-            xs.append(np.column_stack([np.full(n, float(l)), np.full(n, l + 1.0)]).ravel())
-            yv.append(np.column_stack([ys[starts[l] + i.ravel()], ys[starts[l + 1] + j.ravel()]]).ravel())
-            vals.append(np.asarray(m, float).ravel())
-        return np.concatenate(xs), np.concatenate(yv), np.concatenate(vals)
+        x, y, _, _ = self._layout_geometry(layout, top)
+        vals = [np.asarray(layout.links(blocks, l), float).ravel() for l in range(layout.n_layers)]
+        return x, y, np.concatenate(vals)
 
     def _nodes(self, runs) -> None:
-        xs, ys, brushes, rx, ry = [], [], [], [], []
+        xs, ys, codes, marks = [], [], [], []
         for layout, rec, top in runs:
-            x, y = node_positions(layout.bands, top)
+            _, _, x, y = self._layout_geometry(layout, top)
             bands = layout.bands
             share = np.full(len(x), np.nan)
             o = bands[0]
@@ -150,12 +165,15 @@ class NetworkDiagram:
             xs.append(x)
             ys.append(y)
             level = np.rint(np.nan_to_num(share, nan=0.0) * SAT_STEPS).astype(int)
-            brushes += [SAT_BRUSHES[k] if np.isfinite(v) else NO_SAT for k, v in zip(level, share)]
-            marked = np.isfinite(share) & (share >= 0.5)
-            rx.append(x[marked])
-            ry.append(y[marked])
-        self.nodes.setData(np.concatenate(xs), np.concatenate(ys), brush=brushes)
-        self.rings.setData(np.concatenate(rx), np.concatenate(ry))
+            codes.append(np.where(np.isfinite(share), level, -1))   # -1: no saturation measured
+            marks.append(np.isfinite(share) & (share >= 0.5))
+        key = tuple(np.concatenate(a) for a in (xs, ys, codes, marks))
+        old = self._node_key
+        if old is None or any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(old, key)):
+            self._node_key = key   # fills (in steps of 1/5) and rings change far less often than the links
+            x, y, code, marked = key
+            self.nodes.setData(x, y, brush=[SAT_BRUSHES[k] if k >= 0 else NO_SAT for k in code])
+            self.rings.setData(x[marked], y[marked])
         self.drawn_nodes = int(sum(len(x) for x in xs))
 
     def table(self) -> tuple[list, list]:

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
 pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
@@ -85,6 +86,30 @@ def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWid
     return w
 
 
+def set_data(item, x, y, **kw) -> bool:
+    """``item.setData(x, y, **kw)`` unless the PlotDataItem already shows exactly these points (NaN equal to
+    NaN): setData re-renders the curve and its symbols and recomputes the view's bounds even when nothing
+    changed. ``kw`` (e.g. connect) must be the same at every call for an item. True if it was set."""
+    old_x, old_y = item.xData, item.yData
+    if old_x is None:
+        same = len(x) == 0
+    else:
+        same = len(old_x) == len(x) and np.array_equal(old_x, x) and np.array_equal(old_y, y, equal_nan=True)
+    if not same:
+        item.setData(x, y, **kw)
+    return not same
+
+
+def cache_axes(widget) -> None:
+    """An axis with grid lines spans the whole plot, so it repaints whenever anything under it changes, e.g.
+    a curve: rendered once into a pixmap (Qt's DeviceCoordinateCache), it is copied until it changes itself
+    (range, ticks, label, size, theme), which the axis announces by update() as before. Axes without a grid
+    are left alone: the pixmap, cut at their bounding rectangle, would lose the last pixel of the axis line."""
+    for axis in widget.getPlotItem().axes.values():
+        if axis["item"].grid is not False:
+            axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
     """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault."""
     note = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))
@@ -136,7 +161,9 @@ class FlowHeatmap:
         self.image.setImage(np.full((n_layers, 1), np.nan, dtype=np.float32), autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, 1, n_layers))
         self.special.clear()
-        self.widget.setTitle("Gradient flow")
+        self.special.setVisible(False)
+        self.title = "Gradient flow"
+        self.widget.setTitle(self.title)
         self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
         self.widget.setXRange(0.5, 1.5, padding=0)
         self.widget.setYRange(0.5, n_layers + 0.5, padding=0)
@@ -162,13 +189,18 @@ class FlowHeatmap:
         img = np.ascontiguousarray(np.where(np.isfinite(logs), logs, np.nan).T, dtype=np.float32)
         self.image.setImage(img, autoLevels=False, levels=self.levels)
         self.image.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
-        rgba = np.zeros(img.shape + (4,), dtype=np.uint8)
-        rgba[zero.T] = SPECIAL_RGBA["zero"]
-        rgba[nonfinite.T] = SPECIAL_RGBA["nonfinite"]
-        self.special.setImage(rgba, autoLevels=False)
-        self.special.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
         keys = [k for k, cells in (("grey: exactly 0", zero), ("purple: NaN/inf", nonfinite)) if cells.any()]
-        self.widget.setTitle(f"Gradient flow ({', '.join(keys)})" if keys else "Gradient flow")
+        self.special.setVisible(bool(keys))   # no such cell (the usual case): no overlay to draw
+        if keys:
+            rgba = np.zeros(img.shape + (4,), dtype=np.uint8)
+            rgba[zero.T] = SPECIAL_RGBA["zero"]
+            rgba[nonfinite.T] = SPECIAL_RGBA["nonfinite"]
+            self.special.setImage(rgba, autoLevels=False)
+            self.special.setRect(QRectF(0.5, 0.5, n_epochs, n_layers))
+        title = f"Gradient flow ({', '.join(keys)})" if keys else "Gradient flow"
+        if title != self.title:   # a title set again relays the plot out
+            self.title = title
+            self.widget.setTitle(title)
         if self.colorbar.levels() != self.levels:
             self.colorbar.setLevels(self.levels)
         if (n_epochs > self._x_end) or n_layers != self._n_layers:  # axes grow in steps of 1, 2, 5, 10 ...
@@ -183,6 +215,7 @@ class UpdateRatios:
     that did not move) sits on the floor, whose tick reads "0"; NaN/inf leave a gap."""
 
     REFERENCE = 1e-3
+    SPARE_DECADES = 2
 
     def __init__(self):
         self.widget = _plot("Update ratio", "‖ΔW‖ / ‖W‖ (log scale)", "layer",
@@ -218,19 +251,32 @@ class UpdateRatios:
         y = np.where(r == 0, floor, _log10(np.where(r > 0, r, np.nan)))
         y = np.where(np.isfinite(y), y, np.nan)
         if np.isfinite(y).any():
-            curve.setData(np.arange(1, len(y) + 1), y, connect="finite")
+            set_data(curve, np.arange(1, len(y) + 1), y, connect="finite")
         else:
-            curve.setData([], [])  # nothing drawable: no all-NaN data for pyqtgraph to take bounds of
+            set_data(curve, [], [], connect="finite")  # nothing drawable: no all-NaN data to take bounds of
 
-    def update(self, ratios, ratios_b=None) -> None:
+    def _sticky(self, lo: int, hi: int, n: int, zero: bool, sticky: bool) -> tuple:
+        """With ``sticky`` (while training runs), the shown view while it still holds every value with at most
+        SPARE_DECADES to spare, else the data's own: the smallest ratio of a step moves by a decade back and
+        forth from one frame to the next, and an axis that follows it jumps and repaints every frame. Without
+        (paused, done), the data's own view, so a still picture is the same whatever came before."""
+        v = self.view
+        if sticky and v is not None and v[2:] == (n, zero) and v[0] <= lo and hi <= v[1] and \
+                (lo - v[0]) + (v[1] - hi) <= self.SPARE_DECADES:
+            return v
+        return lo, hi, n, zero
+
+    def update(self, ratios, ratios_b=None, sticky: bool = False) -> None:
         both = np.concatenate([np.asarray(ratios, dtype=float)] +
                               ([] if ratios_b is None else [np.asarray(ratios_b, dtype=float)]))
+        n = max(len(ratios), 0 if ratios_b is None else len(ratios_b), 1)
         lo, hi, zero = self._range(both)
+        view = self._sticky(lo, hi, n, zero, sticky)
+        lo, hi, _, zero = view
         self._set(self.curve, ratios, lo)
         self._set(self.curve_b, [] if ratios_b is None else ratios_b, lo)
-        n = max(len(ratios), 0 if ratios_b is None else len(ratios_b), 1)
-        if self.view != (lo, hi, n, zero):  # repaint the axes only when the range changes
-            self.view = (lo, hi, n, zero)
+        if self.view != view:  # repaint the axes only when the range changes
+            self.view = view
             self.widget.setXRange(0.5, n + 0.5, padding=0)
             self.widget.setYRange(lo, hi, padding=0.05)
             ticks = power_ticks(lo + (1 if zero else 0), hi)

@@ -12,10 +12,56 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from .plots import _log10, _plot, power_ticks
+from .plots import _log10, _plot, power_ticks, set_data
+from .visibility import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
+
+
+class LogCache:
+    """log10 of the loss and the norm, taken once per step as steps arrive (a long run has hundreds of
+    thousands: taking them all again every frame made the timeline the costliest plot), with the running
+    lowest and highest finite log and whether any value was exactly 0."""
+
+    KEYS = ("loss", "grad_norm_total")
+
+    def __init__(self):
+        self.n, self.x, self.logs = 0, np.empty(0), [np.empty(0), np.empty(0)]
+        self.zeros = [np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)]   # where a value is exactly 0
+        self.lo, self.hi = math.inf, -math.inf
+        self.has_log = [False, False]   # per curve: some value has a finite log
+
+    def update(self, steps) -> None:
+        n = len(steps)
+        if n < self.n:   # a new run's history
+            self.__init__()
+        if n > len(self.x):
+            cap = max(256, 2 * len(self.x), n)
+            self.x = np.concatenate([self.x[:self.n], np.full(cap - self.n, np.nan)])
+            self.logs = [np.concatenate([y[:self.n], np.full(cap - self.n, np.nan)]) for y in self.logs]
+        new = slice(self.n, n)
+        self.x[new] = steps.scalar("step")[new]
+        for k, key in enumerate(self.KEYS):
+            v = np.asarray(steps.scalar(key)[new], dtype=float)
+            y = _log10(np.where(v > 0, v, np.nan))
+            y = np.where(np.isfinite(y), y, np.nan)   # NaN/inf and exact zeros: no log (zeros: the floor)
+            self.logs[k][new] = y
+            if (v == 0).any():
+                self.zeros[k] = np.concatenate([self.zeros[k], self.n + np.flatnonzero(v == 0)])
+            finite = y[np.isfinite(y)]
+            if finite.size:
+                self.has_log[k] = True
+                self.lo, self.hi = min(self.lo, float(finite.min())), max(self.hi, float(finite.max()))
+        self.n = n
+
+    def curve(self, k: int, floor: float) -> np.ndarray:
+        """Curve k's y values, an exact zero at ``floor``."""
+        y = self.logs[k][:self.n]
+        if len(self.zeros[k]):
+            y = y.copy()
+            y[self.zeros[k]] = floor
+        return y
 
 
 def axis_end(n: int) -> int:
@@ -40,6 +86,10 @@ class StepTimeline:
         for item in (self.loss, self.norm):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
+            item.setSymbolSize(4)   # the dots' look, set once: each setter re-renders the item
+            item.setSymbolPen(None)
+            item.setSymbolBrush(item.opts["pen"].color())
+        self.dots = None
         # clipped steps: a rug of ticks along the floor, so they never hide the curves
         self.clips = pg.ScatterPlotItem(symbol="t1", size=7, brush=CLIP_COLOUR, pen=None)
         self.widget.addItem(self.clips)
@@ -56,6 +106,7 @@ class StepTimeline:
         """A new run: no step of the old one stays."""
         for item in (self.loss, self.norm, self.clips):
             item.setData([], [])
+        self.cache = LogCache()
         self.set_clip(clip_norm)
         self.view = None
         self._set_range(np.array([]), 0)
@@ -70,24 +121,26 @@ class StepTimeline:
     def update(self, steps) -> None:
         """``steps``: a core.history.StepHistory (the rows received so far). An exactly zero loss or norm
         is drawn on the floor, whose tick reads "0"; NaN/inf leave a gap where training stopped."""
-        x = steps.scalar("step").copy()
-        raw = [np.asarray(steps.scalar(k), dtype=float) for k in ("loss", "grad_norm_total")]
-        logs = [_log10(np.where(v > 0, v, np.nan)) for v in raw]
-        logs = [np.where(np.isfinite(y), y, np.nan) for y in logs]
-        zero = any(bool(np.any(v == 0)) for v in raw)
-        values = np.concatenate(logs + [[self.threshold.value()] if self.threshold.isVisible() else []])
+        c = self.cache
+        c.update(steps)
+        x = c.x[:c.n]
+        zero = any(len(z) for z in c.zeros)
+        values = np.array([c.lo, c.hi] + ([self.threshold.value()] if self.threshold.isVisible() else []))
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
         floor = self.view[0]
         dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
-        for item, y, v in ((self.loss, logs[0], raw[0]), (self.norm, logs[1], raw[1])):
-            y = np.where(v == 0, floor, y)
-            item.setSymbol(dots)
-            item.setSymbolSize(4)
-            item.setSymbolPen(None)
-            item.setSymbolBrush(item.opts["pen"].color())
-            item.setData(x, y, connect="finite") if np.isfinite(y).any() else item.setData([], [])
+        if dots != self.dots:
+            self.dots = dots
+            for item in (self.loss, self.norm):
+                item.setSymbol(dots)
+        for k, item in enumerate((self.loss, self.norm)):
+            if c.has_log[k] or len(c.zeros[k]):   # something to draw: no all-NaN data to take bounds of
+                set_data(item, x, c.curve(k, floor), connect="finite")
+            else:
+                set_data(item, [], [], connect="finite")
         clipped = steps.clipped
-        self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
+        if clipped.any() or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
+            self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
 
     def _set_range(self, values, n: int, zero: bool = False) -> None:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
@@ -104,8 +157,8 @@ class StepTimeline:
         self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
 
 
-class TimelinePanel:
-    """The dashboard panel of the timeline (clear / on_batch / on_epochs, as gui.dashboard.Panel)."""
+class TimelinePanel(Panel):
+    """The dashboard panel of the timeline (a gui.visibility.Panel)."""
 
     def __init__(self, steps_of):
         """``steps_of()``: the session model's StepHistory of run A."""
@@ -119,9 +172,9 @@ class TimelinePanel:
     def on_batch(self, frame) -> None:
         if frame.snap.config.clip_norm != self.plot.clip_norm:   # clipping applies live
             self.plot.set_clip(frame.snap.config.clip_norm)
+        self.changed()
+
+    def draw(self) -> None:
         steps = self.steps_of()
         if len(steps):
             self.plot.update(steps)
-
-    def on_epochs(self, frame) -> None:
-        pass

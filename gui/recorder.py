@@ -107,6 +107,7 @@ class Recorder:
         QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: QTimer.singleShot(30, then)))
 
     def _grab_then_step(self) -> None:
+        self.window.dashboard.draw_shown(everything=True)   # the recorded plot may be on a page not in front
         self.frames.append(frame_of(self.widget))
         self._seen = self.window.last_snapshot
         w = self.window

@@ -11,6 +11,7 @@ from core.datasets import SEQUENCE_DATASETS
 
 from .controls import plain_label
 from .plots import _plot, nice_ceiling
+from .visibility import Panel
 
 NOTE = ("A sequence has no 2-D input plane to draw the prediction on. Shown instead: how the network does on the "
         "validation sequences after each epoch.")
@@ -52,7 +53,7 @@ class SequenceScore:
         self.widget.setYRange(0.0, y_top, padding=0.02 if accuracy else 0)
 
 
-class SequencePredictionPanel:
+class SequencePredictionPanel(Panel):
     """Takes the Prediction tab's place for sequence data sets (any model), and gives it back otherwise."""
 
     def __init__(self):
@@ -71,10 +72,11 @@ class SequencePredictionPanel:
     def clear(self, snap) -> None:
         self.plot.clear()
 
-    def on_batch(self, f) -> None:
-        pass
-
     def on_epochs(self, f) -> None:
-        h = f.history
-        if self.applies(f.snap) and len(h):
-            self.plot.update(h.scalar("epoch"), h.scalar("val_accuracy"), h.scalar("val_loss"))
+        if self.applies(f.snap) and len(f.history):
+            self.history = f.history
+            self.changed()
+
+    def draw(self) -> None:
+        h = self.history
+        self.plot.update(h.scalar("epoch"), h.scalar("val_accuracy"), h.scalar("val_loss"))

@@ -8,11 +8,12 @@ from core.model import RECURRENT
 from core.through_time import readout_lines
 
 from .controls import named
+from .visibility import Panel
 
 HEADER = "Pascanu's bound (‖W_h‖₂ < 1/γ, γ = max φ′, guarantees a vanilla RNN's gradient vanishes):"
 
 
-class SpectralReadoutPanel:
+class SpectralReadoutPanel(Panel):
     """One line per recurrent layer, from the snapshot's ThroughTime (current weights)."""
 
     def __init__(self):

@@ -18,6 +18,7 @@ from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, class
 
 from .plots import _log10, _plot, power_ticks
 from .plots_bars import COLOURS
+from .visibility import Panel
 
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
@@ -189,7 +190,7 @@ class TimeGradientBars:
         self.hover.setPos(t, p.y())
 
 
-class TimeBarsPanel:
+class TimeBarsPanel(Panel):
     """The dashboard's panel (clear / on_batch / on_epochs) for the time-step plot; nothing for an MLP."""
 
     def __init__(self):
@@ -208,7 +209,8 @@ class TimeBarsPanel:
         if f.stats is None or not len(f.stats.time_grad_norm):
             return
         other = f.other.time_grad_norm if f.other is not None else None
-        self.plot.update(f.stats.time_grad_norm, f.caption, other)
+        self.values = (f.stats.time_grad_norm, f.caption, other)
+        self.changed()
 
-    def on_epochs(self, f) -> None:
-        pass
+    def draw(self) -> None:
+        self.plot.update(*self.values)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QTextBrowser
 from core.model import RECURRENT
 
 from .controls import named
+from .visibility import Panel
 
 SHOWN = 10   # steps shown at each end of a long sequence
 
@@ -44,7 +45,7 @@ def time_chain_html(chain) -> str:
             f"{''.join(rows)}</table>")
 
 
-class TimeChainPanel:
+class TimeChainPanel(Panel):
     """The inspector's 'Through time' tab (shown for recurrent models only)."""
 
     def __init__(self):
@@ -58,7 +59,8 @@ class TimeChainPanel:
     def on_batch(self, f) -> None:
         through = f.snap.through_time
         if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
-            self.widget.setHtml(time_chain_html(through[0].chain))
+            self.chain = through[0].chain
+            self.changed()
 
-    def on_epochs(self, f) -> None:
-        pass
+    def draw(self) -> None:
+        self.widget.setHtml(time_chain_html(self.chain))

@@ -19,6 +19,7 @@ from core.model import RECURRENT
 from .plots import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
 from .plots_bars import COLOURS
 from .time_bars import step_ticks
+from .visibility import Panel
 
 DEFAULT_LEVELS = (-8.0, 2.0)
 
@@ -100,7 +101,7 @@ class TimeHeatmap:
             self.widget.getAxis("bottom").setTicks([step_ticks(int(self._x_end))])
 
 
-class TimeHeatmapPanel:
+class TimeHeatmapPanel(Panel):
     """The dashboard's panel for the time x epoch map: run A's history (also while comparing)."""
 
     def __init__(self):
@@ -111,9 +112,10 @@ class TimeHeatmapPanel:
         recurrent = snap.config.model in RECURRENT
         self.plot.clear(snap.config.seq_len if recurrent else 0, "  (run A)" if snap.b is not None else "")
 
-    def on_batch(self, f) -> None:
-        pass
-
     def on_epochs(self, f) -> None:
         if f.snap.config.model in RECURRENT:
-            self.plot.update(f.history.series("time_grad_norm"))
+            self.history = f.history
+            self.changed()
+
+    def draw(self) -> None:
+        self.plot.update(self.history.series("time_grad_norm"))

@@ -18,6 +18,7 @@ from .spectral_readout import SpectralReadoutPanel
 from .time_bars import TimeBarsPanel
 from .time_chain import TimeChainPanel
 from .time_heatmap import TimeHeatmapPanel
+from .visibility import Panel
 
 
 class TimeViews:
@@ -57,17 +58,14 @@ class TimeViews:
             tabs.setCurrentWidget(self.prediction_page if not sequence else self.sequence.widget)
 
 
-class _Visibility:
+class _Visibility(Panel):
     """The panel that shows or hides the recurrent views when a new network is built."""
 
     def __init__(self, views: TimeViews):
-        self.views = views
+        self.time_views = views
+
+    def views(self) -> list:
+        return []
 
     def clear(self, snap) -> None:
-        self.views.show_for(snap)
-
-    def on_batch(self, f) -> None:
-        pass
-
-    def on_epochs(self, f) -> None:
-        pass
+        self.time_views.show_for(snap)

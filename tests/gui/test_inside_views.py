@@ -31,6 +31,7 @@ def _epochs(w, qtbot, n):
 
 def test_views_show_what_core_recorded_and_rewind(window, qtbot, tmp_path):
     w, d = window, window.dashboard
+    w.plotPages.setCurrentIndex(1)   # the inside page in front: its views draw every frame
     _rebuilt(w, qtbot, TANH)
     assert d.inside.widget.slider.isEnabled() is False and "nothing" in d.inside.widget.label.text()
     _epochs(w, qtbot, 3)
@@ -103,6 +104,7 @@ def test_views_show_what_core_recorded_and_rewind(window, qtbot, tmp_path):
 
 def test_rebuild_clears_the_views_and_compare_overlays_b(window, qtbot):
     w, d = window, window.dashboard
+    w.plotPages.setCurrentIndex(1)
     _rebuilt(w, qtbot, TANH)
     _epochs(w, qtbot, 1)
     gen = w.last_snapshot.generation

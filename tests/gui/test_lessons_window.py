@@ -23,6 +23,7 @@ def test_preset_picker_loads_the_config_and_shows_the_lesson(small_window, qtbot
 
 def test_chain_rule_view_shows_the_product(small_window, qtbot):
     w = small_window
+    w.lessonTabs.setCurrentWidget(w.chainView)   # a tab behind another draws when it is shown
     w.step_batch()
     qtbot.waitUntil(lambda: "dL/dz1 = dL/dz_out x" in w.chainView.toPlainText(), timeout=5000)
     text = w.chainView.toPlainText()

@@ -107,6 +107,7 @@ def test_an_mlp_shows_no_time_views_and_switching_clears_the_old_run(window, qtb
     w = window
     pick_story(qtbot, w, "rnn-vanishing")
     step_epochs(qtbot, w, 1)
+    w.lessonTabs.setCurrentWidget(child(w, "timeChainView"))   # drawn when shown
     assert w.dashboard.time.heatmap.plot.image.image.shape == (100, 1)
     assert child(w, "timeChainView").toPlainText() and child(w, "spectralLabel").text()
     pick_story(qtbot, w, "vanishing-sigmoid")   # an MLP
@@ -142,6 +143,7 @@ def test_chain_through_time_tab_quotes_the_latest_chain(window, qtbot):
     w = window
     pick_story(qtbot, w, "rnn-vanishing")
     chain = w.last_snapshot.through_time[0].chain
+    w.lessonTabs.setCurrentWidget(child(w, "timeChainView"))   # drawn when shown
     text = child(w, "timeChainView").toPlainText()
     assert f"= {chain.total:.3g} × ‖dL/dh100‖" in text
     assert "factor" in text and "product" in text and "… 80 steps …" in text
