@@ -32,7 +32,7 @@ from .datasets import SEQUENCE_DATASETS
 from .losses import chance_loss
 from .session import Change, RunState, Session, divergence_message
 from .theory import phase
-from .through_time import measure as measure_through_time
+from .through_time import from_step, measure as measure_through_time
 
 
 # -- commands: window -> trainer ------------------------------------------------------------
@@ -528,9 +528,9 @@ class Runner:
         return new
 
     def _extras(self, now: float, force: bool, kind: Kind):
-        """The prediction picture (a forward pass over a grid) and, for a recurrent model, the chain through
-        time (a forward and backward pass on the latest batch) are extra work: spaced to take ~10% of the time.
-        The chain rule is the latest step's own numbers: no pass of its own."""
+        """The prediction picture (a forward pass over a grid) is extra work: spaced to take ~10% of the time.
+        The chain rule and, for a recurrent model, the chain through time are the latest step's own numbers:
+        no pass of their own (before any step, one pass on the first batch)."""
         if not (force or now >= self._extras_due):
             return None, None, None
         t, tb = self.session.a, self.session.b
@@ -538,10 +538,18 @@ class Runner:
         chain = t.chain_rule() if not t.diverged else None
         through = None
         if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
-            through = (measure_through_time(t), measure_through_time(tb) if tb is not None and force else None)
+            through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         boundary = self._picture(t, kind)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
         return boundary, chain, through
+
+    @staticmethod
+    def _through_time(t):
+        """The chain through time of ``t``'s latest step (the numbers its time-step bars show), or measured on
+        the first batch before any step."""
+        if t.last_batch is not None:
+            return from_step(t.last_batch, t.network.vanishing_bound)
+        return measure_through_time(t)
 
     def _picture(self, t, kind: Kind):
         """The prediction picture, or None when the window keeps the one it has (the weights have not changed)

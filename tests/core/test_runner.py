@@ -258,3 +258,24 @@ def test_the_trainer_modules_import_no_qt():
     code = ("import sys, core.runner, core.runner_process; "
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]; assert not bad, bad")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_the_chain_through_time_is_the_step_s_own_numbers():
+    """The time-step bars draw the latest step's ||dL/dh_t||; the chain through time and the spectral readout
+    sent beside them are that step's numbers too, not another pass at the weights after the update (which
+    made the chain's factors disagree with the bars)."""
+    cfg = ExperimentConfig(model="rnn", dataset="recall", seq_len=10, width=8, depth=1, samples=64, batch_size=16,
+                           epochs=3, lr=0.5)
+    channel = Recorder()
+    runner = Runner(channel, cfg)
+    runner._start()
+    rebuilt = channel.snapshots[-1]
+    assert rebuilt.through_time[0] is not None   # before any step: measured on the first batch
+    drive(runner, channel, Step())
+    snap = channel.snapshots[-1]
+    own = snap.last_batch
+    through = snap.through_time[0]
+    np.testing.assert_array_equal(through.time_grad_norm, own.time_grad_norm)
+    g = own.time_grad_norm
+    assert [link.factor for link in through.chain.links[1:]] == pytest.approx(list(g[-2::-1] / g[:0:-1]), rel=1e-12)
+    assert [r.norm for r in through.spectral] == pytest.approx(list(own.spectral_norm), rel=1e-12)
