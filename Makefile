@@ -20,8 +20,12 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
+# Issue 14's figures in one run: the step against eager PyTorch (float64 and float32; needs
+# `pip install torch==2.13.0` in the venv), then the window's redraws per second and its training
+# speed against headless, with the trainer in a thread and in its own process.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py --sizes 8/32/32,20/64/64,50/256/64 --trainer thread,process
 
 clean:
 	rm -rf $(VENV) .pytest_cache
