@@ -110,6 +110,13 @@ def cache_axes(widget) -> None:
             axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def hover_text(item: pg.TextItem, text: str) -> None:
+    """A hover label's text, hidden while empty: an empty TextItem still paints its filled box (a white
+    rectangle sat at the time-step plot's first step)."""
+    item.setText(text)
+    item.setVisible(bool(text))
+
+
 def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
     """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault."""
     note = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 
 from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from .plots import _log10, _plot, layer_ticks, power_ticks
+from .plots import _log10, _plot, hover_text, layer_ticks, power_ticks
 
 # Regime colours; NaN/inf is a purple that stands out on the light and the dark background alike.
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "zero": "#9d9d9d",
@@ -65,6 +65,7 @@ class GradientBars:
         self.run_labels = None
         self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(10)
+        self.hover.setVisible(False)
         self.widget.addItem(self.hover)
         self._brushes = {k: pg.mkBrush(c) for k, c in COLOURS.items()}
         self._brushes_b = {k: pg.mkBrush(QColor(c).lighter(150)) for k, c in COLOURS.items()}
@@ -182,12 +183,12 @@ class GradientBars:
 
     def clear_hover(self) -> None:
         """Nothing of the old run: the text goes; the next bars show theirs where the mouse is."""
-        self.hover.setText("")
+        hover_text(self.hover, "")
 
     def _on_mouse(self, pos) -> None:
         self._mouse = pos
         if not self.widget.sceneBoundingRect().contains(pos) or not len(self.values):
-            self.hover.setText("")
+            hover_text(self.hover, "")
             return
         p = self.widget.getPlotItem().vb.mapSceneToView(pos)
         k = int(round(p.x()))
@@ -196,6 +197,6 @@ class GradientBars:
         for tag, v in (("A " if self.values_b is not None else "", self.values), ("B ", self.values_b)):
             if v is not None and 1 <= k <= len(v):
                 parts.append(f"{tag}layer {k}: {name} = " + ("0 (exactly)" if v[k - 1] == 0 else f"{v[k - 1]:.3e}"))
-        self.hover.setText("\n".join(parts))
+        hover_text(self.hover, "\n".join(parts))
         if parts:
             self.hover.setPos(k, p.y())

@@ -16,14 +16,14 @@ import pyqtgraph as pg
 from core.model import RECURRENT
 from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from .plots import _log10, _plot, power_ticks
+from .plots import _log10, _plot, hover_text, power_ticks
 from .plots_bars import COLOURS
 from .visibility import Panel
 
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
-LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × the largest step"), ("healthy", "healthy"),
-           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {EXPLODING_ABOVE:g}")),
+LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × largest"), ("healthy", "healthy"),
+           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {EXPLODING_ABOVE:.0e}".replace("e+0", "e"))),
           (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
 
 
@@ -71,6 +71,7 @@ class TimeGradientBars:
         self.run_labels = None
         self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(10)
+        self.hover.setVisible(False)
         self.widget.addItem(self.hover)
         self._brushes = {k: pg.mkBrush(c) for k, c in REGIME_COLOURS.items()}
         self.values, self.values_b = np.empty(0), None
@@ -92,7 +93,7 @@ class TimeGradientBars:
         self._view = None
         self.zeros.setData([], [])
         self.line_b.setData([], [])
-        self.hover.setText("")
+        hover_text(self.hover, "")
         self._set_caption("")
 
     def update(self, values, caption: str = "", values_b=None) -> None:
@@ -178,7 +179,7 @@ class TimeGradientBars:
         p = self.widget.getPlotItem().vb.mapSceneToView(pos)
         t = int(round(p.x()))
         if not self.widget.sceneBoundingRect().contains(pos) or not 1 <= t <= n:
-            self.hover.setText("")
+            hover_text(self.hover, "")
             return
         parts = []
         if t <= len(self.values):
@@ -186,7 +187,7 @@ class TimeGradientBars:
                          f"({self.regimes[t - 1]})")
         if self.values_b is not None and t <= len(self.values_b):
             parts.append(f"B t = {t}: ‖dL/dh_t‖ = {self.values_b[t - 1]:.3e}")
-        self.hover.setText("\n".join(parts))
+        hover_text(self.hover, "\n".join(parts))
         self.hover.setPos(t, p.y())
 
 

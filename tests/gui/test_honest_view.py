@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -375,3 +375,17 @@ def test_empty_loss_and_flow_plots_say_no_epoch_completed_yet(small_window, qtbo
     assert not d.loss.plot.empty.isVisible() and not d.heatmap.plot.empty.isVisible()
     w.reset()
     qtbot.waitUntil(lambda: len(w.model.history) == 0 and d.loss.plot.empty.isVisible(), timeout=10000)
+
+
+def test_an_empty_hover_label_draws_nothing(small_window, qtbot):
+    """An empty pg.TextItem with a fill still paints its box: a white rectangle sat on the time-step plot."""
+    from gui.time_bars import TimeGradientBars
+    for plot in (w_bars := small_window.gradients, TimeGradientBars()):
+        assert plot.hover.toPlainText() == "" and not plot.hover.isVisible()
+    rebuilt_with(qtbot, small_window, SMALL)
+    step_epochs(qtbot, small_window, 1)
+    vb = w_bars.widget.getPlotItem().vb
+    w_bars._on_mouse(vb.mapViewToScene(QPointF(1.0, w_bars.view[0] + 0.5)))
+    assert w_bars.hover.toPlainText().startswith("layer 1:") and w_bars.hover.isVisible()
+    w_bars._on_mouse(QPointF(-1e6, -1e6))   # the mouse left the plot
+    assert w_bars.hover.toPlainText() == "" and not w_bars.hover.isVisible()
