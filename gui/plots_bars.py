@@ -73,6 +73,8 @@ class GradientBars:
         self._no_pen, self._mark_pen = pg.mkPen(None), pg.mkPen("#ff00ff", width=3)
         self.view, self._caption, self._mouse = None, None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
+        self._args = None   # the latest update's arguments, drawn again when the plot's height changes
+        self.widget.getPlotItem().vb.sigResized.connect(self._on_resized)
         self.widget.setMouseEnabled(x=False, y=False)
 
     def title(self) -> str:
@@ -104,9 +106,25 @@ class GradientBars:
             self.entries = rows
         return rows
 
+    def _legend_share(self, rows: int) -> float:
+        """The share of the view's height kept free above the tallest bar for the legend: per legend row, or
+        the legend's own measured height once the plot is laid out, whichever is more (a short plot, as in
+        the recurrent layout, put the legend over layer 1's bar)."""
+        share = 0.12 + ROW_SHARE * rows
+        view = self.widget.getPlotItem().vb.height()
+        if view > 50:
+            share = max(share, (self.legend.boundingRect().height() + 10) / view)
+        return min(0.7, share)
+
+    def _on_resized(self) -> None:
+        """A new height may need another headroom for the legend: the same bars again."""
+        if self._args is not None:
+            self.update(*self._args)
+
     @staticmethod
-    def _range(values, rows: int) -> tuple[int, int, bool]:
-        """(floor, top, has zero) in log10 units: every finite positive value inside, headroom above."""
+    def _range(values, rows: int, share: float | None = None) -> tuple[int, int, bool]:
+        """(floor, top, has zero) in log10 units: every finite positive value inside, ``share`` of the height
+        (default: per legend row) free above."""
         v = np.concatenate([np.asarray(a, dtype=float) for a in values])
         pos = v[np.isfinite(v) & (v > 0)]
         zero = bool(np.any(v == 0))
@@ -115,7 +133,7 @@ class GradientBars:
         else:
             lo, hi = -3, 1
         lo = min(lo, hi - 3) - (1 if zero else 0)   # a zero gets a floor a decade below the smallest bar
-        share = min(0.7, 0.12 + ROW_SHARE * rows)
+        share = min(0.7, 0.12 + ROW_SHARE * rows) if share is None else share
         return lo, hi + max(1, math.ceil(share / (1 - share) * (hi - lo))), zero
 
     def _heights(self, g, lo: int, hi: int):
@@ -127,12 +145,13 @@ class GradientBars:
 
     def update(self, values, marked_layer: int | None = None, caption: str = "", values_b=None) -> None:
         """Bars for run A; with ``values_b``, run B's bars beside them (A left, B right)."""
+        self._args = (values, marked_layer, caption, values_b)
         g = np.asarray(values, dtype=float)
         self.values = g
         self.values_b = None if values_b is None else np.asarray(values_b, dtype=float)
         both = [g] if self.values_b is None else [g, self.values_b]
         rows = len(self._legend({k for v in both for k in classify_layers(v)}))
-        lo, hi, zero = self._range(both, rows)
+        lo, hi, zero = self._range(both, rows, self._legend_share(rows))
         n, paired = len(g), self.values_b is not None
         heights, self.regimes = self._heights(g, lo, hi)
         x = np.arange(1, n + 1, dtype=float)

@@ -313,9 +313,9 @@ def test_every_plot_whole_at_1024x700_with_legends_clear_of_data(small_window, q
     vb = w.gradientPlot.getPlotItem().vb
     legend = w.gradients.legend.mapRectToScene(w.gradients.legend.boundingRect())
     x, y0, h = (np.asarray(w.gradients.bars.opts[k], dtype=float) for k in ("x", "y0", "height"))
-    for xi, top in zip(x, y0 + h):
-        bar = vb.mapViewToScene(QRectF(xi - 0.35, top, 0.7, 0.0)).boundingRect()
-        assert bar.top() > legend.bottom() or not bar.intersects(legend)
+    for xi, bottom, height in zip(x, y0, h):   # the whole bar, floor to top (a flat rect intersects nothing)
+        bar = vb.mapViewToScene(QRectF(xi - 0.35, bottom, 0.7, height)).boundingRect()
+        assert bar.height() > 0 and not bar.intersects(legend), (xi, bar, legend)
     for plot, legend, curves in ((w.lossPlot, w.loss.legend, (w.loss.train, w.loss.val)),
                                  (w.timelinePlot, w.timeline.legend, (w.timeline.loss, w.timeline.norm))):
         box = legend.mapRectToScene(legend.boundingRect())
@@ -389,3 +389,23 @@ def test_an_empty_hover_label_draws_nothing(small_window, qtbot):
     assert w_bars.hover.toPlainText().startswith("layer 1:") and w_bars.hover.isVisible()
     w_bars._on_mouse(QPointF(-1e6, -1e6))   # the mouse left the plot
     assert w_bars.hover.toPlainText() == "" and not w_bars.hover.isVisible()
+
+
+def test_the_bars_legend_clears_the_bars_in_the_short_recurrent_layout(small_window, qtbot):
+    """With the time-step row above it the bars plot is short: the headroom follows the legend's measured
+    height (it covered layer 1's bar in the rnn-exploding screenshot)."""
+    w = small_window
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    from core.presets import get_preset
+    rebuilt_with(qtbot, w, get_preset("rnn-exploding").config())   # its step 1: layer 1's bar is the tallest
+    step_batch(qtbot, w)
+    qtbot.wait(100)
+    vb = w.gradientPlot.getPlotItem().vb
+    legend = w.gradients.legend.mapRectToScene(w.gradients.legend.boundingRect())
+    assert vb.sceneBoundingRect().height() < 250   # the short plot this is about
+    x, y0, h = (np.asarray(w.gradients.bars.opts[k], dtype=float) for k in ("x", "y0", "height"))
+    for xi, bottom, height in zip(x, y0, h):   # the whole bar, floor to top (a flat rect intersects nothing)
+        bar = vb.mapViewToScene(QRectF(xi - 0.35, bottom, 0.7, height)).boundingRect()
+        assert bar.height() > 0 and not bar.intersects(legend), (xi, bar, legend)
