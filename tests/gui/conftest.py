@@ -110,3 +110,18 @@ def small_window(window, qtbot):
     window.set_config(SMALL)
     qtbot.waitUntil(lambda: window.last_snapshot.generation > gen, timeout=5000)
     return window
+
+
+def rebuilt_with_config(w, qtbot, config) -> None:
+    """Set ``config`` and wait for the network it builds (a newer generation)."""
+    gen = w.last_snapshot.generation
+    w.set_config(config)
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
+
+
+def epochs_stepped(w, qtbot, n: int) -> None:
+    """Step ``n`` epochs one after the other, each drawn before the next."""
+    for _ in range(n):
+        e = w.last_snapshot.epoch
+        w.step_epoch()
+        qtbot.waitUntil(lambda: w.last_snapshot.epoch > e and not w.model._step_pending, timeout=10000)

@@ -8,21 +8,14 @@ import pyqtgraph as pg
 from core import ExperimentConfig
 from gui.plots import UpdateRatios, set_data
 
+from .conftest import epochs_stepped, rebuilt_with_config
+
 SMALL = ExperimentConfig(depth=3, width=12, samples=1000, batch_size=10, epochs=50, activation="tanh",
                          init="normal", lr=0.01)
 
 
 def _rebuilt(w, qtbot, config=SMALL):
-    gen = w.last_snapshot.generation
-    w.set_config(config)
-    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
-
-
-def _epochs(w, qtbot, n):
-    for _ in range(n):
-        e = w.last_snapshot.epoch
-        w.step_epoch()
-        qtbot.waitUntil(lambda: w.last_snapshot.epoch > e and not w.model._step_pending, timeout=10000)
+    rebuilt_with_config(w, qtbot, config)
 
 
 def _count_calls(monkeypatch, obj, name) -> list:
@@ -48,7 +41,7 @@ def test_the_inside_page_is_drawn_only_while_in_front_and_shows_the_latest_step_
     assert w.plotPages.currentIndex() == 0   # the gradients page in front
     drawn = {name: _count_calls(monkeypatch, view, "show")
              for name, view in (("act", d.activation), ("dist", d.distribution), ("diagram", d.diagram))}
-    _epochs(w, qtbot, 2)
+    epochs_stepped(w, qtbot, 2)
     assert all(len(c) == 0 for c in drawn.values()) and d.inside.dirty
     assert _loss_points(d) == len(w.history) == 2   # the page in front is drawn
     # switching to the page draws the latest record before it paints
@@ -61,7 +54,7 @@ def test_the_inside_page_is_drawn_only_while_in_front_and_shows_the_latest_step_
                                rtol=1e-6)
     assert d.inside.widget.label.text() == "live: " + what
     # in front, it follows every frame; the gradients page, now behind, waits
-    _epochs(w, qtbot, 1)
+    epochs_stepped(w, qtbot, 1)
     assert all(len(c) >= 2 for c in drawn.values())
     assert _loss_points(d) == 2 and d.loss.dirty
     w.plotPages.setCurrentIndex(0)
@@ -89,7 +82,7 @@ def test_a_collapsed_splitter_pane_is_drawn_when_opened(window, qtbot):
     sizes = d.bottomSplitter.sizes()
     d.bottomSplitter.setSizes([0] + sizes[1:])   # the loss pane collapsed
     qtbot.waitUntil(lambda: d.loss.widget.width() == 0, timeout=2000)
-    _epochs(w, qtbot, 2)
+    epochs_stepped(w, qtbot, 2)
     assert _loss_points(d) == 0 and d.loss.dirty
     d.bottomSplitter.setSizes(sizes)
     qtbot.waitUntil(lambda: _loss_points(d) == len(w.history) == 2, timeout=2000)
@@ -99,7 +92,7 @@ def test_a_collapsed_splitter_pane_is_drawn_when_opened(window, qtbot):
 def test_exporting_a_plot_behind_another_page_exports_the_latest_numbers(window, qtbot, tmp_path):
     w, d = window, window.dashboard
     _rebuilt(w, qtbot)
-    _epochs(w, qtbot, 2)
+    epochs_stepped(w, qtbot, 2)
     assert d.inside.dirty   # never drawn: the inside page is behind
     path = tmp_path / "dist.csv"
     assert w.files.export_plot("distributionPlot", str(path))

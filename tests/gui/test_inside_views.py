@@ -7,6 +7,8 @@ import numpy as np
 from core import ExperimentConfig
 from core.distributions import QUANTILES
 
+from .conftest import epochs_stepped, rebuilt_with_config
+
 TANH = ExperimentConfig(depth=3, width=12, samples=1000, batch_size=10, epochs=5, activation="tanh",
                         init="normal", lr=0.01)
 
@@ -16,25 +18,14 @@ def _n(item) -> int:
     return 0 if x is None else len(x)
 
 
-def _rebuilt(w, qtbot, config):
-    gen = w.last_snapshot.generation
-    w.set_config(config)
-    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
-
-
-def _epochs(w, qtbot, n):
-    for _ in range(n):
-        e = w.last_snapshot.epoch
-        w.step_epoch()
-        qtbot.waitUntil(lambda: w.last_snapshot.epoch > e and not w.model._step_pending, timeout=10000)
 
 
 def test_views_show_what_core_recorded_and_rewind(window, qtbot, tmp_path):
     w, d = window, window.dashboard
     w.plotPages.setCurrentIndex(1)   # the inside page in front: its views draw every frame
-    _rebuilt(w, qtbot, TANH)
+    rebuilt_with_config(w, qtbot, TANH)
     assert d.inside.widget.slider.isEnabled() is False and "nothing" in d.inside.widget.label.text()
-    _epochs(w, qtbot, 3)
+    epochs_stepped(w, qtbot, 3)
     view = w.last_snapshot.inside
     n = len(view)
     assert n >= 3 and d.inside.widget.slider.maximum() == n - 1 and d.inside.widget.slider.value() == n - 1
@@ -81,7 +72,7 @@ def test_views_show_what_core_recorded_and_rewind(window, qtbot, tmp_path):
     first, what0 = view.point(0)
     assert d.inside.widget.label.text() == what0 and what0 in act.caption.text()
     np.testing.assert_allclose(act.sat.data["y"], first["saturation"], rtol=1e-6)
-    _epochs(w, qtbot, 1)
+    epochs_stepped(w, qtbot, 1)
     assert d.inside.widget.label.text() == what0 and d.inside.widget.slider.value() == 0
     d.inside.widget.liveButton.click()
     assert d.inside.widget.slider.value() == len(w.last_snapshot.inside) - 1
@@ -105,13 +96,13 @@ def test_views_show_what_core_recorded_and_rewind(window, qtbot, tmp_path):
 def test_rebuild_clears_the_views_and_compare_overlays_b(window, qtbot):
     w, d = window, window.dashboard
     w.plotPages.setCurrentIndex(1)
-    _rebuilt(w, qtbot, TANH)
-    _epochs(w, qtbot, 1)
+    rebuilt_with_config(w, qtbot, TANH)
+    epochs_stepped(w, qtbot, 1)
     gen = w.last_snapshot.generation
     assert w.start_compare("activation", "relu")
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=5000)
     assert d.diagram.state is None and d.activation.values is None and _n(d.distribution.ridge) == 0
-    _epochs(w, qtbot, 1)
+    epochs_stepped(w, qtbot, 1)
     snap = w.last_snapshot
     assert snap.b is not None and snap.b.inside is not None
     assert _n(d.distribution.ridge_b) > 0                       # B's ridge overlaid
