@@ -19,6 +19,7 @@ from core.history import EpochHistory, StepHistory
 from core.resources import check_fits
 from core.session import RunState, divergence_message
 
+from . import gc_guard
 from .worker import Configure, Kind, Rebuild, Run, Snapshot, Step, TrainingWorker, current_mode
 
 
@@ -61,6 +62,7 @@ class SessionModel(QObject):
         self.thread_.started.connect(self.worker.loop)
         self.worker.snapshot.connect(self._on_snapshot)
         self.worker.failed.connect(self._on_failed)
+        gc_guard.hold()   # Python's cyclic collector runs in the GUI thread only while the trainer thread lives
         self.thread_.start()
         self._closing = False
         self._update_actions()
@@ -295,6 +297,7 @@ class SessionModel(QObject):
         if not ended:
             waiting()
             ended = self.thread_.wait()
+        gc_guard.release()
         try:
             self.worker.snapshot.disconnect(self._on_snapshot)
             self.worker.failed.disconnect(self._on_failed)
