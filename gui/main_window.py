@@ -92,11 +92,9 @@ class MainWindow(QMainWindow):
     def load_preset(self, name: str) -> None:
         """Load a preset's config and show its lesson."""
         self.show_lesson(name)
-        if self.model.data_source is not None:   # a story is about its own data set
-            self.model.set_config(PRESETS[name].config(), data=None,
-                                  message=f"{name}: trained on its own data set, not the data file.")
-        else:
-            self.set_config(PRESETS[name].config())
+        if self.set_config(PRESETS[name].config()) and self.model.data_source is not None:
+            # a story is about its own data set (this Rebuild and the Configure above reach the trainer together)
+            self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
 
     def show_lesson(self, name: str) -> None:
         """Select a preset in the picker and show its text, without changing the config. A story that says to

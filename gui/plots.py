@@ -34,6 +34,11 @@ def layer_ticks(n: int, most: int = 10) -> list[tuple[float, str]]:
     return [(k, str(k)) for k in ticks]
 
 
+def power_label(x: float) -> str:
+    """1e-3 for 0.001, 1e2 for 100: short enough for a legend in a narrow plot."""
+    return f"1e{round(math.log10(x))}"
+
+
 def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
     """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about 10 of them."""
     step = max(1, math.ceil((hi - lo) / 10))
@@ -108,6 +113,15 @@ def cache_axes(widget) -> None:
     for axis in widget.getPlotItem().axes.values():
         if axis["item"].grid is not False:
             axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def hover_label(widget: pg.PlotWidget) -> pg.TextItem:
+    """A bar plot's hover label: dark text on a white box above the mouse, hidden until it has text."""
+    item = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
+    item.setZValue(10)
+    item.setVisible(False)
+    widget.addItem(item)
+    return item
 
 
 def hover_text(item: pg.TextItem, text: str) -> None:

@@ -15,20 +15,15 @@ from PySide6.QtGui import QColor
 
 from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from .plots import _log10, _plot, hover_text, layer_ticks, power_ticks
+from .plots import _log10, _plot, hover_label, hover_text, layer_ticks, power_label, power_ticks
 
 # Regime colours; NaN/inf is a purple that stands out on the light and the dark background alike.
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "zero": "#9d9d9d",
            "nonfinite": "#b15ed6"}
 THEORY_COLOUR = "#f58518"
 QUANTITIES = {"grad_norm": "‖dL/dW‖ weight gradient", "delta_norms": "‖dL/dz‖ error signal"}
-def _power(x: float) -> str:
-    """1e-3 for 0.001, 1e2 for 100: short enough for a legend in a narrow plot."""
-    return f"1e{round(math.log10(x))}"
-
-
-LEGEND = {"healthy": "healthy", "vanishing": f"vanishing < {_power(VANISHING_RATIO)}·largest",
-          "exploding": f"exploding ≥{_power(EXPLODING_RISE)}·out,>{_power(EXPLODING_ABOVE)}", "zero": "exactly 0", "nonfinite": "NaN / inf"}
+LEGEND = {"healthy": "healthy", "vanishing": f"vanishing < {power_label(VANISHING_RATIO)}·largest",
+          "exploding": f"exploding ≥{power_label(EXPLODING_RISE)}·out,>{power_label(EXPLODING_ABOVE)}", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
 ROW_SHARE = 0.075      # share of the view above the tallest bar kept free per legend row (and 0.12 more)
@@ -63,10 +58,7 @@ class GradientBars:
         self.sample_b = pg.ScatterPlotItem(symbol="s", size=10, brush=QColor(COLOURS["healthy"]).lighter(150),
                                            pen=pg.mkPen("#555555", style=Qt.DotLine))
         self.run_labels = None
-        self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
-        self.hover.setZValue(10)
-        self.hover.setVisible(False)
-        self.widget.addItem(self.hover)
+        self.hover = hover_label(self.widget)
         self._brushes = {k: pg.mkBrush(c) for k, c in COLOURS.items()}
         self._brushes_b = {k: pg.mkBrush(QColor(c).lighter(150)) for k, c in COLOURS.items()}
         self._b_pen = pg.mkPen("#555555", width=1, style=Qt.DotLine)
@@ -122,9 +114,9 @@ class GradientBars:
             self.update(*self._args)
 
     @staticmethod
-    def _range(values, rows: int, share: float | None = None) -> tuple[int, int, bool]:
+    def _range(values, share: float) -> tuple[int, int, bool]:
         """(floor, top, has zero) in log10 units: every finite positive value inside, ``share`` of the height
-        (default: per legend row) free above."""
+        free above (for the legend)."""
         v = np.concatenate([np.asarray(a, dtype=float) for a in values])
         pos = v[np.isfinite(v) & (v > 0)]
         zero = bool(np.any(v == 0))
@@ -133,7 +125,6 @@ class GradientBars:
         else:
             lo, hi = -3, 1
         lo = min(lo, hi - 3) - (1 if zero else 0)   # a zero gets a floor a decade below the smallest bar
-        share = min(0.7, 0.12 + ROW_SHARE * rows) if share is None else share
         return lo, hi + max(1, math.ceil(share / (1 - share) * (hi - lo))), zero
 
     def _heights(self, g, lo: int, hi: int):
@@ -151,7 +142,7 @@ class GradientBars:
         self.values_b = None if values_b is None else np.asarray(values_b, dtype=float)
         both = [g] if self.values_b is None else [g, self.values_b]
         rows = len(self._legend({k for v in both for k in classify_layers(v)}))
-        lo, hi, zero = self._range(both, rows, self._legend_share(rows))
+        lo, hi, zero = self._range(both, self._legend_share(rows))
         n, paired = len(g), self.values_b is not None
         heights, self.regimes = self._heights(g, lo, hi)
         x = np.arange(1, n + 1, dtype=float)

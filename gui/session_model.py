@@ -86,11 +86,9 @@ class SessionModel(QObject):
     def say(self, text: str, error: bool = False) -> None:
         self.message.emit(text, error)
 
-    def set_config(self, config: ExperimentConfig, data=..., message: str = "") -> bool:
+    def set_config(self, config: ExperimentConfig) -> bool:
         """Train with ``config``: live settings apply at once, the rest rebuild (the session decides).
-        A config too large for this machine's memory is refused with a visible message (False).
-        ``data`` (a Dataset read from a file, None for the built-in one): rebuild from the seed with it, in one
-        command, and say ``message``: as two commands, the first one's rebuild could report after the message."""
+        A config too large for this machine's memory is refused with a visible message (False)."""
         try:
             check_fits(config)
         except ConfigError as e:
@@ -100,9 +98,7 @@ class SessionModel(QObject):
         changed = {k: v for k, v in config.to_dict().items() if getattr(self.config, k) != v}
         self.config = config
         self.configChanged.emit(config)
-        if data is not ...:
-            self.set_data(data, message)
-        elif changed:
+        if changed:
             self._step_pending = False
             self.worker.post(Configure(changed))
         return True
@@ -115,11 +111,10 @@ class SessionModel(QObject):
             self.say(str(e), error=True)
             self.configChanged.emit(self.config)
             return
-        if field == "dataset" and self.data_source is not None:   # a built-in data set chosen: the file is left
-            self.set_config(config, data=None, message=f"Data set: {value} (built in); the data file is no "
-                                                       "longer used.")
-        elif config != self.config:
-            self.set_config(config)
+        if config != self.config and not self.set_config(config):
+            return
+        if field == "dataset" and self.data_source is not None:   # a built-in data set chosen, even the same name
+            self.set_data(None, f"Data set: {value} (built in); the data file is no longer used.")
 
     def set_pace(self, steps_per_second: float) -> None:
         """Train at most this many steps per second while running; 0: as fast as it goes."""

@@ -16,14 +16,14 @@ import pyqtgraph as pg
 from core.model import RECURRENT
 from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from .plots import _log10, _plot, hover_text, power_ticks
+from .plots import _log10, _plot, hover_label, hover_text, power_label, power_ticks
 from .plots_bars import COLOURS
 from .visibility import Panel
 
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
 LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × largest"), ("healthy", "healthy"),
-           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {EXPLODING_ABOVE:.0e}".replace("e+0", "e"))),
+           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {power_label(EXPLODING_ABOVE)}")),
           (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
 
 
@@ -69,10 +69,7 @@ class TimeGradientBars:
         self.line_b = pg.PlotDataItem([], [], pen=pg.mkPen("#333333", width=1), connect="finite")
         self.widget.addItem(self.line_b)
         self.run_labels = None
-        self.hover = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
-        self.hover.setZValue(10)
-        self.hover.setVisible(False)
-        self.widget.addItem(self.hover)
+        self.hover = hover_label(self.widget)
         self._brushes = {k: pg.mkBrush(c) for k, c in REGIME_COLOURS.items()}
         self.values, self.values_b = np.empty(0), None
         self.regimes: list[str] = []

@@ -349,18 +349,25 @@ def test_a_story_leaves_the_data_file_for_its_own_data_set(small_window, qtbot, 
 
 
 def test_a_story_over_a_data_file_is_one_rebuild(small_window, qtbot, monkeypatch, tmp_path):
-    """Config and data set in one command: as a Configure then a Rebuild, the worker could report the
-    Configure's rebuild ("Network rebuilt (...)") after the window said why the data file was left."""
-    from gui.worker import Rebuild
+    """The story's config and its data set reach the trainer as one item, which it merges into one Rebuild: as
+    a Configure then a Rebuild, the Configure's rebuild ("Network rebuilt (...)") could be reported after the
+    window said why the data file was left."""
+    from types import SimpleNamespace
+    from core.runner import Rebuild, Runner
     w = small_window
     choose(monkeypatch, three_classes(tmp_path / "three.csv"))
     rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)
-    posted = []
-    real = w.worker.post
-    monkeypatch.setattr(w.worker, "post", lambda c: (posted.append(c), real(c)))
+    sent = []
+    real = w.worker._link.put
+    monkeypatch.setattr(w.worker._link, "put", lambda item: (sent.append(item), real(item)))
     w.load_preset("vanishing-sigmoid")
-    assert [type(c) for c in posted] == [Rebuild]
-    assert posted[0].data is None and posted[0].config == get_preset("vanishing-sigmoid").config()
+    qtbot.waitUntil(lambda: len(sent) > 0, timeout=5000)
+    qtbot.wait(50)
+    assert len(sent) == 1
+    nothing_else = SimpleNamespace(channel=SimpleNamespace(get=lambda timeout: None))
+    (merged,) = Runner._coalesced(nothing_else, sent[0])   # what the trainer does with it
+    assert isinstance(merged, Rebuild) and merged.data is None
+    assert merged.config == get_preset("vanishing-sigmoid").config()
 
 
 def test_fuzz_open_data_through_the_menu(small_window, qtbot, monkeypatch, tmp_path):
