@@ -16,7 +16,7 @@ def main(argv=None) -> int:
     if sweep or any(a in flags for a in windowless) or ("--save-config" in flags and "--screenshot" not in flags):
         from core.cli import main as cli_main
         return cli_main(argv)
-    from gui.app import main as gui_main
+    from gui.app.start import main as gui_main
     return gui_main(argv)
 
 

@@ -34,7 +34,7 @@ from core import ExperimentConfig, Trainer  # noqa: E402
 SIZES = {"8/32/32": ExperimentConfig(depth=8, width=32, epochs=1_000_000),
          "20/64/64": ExperimentConfig(depth=20, width=64, batch_size=64, epochs=1_000_000),
          "50/256/64": ExperimentConfig(depth=50, width=256, batch_size=64, epochs=1_000_000)}
-GUI_SHARE = 0.08   # gui/worker.py's pacing target
+GUI_SHARE = 0.08   # gui/bridge/worker.py's pacing target
 
 
 def run_event_loop(seconds: float) -> None:
@@ -45,7 +45,7 @@ def run_event_loop(seconds: float) -> None:
 
 def record(cfg: ExperimentConfig, frames: int, page: int):
     """A window that trained until it was sent ``frames`` snapshots, its worker stopped; and those snapshots."""
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     w = MainWindow(cfg)
     w.resize(1280, 800)
     w.show()
@@ -96,7 +96,7 @@ def main():
     ap.add_argument("--page", choices=("gradients", "inside"), default="gradients")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
-    sys.setswitchinterval(0.001)   # as gui/worker.py sets it
+    sys.setswitchinterval(0.001)   # as gui/bridge/worker.py sets it
     print(f"{'depth/width/batch':>18} {'frames':>7} {'GUI CPU per frame':>18} {'10% - 90%':>14} "
           f"{'frames/s at 8%':>15}")
     for size in args.sizes.split(","):

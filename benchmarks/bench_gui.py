@@ -65,8 +65,8 @@ def window_rate(app, cfg: ExperimentConfig, seconds: float, mode: str):
     thread's CPU time per frame (ms: drawing, painting and everything else the GUI thread did), the
     share of a core the trainer had (its process's or its thread's CPU time), steps per second of that CPU
     time, and the seconds from creating the window to its first snapshot (a trainer process's start is in it)."""
-    from gui.main_window import MainWindow
-    from gui.worker import choose_mode
+    from gui.app.main_window import MainWindow
+    from gui.bridge.worker import choose_mode
 
     choose_mode(mode)
     built = time.perf_counter()
@@ -123,7 +123,7 @@ def main():
                     "(default: TrainingWorker.GUI_SHARE)")
     args = ap.parse_args()
     if args.gui_share is not None:
-        from gui.worker import TrainingWorker
+        from gui.bridge.worker import TrainingWorker
         TrainingWorker.GUI_SHARE["process"] = args.gui_share
     wanted = None if args.sizes == "all" else set(args.sizes.split(","))
     modes = args.trainer.split(",")

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench_gui import run_event_loop  # noqa: E402
-from core.presets import PRESETS, RECURRENT_PRESETS  # noqa: E402
+from core.stories.presets import PRESETS, RECURRENT_PRESETS  # noqa: E402
 
 
 def headless_until_diverged(cfg, seconds: float) -> float:
@@ -36,7 +36,7 @@ def headless_until_diverged(cfg, seconds: float) -> float:
 
 def window_rate(cfg, seconds: float) -> tuple[float, float, int]:
     """(steps/s, frames/s, steps done) in the window; a story that diverges stops early."""
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     w = MainWindow(cfg)
     w.resize(1280, 800)

@@ -22,7 +22,7 @@ import sys, time
 sys.argv = ["main.py", "--epochs", "5"]
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-import gui.app
+import gui.app.start
 
 original_exec = QApplication.exec
 

@@ -42,7 +42,7 @@ def main():
     ap.add_argument("--steps", type=int, default=100_000)
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])  # noqa: F841 (kept alive for the window)
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     w = MainWindow(ExperimentConfig(epochs=1_000_000))
     w.show()

@@ -32,9 +32,9 @@ def main():
     from PySide6.QtWidgets import QApplication
 
     from core import ExperimentConfig
-    from core.session import RunState
-    from gui.session_model import SessionModel
-    from gui.worker import Kind
+    from core.training.session import RunState
+    from gui.bridge.session_model import SessionModel
+    from gui.bridge.worker import Kind
 
     app = QApplication.instance() or QApplication([])
     depth, width, batch = (int(v) for v in args.size.split("/"))

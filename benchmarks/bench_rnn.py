@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numpy as np  # noqa: E402
 
 from core import ExperimentConfig, Trainer  # noqa: E402
-from core.activations import get_activation  # noqa: E402
-from core.recurrent import RecurrentNetwork  # noqa: E402
+from core.nn.activations import get_activation  # noqa: E402
+from core.nn.recurrent import RecurrentNetwork  # noqa: E402
 
 H, T, BATCH = 64, 50, 32
 

@@ -9,7 +9,7 @@ with and without the spaced extras: prediction picture, chain rule), and the REB
 - pipe: one snapshot through a real ``multiprocessing`` pipe to another process and an
   acknowledgement back (round trip, so both copies and both wake-ups are in it);
 
-then, at 20/64/64, a real trainer process (``core.runner_process.TrainerProcess``) running with its
+then, at 20/64/64, a real trainer process (``core.runtime.runner_process.TrainerProcess``) running with its
 snapshots acknowledged as soon as they arrive, at 30 a second and at none: its steps per second of
 its own CPU time against a bare ``Trainer`` loop's in this process (what sending snapshots costs a step).
 
@@ -33,7 +33,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from core import ExperimentConfig  # noqa: E402
-from core.runner import Kind, Run, Runner, ThreadChannel  # noqa: E402
+from core.runtime.runner import Kind, Run, Runner, ThreadChannel  # noqa: E402
 
 
 def echo(conn) -> None:
@@ -112,7 +112,7 @@ def bare_per_cpu_second(cfg: ExperimentConfig, seconds: float) -> float:
 
 def process_per_cpu_second(cfg: ExperimentConfig, rate: float, seconds: float) -> tuple[float, float]:
     """Steps per CPU-second of a trainer process whose snapshots are acknowledged at once, and snapshots/s."""
-    from core.runner_process import TrainerProcess
+    from core.runtime.runner_process import TrainerProcess
     proc = TrainerProcess(cfg)
     try:
         while (m := proc.receive(5.0)) is None or m[0] != "snapshot":

@@ -1,4 +1,4 @@
-"""Time reading a large CSV data file with core.userdata (parse, hash, split, standardise).
+"""Time reading a large CSV data file with core.data.userdata (parse, hash, split, standardise).
 
 Writes a ~100 MB file of random rows (5 features, a 3-class label) to a temporary folder,
 then loads it and prints MB/s. The target: 100 MB within seconds.
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import numpy as np  # noqa: E402
 
-from core.userdata import load_csv  # noqa: E402
+from core.data.userdata import load_csv  # noqa: E402
 
 
 def write_file(path: str, megabytes: float) -> int:

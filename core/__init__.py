@@ -5,17 +5,17 @@
     stats = trainer.step_epoch()
     [layer.grad_norm for layer in stats.layers]
 """
-from . import _allocator
-from .activations import ACTIVATIONS, Activation, get_activation
-from .config import ConfigError, ExperimentConfig
-from .datasets import DATASETS, Dataset, make_dataset
-from .initializers import INITIALIZERS
-from .model import build_model
-from .network import MLP
-from .recurrent import RecurrentNetwork
-from .optimizers import OPTIMIZERS
-from .statistics import BatchStats, Divergence, EpochStats, LayerStats
-from .trainer import LIVE_FIELDS, Trainer
+from core.runtime import setup as _allocator
+from core.nn.activations import ACTIVATIONS, Activation, get_activation
+from core.config import ConfigError, ExperimentConfig
+from core.data.datasets import DATASETS, Dataset, make_dataset
+from core.nn.initializers import INITIALIZERS
+from core.nn.model import build_model
+from core.nn.mlp import MLP
+from core.nn.recurrent import RecurrentNetwork
+from core.nn.optimizers import OPTIMIZERS
+from core.training.statistics import BatchStats, Divergence, EpochStats, LayerStats
+from core.training.trainer import LIVE_FIELDS, Trainer
 
 _allocator.tune()
 

@@ -25,12 +25,12 @@ from dataclasses import fields
 
 import numpy as np
 
-from .config import ConfigError, ExperimentConfig, allowed, parse_field
-from .fileio import AppendingFile, check_target, shorten
-from .presets import PRESETS, get_preset
-from .records import csv_header, csv_row, experiment_json, read_document, write_atomically
-from .resources import check_disk_space
-from .statistics import LAYER_FIELDS, EpochStats
+from core.config import ConfigError, ExperimentConfig, allowed, parse_field
+from core.io.fileio import AppendingFile, check_target, shorten
+from core.stories.presets import PRESETS, get_preset
+from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
+from core.runtime.resources import check_disk_space
+from core.training.statistics import LAYER_FIELDS, EpochStats
 
 EXIT_BAD_INPUT = 2
 
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (gradients, loss, heatmap, "
                    "updates, boundary), not the whole window")
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
-                   "label or target, an optional header row (see core/userdata.py); --save-config then records "
+                   "label or target, an optional header row (see core/data/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
     sw = p.add_argument_group("sweeps (one short run per cell; --out keeps finished cells and resumes)")
     sw.add_argument("--sweep", metavar="FIELD=VALUES", action="append", help="FIELD=V1,V2,... or "
@@ -170,7 +170,7 @@ def check_writable(field: str, path: str) -> None:
 
 def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
     """'activation=relu' -> ('activation', 'relu'), validated against the config it will differ from."""
-    from .compare import Comparison
+    from core.training.compare import Comparison
     field, sep, text = spec.partition("=")
     field = field.strip().replace("-", "_")
     if not sep:
@@ -248,7 +248,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
                  stdout=None, stderr=None, compare: tuple[str, object] | None = None, data=None) -> int:
     """Train for cfg.epochs and write one record per epoch as it completes; with ``compare``, runs A and B
     in lockstep and each record (or CSV row) starts with its run's name. ``data``: a data set from a file."""
-    from .session import Session
+    from core.training.session import Session
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -325,10 +325,10 @@ def _run(argv: list[str]) -> int:
             print(f"{p.name:<{width}}  {p.summary}")
         return 0
     if mode == "sweep":
-        from .sweep import run_from_args
+        from core.sweep.grid import run_from_args
         return run_from_args(args, config_from_args)
     cfg = config_from_args(args)
-    from .userdata import data_from_args
+    from core.data.userdata import data_from_args
     data = data_from_args(args, cfg)
     compare = parse_compare(args.compare, cfg) if args.compare is not None else None
     outputs = [(k, getattr(args, k)) for k in ("save_config", "out") if getattr(args, k) is not None]

@@ -14,11 +14,11 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .activations import ACTIVATIONS
-from .datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS, SEQUENCE_DATASETS
-from .initializers import INIT_LABELS, RECURRENT_INIT_LABELS
-from .network import NORMS
-from .optimizers import OPTIMIZER_LABELS
+from core.nn.activations import ACTIVATIONS
+from core.data.datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS, SEQUENCE_DATASETS
+from core.nn.initializers import INIT_LABELS, RECURRENT_INIT_LABELS
+from core.nn.mlp import NORMS
+from core.nn.optimizers import OPTIMIZER_LABELS
 
 DTYPES = ("float64", "float32")
 SHOWN_CHARS = 200   # an error message quotes at most this much of a bad value

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core import ACTIVATIONS, INITIALIZERS, get_activation
-from core.initializers import expected_std, init_weights
+from core.nn.initializers import expected_std, init_weights
 
 # Points away from 0, where ReLU-like activations have a kink.
 Z = np.concatenate([np.linspace(-6, -0.01, 300), np.linspace(0.01, 6, 300)])

@@ -11,10 +11,10 @@ import pytest
 
 import core.cli as cli
 from core import ExperimentConfig
-from core.fileio import TEMP_PREFIX, AppendingFile
-from core.records import experiment_json
-from core.resources import check_disk_space
-from core.trainer import Trainer
+from core.io.fileio import TEMP_PREFIX, AppendingFile
+from core.io.records import experiment_json
+from core.runtime.resources import check_disk_space
+from core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--headless", "--depth", "2", "--width", "8", "--samples", "100", "--epochs", "3", "--quiet"]

@@ -49,7 +49,7 @@ def test_integral_floats_are_accepted_as_integers():
 
 
 def test_core_imports_no_qt():
-    code = "import sys, core, core.cli, core.session; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; assert not bad, bad"
+    code = "import sys, core, core.cli, core.training.session; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; assert not bad, bad"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

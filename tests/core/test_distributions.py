@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig, Trainer
-from core.activations import get_activation
-from core.distributions import QUANTILES, InsideRecorder, percentile_rows
-from core.network import MLP
+from core.nn.activations import get_activation
+from core.measure.distributions import QUANTILES, InsideRecorder, percentile_rows
+from core.nn.mlp import MLP
 
 
 def _measure(net, X, y, seed=0, samples=64):
@@ -160,7 +160,7 @@ def test_recorded_steps_include_every_epochs_last_and_keep_the_budgets_rhythm():
 
 def test_experiment_file_holds_the_epoch_records_and_still_opens(tmp_path):
     import json
-    from core.records import experiment_json, load_experiment
+    from core.io.records import experiment_json, load_experiment
     t = Trainer(ExperimentConfig(depth=2, width=8, samples=1000, batch_size=10, activation="tanh"))
     t.run(3)   # 80 batches per epoch: several recorded steps in each
     v = t.inside.view()
@@ -177,7 +177,7 @@ def test_experiment_file_holds_the_epoch_records_and_still_opens(tmp_path):
 
 
 def test_recurrent_models_record_no_distributions_yet_and_train_as_before():
-    from core.datasets import SEQUENCE_DATASETS
+    from core.data.datasets import SEQUENCE_DATASETS
     t = Trainer(ExperimentConfig(model="rnn", dataset=sorted(SEQUENCE_DATASETS)[0], depth=1, width=8, samples=64,
                                  seq_len=5))
     assert t.inside is None

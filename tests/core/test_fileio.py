@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from core import fileio
-from core.fileio import HOST, TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
+from core.io import fileio
+from core.io.fileio import HOST, TEMP_PREFIX, AppendingFile, check_target, clean_stale_temps, write_atomically, write_with
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OLD = b"old contents " * 800  # 10 KB, like a good PNG
@@ -330,7 +330,7 @@ def test_kill_9_mid_run_leaves_every_completed_record(tmp_path):
     a write at a page boundary), as a line without its newline."""
     path = tmp_path / "run.jsonl"
     record = '{"epoch": %d, "pad": "' + "p" * 3000 + '"}\n'
-    child = _child(f"from core.fileio import AppendingFile\nout = AppendingFile({str(path)!r})\n"
+    child = _child(f"from core.io.fileio import AppendingFile\nout = AppendingFile({str(path)!r})\n"
                    f"i = 0\nwhile True:\n    i += 1\n    out.append({record!r} % i)\n")
     try:
         deadline = time.monotonic() + 30
@@ -348,7 +348,7 @@ def test_kill_9_mid_run_leaves_every_completed_record(tmp_path):
 
 
 def test_a_temp_left_by_kill_9_is_removed_by_the_next_write(tmp_path, old_file):
-    child = _child(f"from core.fileio import AppendingFile\nout = AppendingFile({str(old_file)!r})\n"
+    child = _child(f"from core.io.fileio import AppendingFile\nout = AppendingFile({str(old_file)!r})\n"
                    "print('ready', flush=True)\nimport time; time.sleep(60)\n")
     assert child.stdout.readline() == "ready\n"
     child.kill()

@@ -8,10 +8,10 @@ import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.cli import main
-from core.compare import Comparison
-from core.losses import chance_loss
-from core.presets import PRESETS, get_preset
-from core.theory import chi1, fixed_point, phase, predicted_profile, sigma_w2_of
+from core.training.compare import Comparison
+from core.nn.losses import chance_loss
+from core.stories.presets import PRESETS, get_preset
+from core.measure.theory import chi1, fixed_point, phase, predicted_profile, sigma_w2_of
 
 
 @functools.lru_cache(maxsize=None)
@@ -341,7 +341,7 @@ def test_phase_readout_and_profile():
 # -- comparison ------------------------------------------------------------------------------
 
 def test_comparison_runs_stay_in_lockstep_on_the_same_data():
-    from core.session import Session
+    from core.training.session import Session
     base = ExperimentConfig(depth=6, width=16, samples=200, activation="sigmoid")
     s = Session(base, compare=("activation", "relu"))
     a, b = s.a, s.b

@@ -6,9 +6,9 @@ import pytest
 from tests.gradcheck import numeric_grad
 
 from core import ExperimentConfig, MLP, Trainer, get_activation
-from core.datasets import MULTICLASS, make_dataset
-from core.losses import softmax, softmax_cross_entropy
-from core.network import NORM_EPS
+from core.data.datasets import MULTICLASS, make_dataset
+from core.nn.losses import softmax, softmax_cross_entropy
+from core.nn.mlp import NORM_EPS
 
 
 def _numeric_grad(net, X, y, P, eps=1e-6):
@@ -177,7 +177,7 @@ def test_norm_none_has_no_extra_parameters():
 
 
 def test_mean_field_theory_makes_no_prediction_for_normalised_networks():
-    from core.theory import predicted_profile
+    from core.measure.theory import predicted_profile
     g = np.array([1e-3, 1e-2, 1e-1, 1.0])
     cfg = ExperimentConfig(depth=3, activation="tanh")
     assert np.isfinite(predicted_profile(cfg, g)[:3]).all()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import Trainer
-from core.presets import get_preset
+from core.stories.presets import get_preset
 
 
 def trained(name, **overrides):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig, Trainer
-from core.history import StepHistory
-from core.losses import bce_with_logits, chance_loss, mse
-from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, REGIMES, VANISHING_RATIO, classify_layers
-from core.statistics import BatchStats
-from core.theory import PREDICTED_QUANTITY, phase, predicted_delta_norms
+from core.training.history import StepHistory
+from core.nn.losses import bce_with_logits, chance_loss, mse
+from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, REGIMES, VANISHING_RATIO, classify_layers
+from core.training.statistics import BatchStats
+from core.measure.theory import PREDICTED_QUANTITY, phase, predicted_delta_norms
 
 
 def small(**kw):
@@ -159,7 +159,7 @@ def test_the_theory_says_nothing_about_residual_or_non_random_networks():
 
 
 def test_regimes_of_the_stories():
-    from core.presets import get_preset
+    from core.stories.presets import get_preset
     t = Trainer(get_preset("exploding").config())
     b = t.step_batch()
     assert classify_layers(b.delta_norms) == ["exploding"] * 4 + ["healthy"] * 2

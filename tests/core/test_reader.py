@@ -9,9 +9,9 @@ import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.cli import error_line
-from core.reader import MAX_BYTES, MIN_BYTES, read_json, size_limit
-from core.records import experiment_json, history_differences, load_experiment, read_document, save_experiment
-from core.statistics import LAYER_FIELDS
+from core.io.reader import MAX_BYTES, MIN_BYTES, read_json, size_limit
+from core.io.records import experiment_json, history_differences, load_experiment, read_document, save_experiment
+from core.training.statistics import LAYER_FIELDS
 
 
 def write(tmp_path, content, name="f.json"):
@@ -67,9 +67,9 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypa
         fh.truncate(limit + 1)
     with pytest.raises(ConfigError, match=f"is {limit + 1:,} bytes; at most {limit:,} are read"):
         read_json(str(path))
-    monkeypatch.setattr("core.resources.available_memory", lambda: 800 * 2**20)
+    monkeypatch.setattr("core.runtime.resources.available_memory", lambda: 800 * 2**20)
     assert size_limit() == 100 * 2**20  # half of 800 MiB, 4 bytes of memory per byte of file
-    monkeypatch.setattr("core.resources.available_memory", lambda: 10 * 2**20)
+    monkeypatch.setattr("core.runtime.resources.available_memory", lambda: 10 * 2**20)
     assert size_limit() == MIN_BYTES
     with pytest.raises(ConfigError, match="is more than 10 bytes"):  # a size of 0 that is not true
         read_json("/proc/self/status", limit=10)
@@ -179,7 +179,7 @@ def test_the_replay_check_has_no_absolute_tolerance_and_counts_epochs(recorded):
 
 
 def load_history_copy(history):
-    from core.history import EpochHistory
+    from core.training.history import EpochHistory
     h = EpochHistory(history.n_layers)
     h.extend(history)
     return h

@@ -11,7 +11,7 @@ import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.cli import main
-from core.records import history_csv, load_experiment, save_experiment, write_atomically
+from core.io.records import history_csv, load_experiment, save_experiment, write_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,16 +5,16 @@ import json
 
 import numpy as np
 
-from core.session import Session
+from core.training.session import Session
 import pytest
 
 from tests.gradcheck import numeric_grads
 
 from core import ACTIVATIONS, ConfigError, ExperimentConfig, Trainer, get_activation, make_dataset
 from core.cli import main
-from core.compare import Comparison
-from core.recurrent import RecurrentNetwork
-from core.records import history_csv, load_experiment, save_experiment
+from core.training.compare import Comparison
+from core.nn.recurrent import RecurrentNetwork
+from core.io.records import history_csv, load_experiment, save_experiment
 
 
 _finite_difference_grads = numeric_grads  # tests/gradcheck.py
@@ -283,13 +283,13 @@ def test_compare_two_recurrent_models_on_the_same_data():
 # -- the sequence stories: each claim its text makes, on the preset's own run -------------------------
 
 def _expect(name):
-    """The numbers the story's text quotes (core/presets.py formats its text from them)."""
-    from core.presets import get_preset
+    """The numbers the story's text quotes (core/stories/presets.py formats its text from them)."""
+    from core.stories.presets import get_preset
     return get_preset(name).expect
 
 
 def _story(name):
-    from core.presets import get_preset
+    from core.stories.presets import get_preset
     t = Trainer(get_preset(name).config())
     g = t.time_gradient_norms()  # at initialisation, on the first batch
     batches = []
@@ -316,7 +316,7 @@ def test_rnn_vanishing_story(vanishing):
 
 @pytest.mark.parametrize("name", ["lstm-fix", "gru-fix"])
 def test_gated_fix_stories(name, vanishing):
-    from core.presets import get_preset
+    from core.stories.presets import get_preset
     base = get_preset("rnn-vanishing").fields
     cfg = get_preset(name).config()
     assert all(getattr(cfg, k) == base[k] for k in ("dataset", "seq_len", "noise", "samples", "width", "seed",
@@ -361,7 +361,7 @@ def test_irnn_story():
 
 
 def test_memory_estimate_counts_recurrent_parameters_and_steps():
-    from core.resources import check_fits, memory_needed
+    from core.runtime.resources import check_fits, memory_needed
     c = ExperimentConfig(model="lstm", dataset="adding", seq_len=10, depth=2, width=5, batch_size=4, samples=100)
     net = Trainer(c).network
     assert memory_needed(c)["parameters"] == 4 * net.flat.size * 8  # parameters, gradient, update, scratch (SGD)
@@ -378,7 +378,7 @@ def test_memory_estimate_counts_recurrent_parameters_and_steps():
 @pytest.mark.parametrize("model,dataset", [("mlp", "moons"), ("mlp", "recall"), ("rnn", "recall"),
                                            ("lstm", "adding"), ("gru", "recall")])
 def test_every_network_offers_the_model_interface(model, dataset):
-    from core.model import Model
+    from core.nn.model import Model
     t = Trainer(ExperimentConfig(model=model, dataset=dataset, depth=2, width=4, seq_len=3, samples=40))
     net = t.network
     assert isinstance(net, Model)

@@ -1,7 +1,7 @@
 import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
-from core.resources import check_fits, memory_needed
+from core.runtime.resources import check_fits, memory_needed
 
 
 def test_the_estimate_counts_parameters_buffers_and_activations():

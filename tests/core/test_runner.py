@@ -1,5 +1,5 @@
-"""The window's trainer loop without Qt (core.runner), and the same loop in a process of its own
-(core.runner_process): what crosses the pipe pickles whole, the child imports no Qt, a dead or stuck
+"""The window's trainer loop without Qt (core.runtime.runner), and the same loop in a process of its own
+(core.runtime.runner_process): what crosses the pipe pickles whole, the child imports no Qt, a dead or stuck
 child is noticed and ended, never waited for, and no process is left behind."""
 import os
 import pickle
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig
-from core.history import EpochHistory
-from core.presets import PRESETS
-from core.runner import Batch, Configure, Kind, Rebuild, Run, Runner, Snapshot, Step, ThreadChannel, _Paused
-from core.runner_process import TrainerProcess, ended_message
-from core.session import RunState
+from core.training.history import EpochHistory
+from core.stories.presets import PRESETS
+from core.runtime.runner import Batch, Configure, Kind, Rebuild, Run, Runner, Snapshot, Step, ThreadChannel, _Paused
+from core.runtime.runner_process import TrainerProcess, ended_message
+from core.training.session import RunState
 
 SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=3)
 
@@ -71,7 +71,7 @@ def test_every_snapshot_and_command_pickles_whole(tmp_path):
     rng = np.random.default_rng(0)
     csv.write_text("a,b,label\n" + "".join(f"{x:.3f},{y:.3f},{i % 3}\n"
                                              for i, (x, y) in enumerate(rng.normal(size=(60, 2)))))
-    from core.userdata import load_for
+    from core.data.userdata import load_for
     data = load_for(SMALL, str(csv))
     channel = Recorder()
     runner = Runner(channel, SMALL)
@@ -99,7 +99,7 @@ def test_every_snapshot_and_command_pickles_whole(tmp_path):
 def test_the_distributions_travel_as_what_is_new_and_arrive_whole():
     """Each snapshot carries only the rows the runs' distribution histories gained; the window's side puts them
     together into views equal to the recorders' own, run A's and B's, across epochs, rebuilds and comparisons."""
-    from core.runner import InsideDelta, SnapshotAssembler
+    from core.runtime.runner import InsideDelta, SnapshotAssembler
     assemble, checked, sent = SnapshotAssembler(), [], []
     runner = None
 
@@ -128,7 +128,7 @@ def test_an_unexpected_error_is_said_and_the_network_rebuilt(monkeypatch):
     channel = Recorder()
     runner = Runner(channel, SMALL)
     runner._start()
-    from core.session import Session
+    from core.training.session import Session
 
     def broken(self, interrupt=None):
         raise RuntimeError("a bug")
@@ -255,7 +255,7 @@ def test_ctrl_c_while_the_trainer_process_starts_does_not_end_it():
 def test_the_trainer_modules_import_no_qt():
     import subprocess
     import sys
-    code = ("import sys, core.runner, core.runner_process; "
+    code = ("import sys, core.runtime.runner, core.runtime.runner_process; "
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]; assert not bad, bad")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 

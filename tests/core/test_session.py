@@ -2,7 +2,7 @@
 import pytest
 
 from core import ConfigError, ExperimentConfig
-from core.session import Change, RunState, Session, divergence_message
+from core.training.session import Change, RunState, Session, divergence_message
 
 SMALL = ExperimentConfig(depth=3, width=6, samples=64, batch_size=16, epochs=2, seed=1)
 

@@ -1,4 +1,4 @@
-"""The CLI drives core.session.Session (one way in) and the Session holds the data file (issue 9, 16)."""
+"""The CLI drives core.training.session.Session (one way in) and the Session holds the data file (issue 9, 16)."""
 import io
 
 import numpy as np
@@ -6,11 +6,11 @@ import pytest
 
 from core import ConfigError, ExperimentConfig
 from core.cli import _csv_line, record_line, run_headless
-from core.compare import Comparison
-from core.records import csv_header, csv_row
-from core.session import Change, Session
-from core.trainer import Trainer
-from core.userdata import load_for
+from core.training.compare import Comparison
+from core.io.records import csv_header, csv_row
+from core.training.session import Change, Session
+from core.training.trainer import Trainer
+from core.data.userdata import load_for
 
 SMALL = ExperimentConfig(depth=3, width=8, samples=120, epochs=4, seed=7)
 # A diverges in epoch 1 (step 3) and B goes on: the CLI's records and stderr lines for both
@@ -107,7 +107,7 @@ def test_choosing_a_built_in_data_set_leaves_the_file(tmp_path):
 
 
 def test_the_data_entry_is_read_by_the_one_reader(tmp_path):
-    from core.userdata import source_of_experiment
+    from core.data.userdata import source_of_experiment
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)   # json.load would raise RecursionError
     assert source_of_experiment(str(deep)) is None

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig, Trainer
-from core.inspector import chain_rule
-from core.session import RunState, Session
+from core.measure.inspector import chain_rule
+from core.training.session import RunState, Session
 
 SMALL = ExperimentConfig(depth=4, width=12, samples=96, batch_size=16, epochs=3, seed=2)
 

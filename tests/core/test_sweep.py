@@ -12,10 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from core import sweep, theory
+from core.sweep import grid as sweep
+from core.measure import theory
 from core.cli import main
 from core.config import ExperimentConfig
-from core.sweep import (METRICS, LocalExecutor, SerialExecutor, make_plan, measure, parse_axis, run_sweep)
+from core.sweep.grid import (METRICS, LocalExecutor, SerialExecutor, make_plan, measure, parse_axis, run_sweep)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ExperimentConfig(depth=2, width=8, samples=60, epochs=2, batch_size=16)
@@ -76,7 +77,7 @@ def test_cells_that_do_not_fit_together_are_refused_before_running(capsys):
 
 def test_local_processes_and_a_dask_cluster_give_identical_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from core.sweep import DaskExecutor
+    from core.sweep.grid import DaskExecutor
     serial = run_to(tmp_path / "serial.csv", SerialExecutor())
     local = run_to(tmp_path / "local.csv", LocalExecutor(2))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -151,7 +152,7 @@ def test_grad_gain_at_initialisation_is_sqrt_chi1(sigma_w2):
 
 
 def test_bias_std_draws_the_biases_and_enters_the_theory():
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
     b = [b for _, b in Trainer(ExperimentConfig(width=512, depth=3, bias_std=0.5)).network.params]
     assert all(abs(x.std() - 0.5) < 0.05 for x in b[:-1])
     assert all((x == 0).all() for _, x in Trainer(ExperimentConfig(width=64, depth=3)).network.params)
@@ -213,7 +214,7 @@ def test_bad_sweep_options_exit_2_with_one_line(extra, message, capsys):
 
 
 def test_the_deep_information_propagation_preset_is_the_papers_grid():
-    from core.sweep import SWEEP_PRESETS
+    from core.sweep.grid import SWEEP_PRESETS
     plan = SWEEP_PRESETS["deep-information-propagation"].plan()
     gains, depths = (a.values for a in plan.axes)
     assert [a.field for a in plan.axes] == ["init_gain", "depth"] and plan.size == 195
@@ -227,6 +228,6 @@ def test_the_deep_information_propagation_preset_is_the_papers_grid():
 
 
 def test_the_sweep_module_imports_neither_qt_nor_dask():
-    code = ("import sys, core.sweep; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', "
+    code = ("import sys, core.sweep.grid; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', "
             "'distributed', 'dask'))]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

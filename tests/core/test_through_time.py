@@ -1,13 +1,13 @@
-"""core.through_time: the chain through time and Pascanu's bound, as the window is sent them."""
+"""core.measure.through_time: the chain through time and Pascanu's bound, as the window is sent them."""
 import math
 
 import numpy as np
 import pytest
 
 from core import ExperimentConfig
-from core.through_time import (GUARANTEED, NOT_APPLICABLE, NOT_FINITE, NOT_GUARANTEED, from_step, measure,
+from core.measure.through_time import (GUARANTEED, NOT_APPLICABLE, NOT_FINITE, NOT_GUARANTEED, from_step, measure,
                                spectral_readout)
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 SMALL_RNN = dict(model="rnn", dataset="recall", seq_len=12, width=8, depth=1, samples=64, batch_size=16)
 
@@ -62,7 +62,7 @@ def test_the_readme_screenshots_captions():
     import re
     from pathlib import Path
 
-    from core.presets import PRESETS
+    from core.stories.presets import PRESETS
     readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
     runs = {}
     for name in ("rnn-vanishing", "lstm-fix"):
@@ -78,7 +78,7 @@ def test_the_readme_screenshots_captions():
 
 
 def test_readout_lines_group_layers_with_the_same_verdict():
-    from core.through_time import readout_lines
+    from core.measure.through_time import readout_lines
     lines = readout_lines(spectral_readout([0.5, 0.7, 1.2, 1.3, math.nan], 1.0))
     assert lines == [
         "layers 1-2: ‖W_h‖₂ = 0.5 to 0.7 < 1/γ = 1: vanishing guaranteed (each step back through a layer "

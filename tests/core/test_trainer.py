@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
-from core.statistics import LAYER_FIELDS
+from core.training.statistics import LAYER_FIELDS
 
 
 def small(**kw):
@@ -165,7 +165,7 @@ def test_nonfinite_gradient_with_finite_loss_is_reported_as_gradient():
 
 
 def test_grad_norm_is_exact_even_when_squares_overflow():
-    from core.statistics import Segments, combined_norm, segment_norms
+    from core.training.statistics import Segments, combined_norm, segment_norms
     v = np.array([3e200, 4e200, 1.0, 6.0, 8.0])
     assert segment_norms(v, [0], [3])[0] == pytest.approx(5e200)
     np.testing.assert_allclose(Segments([0, 3], [3, 2]).norms(v), [5e200, 10.0])

@@ -6,7 +6,7 @@ import pytest
 
 from core import ConfigError, ExperimentConfig, Trainer
 from core.cli import main
-from core.userdata import CHUNK_BYTES, load_csv, load_source, read_table
+from core.data.userdata import CHUNK_BYTES, load_csv, load_source, read_table
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -82,7 +82,7 @@ def test_malformed_files_are_refused_naming_line_and_column(tmp_path, text, wher
 
 
 def test_an_error_in_a_later_block_names_its_true_line(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.userdata.CHUNK_BYTES", 64)  # many blocks from a small file
+    monkeypatch.setattr("core.data.userdata.CHUNK_BYTES", 64)  # many blocks from a small file
     body = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(1, 60))
     path = write(tmp_path, "u,v,y\n" + body + "7,bad,1\n")
     with pytest.raises(ConfigError, match=r"line 61, column 2 \('v'\): 'bad'"):

@@ -5,9 +5,9 @@ import signal
 import pytest
 from PySide6.QtCore import QThread
 
-import core.runner_process
+import core.runtime.runner_process
 from core import ExperimentConfig
-from core.runner_process import ENV, MODES
+from core.runtime.runner_process import ENV, MODES
 
 # The files that drive training run each test twice: with the trainer in the window's worker thread and
 # in a process of its own (the window, the tests and the command line cannot tell which is running). The
@@ -31,16 +31,16 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(autouse=True)
 def trainer_mode(request, monkeypatch):
     """Where the windows and session models this test makes run their trainer."""
-    import gui.worker
+    import gui.bridge.worker
     thread_only = request.node.get_closest_marker("thread_only") is not None
     mode = getattr(request, "param", None) or ("thread" if thread_only else os.environ.get(ENV) or "thread")
     monkeypatch.setenv(ENV, mode)
     yield mode
-    gui.worker.choose_mode(None)   # a test of the command line may have chosen one for this process
+    gui.bridge.worker.choose_mode(None)   # a test of the command line may have chosen one for this process
 
 
 _children: list = []   # pids of the trainer processes started
-_original_init = core.runner_process.TrainerProcess.__init__
+_original_init = core.runtime.runner_process.TrainerProcess.__init__
 
 
 def _recording_init(self, *args, **kwargs):
@@ -48,7 +48,7 @@ def _recording_init(self, *args, **kwargs):
     _children.append(self.process.pid)
 
 
-core.runner_process.TrainerProcess.__init__ = _recording_init
+core.runtime.runner_process.TrainerProcess.__init__ = _recording_init
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +95,7 @@ SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=5)
 
 @pytest.fixture
 def window(qtbot):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import ExperimentConfig
-from gui.plots import UpdateRatios, set_data
+from gui.panels.common import UpdateRatios, set_data
 
 from .conftest import epochs_stepped, rebuilt_with_config
 

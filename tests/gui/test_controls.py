@@ -21,8 +21,8 @@ EXTREMES = [
 
 @pytest.mark.parametrize("fields", EXTREMES)
 def test_every_field_is_shown_exactly_at_the_spec_bounds(qtbot, fields):
-    from gui.controls import ControlPanel
-    from gui.session_model import SessionModel
+    from gui.controls.control_panel import ControlPanel
+    from gui.bridge.session_model import SessionModel
     model = SessionModel(SMALL)
     try:
         panel = ControlPanel(model.actions)
@@ -36,7 +36,7 @@ def test_every_field_is_shown_exactly_at_the_spec_bounds(qtbot, fields):
 
 
 def test_main_window_with_a_config_at_the_bounds_trains_with_it_and_shows_it(qtbot):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     cfg = SMALL.replace(lr=50.0, init_gain=0.001, seed=2**32 - 1, clip_norm=1e12, noise=10.0)
     w = MainWindow(cfg)
     qtbot.addWidget(w)
@@ -60,12 +60,12 @@ def test_typing_a_value_in_an_exact_spin_box_changes_the_config(small_window, qt
 
 
 def test_a_new_field_in_the_spec_table_gets_its_editor_without_other_edits(qtbot, monkeypatch):
-    from gui.controls import ControlPanel
-    from gui.session_model import SessionModel
+    from gui.controls.control_panel import ControlPanel
+    from gui.bridge.session_model import SessionModel
     specs = dict(FIELD_SPECS, seq_len=_int(1, 500, label="Sequence length", tip="Steps per sequence."),
                  model=_choice({"mlp": "MLP", "rnn": "Recurrent"}, label="Model", group="Network",
                                tip="The kind of network."))
-    monkeypatch.setattr("gui.controls.FIELD_SPECS", specs)
+    monkeypatch.setattr("gui.controls.control_panel.FIELD_SPECS", specs)
     model = SessionModel(SMALL)
     try:
         panel = ControlPanel(model.actions)

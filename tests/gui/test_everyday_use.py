@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from core.records import load_experiment
+from core.io.records import load_experiment
 
 from .conftest import SMALL
 
@@ -81,7 +81,7 @@ def test_export_csv_plots_and_screenshot(small_window, qtbot, tmp_path):
 
 
 def test_settings_persist_geometry_theme_and_config(qtbot, tmp_path):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     w = MainWindow(SMALL, settings)
     qtbot.addWidget(w)
@@ -144,11 +144,11 @@ def test_every_control_is_reachable_with_tab(small_window, qtbot):
 
 
 def test_an_exporter_that_fails_silently_leaves_the_old_file_and_says_so(small_window, tmp_path, monkeypatch):
-    import gui.files
+    import gui.files.actions
     w = small_window
     path = tmp_path / "bars.png"
     path.write_bytes(b"old")
-    monkeypatch.setattr(gui.files, "render_png", lambda widget, tmp: False)   # as pyqtgraph's may
+    monkeypatch.setattr(gui.files.actions, "render_png", lambda widget, tmp: False)   # as pyqtgraph's may
     assert not w.export_plot("gradientPlot", str(path))
     assert path.read_bytes() == b"old" and "Could not write" in w.messageLabel.text()
     assert not w.export_plot("noSuchPlot", str(path)) and "no plot named 'noSuchPlot'" in w.messageLabel.text()

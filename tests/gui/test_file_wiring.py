@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QT
 
 from core import ExperimentConfig
 from core.cli import build_parser, config_from_args
-from core.presets import get_preset
-from core.records import experiment_json, load_experiment
-from core.userdata import data_from_args
+from core.stories.presets import get_preset
+from core.io.records import experiment_json, load_experiment
+from core.data.userdata import data_from_args
 
 from .conftest import SMALL
 
@@ -131,7 +131,7 @@ def test_fuzz_open_through_the_menu_no_exception_escapes_and_the_window_still_tr
         small_window, qtbot, monkeypatch, tmp_path):
     w = small_window
     good = tmp_path / "good.json"
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
     t = Trainer(TINY)
     t.step_epoch()
     t.step_epoch()
@@ -221,7 +221,7 @@ def test_every_label_showing_file_path_or_config_text_is_plain(small_window, qtb
                                          ('{"depth": "<b>deep</b>"}', "depth"),
                                          ('[1, 2]', "not a JSON object")])
 def test_a_hostile_stored_config_falls_back_to_defaults_with_a_visible_message(qtbot, tmp_path, stored, why):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
     settings.setValue("experiment/config", stored)
     problems = []
@@ -353,7 +353,7 @@ def test_a_story_over_a_data_file_is_one_rebuild(small_window, qtbot, monkeypatc
     a Configure then a Rebuild, the Configure's rebuild ("Network rebuilt (...)") could be reported after the
     window said why the data file was left."""
     from types import SimpleNamespace
-    from core.runner import Rebuild, Runner
+    from core.runtime.runner import Rebuild, Runner
     w = small_window
     choose(monkeypatch, three_classes(tmp_path / "three.csv"))
     rebuilt_after(w, qtbot, menu_action(w, "Open data…").trigger)

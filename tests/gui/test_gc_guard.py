@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector runs only in the GUI thread while a trainer thread lives (gui/gc_guard.py):
+"""Python's cyclic garbage collector runs only in the GUI thread while a trainer thread lives (gui/bridge/gc_guard.py):
 a collection in the trainer's thread could destroy a closed window's Qt objects there and deadlock with the
 GUI thread (Qt's connection lock against the GIL)."""
 import gc
@@ -6,17 +6,17 @@ import threading
 
 import pytest
 
-from gui import gc_guard
+from gui.bridge import gc_guard
 
 from .conftest import SMALL
 
 
-@pytest.mark.thread_only("makes garbage in the trainer's thread by patching core.session in this process")
+@pytest.mark.thread_only("makes garbage in the trainer's thread by patching core.training.session in this process")
 def test_every_collection_runs_in_the_gui_thread_while_training(small_window, qtbot, monkeypatch):
-    import core.session
+    import core.training.session
     w = small_window
     threads = []
-    real = core.session.Session.train_one_batch
+    real = core.training.session.Session.train_one_batch
 
     def littering(self, *args, **kwargs):   # reference cycles made in the trainer's thread: collections fall due
         for _ in range(400):
@@ -29,7 +29,7 @@ def test_every_collection_runs_in_the_gui_thread_while_training(small_window, qt
         if phase == "start":
             threads.append(threading.current_thread())
 
-    monkeypatch.setattr(core.session.Session, "train_one_batch", littering)
+    monkeypatch.setattr(core.training.session.Session, "train_one_batch", littering)
     assert gc_guard.active() and not gc.isenabled()
     gc.callbacks.append(seen)
     try:
@@ -43,7 +43,7 @@ def test_every_collection_runs_in_the_gui_thread_while_training(small_window, qt
 
 
 def test_collection_is_python_s_again_once_the_last_trainer_thread_ends(qtbot):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     assert gc.isenabled() and not gc_guard.active()
     w = MainWindow(SMALL)
     qtbot.addWidget(w)

@@ -2,10 +2,10 @@
 import math
 import re
 
-from core.presets import get_preset
-from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO
-from core.theory import chi1
-from gui.help import HELP_HTML
+from core.stories.presets import get_preset
+from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO
+from core.measure.theory import chi1
+from gui.panels.help import HELP_HTML
 
 PLOTS = ("Gradient bars", "Gradient flow", "Loss", "Update ratio", "Prediction", "Chain rule",
          "Step timeline", "Theory overlay", "Through time", "Forward signal", "Distributions", "Network", "Rewind")

@@ -13,10 +13,10 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from core import ExperimentConfig, Trainer
-from core.losses import chance_loss
-from core.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
-from gui import theme
-from gui.plots_bars import COLOURS, ZERO_STUB
+from core.nn.losses import chance_loss
+from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
+from gui.app import theme
+from gui.panels.gradient_bars import COLOURS, ZERO_STUB
 
 from .conftest import SMALL
 
@@ -122,7 +122,7 @@ def test_bars_colour_relative_to_the_network_and_quote_the_rule(small_window, qt
     g = w.history.layer("grad_norm")[-1]
     assert brush_names(w.gradients.bars) == classify_layers(g)
     legend = [label.text for _, label in w.gradients.legend.items]
-    assert "vanishing &lt; 1e-3·largest" in legend and "exploding ≥1e2·out,>1e4" in legend   # core.regimes' rule
+    assert "vanishing &lt; 1e-3·largest" in legend and "exploding ≥1e2·out,>1e4" in legend   # core.measure.regimes' rule
     assert VANISHING_RATIO == 1e-3 and EXPLODING_RISE == 1e2 and EXPLODING_ABOVE == 1e4
 
 
@@ -328,7 +328,7 @@ def test_every_plot_whole_at_1024x700_with_legends_clear_of_data(small_window, q
 
 
 def test_plot_titles_are_the_names_the_help_uses(window):
-    from gui.help import HELP_HTML
+    from gui.panels.help import HELP_HTML
     for name, title in (("gradientPlot", "Gradient bars"), ("heatmapPlot", "Gradient flow"), ("lossPlot", "Loss"),
                         ("updatePlot", "Update ratio"), ("timelinePlot", "Step timeline"), ("boundaryPlot", "Prediction")):
         assert getattr(window, name).getPlotItem().titleLabel.text.startswith(title)
@@ -348,7 +348,7 @@ def test_screenshot_theme_flag(tmp_path):
 
 
 def test_flow_heatmap_draws_exact_zero_grey_and_nan_purple_not_on_the_scale(qtbot):
-    from gui.plots import SPECIAL_RGBA, FlowHeatmap
+    from gui.panels.common import SPECIAL_RGBA, FlowHeatmap
 
     h = FlowHeatmap()
     qtbot.addWidget(h.widget)
@@ -379,7 +379,7 @@ def test_empty_loss_and_flow_plots_say_no_epoch_completed_yet(small_window, qtbo
 
 def test_an_empty_hover_label_draws_nothing(small_window, qtbot):
     """An empty pg.TextItem with a fill still paints its box: a white rectangle sat on the time-step plot."""
-    from gui.time_bars import TimeGradientBars
+    from gui.panels.recurrent.time_bars import TimeGradientBars
     for plot in (w_bars := small_window.gradients, TimeGradientBars()):
         assert plot.hover.toPlainText() == "" and not plot.hover.isVisible()
     rebuilt_with(qtbot, small_window, SMALL)
@@ -398,7 +398,7 @@ def test_the_bars_legend_clears_the_bars_in_the_short_recurrent_layout(small_win
     w.resize(1280, 800)
     w.show()
     qtbot.waitExposed(w)
-    from core.presets import get_preset
+    from core.stories.presets import get_preset
     rebuilt_with(qtbot, w, get_preset("rnn-exploding").config())   # its step 1: layer 1's bar is the tallest
     step_batch(qtbot, w)
     qtbot.wait(100)

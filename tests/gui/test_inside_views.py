@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from core import ExperimentConfig
-from core.distributions import QUANTILES
+from core.measure.distributions import QUANTILES
 
 from .conftest import epochs_stepped, rebuilt_with_config
 
@@ -113,8 +113,8 @@ def test_rebuild_clears_the_views_and_compare_overlays_b(window, qtbot):
 
 
 def test_network_diagram_stays_few_items_and_readable_from_2_to_1024_units_and_100_layers(qtbot):
-    from core.distributions import make_layout
-    from gui.network_diagram import NetworkDiagram
+    from core.measure.distributions import make_layout
+    from gui.panels.inside.network_diagram import NetworkDiagram
     diag = NetworkDiagram()
     qtbot.addWidget(diag.box)
     counts = []

@@ -2,7 +2,7 @@ import pytest
 import numpy as np
 from PySide6.QtCore import Qt
 
-from core.presets import PRESETS
+from core.stories.presets import PRESETS
 
 
 def wait_generation(qtbot, w, gen):

@@ -246,7 +246,7 @@ def test_keyboard_shortcuts(small_window, qtbot):
 
 
 def test_closing_while_running_stops_the_worker_within_a_second(qtbot):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     import time
     w = MainWindow()
     qtbot.addWidget(w)
@@ -276,7 +276,7 @@ def test_bars_show_the_gradient_at_initialisation_before_any_step(small_window):
 
 def test_recurrent_settings_show_only_where_they_act(qtbot):
     from core.config import RECURRENT_GROUP
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     w = MainWindow(ExperimentConfig(depth=2, width=4, samples=40))
     qtbot.addWidget(w)

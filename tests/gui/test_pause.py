@@ -2,7 +2,7 @@
 import time
 
 from core import ExperimentConfig
-from core.session import RunState
+from core.training.session import RunState
 
 # Long steps for a test (about 6 million weights, batch 1: tens of milliseconds each, a few hundred MB):
 # the same mechanism as depth 100 x width 1024, where one step takes seconds (benchmarks/bench_pause.py).
@@ -10,8 +10,8 @@ LONG_STEPS = ExperimentConfig(depth=40, width=384, batch_size=1, samples=400, ep
 
 
 def test_pause_during_long_steps_is_acknowledged_at_once_and_the_picture_follows(qtbot):
-    from gui.session_model import SessionModel
-    from gui.worker import Kind
+    from gui.bridge.session_model import SessionModel
+    from gui.bridge.worker import Kind
     m = SessionModel(LONG_STEPS)
     snaps = []
     try:

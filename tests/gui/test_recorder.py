@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gui.recorder import PLOTS, Recorder, check_target, encode, frame_of, mp4_writer_missing
+from gui.files.recorder import PLOTS, Recorder, check_target, encode, frame_of, mp4_writer_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--depth", "3", "--width", "8", "--samples", "100", "--batch-size", "32"]  # 80 training rows: 3 batches

@@ -8,10 +8,10 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from core import ExperimentConfig
-from core.presets import PRESETS
-from core.records import load_experiment
-from core.regimes import classify_layers
-from gui.time_bars import REGIME_COLOURS
+from core.stories.presets import PRESETS
+from core.io.records import load_experiment
+from core.measure.regimes import classify_layers
+from gui.panels.recurrent.time_bars import REGIME_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 # a small recurrent run: 12 steps, 96 training sequences (3 batches an epoch)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core import OPTIMIZERS, ExperimentConfig
-from core.history import StepHistory
+from core.training.history import StepHistory
 
 from .conftest import SMALL
 
@@ -108,11 +108,11 @@ def test_a_thousand_random_actions_while_training(small_window, qtbot):
     assert w.last_snapshot.config == w.config
 
 
-@pytest.mark.thread_only("counts the trainers built by patching core.session in this process")
+@pytest.mark.thread_only("counts the trainers built by patching core.training.session in this process")
 def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, monkeypatch):
     w = small_window
     built = []
-    import core.session as worker_module  # where the session builds its trainers
+    import core.training.session as worker_module  # where the session builds its trainers
     real = worker_module.Trainer
 
     def counting(config, data=None):  # a slow build, as a big network's would be
@@ -127,8 +127,8 @@ def test_a_burst_of_rebuilds_builds_only_the_last_network(small_window, qtbot, m
 
 
 def test_a_network_too_large_for_memory_is_refused_visibly(small_window, monkeypatch):
-    import core.resources
-    monkeypatch.setattr(core.resources, "available_memory", lambda: 64 * 2**20)  # a 64 MiB machine
+    import core.runtime.resources
+    monkeypatch.setattr(core.runtime.resources, "available_memory", lambda: 64 * 2**20)  # a 64 MiB machine
     w = small_window
     before = w.config
     w.widthSpin.setValue(1024)

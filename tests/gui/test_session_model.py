@@ -1,14 +1,14 @@
 """The session model's typed signals and actions, without a window."""
 import pytest
 
-from core.session import RunState
+from core.training.session import RunState
 
 from .conftest import SMALL
 
 
 @pytest.fixture
 def model(qtbot):
-    from gui.session_model import SessionModel
+    from gui.bridge.session_model import SessionModel
     m = SessionModel(SMALL)
     with qtbot.waitSignal(m.rebuilt, timeout=5000) as first:
         pass
@@ -64,10 +64,10 @@ def test_comparing_follows_the_session(model, qtbot):
 
 
 def test_a_start_config_too_large_for_memory_falls_back_visibly(qtbot, monkeypatch):
-    import core.resources
+    import core.runtime.resources
     from core import ExperimentConfig
-    from gui.session_model import SessionModel
-    monkeypatch.setattr(core.resources, "available_memory", lambda: 64 * 2**20)   # a 64 MiB machine
+    from gui.bridge.session_model import SessionModel
+    monkeypatch.setattr(core.runtime.resources, "available_memory", lambda: 64 * 2**20)   # a 64 MiB machine
     m = SessionModel(SMALL.replace(width=1024, depth=50))
     said, built = [], []
     m.message.connect(lambda text, error: said.append((text, error)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from core.runner_process import ENV
+from core.runtime.runner_process import ENV
 
 from .conftest import SMALL
 from .test_app_signals import start
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="checks 
 
 
 def process_window(qtbot, monkeypatch, settings=None):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     monkeypatch.setenv(ENV, "process")
     w = MainWindow(SMALL, settings)
     qtbot.addWidget(w)
@@ -43,11 +43,11 @@ def test_a_killed_trainer_process_is_said_and_replaced_and_the_window_trains_on(
 
 
 def test_a_trainer_process_that_cannot_start_leaves_the_trainer_in_the_window(qtbot, monkeypatch):
-    import core.runner_process
+    import core.runtime.runner_process
     from tests.trainer_faults import exit_at_once
-    monkeypatch.setattr(core.runner_process, "child_main", exit_at_once)
+    monkeypatch.setattr(core.runtime.runner_process, "child_main", exit_at_once)
     monkeypatch.setenv(ENV, "process")
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     w = MainWindow(SMALL)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=30000)
@@ -59,11 +59,11 @@ def test_a_trainer_process_that_cannot_start_leaves_the_trainer_in_the_window(qt
 
 def test_a_trainer_process_that_dies_building_its_networks_is_replaced_with_the_defaults_then_the_thread(
         qtbot, monkeypatch):
-    import core.runner_process
+    import core.runtime.runner_process
     from tests.trainer_faults import start_then_exit
-    monkeypatch.setattr(core.runner_process, "child_main", start_then_exit)   # every child dies the same way
+    monkeypatch.setattr(core.runtime.runner_process, "child_main", start_then_exit)   # every child dies the same way
     monkeypatch.setenv(ENV, "process")
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     messages = []
     w = MainWindow(SMALL)
     qtbot.addWidget(w)
@@ -79,13 +79,13 @@ def test_a_trainer_process_that_dies_building_its_networks_is_replaced_with_the_
 
 
 def test_a_process_that_cannot_even_be_started_leaves_the_trainer_in_the_window(qtbot, monkeypatch):
-    import gui.worker
+    import gui.bridge.worker
 
     def refused(*args, **kwargs):
         raise OSError(11, "Resource temporarily unavailable")
-    monkeypatch.setattr(gui.worker, "TrainerProcess", refused)
+    monkeypatch.setattr(gui.bridge.worker, "TrainerProcess", refused)
     monkeypatch.setenv(ENV, "process")
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
     w = MainWindow(SMALL)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.last_snapshot is not None and "could not start" in w.messageLabel.text(), timeout=30000)
@@ -96,7 +96,7 @@ def test_a_process_that_cannot_even_be_started_leaves_the_trainer_in_the_window(
 
 
 def test_the_view_menu_stores_where_the_trainer_runs_for_the_next_start(qtbot, monkeypatch, tmp_path):
-    from gui import settings as stored
+    from gui.app import settings as stored
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
     w = process_window(qtbot, monkeypatch, settings)
     w.trainerAction.setChecked(False)
@@ -111,7 +111,7 @@ def test_the_view_menu_stores_where_the_trainer_runs_for_the_next_start(qtbot, m
 
 
 def test_the_command_line_choice_comes_before_the_environment(monkeypatch):
-    from gui.worker import choose_mode, current_mode
+    from gui.bridge.worker import choose_mode, current_mode
     monkeypatch.setenv(ENV, "process")
     assert current_mode() == "process"
     choose_mode("thread")
@@ -167,7 +167,7 @@ def test_the_window_draws_less_when_the_trainer_process_is_starved_of_a_core(qtb
     import threading
     from types import SimpleNamespace
 
-    from gui.worker import TrainingWorker
+    from gui.bridge.worker import TrainingWorker
     w = TrainingWorker(SMALL, mode="thread")   # its link is replaced by a stand-in for a trainer process
     clock = {"cpu": 0.0}
     running = threading.Event()

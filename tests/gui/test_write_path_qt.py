@@ -1,5 +1,5 @@
 """Qt's own writers through the one write path, on a real full disk: each failure is caught, the old file
-stays. (Qt reports success for a PNG or SVG cut short; core.fileio.write_with checks how the file ends.)"""
+stays. (Qt reports success for a PNG or SVG cut short; core.io.fileio.write_with checks how the file ends.)"""
 import os
 
 import numpy as np
@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
-from core.fileio import write_with
+from core.io.fileio import write_with
 from tests.mounts import small_disk  # noqa: F401  (fixture)
 
 

@@ -1,0 +1,111 @@
+"""The model interface: what the training loop, the statistics and the divergence checks need of a network.
+
+Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``RecurrentNetwork`` do):
+
+    flat                 every parameter in one buffer: all weights first, then all biases
+    params               per layer, input side first: a tuple of views into ``flat`` (the head last)
+    views(buffer)        the same tuples over another buffer of ``flat``'s size (a gradient, an update)
+    layer_params(k)      every parameter of layer k (an MLP's normalised layer adds gamma and beta)
+    n_layers             layers the statistics are kept for (hidden or recurrent layers, then the output)
+    w_offsets, n_weights layer k's weights are flat[w_offsets[k]:w_offsets[k + 1]] (the last ends at n_weights)
+    activation          the phi whose phi' ``Backward.derivs`` holds (saturation is judged against its max)
+    task, loss_fn        "classification" (one logit) or "regression" (one value), and its loss
+    forward(X)           outputs, shape (N,), nothing kept for a backward pass
+    backward(X, y, grad_out=None, update_running=False, interrupt=None) -> Backward   (update_running: batch
+                         norm's running statistics take this batch; a training step passes True, inspection passes
+                         False; interrupt: a callable checked between layers, raising ``Interrupted`` when it
+                         returns True, before anything of the network has changed; stats_scratch: an optional
+                         buffer of n_weights values with which a network may measure its gradient statistics
+                         during the pass, in ``Backward.grad_stats``; one that does not leaves it None)
+    norm_params          [(gamma, beta), ...] views per normalised hidden layer; empty without normalisation
+    loss_and_grads(X, y) the mean loss and gradients shaped like ``params``
+    loss(X, y)
+    first_nonfinite_layer(X)   1-based index of the first layer whose output is not finite, or None
+    recurrent_weights()  W_h of each recurrent layer (none for the MLP), for their spectral norms
+    vanishing_bound      Pascanu's 1/gamma for ||W_h||_2 (NaN where it does not apply)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Interrupted(Exception):
+    """A pass stopped between layers because its ``interrupt`` callable asked to (e.g. Pause pressed during
+    a long step): nothing of the network changed; the caller treats the step as not taken."""
+
+
+def check(interrupt) -> None:
+    """Raise ``Interrupted`` when ``interrupt`` (None: never) returns True."""
+    if interrupt is not None and interrupt():
+        raise Interrupted()
+
+
+@dataclass
+class Backward:
+    """Everything one forward and backward pass measured."""
+
+    loss: float
+    grad_flat: np.ndarray          # dL/d(flat parameters), same layout as the network's flat
+    grads: list                    # per layer, views into grad_flat shaped like params
+    derivs: np.ndarray             # phi'(z) of the hidden units, leading axis: hidden/recurrent layer
+    delta_norms: np.ndarray        # ||dL/dz_l|| per layer, input side first (recurrent: over all steps)
+    activations: list              # each hidden layer's output
+    # recurrent networks only (empty otherwise):
+    layer_time_grad_norm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # ||dL/dh_t||, (layers, T)
+    gate_derivs: dict = field(default_factory=dict)  # gate name -> per layer sigma'(z) of that gate
+    # MLPs with normalisation layers only: [(dgamma, dbeta), ...] per hidden layer, views into grad_flat
+    norm_grads: list | None = None
+    # puts back what the pass changed in the network (batch norm's running averages), for an abandoned step
+    undo: object = None
+    # with backward(..., stats_scratch=...): (3, layers) ||dL/dW||^2, sum |dL/dW|, max |dL/dW|; None otherwise
+    grad_stats: np.ndarray | None = None
+    # MLPs: each hidden layer's pre-activation z = h_in W + b as the pass computed it (before any norm layer),
+    # (hidden layers, N, width); empty otherwise
+    pre_activations: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
+
+    @property
+    def time_grad_norm(self) -> np.ndarray:
+        """||dL/dh_t|| of the top recurrent layer for t = 1..T (empty for an MLP)."""
+        m = self.layer_time_grad_norm
+        return m[-1] if len(m) else np.empty(0)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """The interface above, for type checkers and ``isinstance`` (methods only)."""
+
+    flat: np.ndarray
+    params: list
+    w_offsets: np.ndarray
+    n_weights: int
+    task: str
+
+    @property
+    def n_layers(self) -> int: ...
+    def views(self, flat: np.ndarray) -> list: ...
+    def forward(self, X) -> np.ndarray: ...
+    def backward(self, X, y, grad_out: np.ndarray | None = None) -> Backward: ...
+    def loss_and_grads(self, X, y): ...
+    def loss(self, X, y) -> float: ...
+    def first_nonfinite_layer(self, X) -> int | None: ...
+    def recurrent_weights(self) -> list: ...
+
+
+RECURRENT = ("rnn", "lstm", "gru")
+
+
+def build_model(config, n_in: int, task: str, rng: np.random.Generator, dtype, n_out: int = 1):
+    """The network a config describes: the one place that chooses between the kinds of model."""
+    from core.nn.activations import get_activation
+    from core.nn.mlp import MLP
+    from core.nn.recurrent import RecurrentNetwork
+
+    phi = get_activation(config.activation)
+    if config.model == "mlp":
+        return MLP(n_in, config.depth, config.width, phi, config.init, config.init_gain, config.residual,
+                   task, rng, dtype, config.norm, n_out, config.bias_std)
+    return RecurrentNetwork(config.model, n_in, config.depth, config.width, phi, config.init, config.init_gain,
+                            config.recurrent_init, config.recurrent_gain, config.forget_bias, task, rng, dtype)

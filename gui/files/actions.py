@@ -1,0 +1,262 @@
+"""Open, save, export and screenshot: every write goes through core's one write path (``core.io.fileio``).
+
+An exporter that fails without raising (pyqtgraph's exporters may: #3485) is caught there by
+its result or an empty file, so the old file stays and the window says what went wrong.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
+
+from core import ConfigError
+from core.io.fileio import check_target
+from core.io.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically, write_with
+from core.runtime.resources import check_fits
+from core.training.trainer import check_data
+from core.data.userdata import load_for, load_source, source_of_experiment
+
+from gui.app import theme
+
+PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
+INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
+
+
+def render_svg(widget, tmp: str) -> bool:
+    """pyqtgraph's SVGExporter fails on this Qt's path syntax (pyqtgraph #3485): Qt's own SVG
+    generator renders the plot as vectors instead."""
+    gen = QSvgGenerator()
+    gen.setFileName(tmp)
+    gen.setSize(widget.size())
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle(widget.getPlotItem().titleLabel.text)
+    painter = QPainter(gen)
+    ok = painter.isActive()
+    widget.render(painter)
+    return painter.end() and ok
+
+
+def render_png(widget, tmp: str):
+    import pyqtgraph.exporters as exporters
+    return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
+
+
+def shown_for_this_network(widget, window) -> bool:
+    """False when the dashboard hid the plot (or a row holding it) because it does not apply, e.g. the
+    time-step plot of an MLP; a plot on a tab that is merely not in front still counts as shown."""
+    w = widget
+    while w is not None and w is not window:
+        parent = w.parentWidget()
+        if w.isHidden() and not isinstance(parent, QStackedWidget):
+            return False
+        w = parent
+    return True
+
+
+class FileActions:
+    """What the File menu does, for a window with a session model, a dashboard and a message line."""
+
+    def __init__(self, window):
+        self.window = window
+        self.keep_theme = False   # exports are drawn light (for print and slides) unless this is on
+        self.dialog: QMessageBox | None = None   # the one "could not open" dialog, reused
+        self.recorder = None                     # the recording in progress (gui.files.recorder.Recorder)
+
+    @property
+    def model(self):
+        return self.window.model
+
+    def _write(self, path: str, data, done: str) -> bool:
+        """``data``: text to write, or a writer ``write(tmp_path)`` (an exporter) checked by its result."""
+        try:
+            write_with(path, data) if callable(data) else write_atomically(path, data)
+        except (OSError, ValueError, RuntimeError) as e:
+            self.model.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
+            return False
+        self.model.say(done)
+        return True
+
+    def refuse(self, title: str, text: str) -> None:
+        """A file could not be used: say so on the message line and in a dialog, both in plain text (the text
+        quotes file names and values), without blocking: the window keeps working."""
+        self.model.say(text, error=True)
+        if self.dialog is None:
+            self.dialog = QMessageBox(QMessageBox.Warning, title, "", QMessageBox.Ok, self.window)
+            self.dialog.setObjectName("fileErrorDialog")
+            self.dialog.setTextFormat(Qt.PlainText)
+        self.dialog.setWindowTitle(title)
+        self.dialog.setText(text)
+        for label in self.dialog.findChildren(QLabel):   # the icon's label too: no label here reads markup
+            label.setTextFormat(Qt.PlainText)
+        self.dialog.open()
+
+    def save_experiment(self, path: str, include_history: bool = True) -> bool:
+        m = self.model
+        history = m.history if include_history else None
+        try:
+            inside = self.window.dashboard.inside.view if include_history else None   # issue 12
+            save_experiment(path, m.config, history, m.data_source, inside=inside)
+        except (OSError, ValueError) as e:
+            m.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
+            return False
+        m.say(f"Saved the experiment to {path}" + (f" ({len(m.history)} epochs)." if include_history else "."))
+        return True
+
+    def export_csv(self, path: str) -> bool:
+        h = self.model.history
+        return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
+
+    def export_plot(self, name: str, path: str) -> bool:
+        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
+        (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        self.window.dashboard.draw_shown(everything=True)   # a plot not in front has the latest data too
+        inside = self.window.dashboard.inside_plots.get(name)
+        if inside is not None and path.lower().endswith(".csv"):
+            head, rows = inside.table()
+            return self._write(path, table_csv(head, rows), f"Exported {len(rows)} rows of the plot to {path}.")
+        widget = self.window.dashboard.plot_widgets.get(name)
+        if widget is None:
+            self.model.say(f"Could not export: no plot named {name!r}.", error=True)
+            return False
+        if not shown_for_this_network(widget, self.window):
+            self.model.say(f"Could not export: {name} is not shown for this network.", error=True)
+            return False
+        svg = path.lower().endswith(".svg")
+        render = render_svg if svg else render_png
+        shown = getattr(self.window, "theme_mode", "light")
+
+        def draw(tmp):
+            if shown == "light" or self.keep_theme:
+                return render(widget, tmp)
+            theme.style_plot(widget, "light")
+            try:
+                return render(widget, tmp)
+            finally:
+                theme.style_plot(widget, shown)
+        return self._write(path, draw, f"Exported the plot to {path}.")
+
+    def save_screenshot(self, path: str) -> bool:
+        return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
+                           f"Saved a screenshot to {path}.")
+
+    def open_experiment(self, path: str) -> bool:
+        """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to
+        the same epoch, so the plots and the network agree, and checked against the recording."""
+        m = self.model
+        try:
+            config, history = load_experiment(path)
+            check_fits(config)
+            source = source_of_experiment(path)   # a data file it was trained on: checked to be the same
+            data = load_source(source, config) if source is not None else None
+            check_data(config, data)
+        except ConfigError as e:
+            self.refuse("Could not open the experiment", f"Could not open {path}: {e}")
+            return False
+        self.window.controls.show_lesson(None)   # the previous story no longer describes what is shown
+        m.open(config, history, path, data)
+        return True
+
+    def open_data(self, path: str) -> bool:
+        """Train on a CSV file's data (core.data.userdata); a malformed file is refused whole, with a dialog."""
+        m = self.model
+        try:
+            data = load_for(m.config, path)
+            check_fits(m.config, data.n_features)
+            check_data(m.config, data)
+        except ConfigError as e:
+            self.refuse("Could not open the data", f"Could not open {path}: {e}")
+            return False
+        rows = len(data.y_train) + len(data.y_val)
+        task = {"classification": "binary classification", "multiclass": f"{data.n_classes} classes"}.get(
+            data.task, "regression")
+        m.set_data(data, f"Opened the data {path}: {rows} rows, {data.n_features} features, {task} "
+                         f"({len(data.y_train)} to train on, {len(data.y_val)} to validate); network rebuilt.")
+        return True
+
+    def record(self, path: str, epochs: int, plot: str | None = None, every: int | None = None) -> bool:
+        """Record an animation of the run from the seed (gui/files/recorder.py): one frame per epoch up to ``epochs``."""
+        from gui.files.recorder import Recorder
+        from gui.files.recorder import check_target as record_problem
+        problem = record_problem(path, plot, every)
+        try:
+            check_target(path)
+        except OSError as e:
+            problem = problem or f"record: cannot write {path}: {e.strerror or e}"
+        if problem or (self.recorder is not None and not self.recorder.done):
+            self.refuse("Could not record", problem or "record: a recording is already running")
+            return False
+        if self.window.state != "ready":
+            self.model.reset()   # the animation starts at initialisation
+        self.recorder = Recorder(self.window, path, epochs, plot, every, on_done=self._recorded)
+        self.recorder.start()
+        self.model.say(f"Recording {epochs} epochs to {path}…")
+        return True
+
+    def _recorded(self) -> None:
+        r = self.recorder
+        if r.error:
+            self.refuse("Could not record", f"record: {r.error}")
+        else:
+            self.model.say(f"Recorded {len(r.frames)} frames to {r.path}.")
+
+    def ask_record(self) -> None:
+        epochs, ok = QInputDialog.getInt(self.window, "Record", "Epochs to record (one frame each, from the seed):",
+                                         min(self.model.config.epochs, 30), 1, 1000)
+        if ok:
+            filters = "GIF animation (*.gif);;MP4 video (*.mp4)"
+            self.ask(True, "Record an animation", filters, ".gif", lambda p: self.record(p, epochs))
+
+    def ask(self, save: bool, title: str, filters: str, suffix: str, act) -> None:
+        """Ask for a file name with a dialog, then call ``act(path)`` unless the dialog was cancelled."""
+        dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = dialog(self.window, title, "", filters)
+        if not path:
+            return
+        if save and not os.path.splitext(path)[1]:
+            path += suffix
+        act(path)
+
+    def action(self, menu, text, slot, shortcut=None, tip="") -> QAction:
+        a = QAction(text, self.window)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def add_menu(self, f, plots) -> None:
+        """The File menu; ``plots``: (object name, label) of the plots that can be exported."""
+        action, ask, w = self.action, self.ask, self.window
+        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", "Experiments (*.json);;All files (*)",
+                                                   ".json", w.open_experiment),
+               "Ctrl+O", "Open an experiment or config JSON file.")
+        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", w.save_experiment),
+               "Ctrl+S", "Save the config and the recorded history as JSON.")
+        action(f, "Open &data…", lambda: ask(False, "Open data", "CSV (*.csv);;All files (*)", ".csv",
+                                             w.open_data),
+               None, "Train on a CSV file: numeric columns, the last the label or target, an optional header.")
+        action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
+                                                    lambda p: w.save_experiment(p, include_history=False)),
+               None, "Save the config alone as JSON (what --config reads).")
+        f.addSeparator()
+        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", w.export_csv),
+               "Ctrl+E", "One row per epoch.")
+        menu = f.addMenu("Export &plot")
+        for name, label in plots:
+            action(menu, f"{label}…", lambda _=False, n=name: ask(
+                True, "Export plot", f"{PNG};;SVG drawing (*.svg)" + (f";;{CSV}" if n in INSIDE else ""), ".png",
+                lambda p: w.export_plot(n, p)), None, "PNG or SVG" + (" or CSV." if name in INSIDE else "."))
+        keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
+                      "Off: exported plots have a light background whatever the theme.")
+        keep.setCheckable(True)
+        keep.setObjectName("keepThemeAction")
+        self.keepThemeAction = keep
+        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
+               None, "A PNG of the whole window.")
+        action(f, "&Record…", self.ask_record, None, "An animation of the run from the seed, one frame per epoch.")
+        f.addSeparator()
+        action(f, "&Quit", w.close, "Ctrl+Q")

@@ -1,0 +1,39 @@
+"""The spectral norm of each recurrent layer's W_h against Pascanu's bound, in words (core.measure.through_time)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from core.nn.model import RECURRENT
+from core.measure.through_time import readout_lines
+
+from gui.controls.control_panel import named
+from gui.panels.panel import Panel
+
+HEADER = "Pascanu's bound (‖W_h‖₂ < 1/γ, γ = max φ′, guarantees a vanilla RNN's gradient vanishes):"
+
+
+class SpectralReadoutPanel(Panel):
+    """One line per recurrent layer, from the snapshot's ThroughTime (current weights)."""
+
+    def __init__(self):
+        self.widget = named(QLabel(""), "spectralLabel",
+                            "The largest singular value of each recurrent layer's W_h against 1/gamma "
+                            "(Pascanu, Mikolov & Bengio 2013). Below it, vanishing is guaranteed; above it, "
+                            "the bound says nothing. LSTM and GRU: the bound does not apply.")
+        self.widget.setTextFormat(Qt.PlainText)
+        self.widget.setWordWrap(True)
+
+    def clear(self, snap) -> None:
+        self.widget.setText("")
+
+    def on_batch(self, f) -> None:
+        through = f.snap.through_time
+        if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
+            lines = readout_lines(through[0].spectral)
+            if f.snap.b is not None:   # while comparing, this is A's network
+                lines = [f"run A, {line}" for line in lines]
+            self.widget.setText(" ".join([HEADER] + lines) if len(lines) == 1 else "\n".join([HEADER] + lines))
+
+    def on_epochs(self, f) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""gui/phase_diagram."""
