@@ -207,7 +207,7 @@ class TrainerProcess:
         self._outbox.put(command)
 
     def wake_up(self) -> None:
-        from core.runtime.runner import _Wake
+        from core.runtime.messages import _Wake
         self.put(_Wake())
 
     pace = property(lambda self: self._values[PACE], lambda self, v: self._set(PACE, v))
