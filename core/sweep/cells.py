@@ -3,12 +3,12 @@ tasks of about a second: the unit of work an executor runs."""
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
 
 from core.config import ExperimentConfig
+from core.runtime.setup import configure_process
 from core.sweep.plan import METRICS, Plan, cell_text
 
 
@@ -62,18 +62,14 @@ def run_group(plan: Plan, cells: list) -> list:
 
 def worker_group(plan: Plan, cells: list) -> list:
     """run_group in a worker process: the unit of work sent to local workers and to a Dask cluster."""
-    _one_blas_thread()
+    if not _WORKER_SET_UP:
+        # Cells run side by side, one per core: a second BLAS thread each would only oversubscribe the cores.
+        _WORKER_SET_UP.append(configure_process(blas_threads=1, force=True))
     return run_group(plan, cells)
 
-_BLAS_LIMITED = []
 
-def _one_blas_thread() -> None:
-    """Cells run side by side, one per core: a second BLAS thread each would only oversubscribe the cores."""
-    if not _BLAS_LIMITED:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = "1"   # for anything this worker starts
-        from threadpoolctl import threadpool_limits
-        _BLAS_LIMITED.append(threadpool_limits(limits=1))  # numpy's BLAS is already loaded here
+_WORKER_SET_UP: list = []   # what configure_process did in this worker process (once)
+
 
 def cost(config: ExperimentConfig, init_only: bool) -> float:
     """Relative work of a cell: per layer, a fixed overhead plus the matrix products, per batch."""
