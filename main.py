@@ -1,14 +1,12 @@
 """Gradient-flow simulator: ``python main.py`` opens the window, ``--headless`` trains from the command line."""
-import os
 import sys
-
-# The machine has 2 cores shared by the GUI thread, the trainer and BLAS: one BLAS thread
-# keeps the window responsive and the small matrices of this tool fast. Override by setting these.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 
 
 def main(argv=None) -> int:
+    from core.runtime.setup import configure_process
+    # Before NumPy loads: one BLAS thread, as the 2 shared cores run the GUI thread, the trainer and BLAS
+    # (OPENBLAS_NUM_THREADS etc. override it); the allocator tuned for a step's temporaries.
+    configure_process()
     argv = sys.argv[1:] if argv is None else list(argv)
     flags = {a.split("=", 1)[0] for a in argv}  # --save-config=FILE names the flag too
     windowless = ("--headless", "-h", "--help", "--list-presets")

@@ -19,11 +19,16 @@ import sys
 import statistics
 import time
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 # --root DIR: time another checkout's core (e.g. main, for a before/after figure in the same session)
 _root = sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv else os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, os.path.abspath(_root))
+try:
+    from core.runtime.setup import configure_process  # noqa: E402
+except ImportError:   # --root names an older checkout, whose core tuned the allocator on import
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+else:
+    configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
 
 import numpy as np  # noqa: E402
 

@@ -13,10 +13,11 @@ import os
 import sys
 import time
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from core.runtime.setup import configure_process  # noqa: E402
+
+configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 

@@ -17,9 +17,6 @@ import statistics
 import sys
 import time
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -28,6 +25,13 @@ def main():
     ap.add_argument("--size", default="100/1024/1")
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.root))
+    try:
+        from core.runtime.setup import configure_process
+    except ImportError:   # --root names an older checkout, whose core tuned the allocator on import
+        for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(_var, "1")
+    else:
+        configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 

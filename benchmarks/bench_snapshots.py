@@ -28,9 +28,10 @@ import sys
 import time
 import types
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from core.runtime.setup import configure_process  # noqa: E402
+
+configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
 
 from core import ExperimentConfig  # noqa: E402
 from core.runtime.runner import Kind, Run, Runner, ThreadChannel  # noqa: E402

@@ -9,10 +9,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+from core.runtime.setup import configure_process  # noqa: E402
+
+configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
 
 from core.config import ExperimentConfig  # noqa: E402
-from core.sweep.grid import LocalExecutor, SerialExecutor, make_plan, run_sweep  # noqa: E402
+from core.sweep import LocalExecutor, SerialExecutor, make_plan, run_sweep  # noqa: E402
 
 
 def rate(plan, executor) -> float:

@@ -14,6 +14,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from core.runtime.setup import configure_process  # noqa: E402
+
+configure_process()   # before NumPy loads: one BLAS thread (2 shared cores), the allocator tuned
 
 import numpy as np  # noqa: E402
 

@@ -325,7 +325,7 @@ def _run(argv: list[str]) -> int:
             print(f"{p.name:<{width}}  {p.summary}")
         return 0
     if mode == "sweep":
-        from core.sweep.grid import run_from_args
+        from core.sweep import run_from_args
         return run_from_args(args, config_from_args)
     cfg = config_from_args(args)
     from core.data.userdata import data_from_args

@@ -1,6 +1,7 @@
 import os
 
-# Set before NumPy or Qt load: one BLAS thread (2 shared cores) and no display needed.
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(var, "1")
+from core.runtime.setup import configure_process
+
+# Before NumPy or Qt load: one BLAS thread (2 shared cores), the allocator tuned as main.py does; no display needed.
+configure_process()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

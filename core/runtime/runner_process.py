@@ -126,8 +126,10 @@ def child_main(commands, results, values, config, max_rate: float, generation: i
     if _HAS_SIGMASK:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # blocked while it started (a pending one is dropped)
     from core.runtime.runner import Runner, crash_message
+    from core.runtime.setup import configure_process
+    setup = configure_process()   # the BLAS threads the window's process chose (inherited variables), the allocator
     channel = PipeChannel(commands, results, values)
-    channel._send(("started", sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6"))))
+    channel._send(("started", sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6")), setup))
     try:
         Runner(channel, config, max_rate, generation, compare, data).run()
     except BaseException as e:   # noqa: BLE001 -- said to the window, then the process ends
@@ -198,6 +200,7 @@ class TrainerProcess:
         self.started = False     # the child has said it runs
         self.snapshots = 0       # snapshots received from it
         self.qt_modules: list | None = None   # Qt modules the child had imported when it started (should be none)
+        self.process_setup: dict | None = None   # what core.runtime.setup.configure_process did in the child
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_commands, name="trainer-commands", daemon=True)
         self._sender.start()
@@ -207,7 +210,7 @@ class TrainerProcess:
         self._outbox.put(command)
 
     def wake_up(self) -> None:
-        from core.runtime.runner import _Wake
+        from core.runtime.messages import _Wake
         self.put(_Wake())
 
     pace = property(lambda self: self._values[PACE], lambda self, v: self._set(PACE, v))
@@ -243,7 +246,8 @@ class TrainerProcess:
                                       f"{e}).")
             if message is not None:
                 if message[0] == "started":
-                    self.started, self.qt_modules = True, message[1]
+                    _, self.qt_modules, *setup = message   # ("started", Qt modules, what the set-up did)
+                    self.started, self.process_setup = True, setup[0] if setup else None
                 elif message[0] == "snapshot":
                     self.snapshots += 1
                 return message

@@ -1,7 +1,7 @@
 """The phase-diagram view: a sweep over two settings, drawn cell by cell as a heatmap while it runs.
 
-Everything it shows is computed by ``core``: the cells by ``core.sweep.grid`` (in a background thread that
-streams them), the grid by ``core.sweep.grid.metric_grid``, the 6 xi_c line and the critical sigma_w^2 by
+Everything it shows is computed by ``core``: the cells by ``core.sweep`` (in a background thread that
+streams them), the grid by ``core.sweep.metric_grid``, the 6 xi_c line and the critical sigma_w^2 by
 ``core.measure.theory.trainability_boundary``. Clicking a cell hands its config to the caller's ``on_pick``.
 
     dialog = open_phase_diagram(window, window.config, on_pick=window.set_config)
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHB
 
 from core.config import FIELD_SPECS, ConfigError, ExperimentConfig
 from core.io.records import write_atomically
-from core.sweep.grid import (METRICS, SWEEP_PRESETS, cell_text, make_executor, make_plan, metric_grid, plan_from_csv,
+from core.sweep import (METRICS, SWEEP_PRESETS, cell_text, make_executor, make_plan, metric_grid, plan_from_csv,
                         sorted_csv, stream_rows)
 from core.measure.theory import trainability_boundary
 
@@ -221,7 +221,7 @@ class PhaseDiagram(QDialog):
         assert self.thread() is QThread.currentThread()
         if self.plan is None or self._worker is None or self.sender() is not self._worker:
             return  # rows of a stopped run arriving late
-        from core.sweep.grid import key_of
+        from core.sweep import key_of
         self.rows.update((key_of(self.plan, r), r) for r in rows)
         self._redraw()
         self.show_message(f"{len(self.rows)} of {self.plan.size} cells")

@@ -12,11 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from core.sweep import grid as sweep
+from core.sweep import cells as sweep_cells
 from core.measure import theory
 from core.cli import main
 from core.config import ExperimentConfig
-from core.sweep.grid import (METRICS, LocalExecutor, SerialExecutor, make_plan, measure, parse_axis, run_sweep)
+from core.sweep import (METRICS, LocalExecutor, SerialExecutor, make_plan, measure, parse_axis, run_sweep)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ExperimentConfig(depth=2, width=8, samples=60, epochs=2, batch_size=16)
@@ -77,7 +77,7 @@ def test_cells_that_do_not_fit_together_are_refused_before_running(capsys):
 
 def test_local_processes_and_a_dask_cluster_give_identical_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from core.sweep.grid import DaskExecutor
+    from core.sweep import DaskExecutor
     serial = run_to(tmp_path / "serial.csv", SerialExecutor())
     local = run_to(tmp_path / "local.csv", LocalExecutor(2))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -96,8 +96,8 @@ def test_a_torn_interrupted_file_resumes_to_the_uninterrupted_rows(tmp_path, mon
     # two finished rows in another order, then a row cut off by a kill in mid-write
     part.write_text(lines[0] + lines[4] + lines[2] + lines[5][:17])
     ran = []
-    measure_one = sweep.measure
-    monkeypatch.setattr(sweep, "measure", lambda config, init_only: ran.append(config) or measure_one(config, init_only))
+    measure_one = sweep_cells.measure
+    monkeypatch.setattr(sweep_cells, "measure", lambda config, init_only: ran.append(config) or measure_one(config, init_only))
     assert run_to(part, SerialExecutor()) == whole
     on_file = {(int(r[0]), r[1]) for r in whole[1:] if ",".join(r) + "\n" in (lines[4], lines[2])}
     assert len(on_file) == 2 and len(ran) == 4 and not on_file & {(c.depth, c.activation) for c in ran}  # only the missing cells ran
@@ -165,13 +165,13 @@ def test_bias_std_draws_the_biases_and_enters_the_theory():
 def test_groups_hold_about_a_second_of_work_and_feed_every_worker():
     plan = make_plan(TINY, ["depth=1:40:40", "seed=0:9:10"])
     cells = list(plan.cells())
-    unit = 1.0 / sweep.cost(plan.config(cells[0]), False) / 4       # the cheapest cell: a quarter second
-    groups = sweep.make_groups(plan, cells, unit, workers=2)
+    unit = 1.0 / sweep_cells.cost(plan.config(cells[0]), False) / 4       # the cheapest cell: a quarter second
+    groups = sweep_cells.make_groups(plan, cells, unit, workers=2)
     assert [v for g in groups for v in g] == cells                  # every cell once, in order
-    seconds = [sum(sweep.cost(plan.config(v), False) * unit for v in g) for g in groups]
-    assert all(1.0 <= s < 1.0 + max(sweep.cost(plan.config(v), False) * unit for v in g)
+    seconds = [sum(sweep_cells.cost(plan.config(v), False) * unit for v in g) for g in groups]
+    assert all(1.0 <= s < 1.0 + max(sweep_cells.cost(plan.config(v), False) * unit for v in g)
                for s, g in zip(seconds[:-1], groups[:-1]))
-    small = sweep.make_groups(plan, cells[:8], unit, workers=2)      # little work: still two groups a worker
+    small = sweep_cells.make_groups(plan, cells[:8], unit, workers=2)      # little work: still two groups a worker
     assert len(small) >= 4
 
 
@@ -214,7 +214,7 @@ def test_bad_sweep_options_exit_2_with_one_line(extra, message, capsys):
 
 
 def test_the_deep_information_propagation_preset_is_the_papers_grid():
-    from core.sweep.grid import SWEEP_PRESETS
+    from core.sweep import SWEEP_PRESETS
     plan = SWEEP_PRESETS["deep-information-propagation"].plan()
     gains, depths = (a.values for a in plan.axes)
     assert [a.field for a in plan.axes] == ["init_gain", "depth"] and plan.size == 195
@@ -228,6 +228,6 @@ def test_the_deep_information_propagation_preset_is_the_papers_grid():
 
 
 def test_the_sweep_module_imports_neither_qt_nor_dask():
-    code = ("import sys, core.sweep.grid; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', "
+    code = ("import sys, core.sweep; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', "
             "'distributed', 'dask'))]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

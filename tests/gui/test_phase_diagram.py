@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from core.measure import theory
 from core.config import ExperimentConfig
-from core.sweep.grid import SWEEP_PRESETS, SerialExecutor, make_plan, measure, metric_grid, run_sweep
+from core.sweep import SWEEP_PRESETS, SerialExecutor, make_plan, measure, metric_grid, run_sweep
 from gui.phase_diagram.view import PhaseDiagram, _index, open_phase_diagram
 
 BASE = ExperimentConfig(activation="tanh", init="lecun", bias_std=math.sqrt(0.05), width=8, samples=60,
@@ -190,11 +190,11 @@ def test_the_papers_grid_fills_the_controls(dialog):
 
 
 def test_a_failing_cell_ends_the_run_with_a_message(dialog, qtbot, monkeypatch):
-    import core.sweep.grid
+    import core.sweep.cells
 
     def broken(config, init_only=False):
         raise FloatingPointError("overflow in a test")
-    monkeypatch.setattr(core.sweep.grid, "measure", broken)
+    monkeypatch.setattr(core.sweep.cells, "measure", broken)
     dialog.xValues.setText("1,2")
     dialog.yValues.setText("2,3")
     run_and_wait(dialog, qtbot)

@@ -1,0 +1,104 @@
+"""The distributions' history (issue 12) travels as what is new: ``InsideSender`` on the trainer's side,
+``InsideAssembler`` / ``SnapshotAssembler`` on the window's side."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class InsideDelta:
+    """What a run's ``core.measure.distributions.InsideHistory`` gained since the last snapshot: fresh copies of the new
+    epoch records and of the current epoch's new steps. ``layout`` comes with a new recorder (the receiver starts
+    over); ``new_epoch``: the current epoch's steps start over (its old ones became an epoch record)."""
+
+    layout: object
+    epochs: dict
+    steps: dict
+    new_epoch: bool
+
+
+class InsideSender:
+    """The trainer's side: one per run. A snapshot carries the history's new rows, not all of it (it grows with
+    every epoch: megabytes after a few hundred, copied and, in process mode, pickled for every frame)."""
+
+    def __init__(self):
+        self._recorder, self._current, self._epochs, self._steps = None, None, 0, 0
+
+    def delta(self, recorder) -> InsideDelta | None:
+        if recorder is None:
+            self._recorder = None
+            return None
+        h = recorder.history
+        layout = None
+        if recorder is not self._recorder:
+            self._recorder, self._current, self._epochs, self._steps, layout = recorder, None, 0, 0, recorder.layout
+        new_epoch = h.current is not self._current
+        if new_epoch:
+            self._current, self._steps = h.current, 0
+        epochs, steps = _rows(h.epochs, self._epochs), _rows(h.current, self._steps)
+        self._epochs, self._steps = h.epochs.n, h.current.n
+        return InsideDelta(layout, epochs, steps, new_epoch)
+
+
+def _rows(rows, start: int) -> dict:
+    """Fresh copies of rows ``start:`` of a ``core.measure.distributions._Rows``: its fields, 'step' and 'epoch'."""
+    out = {k: a[start:rows.n].copy() for k, a in rows.a.items()}
+    out["step"], out["epoch"] = rows.step[start:rows.n].copy(), rows.epoch[start:rows.n].copy()
+    return out
+
+
+class _Growing:
+    """Rows appended to arrays that double when full; ``view()`` hands out ``[:n]`` of them, which never change
+    afterwards (later rows go beyond n, a full array is replaced rather than resized)."""
+
+    def __init__(self):
+        self.a, self.n = {}, 0
+
+    def extend(self, rows: dict) -> None:
+        k = len(rows["step"])
+        for name, new in rows.items():
+            old = self.a.get(name)
+            if old is None or self.n + k > len(old):
+                bigger = np.empty((max(16, 2 * (self.n + k)),) + new.shape[1:], dtype=new.dtype)
+                if old is not None:
+                    bigger[:self.n] = old[:self.n]
+                self.a[name] = old = bigger
+            old[self.n:self.n + k] = new
+        self.n += k
+
+    def view(self) -> dict:
+        return {name: a[:self.n] for name, a in self.a.items()}
+
+
+class InsideAssembler:
+    """The window's side: turns each InsideDelta of a run back into the whole ``InsideView`` the views draw."""
+
+    def __init__(self):
+        self.layout, self.epochs, self.steps = None, _Growing(), _Growing()
+
+    def view(self, delta: InsideDelta | None):
+        from core.measure.distributions import InsideView
+        if delta is None:
+            return None
+        if delta.layout is not None:
+            self.layout, self.epochs = delta.layout, _Growing()
+        if delta.new_epoch or delta.layout is not None:
+            self.steps = _Growing()
+        self.epochs.extend(delta.epochs)
+        self.steps.extend(delta.steps)
+        return InsideView(self.layout, self.epochs.view(), self.steps.view())
+
+
+class SnapshotAssembler:
+    """Called on the window's side on every snapshot, in order: the runs' InsideDeltas become InsideViews."""
+
+    def __init__(self):
+        self._a, self._b = InsideAssembler(), InsideAssembler()
+
+    def __call__(self, snap: "Snapshot") -> "Snapshot":
+        snap.inside = self._a.view(snap.inside)
+        if snap.b is not None:
+            snap.b.inside = self._b.view(snap.b.inside)
+        return snap
