@@ -172,18 +172,21 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
     """Train to ``epochs`` in the window, draw, save the whole window as PNG, and close."""
     from PySide6.QtCore import QTimer
 
+    from core.runtime.runner import Kind
+    from core.training.session import RunState
+
     status = {"code": 0}
 
     def start():
-        window.toggle_run() if window.state == "ready" else QTimer.singleShot(50, start)
+        window.toggle_run() if window.state == RunState.READY else QTimer.singleShot(50, start)
 
     def poll():
         if not window.isVisible():  # closed by a signal: no screenshot
             return
         snap = window.last_snapshot
-        finished = snap is not None and snap.kind in ("done", "diverged") and len(window.history) >= min(
+        finished = snap is not None and snap.kind in (Kind.DONE, Kind.DIVERGED) and len(window.history) >= min(
             epochs, snap.epoch)
-        if window.state in ("done", "diverged") and finished:
+        if window.state in (RunState.DONE, RunState.DIVERGED) and finished:
             QTimer.singleShot(300, shoot)  # let the last frame paint
         else:
             QTimer.singleShot(50, poll)

@@ -16,6 +16,7 @@ from core import ConfigError
 from core.io.fileio import check_target
 from core.io.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically, write_with
 from core.runtime.resources import check_fits
+from core.training.session import RunState
 from core.training.trainer import check_data
 from core.data.userdata import load_for, load_source, source_of_experiment
 
@@ -188,7 +189,7 @@ class FileActions:
         if problem or (self.recorder is not None and not self.recorder.done):
             self.refuse("Could not record", problem or "record: a recording is already running")
             return False
-        if self.window.state != "ready":
+        if self.window.state != RunState.READY:
             self.model.reset()   # the animation starts at initialisation
         self.recorder = Recorder(self.window, path, epochs, plot, every, on_done=self._recorded)
         self.recorder.start()

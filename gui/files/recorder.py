@@ -18,6 +18,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
 from core.io.records import write_atomically
+from core.runtime.runner import Kind
+from core.training.session import RunState
 
 # --record-plot NAME -> the window's attribute holding that plot's widget
 PLOTS = {"gradients": "gradientPlot", "loss": "lossPlot", "heatmap": "heatmapPlot",
@@ -97,7 +99,7 @@ class Recorder:
 
     def start(self) -> None:
         """Begin once the window has its network (the first snapshot); it calls finish() at the end."""
-        if self.window.state != "ready" or self.window.last_snapshot is None:
+        if self.window.state != RunState.READY or self.window.last_snapshot is None:
             QTimer.singleShot(50, self.start)
             return
         self._settle(self._grab_then_step)
@@ -111,7 +113,7 @@ class Recorder:
         self.frames.append(frame_of(self.widget))
         self._seen = self.window.last_snapshot
         w = self.window
-        if len(w.history) >= self.epochs or w.state == "diverged":
+        if len(w.history) >= self.epochs or w.state == RunState.DIVERGED:
             self.finish()
             return
         self._steps_left = self.every or 1
@@ -125,7 +127,7 @@ class Recorder:
 
     def _wait(self) -> None:
         snap = self.window.last_snapshot
-        if snap is self._seen or snap.kind not in ("batch", "epoch", "diverged"):
+        if snap is self._seen or snap.kind not in (Kind.BATCH, Kind.EPOCH, Kind.DIVERGED):
             if time.monotonic() - self._asked > STALL_SECONDS:
                 self.error = f"the window did not finish a step in {STALL_SECONDS} s: " \
                              f"{self.window.messageLabel.text() or 'no message'}"
@@ -135,7 +137,7 @@ class Recorder:
             QTimer.singleShot(10, self._wait)
             return
         self._steps_left -= 1
-        if self._steps_left > 0 and snap.kind != "diverged" and len(self.window.history) < self.epochs:
+        if self._steps_left > 0 and snap.kind != Kind.DIVERGED and len(self.window.history) < self.epochs:
             self._step()
         else:
             self._settle(self._grab_then_step)
