@@ -52,7 +52,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+    """``record_plots``: the window's view names for ``--record-plot``'s help (gui/panels/views.py; core does
+    not import gui, so the entry points pass them)."""
     p = _Parser(prog="main.py", description="Watch vanishing and exploding gradients while a NumPy network trains.",
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
@@ -79,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
                    "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
-    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (gradients, loss, heatmap, "
-                   "updates, boundary), not the whole window")
+    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (" + (
+        ", ".join(record_plots) if record_plots else "a view's name") + "), not the whole window")
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/data/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
@@ -313,8 +315,8 @@ def stop_on_signals():
             signal.signal(s, h)
 
 
-def _run(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def _run(argv: list[str], record_plots: tuple[str, ...]) -> int:
+    args = build_parser(record_plots).parse_args(argv)
     mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
             else "headless" if args.headless or args.screenshot is not None
             else "save-config" if args.save_config is not None else "headless")
@@ -348,11 +350,12 @@ def error_line(message: str, limit: int = 1000) -> str:
     return shorten(message.replace("\r", "\\r").replace("\n", "\\n"), limit)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> int:
+    """``record_plots``: the window's view names, for the help (see build_parser)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         with stop_on_signals():
-            return _run(argv)
+            return _run(argv, record_plots)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT

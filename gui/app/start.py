@@ -19,6 +19,8 @@ from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, che
                       error_line, parse_compare)
 from core.runtime.runner_process import MODES as TRAINERS, env_mode
 
+from gui.panels.views import NAMES   # Qt-free
+
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 THEMES = ("system", "light", "dark")   # gui.app.theme.THEMES, without importing Qt before the arguments are checked
 PAGES = ("gradients", "inside")        # the dashboard's pages of plots, in order
@@ -27,7 +29,7 @@ PAGES = ("gradients", "inside")        # the dashboard's pages of plots, in orde
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(NAMES).parse_args(argv)
         check_flags(args, "window")
         config = config_from_args(args)
         compare = parse_compare(args.compare, config) if args.compare is not None else None
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             check_writable("screenshot", args.screenshot)
             if not args.screenshot.lower().endswith(".png"):
                 raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
-        check_record_args(args)
+        check_record_args(args, config)
         check_choices(args)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
@@ -142,14 +144,14 @@ def check_choices(args) -> None:
         raise UsageError(str(e)) from None
 
 
-def check_record_args(args) -> None:
+def check_record_args(args, config) -> None:
     if not args.record:
         if args.record_every is not None or args.record_plot:
             raise UsageError("record_every and record_plot need --record FILE.gif")
         return
     from gui.files.recorder import check_target
     check_writable("record", args.record)
-    problem = check_target(args.record, args.record_plot, args.record_every)
+    problem = check_target(args.record, args.record_plot, args.record_every, config.model)
     if problem:
         raise UsageError(problem)
 

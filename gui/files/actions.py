@@ -21,9 +21,10 @@ from core.training.trainer import check_data
 from core.data.userdata import load_for, load_source, source_of_experiment
 
 from gui.app import theme
+from gui.panels import views
 
 PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
-INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
+INSIDE = tuple(v.object_name for v in views.VIEWS if v.place.startswith("inside/"))   # issue 12: these export CSV too
 
 
 def render_svg(widget, tmp: str) -> bool:
@@ -111,8 +112,10 @@ class FileActions:
         return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
 
     def export_plot(self, name: str, path: str) -> bool:
-        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
-        (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        """Export one plot (by object name, or its registry name) as PNG, or SVG when the name ends in .svg; the
+        inside views (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        view = views.by_name(name)
+        name = view.object_name if view is not None else name
         self.window.dashboard.draw_shown(everything=True)   # a plot not in front has the latest data too
         inside = self.window.dashboard.inside_plots.get(name)
         if inside is not None and path.lower().endswith(".csv"):
@@ -181,7 +184,7 @@ class FileActions:
         """Record an animation of the run from the seed (gui/files/recorder.py): one frame per epoch up to ``epochs``."""
         from gui.files.recorder import Recorder
         from gui.files.recorder import check_target as record_problem
-        problem = record_problem(path, plot, every)
+        problem = record_problem(path, plot, every, self.model.config.model)
         try:
             check_target(path)
         except OSError as e:

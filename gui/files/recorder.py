@@ -4,7 +4,7 @@ The recorder drives the window through its own Step epoch / Step batch commands,
 shows what the window drew from the core's numbers for exactly that epoch (or every N steps):
 one frame at initialisation, then one per epoch (``every`` None) or one every ``every`` steps,
 up to ``epochs`` or a divergence. A frame is the whole window, or one plot (``plot``, a name in
-PLOTS). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
+PLOTS, the view registry's names). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
 file is written through core's atomic writer, so a failed recording leaves no partial file.
 """
 from __future__ import annotations
@@ -21,16 +21,18 @@ from core.io.records import write_atomically
 from core.runtime.runner import Kind
 from core.training.session import RunState
 
-# --record-plot NAME -> the window's attribute holding that plot's widget
-PLOTS = {"gradients": "gradientPlot", "loss": "lossPlot", "heatmap": "heatmapPlot",
-         "updates": "updatePlot", "boundary": "boundaryPlot"}
+from gui.panels import views
+
+# --record-plot NAME -> the window's attribute holding that plot's widget: every view of the registry
+PLOTS = {v.name: v.object_name for v in views.VIEWS}
 FORMATS = (".gif", ".mp4")
 FRAME_MS = 200  # how long each frame shows in the animation
 STALL_SECONDS = 120  # no answer from the window for this long: give up rather than hang
 
 
-def check_target(path: str, plot: str | None, every: int | None) -> str | None:
-    """Why this recording cannot be made (one line naming the flag), or None."""
+def check_target(path: str, plot: str | None, every: int | None, model: str | None = None) -> str | None:
+    """Why this recording cannot be made (one line naming the flag), or None. ``model``: the network's kind,
+    when known: a view it does not show cannot be recorded."""
     suffix = path[path.rfind("."):].lower() if "." in path else ""
     if suffix not in FORMATS:
         return f"record: the file name must end in .gif or .mp4, got {path!r}"
@@ -38,8 +40,11 @@ def check_target(path: str, plot: str | None, every: int | None) -> str | None:
         return f"record: writing .mp4 needs imageio and imageio-ffmpeg ({mp4_writer_missing()}); .gif works as is"
     if suffix == ".gif" and _import_error("PIL.Image"):
         return f"record: writing .gif needs Pillow ({_import_error('PIL.Image')}): pip install Pillow"
-    if plot is not None and plot not in PLOTS:
-        return f"record_plot must be one of {', '.join(PLOTS)}, got {plot!r}"
+    view = views.by_name(plot) if plot is not None else None
+    if plot is not None and view is None:
+        return f"record_plot must be one of {', '.join(views.names())}, got {plot!r}"
+    if view is not None and model is not None and not view.supports(model):
+        return f"record_plot: {plot} is shown for {view.shown_for()} only, got model {model!r}"
     if every is not None and every < 1:
         return f"record_every must be a whole number of steps from 1 up, got {every}"
     return None
@@ -90,7 +95,7 @@ class Recorder:
     def __init__(self, window, path: str, epochs: int, plot: str | None = None, every: int | None = None,
                  on_done=None):
         self.window, self.path, self.epochs, self.every, self.on_done = window, path, epochs, every, on_done
-        self.widget = getattr(window, PLOTS[plot]) if plot else window
+        self.widget = getattr(window, views.by_name(plot).object_name) if plot else window
         self.frames: list[np.ndarray] = []
         self.error: str | None = None
         self.done = False

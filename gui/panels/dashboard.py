@@ -23,9 +23,8 @@ from gui.panels.gradient_bars import QUANTITIES, GradientBars
 from gui.panels.help import HELP_HTML
 from gui.panels.panel import Panel, ShowWatcher, shown
 from gui.panels.plotting import cache_axes, with_controls
-from gui.panels.recurrent.time_row import TimeViews
 from gui.panels.status import StatusPanel
-from gui.panels.views import VIEWS
+from gui.panels import views
 
 
 @dataclass
@@ -166,26 +165,33 @@ class Dashboard:
         self._watch()
 
     def _build_views(self) -> None:
-        """Each registry row's factory once (a group such as the recurrent row makes several views), each
-        single panel placed in its area in the table's order."""
-        areas = {"gradients/top": self.topSplitter.addWidget, "gradients/bottom": self.bottomSplitter.addWidget}
+        """Each registry row's factory once: a single panel is placed in its area in the table's order; a group
+        (the recurrent row and tabs, the inside page) places its own views."""
+        areas = {"gradients/top": self.topSplitter.addWidget, "gradients/bottom": self.bottomSplitter.addWidget,
+                 "gradients/lesson": lambda w, label: self.lessonTabs.insertTab(
+                     self.lessonTabs.indexOf(self.chain.widget), w, label)}
         made: dict = {}
-        for view in VIEWS:
-            if view.factory in made:
-                continue
-            made[view.factory] = item = view.make()(self)
-            self.panels += item.panels if hasattr(item, "panels") else [item]
-            if view.name in self.PLACED:
-                setattr(self, self.PLACED[view.name], item)
-                if view.place == "gradients/lesson":
-                    self.lessonTabs.insertTab(self.lessonTabs.indexOf(self.chain.widget), item.widget, view.label)
-                else:
-                    areas[view.place](item.widget)
-            elif isinstance(item, TimeViews):   # recurrent models and sequence tasks: a row above the others
-                self.time = item
-                self.plotSplitter.insertWidget(0, item.row)
-            else:
-                self._inside = item
+        self.view_panels: dict = {}   # registry name -> its panel, or the group that made it
+        for view in views.VIEWS:
+            if view.factory not in made:
+                made[view.factory] = self._make(view, areas)
+            self.view_panels[view.name] = made[view.factory]
+
+    def _make(self, view, areas):
+        item = view.make()(self)
+        if not hasattr(item, "panels"):   # one panel
+            self.panels.append(item)
+            setattr(self, self.PLACED.get(view.name, view.name.replace("-", "_")), item)
+            place = areas[view.place]
+            place(item.widget, view.label) if view.place == "gradients/lesson" else place(item.widget)
+        elif view.place.startswith("inside/"):
+            self.panels += item.panels
+            self._inside = item
+        else:   # recurrent models and sequence tasks: a row above the others, tabs beside Prediction
+            self.panels += item.panels
+            self.time = item
+            self.plotSplitter.insertWidget(0, item.row)
+        return item
 
     def _inside_page(self) -> QWidget:
         g = self._inside

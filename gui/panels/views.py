@@ -31,6 +31,10 @@ class View:
         """Whether a network of this model kind shows the view (the one line to swap for ``kind.views``)."""
         return self.kinds == ALL or model in RECURRENT
 
+    def shown_for(self) -> str:
+        """The model kinds that show the view, in words (for messages)."""
+        return "every model" if self.kinds == ALL else ", ".join(RECURRENT)
+
     def make(self):
         """The callable that builds the view's panel (a lazy import: Qt loads only here)."""
         module, _, attr = self.factory.partition(":")
@@ -56,9 +60,12 @@ VIEWS: tuple[View, ...] = (
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}
-BY_OBJECT: dict[str, View] = {v.object_name: v for v in VIEWS}
 
 
-def placed(place: str) -> list[View]:
-    """The views of one area of the dashboard, in the table's order."""
-    return [v for v in VIEWS if v.place == place]
+def by_name(name: str) -> View | None:
+    """The row named ``name`` (read at call time: a row added to VIEWS is found)."""
+    return next((v for v in VIEWS if v.name == name), None)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(v.name for v in VIEWS)
