@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import csv
 import io
-import json
 import os
 import signal
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 
 from core.config import ConfigError, ExperimentConfig, allowed, parse_field
 from core.io.fileio import AppendingFile, check_target, shorten
+from core.io.formats import CSV, OUT, record_line
 from core.stories.presets import PRESETS, get_preset
 from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
 from core.runtime.resources import check_disk_space
@@ -151,11 +151,6 @@ def check_flags(args: argparse.Namespace, mode: str) -> None:
         raise UsageError(f"{names} cannot be used {where}")
 
 
-def record_line(stats, run: str | None = None) -> str:
-    record = stats.to_record() if run is None else {"run": run, **stats.to_record()}
-    return json.dumps(record, allow_nan=False, separators=(", ", ": "))
-
-
 def _csv_line(cells) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(cells)
@@ -258,7 +253,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     if session.notice:  # B was refused: parse_compare checks it first, so this is only a safety net
         raise ConfigError("compare", session.notice)
     runs = session.runs
-    as_csv = out_path is not None and out_path.lower().endswith(".csv")
+    as_csv = out_path is not None and OUT.choose(out_path) is CSV
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
     if out_path is not None:

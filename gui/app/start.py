@@ -15,6 +15,7 @@ import sys
 
 from core import ConfigError
 from core.io.fileio import shorten
+from core.io.formats import SCREENSHOT, FormatError
 from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
                       error_line, parse_compare)
 from core.runtime.runner_process import MODES as TRAINERS, env_mode
@@ -35,11 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         compare = parse_compare(args.compare, config) if args.compare is not None else None
         if args.screenshot is not None:
             check_writable("screenshot", args.screenshot)
-            if not args.screenshot.lower().endswith(".png"):
-                raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
+            SCREENSHOT.choose(args.screenshot)
         check_record_args(args, config)
         check_choices(args)
-    except (UsageError, ConfigError) as e:
+    except (UsageError, ConfigError, FormatError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     closer = CloseOnSignal()

@@ -9,23 +9,23 @@ file is written through core's atomic writer, so a failed recording leaves no pa
 """
 from __future__ import annotations
 
-import io
 import sys
 import time
 
 import numpy as np
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
 
+from core.io.formats import GIF, MP4, RECORD, FormatError, write_animation
 from core.io.records import write_atomically
 from core.runtime.runner import Kind
 from core.training.session import RunState
 
+from gui.files.export import frame_of  # noqa: F401  (the recorder's frames; tests import it from here)
 from gui.panels import views
 
 # --record-plot NAME -> the window's attribute holding that plot's widget: every view of the registry
 PLOTS = {v.name: v.object_name for v in views.VIEWS}
-FORMATS = (".gif", ".mp4")
+FORMATS = tuple(f.ext for f in RECORD.formats)
 FRAME_MS = 200  # how long each frame shows in the animation
 STALL_SECONDS = 120  # no answer from the window for this long: give up rather than hang
 
@@ -33,12 +33,13 @@ STALL_SECONDS = 120  # no answer from the window for this long: give up rather t
 def check_target(path: str, plot: str | None, every: int | None, model: str | None = None) -> str | None:
     """Why this recording cannot be made (one line naming the flag), or None. ``model``: the network's kind,
     when known: a view it does not show cannot be recorded."""
-    suffix = path[path.rfind("."):].lower() if "." in path else ""
-    if suffix not in FORMATS:
-        return f"record: the file name must end in .gif or .mp4, got {path!r}"
-    if suffix == ".mp4" and mp4_writer_missing():
+    try:
+        fmt = RECORD.choose(path)
+    except FormatError as e:
+        return str(e)
+    if fmt is MP4 and mp4_writer_missing():
         return f"record: writing .mp4 needs imageio and imageio-ffmpeg ({mp4_writer_missing()}); .gif works as is"
-    if suffix == ".gif" and _import_error("PIL.Image"):
+    if fmt is GIF and _import_error("PIL.Image"):
         return f"record: writing .gif needs Pillow ({_import_error('PIL.Image')}): pip install Pillow"
     view = views.by_name(plot) if plot is not None else None
     if plot is not None and view is None:
@@ -62,31 +63,9 @@ def mp4_writer_missing() -> str | None:
     return _import_error("imageio.v3") or _import_error("imageio_ffmpeg")
 
 
-def frame_of(widget) -> np.ndarray:
-    """The widget as it is on screen now: an (height, width, 3) uint8 RGB array."""
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    h, w, stride = image.height(), image.width(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=h * stride).reshape(h, stride)
-    return rows[:, :w * 3].reshape(h, w, 3).copy()  # rows are padded to 4 bytes: drop the padding
-
-
 def encode(frames: list, path: str, frame_ms: int = FRAME_MS) -> bytes:
     """The frames as a looping GIF (Pillow) or an MP4 (imageio-ffmpeg), chosen by the file name."""
-    if path.lower().endswith(".mp4"):
-        import imageio.v3 as iio
-        fps = 1000.0 / frame_ms
-        # the encoder wants sides divisible by 16 and would stretch the picture to get them:
-        # repeat the edge pixels instead, so the plots keep their proportions
-        h, w = frames[0].shape[:2]
-        pad = ((0, -h % 16), (0, -w % 16), (0, 0))
-        return iio.imwrite("<bytes>", np.stack([np.pad(f, pad, mode="edge") for f in frames]),
-                           extension=".mp4", fps=fps)
-    from PIL import Image
-    images = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for f in frames]
-    buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
-                   optimize=True)
-    return buf.getvalue()
+    return write_animation(frames, RECORD.choose(path), frame_ms)
 
 
 class Recorder:
