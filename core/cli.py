@@ -53,8 +53,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
-    """``record_plots``: the window's view names for ``--record-plot``'s help (gui/panels/views.py; core does
-    not import gui, so the entry points pass them)."""
+    """``record_plots``: the window's view names for the help (core imports no gui: the entry points pass them)."""
     p = _Parser(prog="main.py", description="Watch vanishing and exploding gradients while a NumPy network trains.",
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")

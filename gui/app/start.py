@@ -30,15 +30,7 @@ PAGES = ("gradients", "inside")        # the dashboard's pages of plots, in orde
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser(NAMES).parse_args(argv)
-        check_flags(args, "window")
-        config = config_from_args(args)
-        compare = parse_compare(args.compare, config) if args.compare is not None else None
-        if args.screenshot is not None:
-            check_writable("screenshot", args.screenshot)
-            SCREENSHOT.choose(args.screenshot)
-        check_record_args(args, config)
-        check_choices(args)
+        args, config, compare = checked_args(argv)
     except (UsageError, ConfigError, FormatError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -65,16 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     # where the trainer runs: --trainer, else GRADFLOW_TRAINER, else the View menu's stored choice, else by cores
     choose_mode(args.trainer or (None if env_mode() or settings is None else stored.stored_trainer(settings)))
     if args.screenshot or args.record:
-        window = MainWindow(config)
-        prepare(window, args, compare)
-        window.resize(1280, 800)
-        window.show()
-        closer.attach(window)
-        if args.record:
-            from gui.files.recorder import record_window
-            return closer.exit_status(record_window(app, window, args.record, config.epochs, args.record_plot,
-                                                    args.record_every))
-        return closer.exit_status(take_screenshot(app, window, args.screenshot, config.epochs))
+        return closer.exit_status(run_once(app, MainWindow(config), args, config, compare, closer))
 
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
     if not given and settings is not None:  # no flags: carry on where the last session left off
@@ -86,6 +69,32 @@ def main(argv: list[str] | None = None) -> int:
     closer.attach(window)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
     return closer.exit_status(app.exec())
+
+
+def checked_args(argv: list[str]):
+    """(args, config, compare) from the command line; UsageError, ConfigError or FormatError names what is wrong."""
+    args = build_parser(NAMES).parse_args(argv)
+    check_flags(args, "window")
+    config = config_from_args(args)
+    compare = parse_compare(args.compare, config) if args.compare is not None else None
+    if args.screenshot is not None:
+        check_writable("screenshot", args.screenshot)
+        SCREENSHOT.choose(args.screenshot)
+    check_record_args(args, config)
+    check_choices(args)
+    return args, config, compare
+
+
+def run_once(app, window, args, config, compare, closer) -> int:
+    """--screenshot or --record: train in a shown window, save the picture or the animation, close."""
+    prepare(window, args, compare)
+    window.resize(1280, 800)
+    window.show()
+    closer.attach(window)
+    if args.record:
+        from gui.files.recorder import record_window
+        return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every)
+    return take_screenshot(app, window, args.screenshot, config.epochs)
 
 
 class CloseOnSignal:

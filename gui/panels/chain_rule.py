@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTextBrowser
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 
 

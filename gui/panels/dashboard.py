@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTabWidget, QTextBro
 from core.measure.theory import predicted_delta_norms
 from core.runtime.runner import Kind
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.chain_rule import ChainPanel
 from gui.panels.gradient_bars import QUANTITIES, GradientBars
 from gui.panels.help import HELP_HTML

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.heatmap import HeatmapPanel
 from gui.panels.inside.activation_plot import ActivationPlot          # issue 12: the inside views and the rewind slider
 from gui.panels.inside.distribution_plot import DistributionPlot

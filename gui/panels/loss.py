@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 from gui.panels.plotting import _log10, _plot, centre, empty_note, nice_ceiling, power_ticks, with_controls
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar
 from core.training.session import RunState
 
 from gui.app import theme
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 
 STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
