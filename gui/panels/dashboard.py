@@ -170,14 +170,13 @@ class Dashboard:
         areas = {"gradients/top": self.topSplitter.addWidget, "gradients/bottom": self.bottomSplitter.addWidget,
                  "gradients/lesson": lambda w, label: self.lessonTabs.insertTab(
                      self.lessonTabs.indexOf(self.chain.widget), w, label)}
-        made: dict = {}
-        self.view_panels: dict = {}   # registry name -> its panel, or the group that made it
+        made = set()
         for view in views.VIEWS:
             if view.factory not in made:
-                made[view.factory] = self._make(view, areas)
-            self.view_panels[view.name] = made[view.factory]
+                made.add(view.factory)
+                self._make(view, areas)
 
-    def _make(self, view, areas):
+    def _make(self, view, areas) -> None:
         item = view.make()(self)
         if not hasattr(item, "panels"):   # one panel
             self.panels.append(item)
@@ -191,7 +190,6 @@ class Dashboard:
             self.panels += item.panels
             self.time = item
             self.plotSplitter.insertWidget(0, item.row)
-        return item
 
     def _inside_page(self) -> QWidget:
         g = self._inside
