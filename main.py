@@ -13,7 +13,8 @@ def main(argv=None) -> int:
     sweep = any(a.startswith("--sweep") for a in flags)
     if sweep or any(a in flags for a in windowless) or ("--save-config" in flags and "--screenshot" not in flags):
         from core.cli import main as cli_main
-        return cli_main(argv)
+        from gui.panels.views import NAMES   # Qt-free: the --record-plot help lists the window's views
+        return cli_main(argv, record_plots=NAMES)
     from gui.app.start import main as gui_main
     return gui_main(argv)
 

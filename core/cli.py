@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import csv
 import io
-import json
 import os
 import signal
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 
 from core.config import ConfigError, ExperimentConfig, allowed, parse_field
 from core.io.fileio import AppendingFile, check_target, shorten
+from core.io.formats import CSV, OUT, record_line
 from core.stories.presets import PRESETS, get_preset
 from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
 from core.runtime.resources import check_disk_space
@@ -52,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+    """``record_plots``: the window's view names for the help (core imports no gui: the entry points pass them)."""
     p = _Parser(prog="main.py", description="Watch vanishing and exploding gradients while a NumPy network trains.",
                 allow_abbrev=False)
     p.add_argument("--headless", action="store_true", help="train without the window and write statistics")
@@ -79,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE.gif", help="run --epochs in the window and save an animation, one "
                    "frame per epoch (.gif; .mp4 where imageio-ffmpeg is installed), then exit")
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
-    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (gradients, loss, heatmap, "
-                   "updates, boundary), not the whole window")
+    p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (" + (
+        ", ".join(record_plots) if record_plots else "a view's name") + "), not the whole window")
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/data/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
@@ -147,11 +148,6 @@ def check_flags(args: argparse.Namespace, mode: str) -> None:
     if unused:
         names = ", ".join("--" + k.replace("_", "-") for k in unused)
         raise UsageError(f"{names} cannot be used {where}")
-
-
-def record_line(stats, run: str | None = None) -> str:
-    record = stats.to_record() if run is None else {"run": run, **stats.to_record()}
-    return json.dumps(record, allow_nan=False, separators=(", ", ": "))
 
 
 def _csv_line(cells) -> str:
@@ -256,7 +252,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     if session.notice:  # B was refused: parse_compare checks it first, so this is only a safety net
         raise ConfigError("compare", session.notice)
     runs = session.runs
-    as_csv = out_path is not None and out_path.lower().endswith(".csv")
+    as_csv = out_path is not None and OUT.choose(out_path) is CSV
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
     if out_path is not None:
@@ -313,8 +309,8 @@ def stop_on_signals():
             signal.signal(s, h)
 
 
-def _run(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def _run(argv: list[str], record_plots: tuple[str, ...]) -> int:
+    args = build_parser(record_plots).parse_args(argv)
     mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
             else "headless" if args.headless or args.screenshot is not None
             else "save-config" if args.save_config is not None else "headless")
@@ -348,11 +344,12 @@ def error_line(message: str, limit: int = 1000) -> str:
     return shorten(message.replace("\r", "\\r").replace("\n", "\\n"), limit)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> int:
+    """``record_plots``: the window's view names, for the help (see build_parser)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         with stop_on_signals():
-            return _run(argv)
+            return _run(argv, record_plots)
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -225,13 +225,11 @@ def write_atomically(path: str, data: str | bytes) -> None:
     _replace(path, fill)
 
 
-# How a complete file of a format ends: Qt's PNG and SVG writers report success on a full disk with the
-# file cut short (QImage.save returns True with 8 KB of a PNG; QPainter.end() True with part of an SVG).
-_ENDINGS = {".png": b"IEND\xaeB`\x82", ".svg": b"</svg>"}
-
-
 def _check_complete(tmp: str) -> None:
-    ending = _ENDINGS.get(os.path.splitext(tmp)[1].lower())
+    """Qt's PNG and SVG writers report success on a full disk with the file cut short (QImage.save returns True
+    with 8 KB of a PNG; QPainter.end() True with part of an SVG): the format table says how each must end."""
+    from core.io.formats import ending as format_ending   # here: core.io.formats imports this module
+    ending = format_ending(tmp)
     if ending is None:
         return
     with open(tmp, "rb") as fh:

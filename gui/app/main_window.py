@@ -17,14 +17,11 @@ from core.stories.presets import PRESETS
 from gui.app import settings as stored, theme
 from gui.controls.control_panel import ControlPanel
 from gui.panels.dashboard import Dashboard
+from gui.panels import views
 from gui.files.actions import FileActions
 from gui.bridge.session_model import SessionModel
 
-PLOTS = (("gradientPlot", "Gradient bars"), ("lossPlot", "Loss"), ("heatmapPlot", "Gradient flow"),
-         ("updatePlot", "Update ratio"), ("boundaryPlot", "Prediction"), ("timelinePlot", "Step timeline"),
-         ("timeGradientPlot", "Gradient through time"), ("timeHeatmapPlot", "Gradient through time per epoch"),
-         ("sequenceScorePlot", "Validation score (sequences)"),
-         ("distributionPlot", "Distributions"), ("activationPlot", "Forward signal"), ("networkDiagram", "Network"))
+PLOTS = tuple((v.object_name, v.label) for v in views.VIEWS)   # (object name, label) of the registry's views
 
 
 class MainWindow(QMainWindow):
@@ -157,7 +154,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(widget)
 
     def _build_menus(self) -> None:
-        self.files.add_menu(self.menuBar().addMenu("&File"), PLOTS)
+        self.files.add_menu(self.menuBar().addMenu("&File"), [(v.object_name, v.label) for v in views.VIEWS])
         action = self.files.action
         view = self.menuBar().addMenu("&View")
         self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())

@@ -15,9 +15,12 @@ import sys
 
 from core import ConfigError
 from core.io.fileio import shorten
+from core.io.formats import SCREENSHOT, FormatError
 from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
                       error_line, parse_compare)
 from core.runtime.runner_process import MODES as TRAINERS, env_mode
+
+from gui.panels.views import NAMES   # Qt-free
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
 THEMES = ("system", "light", "dark")   # gui.app.theme.THEMES, without importing Qt before the arguments are checked
@@ -27,17 +30,8 @@ PAGES = ("gradients", "inside")        # the dashboard's pages of plots, in orde
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
-        check_flags(args, "window")
-        config = config_from_args(args)
-        compare = parse_compare(args.compare, config) if args.compare is not None else None
-        if args.screenshot is not None:
-            check_writable("screenshot", args.screenshot)
-            if not args.screenshot.lower().endswith(".png"):
-                raise UsageError(f"screenshot: the file name must end in .png, got {shorten(repr(args.screenshot))}")
-        check_record_args(args)
-        check_choices(args)
-    except (UsageError, ConfigError) as e:
+        args, config, compare = checked_args(argv)
+    except (UsageError, ConfigError, FormatError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     closer = CloseOnSignal()
@@ -63,16 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     # where the trainer runs: --trainer, else GRADFLOW_TRAINER, else the View menu's stored choice, else by cores
     choose_mode(args.trainer or (None if env_mode() or settings is None else stored.stored_trainer(settings)))
     if args.screenshot or args.record:
-        window = MainWindow(config)
-        prepare(window, args, compare)
-        window.resize(1280, 800)
-        window.show()
-        closer.attach(window)
-        if args.record:
-            from gui.files.recorder import record_window
-            return closer.exit_status(record_window(app, window, args.record, config.epochs, args.record_plot,
-                                                    args.record_every))
-        return closer.exit_status(take_screenshot(app, window, args.screenshot, config.epochs))
+        return closer.exit_status(run_once(app, MainWindow(config), args, config, compare, closer))
 
     given = any(a.startswith("--") and a not in ("--quiet",) for a in argv)
     if not given and settings is not None:  # no flags: carry on where the last session left off
@@ -84,6 +69,32 @@ def main(argv: list[str] | None = None) -> int:
     closer.attach(window)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the trainer's thread is joined
     return closer.exit_status(app.exec())
+
+
+def checked_args(argv: list[str]):
+    """(args, config, compare) from the command line; UsageError, ConfigError or FormatError names what is wrong."""
+    args = build_parser(NAMES).parse_args(argv)
+    check_flags(args, "window")
+    config = config_from_args(args)
+    compare = parse_compare(args.compare, config) if args.compare is not None else None
+    if args.screenshot is not None:
+        check_writable("screenshot", args.screenshot)
+        SCREENSHOT.choose(args.screenshot)
+    check_record_args(args, config)
+    check_choices(args)
+    return args, config, compare
+
+
+def run_once(app, window, args, config, compare, closer) -> int:
+    """--screenshot or --record: train in a shown window, save the picture or the animation, close."""
+    prepare(window, args, compare)
+    window.resize(1280, 800)
+    window.show()
+    closer.attach(window)
+    if args.record:
+        from gui.files.recorder import record_window
+        return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every)
+    return take_screenshot(app, window, args.screenshot, config.epochs)
 
 
 class CloseOnSignal:
@@ -142,14 +153,14 @@ def check_choices(args) -> None:
         raise UsageError(str(e)) from None
 
 
-def check_record_args(args) -> None:
+def check_record_args(args, config) -> None:
     if not args.record:
         if args.record_every is not None or args.record_plot:
             raise UsageError("record_every and record_plot need --record FILE.gif")
         return
     from gui.files.recorder import check_target
     check_writable("record", args.record)
-    problem = check_target(args.record, args.record_plot, args.record_every)
+    problem = check_target(args.record, args.record_plot, args.record_every, config.model)
     if problem:
         raise UsageError(problem)
 
@@ -172,18 +183,21 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
     """Train to ``epochs`` in the window, draw, save the whole window as PNG, and close."""
     from PySide6.QtCore import QTimer
 
+    from core.runtime.runner import Kind
+    from core.training.session import RunState
+
     status = {"code": 0}
 
     def start():
-        window.toggle_run() if window.state == "ready" else QTimer.singleShot(50, start)
+        window.toggle_run() if window.state == RunState.READY else QTimer.singleShot(50, start)
 
     def poll():
         if not window.isVisible():  # closed by a signal: no screenshot
             return
         snap = window.last_snapshot
-        finished = snap is not None and snap.kind in ("done", "diverged") and len(window.history) >= min(
+        finished = snap is not None and snap.kind in (Kind.DONE, Kind.DIVERGED) and len(window.history) >= min(
             epochs, snap.epoch)
-        if window.state in ("done", "diverged") and finished:
+        if window.state in (RunState.DONE, RunState.DIVERGED) and finished:
             QTimer.singleShot(300, shoot)  # let the last frame paint
         else:
             QTimer.singleShot(50, poll)

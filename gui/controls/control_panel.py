@@ -24,23 +24,9 @@ from core.data.datasets import SEQUENCE_DATASETS
 from core.stories.presets import PRESETS
 
 from gui.app import theme
+from gui.widgets import named, plain_label  # noqa: F401  (moved to gui/widgets.py; kept importable from here)
 
 INT_MAX = 2**31 - 1   # QSpinBox holds a C int; larger integer fields use ExactSpinBox
-
-
-def named(widget, name: str, tip: str):
-    """Give a widget its object name (tests and automation find it by that) and a one-sentence tooltip."""
-    widget.setObjectName(name)
-    widget.setToolTip(tip)
-    return widget
-
-
-def plain_label(text: str, name: str, tip: str) -> QLabel:
-    """A label that never renders its text as markup: it may show text from a file or a config value."""
-    label = named(QLabel(text), name, tip)
-    label.setTextFormat(Qt.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 def editor_name(field: str, spec: FieldSpec) -> str:

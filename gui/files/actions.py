@@ -5,43 +5,24 @@ its result or an empty file, so the old file stays and the window says what went
 """
 from __future__ import annotations
 
-import os
-
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
 
 from core import ConfigError
 from core.io.fileio import check_target
-from core.io.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically, write_with
+from core.io.formats import CONFIG, CSV, DATA, PLOT, RECORD, SCREENSHOT, STATS_CSV, SVG, TABLE_PLOT, extension
+from core.io.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically
 from core.runtime.resources import check_fits
+from core.training.session import RunState
 from core.training.trainer import check_data
 from core.data.userdata import load_for, load_source, source_of_experiment
 
 from gui.app import theme
+from gui.files.export import plot_png as render_png, widget_png, widget_svg as render_svg, write_image
+from gui.panels import views
 
-PNG, JSON, CSV = "PNG image (*.png)", "JSON (*.json)", "CSV (*.csv)"
-INSIDE = ("distributionPlot", "activationPlot", "networkDiagram")   # issue 12: these export CSV too
-
-
-def render_svg(widget, tmp: str) -> bool:
-    """pyqtgraph's SVGExporter fails on this Qt's path syntax (pyqtgraph #3485): Qt's own SVG
-    generator renders the plot as vectors instead."""
-    gen = QSvgGenerator()
-    gen.setFileName(tmp)
-    gen.setSize(widget.size())
-    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    gen.setTitle(widget.getPlotItem().titleLabel.text)
-    painter = QPainter(gen)
-    ok = painter.isActive()
-    widget.render(painter)
-    return painter.end() and ok
-
-
-def render_png(widget, tmp: str):
-    import pyqtgraph.exporters as exporters
-    return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
+INSIDE = tuple(v.object_name for v in views.VIEWS if v.place.startswith("inside/"))   # issue 12: these export CSV too
 
 
 def shown_for_this_network(widget, window) -> bool:
@@ -70,9 +51,9 @@ class FileActions:
         return self.window.model
 
     def _write(self, path: str, data, done: str) -> bool:
-        """``data``: text to write, or a writer ``write(tmp_path)`` (an exporter) checked by its result."""
+        """``data``: text to write, or ``write()`` that writes it (gui/files/export.py, checked by core)."""
         try:
-            write_with(path, data) if callable(data) else write_atomically(path, data)
+            data() if callable(data) else write_atomically(path, data)
         except (OSError, ValueError, RuntimeError) as e:
             self.model.say(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
@@ -110,11 +91,14 @@ class FileActions:
         return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
 
     def export_plot(self, name: str, path: str) -> bool:
-        """Export one plot (by object name) as PNG, or SVG when the name ends in .svg; the inside views
-        (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        """Export one plot (by object name, or its registry name) as PNG, or SVG when the name ends in .svg; the
+        inside views (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        view = views.by_name(name)
+        name = view.object_name if view is not None else name
         self.window.dashboard.draw_shown(everything=True)   # a plot not in front has the latest data too
         inside = self.window.dashboard.inside_plots.get(name)
-        if inside is not None and path.lower().endswith(".csv"):
+        fmt = (TABLE_PLOT if inside is not None else PLOT).choose(path)
+        if fmt is CSV:
             head, rows = inside.table()
             return self._write(path, table_csv(head, rows), f"Exported {len(rows)} rows of the plot to {path}.")
         widget = self.window.dashboard.plot_widgets.get(name)
@@ -124,8 +108,7 @@ class FileActions:
         if not shown_for_this_network(widget, self.window):
             self.model.say(f"Could not export: {name} is not shown for this network.", error=True)
             return False
-        svg = path.lower().endswith(".svg")
-        render = render_svg if svg else render_png
+        render = render_svg if fmt is SVG else render_png
         shown = getattr(self.window, "theme_mode", "light")
 
         def draw(tmp):
@@ -136,10 +119,11 @@ class FileActions:
                 return render(widget, tmp)
             finally:
                 theme.style_plot(widget, shown)
-        return self._write(path, draw, f"Exported the plot to {path}.")
+        return self._write(path, lambda: write_image(path, widget, fmt, lambda _w, tmp: draw(tmp)),
+                           f"Exported the plot to {path}.")
 
     def save_screenshot(self, path: str) -> bool:
-        return self._write(path, lambda tmp: self.window.grab().save(tmp, "PNG"),
+        return self._write(path, lambda: write_image(path, self.window, SCREENSHOT.default, widget_png),
                            f"Saved a screenshot to {path}.")
 
     def open_experiment(self, path: str) -> bool:
@@ -180,7 +164,7 @@ class FileActions:
         """Record an animation of the run from the seed (gui/files/recorder.py): one frame per epoch up to ``epochs``."""
         from gui.files.recorder import Recorder
         from gui.files.recorder import check_target as record_problem
-        problem = record_problem(path, plot, every)
+        problem = record_problem(path, plot, every, self.model.config.model)
         try:
             check_target(path)
         except OSError as e:
@@ -188,7 +172,7 @@ class FileActions:
         if problem or (self.recorder is not None and not self.recorder.done):
             self.refuse("Could not record", problem or "record: a recording is already running")
             return False
-        if self.window.state != "ready":
+        if self.window.state != RunState.READY:
             self.model.reset()   # the animation starts at initialisation
         self.recorder = Recorder(self.window, path, epochs, plot, every, on_done=self._recorded)
         self.recorder.start()
@@ -206,17 +190,17 @@ class FileActions:
         epochs, ok = QInputDialog.getInt(self.window, "Record", "Epochs to record (one frame each, from the seed):",
                                          min(self.model.config.epochs, 30), 1, 1000)
         if ok:
-            filters = "GIF animation (*.gif);;MP4 video (*.mp4)"
-            self.ask(True, "Record an animation", filters, ".gif", lambda p: self.record(p, epochs))
+            self.ask(True, "Record an animation", RECORD, lambda p: self.record(p, epochs))
 
-    def ask(self, save: bool, title: str, filters: str, suffix: str, act) -> None:
-        """Ask for a file name with a dialog, then call ``act(path)`` unless the dialog was cancelled."""
+    def ask(self, save: bool, title: str, role, act) -> None:
+        """Ask for a file name with a dialog showing ``role``'s formats (core.io.formats), then call ``act(path)``
+        unless the dialog was cancelled; a name saved without an extension gets the role's first."""
         dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        path, _ = dialog(self.window, title, "", filters)
+        path, _ = dialog(self.window, title, "", role.filters(any_file=not save))
         if not path:
             return
-        if save and not os.path.splitext(path)[1]:
-            path += suffix
+        if save and not extension(path):
+            path += role.default.ext
         act(path)
 
     def action(self, menu, text, slot, shortcut=None, tip="") -> QAction:
@@ -231,31 +215,30 @@ class FileActions:
     def add_menu(self, f, plots) -> None:
         """The File menu; ``plots``: (object name, label) of the plots that can be exported."""
         action, ask, w = self.action, self.ask, self.window
-        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", "Experiments (*.json);;All files (*)",
-                                                   ".json", w.open_experiment),
+        action(f, "&Open experiment…", lambda: ask(False, "Open experiment", CONFIG, w.open_experiment),
                "Ctrl+O", "Open an experiment or config JSON file.")
-        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", JSON, ".json", w.save_experiment),
+        action(f, "&Save experiment…", lambda: ask(True, "Save experiment", CONFIG, w.save_experiment),
                "Ctrl+S", "Save the config and the recorded history as JSON.")
-        action(f, "Open &data…", lambda: ask(False, "Open data", "CSV (*.csv);;All files (*)", ".csv",
-                                             w.open_data),
+        action(f, "Open &data…", lambda: ask(False, "Open data", DATA, w.open_data),
                None, "Train on a CSV file: numeric columns, the last the label or target, an optional header.")
-        action(f, "Save &config only…", lambda: ask(True, "Save config", JSON, ".json",
+        action(f, "Save &config only…", lambda: ask(True, "Save config", CONFIG,
                                                     lambda p: w.save_experiment(p, include_history=False)),
                None, "Save the config alone as JSON (what --config reads).")
         f.addSeparator()
-        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", CSV, ".csv", w.export_csv),
+        action(f, "&Export statistics as CSV…", lambda: ask(True, "Export statistics", STATS_CSV, w.export_csv),
                "Ctrl+E", "One row per epoch.")
         menu = f.addMenu("Export &plot")
         for name, label in plots:
-            action(menu, f"{label}…", lambda _=False, n=name: ask(
-                True, "Export plot", f"{PNG};;SVG drawing (*.svg)" + (f";;{CSV}" if n in INSIDE else ""), ".png",
-                lambda p: w.export_plot(n, p)), None, "PNG or SVG" + (" or CSV." if name in INSIDE else "."))
+            role = TABLE_PLOT if name in INSIDE else PLOT
+            action(menu, f"{label}…", lambda _=False, n=name, r=role: ask(
+                True, "Export plot", r, lambda p: w.export_plot(n, p)), None,
+                " or ".join(f.ext[1:].upper() for f in role.formats) + ".")
         keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
                       "Off: exported plots have a light background whatever the theme.")
         keep.setCheckable(True)
         keep.setObjectName("keepThemeAction")
         self.keepThemeAction = keep
-        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", PNG, ".png", w.save_screenshot),
+        action(f, "Save screens&hot…", lambda: ask(True, "Save screenshot", SCREENSHOT, w.save_screenshot),
                None, "A PNG of the whole window.")
         action(f, "&Record…", self.ask_record, None, "An animation of the run from the seed, one frame per epoch.")
         f.addSeparator()

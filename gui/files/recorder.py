@@ -4,40 +4,48 @@ The recorder drives the window through its own Step epoch / Step batch commands,
 shows what the window drew from the core's numbers for exactly that epoch (or every N steps):
 one frame at initialisation, then one per epoch (``every`` None) or one every ``every`` steps,
 up to ``epochs`` or a divergence. A frame is the whole window, or one plot (``plot``, a name in
-PLOTS). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
+PLOTS, the view registry's names). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
 file is written through core's atomic writer, so a failed recording leaves no partial file.
 """
 from __future__ import annotations
 
-import io
 import sys
 import time
 
 import numpy as np
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
 
+from core.io.formats import GIF, MP4, RECORD, FormatError, write_animation
 from core.io.records import write_atomically
+from core.runtime.runner import Kind
+from core.training.session import RunState
 
-# --record-plot NAME -> the window's attribute holding that plot's widget
-PLOTS = {"gradients": "gradientPlot", "loss": "lossPlot", "heatmap": "heatmapPlot",
-         "updates": "updatePlot", "boundary": "boundaryPlot"}
-FORMATS = (".gif", ".mp4")
+from gui.files.export import frame_of  # noqa: F401  (the recorder's frames; tests import it from here)
+from gui.panels import views
+
+# --record-plot NAME -> the window's attribute holding that plot's widget: every view of the registry
+PLOTS = {v.name: v.object_name for v in views.VIEWS}
+FORMATS = tuple(f.ext for f in RECORD.formats)
 FRAME_MS = 200  # how long each frame shows in the animation
 STALL_SECONDS = 120  # no answer from the window for this long: give up rather than hang
 
 
-def check_target(path: str, plot: str | None, every: int | None) -> str | None:
-    """Why this recording cannot be made (one line naming the flag), or None."""
-    suffix = path[path.rfind("."):].lower() if "." in path else ""
-    if suffix not in FORMATS:
-        return f"record: the file name must end in .gif or .mp4, got {path!r}"
-    if suffix == ".mp4" and mp4_writer_missing():
+def check_target(path: str, plot: str | None, every: int | None, model: str | None = None) -> str | None:
+    """Why this recording cannot be made (one line naming the flag), or None. ``model``: the network's kind,
+    when known: a view it does not show cannot be recorded."""
+    try:
+        fmt = RECORD.choose(path)
+    except FormatError as e:
+        return str(e)
+    if fmt is MP4 and mp4_writer_missing():
         return f"record: writing .mp4 needs imageio and imageio-ffmpeg ({mp4_writer_missing()}); .gif works as is"
-    if suffix == ".gif" and _import_error("PIL.Image"):
+    if fmt is GIF and _import_error("PIL.Image"):
         return f"record: writing .gif needs Pillow ({_import_error('PIL.Image')}): pip install Pillow"
-    if plot is not None and plot not in PLOTS:
-        return f"record_plot must be one of {', '.join(PLOTS)}, got {plot!r}"
+    view = views.by_name(plot) if plot is not None else None
+    if plot is not None and view is None:
+        return f"record_plot must be one of {', '.join(views.names())}, got {plot!r}"
+    if view is not None and model is not None and not view.supports(model):
+        return f"record_plot: {plot} is shown for {view.shown_for()} only, got model {model!r}"
     if every is not None and every < 1:
         return f"record_every must be a whole number of steps from 1 up, got {every}"
     return None
@@ -55,31 +63,9 @@ def mp4_writer_missing() -> str | None:
     return _import_error("imageio.v3") or _import_error("imageio_ffmpeg")
 
 
-def frame_of(widget) -> np.ndarray:
-    """The widget as it is on screen now: an (height, width, 3) uint8 RGB array."""
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    h, w, stride = image.height(), image.width(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=h * stride).reshape(h, stride)
-    return rows[:, :w * 3].reshape(h, w, 3).copy()  # rows are padded to 4 bytes: drop the padding
-
-
 def encode(frames: list, path: str, frame_ms: int = FRAME_MS) -> bytes:
     """The frames as a looping GIF (Pillow) or an MP4 (imageio-ffmpeg), chosen by the file name."""
-    if path.lower().endswith(".mp4"):
-        import imageio.v3 as iio
-        fps = 1000.0 / frame_ms
-        # the encoder wants sides divisible by 16 and would stretch the picture to get them:
-        # repeat the edge pixels instead, so the plots keep their proportions
-        h, w = frames[0].shape[:2]
-        pad = ((0, -h % 16), (0, -w % 16), (0, 0))
-        return iio.imwrite("<bytes>", np.stack([np.pad(f, pad, mode="edge") for f in frames]),
-                           extension=".mp4", fps=fps)
-    from PIL import Image
-    images = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for f in frames]
-    buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
-                   optimize=True)
-    return buf.getvalue()
+    return write_animation(frames, RECORD.choose(path), frame_ms)
 
 
 class Recorder:
@@ -88,7 +74,7 @@ class Recorder:
     def __init__(self, window, path: str, epochs: int, plot: str | None = None, every: int | None = None,
                  on_done=None):
         self.window, self.path, self.epochs, self.every, self.on_done = window, path, epochs, every, on_done
-        self.widget = getattr(window, PLOTS[plot]) if plot else window
+        self.widget = getattr(window, views.by_name(plot).object_name) if plot else window
         self.frames: list[np.ndarray] = []
         self.error: str | None = None
         self.done = False
@@ -97,7 +83,7 @@ class Recorder:
 
     def start(self) -> None:
         """Begin once the window has its network (the first snapshot); it calls finish() at the end."""
-        if self.window.state != "ready" or self.window.last_snapshot is None:
+        if self.window.state != RunState.READY or self.window.last_snapshot is None:
             QTimer.singleShot(50, self.start)
             return
         self._settle(self._grab_then_step)
@@ -111,7 +97,7 @@ class Recorder:
         self.frames.append(frame_of(self.widget))
         self._seen = self.window.last_snapshot
         w = self.window
-        if len(w.history) >= self.epochs or w.state == "diverged":
+        if len(w.history) >= self.epochs or w.state == RunState.DIVERGED:
             self.finish()
             return
         self._steps_left = self.every or 1
@@ -125,7 +111,7 @@ class Recorder:
 
     def _wait(self) -> None:
         snap = self.window.last_snapshot
-        if snap is self._seen or snap.kind not in ("batch", "epoch", "diverged"):
+        if snap is self._seen or snap.kind not in (Kind.BATCH, Kind.EPOCH, Kind.DIVERGED):
             if time.monotonic() - self._asked > STALL_SECONDS:
                 self.error = f"the window did not finish a step in {STALL_SECONDS} s: " \
                              f"{self.window.messageLabel.text() or 'no message'}"
@@ -135,7 +121,7 @@ class Recorder:
             QTimer.singleShot(10, self._wait)
             return
         self._steps_left -= 1
-        if self._steps_left > 0 and snap.kind != "diverged" and len(self.window.history) < self.epochs:
+        if self._steps_left > 0 and snap.kind != Kind.DIVERGED and len(self.window.history) < self.epochs:
             self._step()
         else:
             self._settle(self._grab_then_step)

@@ -5,46 +5,26 @@ stays, drawn at once), ``on_batch`` (the latest measured step) and ``on_epochs``
 were added to the histories), which keep the new data, and ``draw``, which the dashboard
 calls only while the panel can be seen (gui/panels/panel.py): a hidden page, tab or collapsed
 pane costs a frame nothing and is drawn when shown. A new plot is one Panel class and one
-line in ``Dashboard.__init__``. Panels draw what ``core`` measured; they compute nothing.
+row of the view registry (gui/panels/views.py). Panels draw what ``core`` measured; they compute nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QSplitter, QTabWidget,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from core.measure.theory import predicted_delta_norms
+from core.runtime.runner import Kind
 
-from gui.app import theme
-from gui.controls.control_panel import named
-from gui.panels.data_legend import DataLegend
-from gui.panels.help import HELP_HTML
-from gui.panels.common import DecisionBoundary, FlowHeatmap, UpdateRatios, cache_axes
+from gui.widgets import named
+from gui.panels.chain_rule import ChainPanel
 from gui.panels.gradient_bars import QUANTITIES, GradientBars
-from gui.panels.loss import LossCurves
-from gui.panels.timeline import TimelinePanel
-from gui.panels.recurrent.time_row import TimeViews
-from gui.panels.inside.activation_plot import ActivationPlot          # issue 12: the inside views and the rewind slider
-from gui.panels.inside.distribution_plot import DistributionPlot
-from gui.panels.inside.history_slider import InsidePanel
-from gui.panels.inside.network_diagram import NetworkDiagram
+from gui.panels.help import HELP_HTML
 from gui.panels.panel import Panel, ShowWatcher, shown
-
-
-def chain_html(chain) -> str:
-    """The chain rule as a table: from the loss down to layer 1, with the running product."""
-    rows = "".join(
-        f"<tr><td align=right>{l.layer}</td><td align=right>{l.deriv_abs_mean:.3g}</td>"
-        f"<td align=right>{'—' if i == 0 else f'{l.gain:.3g}'}</td><td align=right>{l.product:.3g}</td></tr>"
-        for i, l in enumerate(chain.links))
-    return (f"<p><b>{chain.text()}</b></p>"
-            "<p>Each layer multiplies the back-propagated gradient δ = dL/dz by its gain "
-            "‖δ<sub>l</sub>‖ / ‖δ<sub>l+1</sub>‖; the product is how much reaches layer 1.</p>"
-            "<table cellspacing=0 cellpadding=3 border=1>"
-            "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
-            f"{rows}</table>")
+from gui.panels.plotting import cache_axes, with_controls
+from gui.panels.status import StatusPanel
+from gui.panels import views
 
 
 @dataclass
@@ -57,20 +37,6 @@ class Frame:
     other: object = None     # B's, when comparing
     caption: str = ""
     theory: bool = False
-
-
-def _with_controls(plot_widget, *controls) -> QWidget:
-    """A plot with a row of its own controls under it, right-aligned."""
-    w = QWidget()
-    v = QVBoxLayout(w)
-    v.setContentsMargins(0, 0, 0, 0)
-    v.addWidget(plot_widget, 1)
-    row = QHBoxLayout()
-    row.addStretch(1)
-    for c in controls:
-        row.addWidget(c)
-    v.addLayout(row)
-    return w
 
 
 class BarsPanel(Panel):
@@ -86,7 +52,7 @@ class BarsPanel(Panel):
             self.quantityCombo.addItem(text, key)
         self.quantityCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.quantityCombo.setMinimumContentsLength(12)   # narrow windows: the plot keeps the room
-        self.widget = _with_controls(self.plot.widget, self.quantityCombo)
+        self.widget = with_controls(self.plot.widget, self.quantityCombo)
         self.quantityCombo.currentIndexChanged.connect(lambda _: self._set_quantity())
         self.snap, self.frame, self.theory = None, None, False
 
@@ -145,111 +111,6 @@ class BarsPanel(Panel):
         self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
 
 
-class UpdatesPanel(Panel):
-    def __init__(self):
-        self.plot = UpdateRatios()
-        self.widget = self.plot.widget
-
-    def clear(self, snap) -> None:
-        self.plot.update([], None)   # no ratios before the first step of the new network
-
-    def on_batch(self, f: Frame) -> None:
-        self.ratios = (f.stats.update_ratio, None if f.other is None else f.other.update_ratio)
-        self.running = f.snap.state == "running"
-        self.changed()
-
-    def draw(self) -> None:
-        self.plot.update(*self.ratios, sticky=self.running)   # while running, the axis does not jump
-
-
-class LossPanel(Panel):
-    def __init__(self):
-        self.plot = LossCurves()
-        self.logCheck = named(QCheckBox("log scale"), "lossLogCheck",
-                              "Show the loss on a logarithmic axis, with a tick at every power of ten.")
-        self.fitCheck = named(QCheckBox("Fit to data"), "lossFitCheck",
-                              "Zoom the loss axis to the curves; off, it starts at 0 so a plateau looks flat.")
-        self.widget = _with_controls(self.plot.widget, self.fitCheck, self.logCheck)
-        self.history = self.history_b = None
-        self.logCheck.toggled.connect(self.plot.set_log)
-        self.fitCheck.toggled.connect(self.plot.set_fit)
-
-    def clear(self, snap) -> None:
-        self.plot.set_compare(snap.b is not None)
-        self.plot.set_chance(snap.chance_loss)
-        self.plot.update([], [], [])
-        self.history = self.history_b = None
-
-    def on_epochs(self, f: Frame) -> None:
-        self.history, self.history_b = f.history, f.history_b
-        self.changed()
-
-    def draw(self) -> None:
-        h, hb = self.history, self.history_b
-        if h is None:
-            return
-        self.plot.update(h.scalar("epoch").copy(), h.scalar("train_loss").copy(), h.scalar("val_loss").copy(),
-                         (hb.scalar("epoch").copy(), hb.scalar("train_loss").copy(), hb.scalar("val_loss").copy())
-                         if hb else None, h.scalar("val_accuracy").copy())
-
-
-class HeatmapPanel(Panel):
-    def __init__(self):
-        self.plot = FlowHeatmap()
-        self.widget = self.plot.widget
-
-    def clear(self, snap) -> None:
-        self.plot.clear(snap.n_layers)
-
-    def on_epochs(self, f: Frame) -> None:
-        self.history = f.history
-        self.changed()
-
-    def draw(self) -> None:
-        self.plot.update(self.history.layer("grad_norm"))
-
-
-class BoundaryPanel(Panel):
-    def __init__(self):
-        self.plot = DecisionBoundary()
-        self.legend = DataLegend()   # the axes in words and the class colours, under the plot
-        self.widget = QWidget()
-        v = QVBoxLayout(self.widget)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.addWidget(self.plot.widget, 1)
-        v.addWidget(self.legend, 0)
-
-    def clear(self, snap) -> None:
-        self.plot.set_data(*snap.data)
-        self.legend.show_data(snap)
-
-    def on_batch(self, f: Frame) -> None:
-        if f.snap.boundary is not None:   # None: the picture has not changed (or is not due)
-            self.boundary = f.snap.boundary
-            self.changed()
-
-    def draw(self) -> None:
-        self.plot.update(self.boundary)
-
-
-class ChainPanel(Panel):
-    def __init__(self):
-        self.widget = named(QTextBrowser(), "chainView", "The chain rule for the latest batch with its real numbers: "
-                            "each layer's mean |phi'|, its backward gain, and the running product from the output "
-                            "down.")
-
-    def clear(self, snap) -> None:
-        self.widget.clear()
-
-    def on_batch(self, f: Frame) -> None:
-        if f.snap.chain is not None:
-            self.chain = f.snap.chain
-            self.changed()
-
-    def draw(self) -> None:
-        self.widget.setHtml(chain_html(self.chain))
-
-
 class PhasePanel(Panel):
     """The mean-field phase of the config, in a label (the control panel's)."""
 
@@ -266,108 +127,82 @@ class PhasePanel(Panel):
                 " — residual connections are outside this theory" if f.snap.config.residual else ""))
 
 
-STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
-          "lossLabel": "Loss of the latest batch.", "stateLabel": "ready, running, paused, done or diverged.",
-          "speedLabel": "Training speed while running.", "progressBar": "Progress toward the epoch where Run stops."}
-
-
-class StatusPanel(Panel):
-    """Epoch, step, loss, state, speed and progress, for the status bar."""
-
-    def __init__(self):
-        self.widgets = {}
-        for name, tip in STATUS.items():
-            w = QProgressBar() if name == "progressBar" else QLabel("")
-            if isinstance(w, QLabel):
-                w.setTextFormat(Qt.PlainText)
-            self.widgets[name] = named(w, name, tip)
-        self.progress = self.widgets["progressBar"]
-        self.progress.setMaximumWidth(160)
-        self.progress.setFormat("%v / %m epochs")
-        self.progress.setVisible(False)
-        self.show_state("ready")
-        self._show(0, 0, None)
-
-    def _show(self, epoch: int, step: int, batch) -> None:
-        self.widgets["epochLabel"].setText(f"Epoch {epoch}")
-        self.widgets["stepLabel"].setText(f"step {step}")
-        self.widgets["lossLabel"].setText(f"batch loss {batch.loss:.4g}" if batch is not None else "batch loss –")
-
-    def clear(self, snap) -> None:
-        self._show(snap.epoch, snap.step, None)
-
-    def on_batch(self, f: Frame) -> None:
-        snap = f.snap
-        self._show(snap.epoch, snap.step, snap.last_batch)
-        running = snap.state == "running"
-        self.widgets["speedLabel"].setText(f"{snap.steps_per_second:,.0f} steps/s" if running else "")
-        p = self.progress
-        wanted = running and snap.target_epoch > 0
-        if p.isHidden() == wanted:
-            p.setVisible(wanted)
-        if snap.target_epoch > 0:   # each call repaints the bar, even with the same numbers
-            if p.maximum() != snap.target_epoch:
-                p.setRange(0, snap.target_epoch)
-            if p.value() != min(snap.epoch, snap.target_epoch):
-                p.setUpdatesEnabled(False)   # setValue repaints at once (and flushes); this way the bar is
-                p.setValue(min(snap.epoch, snap.target_epoch))
-                p.setUpdatesEnabled(True)    # painted with the rest of the frame (this schedules it)
-
-    def show_state(self, state=None) -> None:
-        """The run state in its colour for the current theme (None: the shown state, recoloured)."""
-        label = self.widgets["stateLabel"]
-        if state is not None:
-            label.setText(str(state))
-        label.setStyleSheet(f"color: {theme.text_colour(label.text() or 'ready')}; font-weight: bold;")
-
-
 class Dashboard:
-    """The panels, laid out in splitters, and the lesson tabs (prediction, chain rule, help)."""
+    """The panels, made from the view registry (gui/panels/views.py) and laid out in splitters and the lesson
+    tabs (prediction, chain rule, help), on two pages: the gradients, and inside the network."""
+
+    PLACED = {"gradients": "bars", "loss": "loss", "heatmap": "heatmap", "updates": "updates",
+              "boundary": "boundary", "timeline": "timeline"}   # registry name -> attribute (tests and scripts)
 
     def __init__(self, phase_label: QLabel, steps_of=lambda: None):
         """``steps_of()``: the session model's StepHistory of run A (the timeline's data)."""
-        self.bars, self.loss, self.heatmap = BarsPanel(), LossPanel(), HeatmapPanel()
-        self.timeline = TimelinePanel(steps_of)
-        self.updates, self.boundary, self.chain = UpdatesPanel(), BoundaryPanel(), ChainPanel()
-        self.status = StatusPanel()
-        self.panels: list[Panel] = [self.bars, self.loss, self.heatmap, self.updates, self.boundary, self.chain,
-                                    PhasePanel(phase_label), self.status, self.timeline]
-        self._add_inside()   # issue 12
+        self.steps_of = steps_of
+        self.chain, self.status = ChainPanel(), StatusPanel()
         self.helpView = named(QTextBrowser(), "helpView", "What each plot shows and why gradients vanish or explode.")
         self.helpView.setHtml(HELP_HTML)
         self.lessonTabs = named(QTabWidget(), "lessonTabs", "The prediction, the chain rule of the latest batch, help.")
         self.lessonTabs.setUsesScrollButtons(True)   # in a narrow window the tab bar scrolls, the plots keep room
-        self.lessonTabs.addTab(self.boundary.widget, "Prediction")
         self.lessonTabs.addTab(self.chain.widget, "Chain rule")
         self.lessonTabs.addTab(self.helpView, "Help")
-        self.topSplitter = QSplitter(Qt.Horizontal)
-        self.topSplitter.addWidget(self.bars.widget)
-        self.topSplitter.addWidget(self.heatmap.widget)
-        self.topSplitter.addWidget(self.timeline.widget)
-        self.topSplitter.setSizes([360, 300, 300])
-        self.bottomSplitter = QSplitter(Qt.Horizontal)
-        for w in (self.loss.widget, self.updates.widget, self.lessonTabs):
-            self.bottomSplitter.addWidget(w)
-        self.bottomSplitter.setSizes([360, 290, 310])   # the loss has two axes and a legend
+        self.topSplitter, self.bottomSplitter = QSplitter(Qt.Horizontal), QSplitter(Qt.Horizontal)
         self.plotSplitter = QSplitter(Qt.Vertical)
         self.plotSplitter.addWidget(self.topSplitter)
         self.plotSplitter.addWidget(self.bottomSplitter)
-        self.time = TimeViews(self.lessonTabs, self.boundary.widget)   # recurrent models and sequence tasks
-        self.panels += self.time.panels
-        self.plotSplitter.insertWidget(0, self.time.row)
-        # two pages, each readable at 1024x700: the gradients as they flow, and inside the network
+        self.panels: list[Panel] = []
+        self._build_views()
+        self.bottomSplitter.addWidget(self.lessonTabs)
+        self.lessonTabs.setCurrentIndex(0)   # the Prediction tab in front, as its place in the table says
+        self.topSplitter.setSizes([360, 300, 300])
+        self.bottomSplitter.setSizes([360, 290, 310])   # the loss has two axes and a legend
+        self.panels += [self.chain, PhasePanel(phase_label), self.status]
         self.pages = named(QTabWidget(), "plotPages", "Gradients: how the gradient flows and what it does. "
                                                       "Inside: forward signal, distributions, the network, rewind.")
-        self.pages.addTab(self.plotSplitter, "Gradients")
-        inside = QWidget()
-        v = QVBoxLayout(inside)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.addWidget(self.insideSplitter, 1)
-        v.addWidget(self.inside.widget)
-        self.pages.addTab(inside, "Inside the network")
+        self.pages.addTab(self.plotSplitter, "Gradients")   # each page readable at 1024x700
+        self.pages.addTab(self._inside_page(), "Inside the network")
         self.theory = False
         self._last_stats = None
         self._clearing = False
+        self._watch()
+
+    def _build_views(self) -> None:
+        """Each registry row's factory once: a single panel is placed in its area in the table's order; a group
+        (the recurrent row and tabs, the inside page) places its own views."""
+        areas = {"gradients/top": self.topSplitter.addWidget, "gradients/bottom": self.bottomSplitter.addWidget,
+                 "gradients/lesson": lambda w, label: self.lessonTabs.insertTab(
+                     self.lessonTabs.indexOf(self.chain.widget), w, label)}
+        made = set()
+        for view in views.VIEWS:
+            if view.factory not in made:
+                made.add(view.factory)
+                self._make(view, areas)
+
+    def _make(self, view, areas) -> None:
+        item = view.make()(self)
+        if not hasattr(item, "panels"):   # one panel
+            self.panels.append(item)
+            setattr(self, self.PLACED.get(view.name, view.name.replace("-", "_")), item)
+            place = areas[view.place]
+            place(item.widget, view.label) if view.place == "gradients/lesson" else place(item.widget)
+        elif view.place.startswith("inside/"):
+            self.panels += item.panels
+            self._inside = item
+        else:   # recurrent models and sequence tasks: a row above the others, tabs beside Prediction
+            self.panels += item.panels
+            self.time = item
+            self.plotSplitter.insertWidget(0, item.row)
+
+    def _inside_page(self) -> QWidget:
+        g = self._inside
+        self.distribution, self.activation, self.diagram, self.inside = g.distribution, g.activation, g.diagram, g.inside
+        self.inside_plots, self.insideSplitter = g.plots, g.splitter
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.insideSplitter, 1)
+        v.addWidget(self.inside.widget)
+        return page
+
+    def _watch(self) -> None:
         for widget in self.plot_widgets.values():
             cache_axes(widget)
         self.watcher = ShowWatcher(self.draw_shown, self.pages)   # a page, tab or pane shown: draw it first
@@ -377,22 +212,6 @@ class Dashboard:
         for tabs in (self.pages, self.lessonTabs):   # also in a window not shown yet (no Show events there)
             tabs.currentChanged.connect(lambda _: self.draw_shown())
 
-    def _add_inside(self) -> None:
-        """Issue 12: the forward signal beside the gradient bars; distributions and the network picture in a
-        third row; the rewind slider under them. One panel (InsidePanel) feeds all three."""
-        self.distribution, self.activation, self.diagram = DistributionPlot(), ActivationPlot(), NetworkDiagram()
-        self.inside = InsidePanel(self.distribution, self.activation, self.diagram)
-        self.panels.append(self.inside)
-        self.inside_plots = {v.widget.objectName(): v for v in (self.distribution, self.activation, self.diagram)}
-        self.insideSplitter = named(QSplitter(Qt.Vertical), "insideSplitter",
-                                    "The forward signal and the distributions; the network as a picture.")
-        top = QSplitter(Qt.Horizontal)
-        top.addWidget(self.activation.box)    # the forward signal: why the exploding story's dL/dW bars are level
-        top.addWidget(self.distribution.box)
-        top.setSizes([380, 560])
-        self.insideSplitter.addWidget(top)
-        self.insideSplitter.addWidget(self.diagram.box)
-
     @property
     def plot_widgets(self) -> dict:
         """Object name -> pyqtgraph PlotWidget, for export and theming."""
@@ -401,7 +220,7 @@ class Dashboard:
 
     def show(self, snap, history, history_b) -> None:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""
-        if snap.kind == "rebuilt":
+        if snap.kind == Kind.REBUILT:
             self._last_stats = None
             self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
             try:
@@ -420,7 +239,7 @@ class Dashboard:
             for p in self.panels:
                 if p is not self.bars and p is not self.updates:
                     p.on_batch(f)
-        if snap.new_epochs or snap.kind == "rebuilt":
+        if snap.new_epochs or snap.kind == Kind.REBUILT:
             for p in self.panels:
                 p.on_epochs(f)
         self.draw_shown()
@@ -444,7 +263,7 @@ class Dashboard:
             f.stats, f.caption = snap.last_finite_batch, f"step {snap.last_finite_batch.step}, before divergence"
         elif snap.new_epochs:
             f.stats, f.caption = snap.new_epochs[-1], "last epoch's mean"
-        elif snap.last_batch is not None and snap.kind != "rebuilt":
+        elif snap.last_batch is not None and snap.kind != Kind.REBUILT:
             f.stats, f.caption = snap.last_batch, "latest batch"
         if f.stats is not None and snap.b is not None:
             f.other = snap.b.new_epochs[-1] if snap.b.new_epochs else snap.b.last_batch

@@ -12,8 +12,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox
 
-from gui.panels.common import _log10, _plot, centre, empty_note, nice_ceiling, power_ticks
+from gui.widgets import named
+from gui.panels.panel import Panel
+from gui.panels.plotting import _log10, _plot, centre, empty_note, nice_ceiling, power_ticks, with_controls
 
 ROW_SHARE = 0.075   # share of the view above the data kept free per legend row (and 0.12 more)
 ACC_COLOUR = "#9c6ade"
@@ -164,3 +167,34 @@ class LossCurves:
             axis.setTicks([power_ticks(int(lo), int(math.ceil(hi))), []])
         else:
             axis.setTicks(None)   # pyqtgraph's own linear ticks
+
+
+class LossPanel(Panel):
+    def __init__(self):
+        self.plot = LossCurves()
+        self.logCheck = named(QCheckBox("log scale"), "lossLogCheck",
+                              "Show the loss on a logarithmic axis, with a tick at every power of ten.")
+        self.fitCheck = named(QCheckBox("Fit to data"), "lossFitCheck",
+                              "Zoom the loss axis to the curves; off, it starts at 0 so a plateau looks flat.")
+        self.widget = with_controls(self.plot.widget, self.fitCheck, self.logCheck)
+        self.history = self.history_b = None
+        self.logCheck.toggled.connect(self.plot.set_log)
+        self.fitCheck.toggled.connect(self.plot.set_fit)
+
+    def clear(self, snap) -> None:
+        self.plot.set_compare(snap.b is not None)
+        self.plot.set_chance(snap.chance_loss)
+        self.plot.update([], [], [])
+        self.history = self.history_b = None
+
+    def on_epochs(self, f) -> None:
+        self.history, self.history_b = f.history, f.history_b
+        self.changed()
+
+    def draw(self) -> None:
+        h, hb = self.history, self.history_b
+        if h is None:
+            return
+        self.plot.update(h.scalar("epoch").copy(), h.scalar("train_loss").copy(), h.scalar("val_loss").copy(),
+                         (hb.scalar("epoch").copy(), hb.scalar("train_loss").copy(), hb.scalar("val_loss").copy())
+                         if hb else None, h.scalar("val_accuracy").copy())

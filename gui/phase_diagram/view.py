@@ -10,67 +10,23 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRect, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import Qt, QThread, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout)
 
 from core.config import FIELD_SPECS, ConfigError, ExperimentConfig
+from core.io.formats import CSV, PHASE, PNG, FormatError
 from core.io.records import write_atomically
-from core.sweep import (METRICS, SWEEP_PRESETS, cell_text, make_executor, make_plan, metric_grid, plan_from_csv,
-                        sorted_csv, stream_rows)
 from core.measure.theory import trainability_boundary
+from core.sweep import METRICS, SWEEP_PRESETS, cell_text, make_plan, plan_from_csv, sorted_csv
 
-# metric -> (label on the colour bar, fixed levels or None for "from 0 to the largest value")
-METRIC_VIEWS = {
-    "val_accuracy": ("validation accuracy (0 to 1)", (0.0, 1.0)),
-    "train_loss": ("training loss (from 0)", None),
-    "val_loss": ("validation loss (from 0)", None),
-    "grad_gain": ("log10 grad_gain at initialisation (0: gradients keep their size)", "log"),
-    "diverged": ("diverged (1) or not (0)", (0.0, 1.0)),
-    "epoch_reached": ("epochs completed", None),
-}
+from gui.files.export import widget_png, write_image
+from gui.phase_diagram.plot import METRIC_VIEWS, PhasePlot, _index, _label  # noqa: F401  (_index: for tests)
+from gui.phase_diagram.worker import SweepWorker
+
 PAPER = "deep-information-propagation"
 EMIT_INTERVAL = 0.05  # at most 20 batches of rows a second cross to the window
-
-
-class SweepWorker(QObject):
-    """Runs a plan's cells off the GUI thread; emits fresh lists of finished rows, then ``done``."""
-    rows_ready = Signal(object)
-    done = Signal(str)  # "" when every cell finished or it was stopped; else the error
-
-    def __init__(self, plan, stop: threading.Event, workers: int | None):
-        super().__init__()
-        self.plan, self.stop, self.workers = plan, stop, workers
-
-    @Slot()
-    def run(self) -> None:
-        pending, last, error = [], 0.0, ""
-        executor = None
-        try:
-            executor = make_executor(self.workers)
-            for batch in stream_rows(self.plan, executor, stop=self.stop):
-                pending.extend(batch)
-                if time.monotonic() - last >= EMIT_INTERVAL:
-                    self.rows_ready.emit(pending)
-                    pending, last = [], time.monotonic()
-                if self.stop.is_set():
-                    break
-        except ConfigError as e:
-            error = str(e)
-        except Exception as e:  # noqa: BLE001 - a worker thread must always report back, or the view waits forever
-            error = f"{type(e).__name__}: {e}"
-        finally:
-            if executor is not None:
-                executor.close(wait=True)
-        if pending:
-            self.rows_ready.emit(pending)
-        self.done.emit(error)
 
 
 class PhaseDiagram(QDialog):
@@ -113,11 +69,15 @@ class PhaseDiagram(QDialog):
         self.presetButton = self._button(buttons, "presetButton", "Paper's grid", lambda: self.use_preset(PAPER))
         self.presetButton.setToolTip(SWEEP_PRESETS[PAPER].summary)
         self._button(buttons, "openButton", "Open CSV…", self._ask_open)
-        for fmt in ("PNG", "SVG", "CSV"):
-            self._button(buttons, f"export{fmt}Button", f"Export {fmt}…", lambda _=False, f=fmt: self._ask_export(f))
+        for fmt in PHASE.formats:
+            name = fmt.ext[1:].upper()
+            self._button(buttons, f"export{name}Button", f"Export {name}…", lambda _=False, e=fmt.ext: self._ask_export(e))
         self.status = QLabel(objectName="statusLabel", textFormat=Qt.PlainText, wordWrap=True)
-        self.plotWidget = pg.PlotWidget(objectName="phasePlot")
-        self._build_plot()
+        self.phasePlot = p = PhasePlot()
+        self.plotWidget, self.image, self.colorBar, self.legend = p.plotWidget, p.image, p.colorBar, p.legend
+        self.depthLine, self.criticalLine, self.criticalLegend = p.depthLine, p.criticalLine, p.criticalLegend
+        self.divergedMarks = p.divergedMarks
+        self.plotWidget.scene().sigMouseClicked.connect(self._on_click)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(buttons)
@@ -143,27 +103,6 @@ class PhaseDiagram(QDialog):
         b.clicked.connect(slot)
         layout.addWidget(b)
         return b
-
-    def _build_plot(self) -> None:
-        """Every item is made once here and updated with setImage / setData afterwards."""
-        plot = self.plotWidget.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.getViewBox().setMouseEnabled(False, False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        plot.addItem(self.image)
-        self.colorBar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False)
-        self.colorBar.setImageItem(self.image, insert_in=plot)
-        self.legend = plot.addLegend(offset=(5, 5), brush=pg.mkBrush(0, 0, 0, 170), labelTextColor="w")
-        self.depthLine = plot.plot([], [], pen=pg.mkPen("w", width=2, style=Qt.DashLine), name="6 ξ_c (theory)")
-        self.criticalLine = pg.InfiniteLine(angle=90, pen=pg.mkPen("r", width=2))
-        plot.addItem(self.criticalLine)
-        self.criticalLine.hide()
-        self.criticalLegend = pg.PlotDataItem([], [], pen=pg.mkPen("r", width=2))
-        self.legend.addItem(self.criticalLegend, "χ₁ = 1")
-        self.divergedMarks = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("w"), brush=pg.mkBrush("w"),
-                                                name="diverged")
-        plot.addItem(self.divergedMarks)
-        self.plotWidget.scene().sigMouseClicked.connect(self._on_click)
 
     # -- running ------------------------------------------------------------------------
     def read_plan(self):
@@ -252,8 +191,8 @@ class PhaseDiagram(QDialog):
             raise ConfigError("sweep", f"sweep: a phase diagram needs two axes, this sweep has {len(plan.axes)}")
         self.plan, self.rows = plan, dict(rows)
         self.boundary = self._theory(plan)
-        self._draw_axes()
-        self._draw_theory()
+        self.phasePlot.draw_axes(plan, self.boundary)
+        self.phasePlot.draw_theory(plan, self.boundary)
         self._redraw()
 
     def load_csv(self, path: str) -> bool:
@@ -280,67 +219,10 @@ class PhaseDiagram(QDialog):
         except (ConfigError, ValueError):
             return None
 
-    def _draw_axes(self) -> None:
-        x, y = self.plan.axes
-        n_x, n_y = len(x.values), len(y.values)
-        plot = self.plotWidget.getPlotItem()
-        sw2 = self.boundary.sigma_w2 if self.boundary is not None and x.field != "depth" else None
-        x_labels = [f"{s:.3g}" for s in sw2] if sw2 else [_label(v) for v in x.values]
-        plot.getAxis("bottom").setTicks([_ticks(x_labels)])
-        plot.getAxis("left").setTicks([_ticks([_label(v) for v in y.values])])
-        plot.setLabel("bottom", f"σ_w² (swept as {x.field})" if sw2 else x.field)
-        plot.setLabel("left", y.field)
-        plot.setTitle(f"{self.plan.size} cells, {'at initialisation' if self.plan.init_only else f'{self.plan.base.epochs} epochs'}")
-        plot.getViewBox().setRange(xRange=(0, n_x), yRange=(0, n_y), padding=0)
-
-    def _draw_theory(self) -> None:
-        bd, (x, y) = self.boundary, self.plan.axes
-        if bd is None:
-            self.depthLine.setData([], [])
-            self.criticalLine.hide()
-            self.criticalLegend.hide()
-            return
-        depth_axis, other = (y, x) if y.field == "depth" else (x, y)
-        along = np.arange(len(other.values)) + 0.5
-        deep = np.array([_index(depth_axis.values, d) for d in bd.max_depth])
-        pts = (along, deep) if y.field == "depth" else (deep, along)
-        finite = np.isfinite(pts[0]) & np.isfinite(pts[1])
-        self.depthLine.setData(pts[0][finite], pts[1][finite], connect="finite")
-        self.criticalLegend.show()
-        crit = bd.critical_sigma_w2
-        self.legend.getLabel(self.criticalLegend).setText(
-            f"χ₁ = 1: σ_w² = {crit:.3g}" if math.isfinite(crit) else "χ₁ = 1 at no σ_w² from 0.01 to 100")
-        if math.isfinite(bd.critical_value):
-            self.criticalLine.setAngle(90 if y.field == "depth" else 0)
-            self.criticalLine.setValue(_index(other.values, bd.critical_value))
-            self.criticalLine.show()
-        else:
-            self.criticalLine.hide()
-
     @Slot()
     def _redraw(self) -> None:
-        if self.plan is None:
-            return
-        metric = self.metricCombo.currentData()
-        label, levels = METRIC_VIEWS[metric]
-        grid = metric_grid(self.plan, self.rows, metric)
-        if levels == "log":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grid = np.log10(grid).astype(np.float32)
-            finite = grid[np.isfinite(grid)]
-            top = max(float(np.abs(finite).max()) if finite.size else 0.0, 0.05)
-            levels = (-top, top)
-            grid[grid == -np.inf] = -top  # a gain of exactly 0 is the bottom of the scale, not a missing cell
-        elif levels is None:
-            finite = grid[np.isfinite(grid)]
-            levels = (0.0, max(float(finite.max()) if finite.size else 0.0, 1e-12))
-        x, y = self.plan.axes
-        self.image.setImage(grid, levels=levels, autoLevels=False)
-        self.image.setRect(0, 0, len(x.values), len(y.values))
-        self.colorBar.setLevels(levels)
-        self.colorBar.getAxis("right").setLabel(label)
-        j, i = np.nonzero(metric_grid(self.plan, self.rows, "diverged") == 1)
-        self.divergedMarks.setData(i + 0.5, j + 0.5)
+        if self.plan is not None:
+            self.phasePlot.draw(self.plan, self.rows, self.metricCombo.currentData())
 
     # -- picking a cell -----------------------------------------------------------------
     def _on_click(self, event) -> None:
@@ -385,86 +267,31 @@ class PhaseDiagram(QDialog):
         if path:
             self.load_csv(path)
 
-    def _ask_export(self, fmt: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt}", f"phase-diagram.{fmt.lower()}",
-                                              f"{fmt} (*.{fmt.lower()})")
+    def _ask_export(self, ext: str) -> None:
+        fmt = next(f for f in PHASE.formats if f.ext == ext)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {ext[1:].upper()}", f"phase-diagram{ext}", fmt.filter)
         if path:
             self.export(path)
 
     def export(self, path: str) -> bool:
-        """PNG, SVG or CSV by the name's ending, through core's atomic writer."""
-        kind = path.rsplit(".", 1)[-1].lower()
+        """PNG, SVG or CSV by the name's ending (core.io.formats.PHASE), through core's one write path."""
         try:
+            fmt = PHASE.choose(path)
             if self.plan is None:
                 raise ValueError("there is no sweep to export yet")
-            if kind == "csv":
-                data = sorted_csv(self.plan, self.rows)
-            elif kind == "png":
-                data = self._png_bytes()
-            elif kind == "svg":
-                data = self._svg_bytes()
-            else:
-                raise ValueError(f"the name must end in .png, .svg or .csv, got {path!r}")
-            write_atomically(path, data)
-        except (OSError, ValueError, RuntimeError) as e:
+            if fmt is CSV:
+                write_atomically(path, sorted_csv(self.plan, self.rows))
+            else:   # the plot as on screen, with its axes and colour bar (gui/files/export.py)
+                write_image(path, self.plotWidget, fmt, widget_png if fmt is PNG else None, "Phase diagram")
+        except (OSError, ValueError, RuntimeError, FormatError) as e:
             self.show_message(f"Could not write {path}: {getattr(e, 'strerror', None) or e}", error=True)
             return False
         self.show_message(f"Exported {path}.")
         return True
 
-    def _png_bytes(self) -> bytes:
-        buf = QBuffer()
-        buf.open(QIODevice.WriteOnly)
-        if not self.plotWidget.grab().save(buf, "PNG") or buf.size() == 0:
-            raise RuntimeError("Qt could not encode the plot as PNG")
-        return bytes(buf.data())
-
-    def _svg_bytes(self) -> bytes:
-        # pyqtgraph's SVGExporter fails on this Qt (pyqtgraph issue #3485): Qt's own generator draws vectors
-        w = self.plotWidget
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.WriteOnly)
-        gen = QSvgGenerator()
-        gen.setOutputDevice(buf)
-        gen.setSize(w.size())
-        gen.setViewBox(QRect(0, 0, w.width(), w.height()))
-        gen.setTitle("Phase diagram")
-        painter = QPainter(gen)
-        w.render(painter)
-        painter.end()
-        if data.size() == 0:
-            raise RuntimeError("Qt could not render the plot as SVG")
-        return bytes(data)
-
     def show_message(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #c0392b;" if error else "")
-
-
-def _label(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def _ticks(labels: list) -> list:
-    """Cell centres, labelled; every k-th so at most about ten labels."""
-    step = max(1, math.ceil(len(labels) / 10))
-    return [(i + 0.5, t) for i, t in enumerate(labels) if i % step == 0]
-
-
-def _index(values, v) -> float:
-    """Where value v falls in cell coordinates (cell i spans [i, i + 1]), extrapolating linearly past the ends."""
-    xs = np.asarray(values, dtype=float)
-    centres = np.arange(len(xs)) + 0.5
-    if not math.isfinite(v) or len(xs) < 2:
-        return math.nan if not math.isfinite(v) else 0.5
-    order = np.argsort(xs)
-    xs, centres = xs[order], centres[order]
-    if v < xs[0]:
-        return centres[0] + (v - xs[0]) * (centres[1] - centres[0]) / (xs[1] - xs[0])
-    if v > xs[-1]:
-        return centres[-1] + (v - xs[-1]) * (centres[-1] - centres[-2]) / (xs[-1] - xs[-2])
-    return float(np.interp(v, xs, centres))
 
 
 def open_phase_diagram(parent, base_config: ExperimentConfig, on_pick, workers: int | None = None) -> PhaseDiagram:

@@ -1,0 +1,40 @@
+"""The Chain rule tab: the chain rule of the latest batch with its real numbers, as a table."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTextBrowser
+
+from gui.widgets import named
+from gui.panels.panel import Panel
+
+
+def chain_html(chain) -> str:
+    """The chain rule as a table: from the loss down to layer 1, with the running product."""
+    rows = "".join(
+        f"<tr><td align=right>{l.layer}</td><td align=right>{l.deriv_abs_mean:.3g}</td>"
+        f"<td align=right>{'—' if i == 0 else f'{l.gain:.3g}'}</td><td align=right>{l.product:.3g}</td></tr>"
+        for i, l in enumerate(chain.links))
+    return (f"<p><b>{chain.text()}</b></p>"
+            "<p>Each layer multiplies the back-propagated gradient δ = dL/dz by its gain "
+            "‖δ<sub>l</sub>‖ / ‖δ<sub>l+1</sub>‖; the product is how much reaches layer 1.</p>"
+            "<table cellspacing=0 cellpadding=3 border=1>"
+            "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
+            f"{rows}</table>")
+
+
+
+class ChainPanel(Panel):
+    def __init__(self):
+        self.widget = named(QTextBrowser(), "chainView", "The chain rule for the latest batch with its real numbers: "
+                            "each layer's mean |phi'|, its backward gain, and the running product from the output "
+                            "down.")
+
+    def clear(self, snap) -> None:
+        self.widget.clear()
+
+    def on_batch(self, f) -> None:
+        if f.snap.chain is not None:
+            self.chain = f.snap.chain
+            self.changed()
+
+    def draw(self) -> None:
+        self.widget.setHtml(chain_html(self.chain))

@@ -1,0 +1,168 @@
+"""What every plot module shares: the pyqtgraph options, a plot made the same way (``_plot``), log10 for
+display, ticks (layers, powers of ten), a sticky axis range, hover labels, empty-plot notes and the class colours.
+
+The plots draw what ``core`` measured; the only arithmetic here is for display
+(log10 of values already computed, picking ticks, thinning very long histories).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+
+# No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
+pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
+
+MAX_IMAGE_COLUMNS = 2000   # longer histories are thinned for display
+
+
+def _log10(values) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.asarray(values, dtype=float))
+
+
+def layer_ticks(n: int, most: int = 10) -> list[tuple[float, str]]:
+    """Layer 1, then multiples of a step of 1, 2, 5, 10, 20 ... so at most about ``most`` labels
+    (readable at depth 100 in a narrow plot), and the last layer unless it would crowd its neighbour."""
+    step = int(nice_ceiling(n / most)) if n > most else 1
+    ticks = [1] + [k for k in range(step, n + 1, step) if k > 1]
+    if ticks[-1] != n and n - ticks[-1] >= step / 2:
+        ticks.append(n)
+    return [(k, str(k)) for k in ticks]
+
+
+def power_label(x: float) -> str:
+    """1e-3 for 0.001, 1e2 for 100: short enough for a legend in a narrow plot."""
+    return f"1e{round(math.log10(x))}"
+
+
+def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
+    """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about 10 of them."""
+    step = max(1, math.ceil((hi - lo) / 10))
+    return [(k, f"1e{k}" if k else "1") for k in range(lo, hi + 1) if k % step == 0]
+
+
+def nice_ceiling(n: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50 ... that is at least n."""
+    if n <= 1:
+        return 1.0
+    k = 10 ** math.floor(math.log10(n))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= n)
+
+
+class StickyRange:
+    """An axis range that changes only when the data leave it or fill less than a third of it:
+    a changed range repaints the axis, which was a fifth of a frame's cost when done every frame."""
+
+    def __init__(self):
+        self.range: tuple[float, float] | None = None
+
+    def fit(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """The new range for data in [lo, hi], or None to keep the current one."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        if hi - lo < 1e-12 * max(1.0, abs(hi)):
+            lo, hi = lo - 0.5 * max(abs(lo), 1e-3), hi + 0.5 * max(abs(hi), 1e-3)
+        r = self.range
+        if r is not None and r[0] <= lo and hi <= r[1] and (hi - lo) >= (r[1] - r[0]) / 3:
+            return None
+        pad = 0.1 * (hi - lo)
+        self.range = (lo - pad, hi + pad)
+        return self.range
+
+    def reset(self) -> None:
+        self.range = None
+
+
+def _plot(title: str, left: str, bottom: str, tip: str, name: str) -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setObjectName(name)
+    w.setTitle(title, size="10pt")
+    w.setLabel("left", left)
+    w.setLabel("bottom", bottom)
+    w.setToolTip(tip)
+    w.showGrid(x=False, y=True, alpha=0.25)
+    w.setMenuEnabled(False)
+    for side in ("left", "bottom"):
+        w.getAxis(side).enableAutoSIPrefix(False)  # "(x0.001)" on a loss axis only confuses
+    return w
+
+
+def set_data(item, x, y, **kw) -> bool:
+    """``item.setData(x, y, **kw)`` unless the PlotDataItem already shows exactly these points (NaN equal to
+    NaN): setData re-renders the curve and its symbols and recomputes the view's bounds even when nothing
+    changed. ``kw`` (e.g. connect) must be the same at every call for an item. True if it was set."""
+    old_x, old_y = item.xData, item.yData
+    if old_x is None:
+        same = len(x) == 0
+    else:
+        same = len(old_x) == len(x) and np.array_equal(old_x, x) and np.array_equal(old_y, y, equal_nan=True)
+    if not same:
+        item.setData(x, y, **kw)
+    return not same
+
+
+def cache_axes(widget) -> None:
+    """An axis with grid lines spans the whole plot, so it repaints whenever anything under it changes, e.g.
+    a curve: rendered once into a pixmap (Qt's DeviceCoordinateCache), it is copied until it changes itself
+    (range, ticks, label, size, theme), which the axis announces by update() as before. Axes without a grid
+    are left alone: the pixmap, cut at their bounding rectangle, would lose the last pixel of the axis line."""
+    for axis in widget.getPlotItem().axes.values():
+        if axis["item"].grid is not False:
+            axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def hover_label(widget: pg.PlotWidget) -> pg.TextItem:
+    """A bar plot's hover label: dark text on a white box above the mouse, hidden until it has text."""
+    item = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
+    item.setZValue(10)
+    item.setVisible(False)
+    widget.addItem(item)
+    return item
+
+
+def hover_text(item: pg.TextItem, text: str) -> None:
+    """A hover label's text, hidden while empty: an empty TextItem still paints its filled box (a white
+    rectangle sat at the time-step plot's first step)."""
+    item.setText(text)
+    item.setVisible(bool(text))
+
+
+def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
+    """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault."""
+    note = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))
+    note.setZValue(10)
+    widget.addItem(note, ignoreBounds=True)
+    return note
+
+
+def centre(widget, note) -> None:
+    """Put ``note`` in the middle of the plot's current view."""
+    (x0, x1), (y0, y1) = widget.getPlotItem().vb.viewRange()
+    note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+
+# One colour per class for multi-class data; the first two are the binary map's ends (class 0 blue, 1 red).
+CLASS_COLOURS = ("#2b5fad", "#c4302b", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+def class_colour(c: int) -> QColor:
+    return QColor(CLASS_COLOURS[c % len(CLASS_COLOURS)])
+
+
+def with_controls(plot_widget, *controls) -> QWidget:
+    """A plot with a row of its own controls under it, right-aligned."""
+    w = QWidget()
+    v = QVBoxLayout(w)
+    v.setContentsMargins(0, 0, 0, 0)
+    v.addWidget(plot_widget, 1)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for c in controls:
+        row.addWidget(c)
+    v.addLayout(row)
+    return w

@@ -1,0 +1,114 @@
+"""The prediction: the network's output over the input plane with the data on top (a fitted curve for
+1-D data), the data legend under it, and its panel."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from gui.panels.data_legend import DataLegend
+from gui.panels.panel import Panel
+from gui.panels.plotting import _plot, class_colour
+
+
+def class_mix(prob: np.ndarray) -> np.ndarray:
+    """(rows, cols, k) class probabilities -> RGB in [0, 1]: each class's colour weighted by its
+    probability, faded toward white by a third so the data points stay visible."""
+    k = prob.shape[2]
+    rgb = np.array([class_colour(c).getRgbF()[:3] for c in range(k)])
+    mix = np.nan_to_num(prob, nan=1.0 / k) @ rgb
+    return np.ascontiguousarray(1.0 - (1.0 - mix) * 0.67, dtype=np.float32)
+
+
+class DecisionBoundary:
+    """The network's prediction over the input plane with the data on top (a fitted curve for 1-D data)."""
+
+    MAX_POINTS = 1500
+    BINARY_TIP = ("Colour: the predicted probability of class 1 (red) against class 0 (blue) over the input plane, "
+                  "with the data points on top (for the sine data set, the fitted curve).")
+    MULTI_TIP = ("Colour: each class's colour weighted by its predicted probability over the input plane (a pure "
+                 "colour where the network is sure of that class, a blend where it is not), with the data points "
+                 "on top in their class's colour.")
+
+    def __init__(self):
+        self.widget = _plot("Prediction", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
+        self.widget.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("CET-D1"))
+        self.widget.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(None))
+        self.widget.addItem(self.points)
+        self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756"))
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.one_d = False
+        self.multi = False
+
+    def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
+        if X.ndim != 2:  # a sequence task's inputs span no plane: nothing to draw (core gives no grid either)
+            self.points.setData([], [])
+            self.image.setVisible(False)
+            self.curve.setVisible(False)
+            return
+        stride = max(1, len(y) // self.MAX_POINTS)  # thin the drawn points only
+        X, y = X[::stride], y[::stride]
+        self.one_d = X.shape[1] == 1
+        self.widget.setLabel("left", "y" if self.one_d else "x₂")
+        self.image.setVisible(not self.one_d)
+        self.curve.setVisible(self.one_d)
+        if self.one_d:
+            self.points.setData(X[:, 0], y, brush=pg.mkBrush(80, 80, 80, 120))
+        else:
+            # class indices beyond 1 make multi-class data; class 1 red, class 0 blue either way,
+            # the colours of the binary probability map (CET-D1: 0 blue, 1 red)
+            self.multi = bool(len(y)) and float(y.max()) > 1 and bool(np.all(y == np.round(y)))
+            self.widget.setToolTip(self.MULTI_TIP if self.multi else self.BINARY_TIP)
+            if self.multi:
+                palette = [pg.mkBrush(class_colour(c)) for c in range(int(y.max()) + 1)]
+                brushes = [palette[int(v)] for v in y]
+            else:
+                red, blue = pg.mkBrush(class_colour(1)), pg.mkBrush(class_colour(0))
+                brushes = [red if v > 0.5 else blue for v in y]
+            self.points.setData(X[:, 0], X[:, 1], brush=brushes, pen=pg.mkPen("#ffffff" if self.multi else None))
+            self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
+            self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)
+
+    def update(self, boundary) -> None:
+        xs, ys, pred = boundary
+        if ys is None:
+            finite = np.isfinite(pred)
+            self.curve.setData(xs, np.where(finite, pred, np.nan), connect="finite") if finite.any() \
+                else self.curve.setData([], [])
+            return
+        if pred.ndim == 3:  # multi-class: (rows, cols, k) probabilities, drawn as RGB without the colour map
+            self.image.setLookupTable(None)
+            self.image.setImage(class_mix(pred), autoLevels=False, levels=(0.0, 1.0))
+        else:
+            self.image.setColorMap(pg.colormap.get("CET-D1"))
+            img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=0.5), 0.0, 1.0), dtype=np.float32)
+            self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+
+
+class BoundaryPanel(Panel):
+    def __init__(self):
+        self.plot = DecisionBoundary()
+        self.legend = DataLegend()   # the axes in words and the class colours, under the plot
+        self.widget = QWidget()
+        v = QVBoxLayout(self.widget)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.plot.widget, 1)
+        v.addWidget(self.legend, 0)
+
+    def clear(self, snap) -> None:
+        self.plot.set_data(*snap.data)
+        self.legend.show_data(snap)
+
+    def on_batch(self, f) -> None:
+        if f.snap.boundary is not None:   # None: the picture has not changed (or is not due)
+            self.boundary = f.snap.boundary
+            self.changed()
+
+    def draw(self) -> None:
+        self.plot.update(self.boundary)
