@@ -10,7 +10,7 @@ from core.nn.activations import ACTIVATIONS, Activation, get_activation
 from core.config import ConfigError, ExperimentConfig
 from core.data.datasets import DATASETS, Dataset, make_dataset
 from core.nn.initializers import INITIALIZERS
-from core.nn.model import build_model
+from core.nn.kinds import build_model
 from core.nn.mlp import MLP
 from core.nn.recurrent import RecurrentNetwork
 from core.nn.optimizers import OPTIMIZERS

@@ -31,7 +31,7 @@ from core.config import ConfigError, ExperimentConfig
 from core.data.datasets import SEQUENCE_DATASETS
 from core.nn.losses import chance_loss
 from core.training.session import Change, RunState, Session, divergence_message
-from core.measure.theory import phase
+from core.measure.theory import readout_phase
 from core.measure.through_time import from_step, measure as measure_through_time
 
 
@@ -421,7 +421,7 @@ class Runner:
                 running.clear()
                 self._rebuilt(s.notice or f"Network rebuilt ({names} changed): history cleared.")
             elif change is Change.APPLIED:
-                self._phase = phase(s.config)
+                self._phase = readout_phase(s.config)
                 shown = ", ".join(f"{k} = {v}" for k, v in command.fields.items())
                 self._emit(Kind.APPLIED, force=True, message=f"{shown}: applied to the running network.")
         elif isinstance(command, Step):
@@ -454,7 +454,7 @@ class Runner:
 
     def _rebuilt(self, message: str = "") -> None:
         s = self.session
-        self._phase = phase(s.config)
+        self._phase = readout_phase(s.config)
         self._generation += 1
         self._sent = {"A": 0, "B": 0}
         self._sent_steps = 0
@@ -537,7 +537,7 @@ class Runner:
         started = time.perf_counter()
         chain = t.chain_rule() if not t.diverged else None
         through = None
-        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
+        if "time_chain" in kind_of(t.config).views and not t.diverged:   # B's only when forced: its bars before a step
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         boundary = self._picture(t, kind)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2

@@ -16,7 +16,8 @@ from core.config import ConfigError, ExperimentConfig
 from core.data.datasets import SEQUENCE_DATASETS, Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
-from core.nn.model import Interrupted, build_model
+from core.nn.kinds import build_model, kind_of
+from core.nn.model import Interrupted
 from core.nn.optimizers import make_optimizer
 from core.nn.recurrent import SIGMOID_MAX_DERIV
 from core.runtime.resources import check_fits
@@ -30,7 +31,7 @@ LIVE_FIELDS = ("lr", "optimizer", "clip_norm", "epochs")
 
 def check_data(cfg: ExperimentConfig, data: Dataset | None) -> None:
     """ConfigError unless ``cfg``'s network can train on ``data`` (a data set from a file, or None)."""
-    if data is not None and cfg.model != "mlp" and not data.is_sequence:
+    if data is not None and kind_of(cfg).sequences and not data.is_sequence:
         raise ConfigError("model", f"model {cfg.model} needs a sequence task (recall, adding), but the rows of a "
                                    "data file are not sequences: use model mlp with a data file")
 
@@ -65,7 +66,7 @@ class Trainer:
         self.data = data if data is not None else make_dataset(
             cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype,
             cfg.seq_len)
-        if cfg.model == "mlp" and self.data.is_sequence:
+        if not kind_of(cfg).sequences and self.data.is_sequence:
             self.data = self.data.flattened()  # an MLP sees the whole sequence at once
         # any network with the interface of core.nn.model plugs in here; nothing below depends on its kind
         self.network = build_model(cfg, self.data.n_features, self.data.task, np.random.default_rng(init_seed),
@@ -101,7 +102,7 @@ class Trainer:
         self._pos = 0
         self._acc: EpochAccumulator | None = None
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
-            if cfg.model == "mlp" else None   # issue 12 (MLPs only so far)
+            if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
 
     # -- settings -------------------------------------------------------------------
     @property
