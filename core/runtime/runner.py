@@ -32,6 +32,7 @@ from core.data.datasets import SEQUENCE_DATASETS
 from core.nn.losses import chance_loss
 from core.training.session import Change, RunState, Session, divergence_message
 from core.measure.theory import readout_phase
+from core.nn.kinds import kind_of
 from core.measure.through_time import from_step, measure as measure_through_time
 
 
