@@ -14,7 +14,7 @@ from typing import Callable
 
 from core.nn.activations import get_activation
 from core.nn.mlp import MLP, mlp_sizes
-from core.nn.recurrent import GATES, RecurrentNetwork
+from core.nn.recurrent import CELLS, GATES, RecurrentNetwork
 
 # The theories a readout may quote (core.measure.theory, core.measure.through_time).
 MEAN_FIELD = "mean_field"   # chi_1 and the depth scale xi of a wide random feed-forward network
@@ -113,7 +113,7 @@ def _mlp_memory(config, n_features, steps, item, optimizer_states, history_row, 
 
 def _recurrent_memory(config, n_features, steps, item, optimizer_states, history_row, n_out=1) -> dict:
     G, H, L = GATES[config.model], config.width, config.depth
-    biases = 2 if config.model == "gru" else 1   # the GRU keeps b_h apart from b_x (r multiplies it)
+    biases = CELLS[config.model].bias_vectors   # the GRU keeps b_h apart from b_x (r multiplies it)
     params = sum((n + H + biases) * G * H for n in [n_features] + [H] * (L - 1)) + H + 1
     batch = min(config.batch_size, config.samples - round(config.samples * config.val_fraction))
     per_unit = 4 * G + 5  # per layer, step, sample and unit during BPTT: caches, gates, their derivatives, dL/dz, dL/dh
@@ -131,7 +131,7 @@ _NO_NORM = "it has no normalisation layers"
 _NO_RESIDUAL = "skip connections are for the mlp's hidden layers"
 _GATED_ACTIVATION = "its cells use sigmoid gates and tanh, as their equations say"
 _GATED_BIAS = "its biases start at zero, the kept-state gate's at forget_bias"
-_PASCANU_GATED = "the gates carry the gradient past W_h, so the bound does not apply"
+PASCANU_GATED = "the gates carry the gradient past W_h"
 
 
 def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKind:
@@ -140,7 +140,7 @@ def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKi
               "bias_std": _GATED_BIAS if gated else "its biases start at zero"}
     unused.update({"activation": _GATED_ACTIVATION} if gated else {"forget_bias": _NO_FORGET_GATE})
     theories = {MEAN_FIELD: f"does not apply to {article} ({MEAN_FIELD_SCOPE})",
-                PASCANU: _PASCANU_GATED if gated else None}
+                PASCANU: PASCANU_GATED if gated else None}
     return ModelKind(name, label, article, _build_recurrent, True, fields, unused,
                      {"activation": ("tanh",)} if gated else {}, theories, TIME_VIEWS, GATES[name],
                      _recurrent_memory)

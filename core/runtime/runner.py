@@ -33,7 +33,7 @@ from core.nn.losses import chance_loss
 from core.training.session import Change, RunState, Session, divergence_message
 from core.measure.theory import readout_phase
 from core.nn.kinds import kind_of
-from core.measure.through_time import from_step, measure as measure_through_time
+from core.measure.through_time import from_step, measure as measure_through_time, pascanu_bound
 
 
 # -- commands: window -> trainer ------------------------------------------------------------
@@ -549,7 +549,7 @@ class Runner:
         """The chain through time of ``t``'s latest step (the numbers its time-step bars show), or measured on
         the first batch before any step."""
         if t.last_batch is not None:
-            return from_step(t.last_batch, t.network.vanishing_bound)
+            return from_step(t.last_batch, pascanu_bound(t.config, t.network))
         return measure_through_time(t)
 
     def _picture(self, t, kind: Kind):
