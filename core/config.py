@@ -242,7 +242,11 @@ class ExperimentConfig:
     ``activation`` the vanilla RNN's phi (LSTM and GRU use sigma and tanh, as their equations say), ``init``
     and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h, ``forget_bias``
     the initial bias of the gate that keeps the old state (the LSTM's f, the GRU's z). ``seq_len`` is the
-    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs)."""
+    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs).
+
+    Which fields a model uses is its kind's (``core.nn.kinds``): any other field must keep its default (the
+    gated cells also accept activation "tanh", which they use anyway), or the config is refused naming the
+    field, the value and the kind; ``for_kind`` changes the model and resets those fields."""
     depth: int = 8
     width: int = 32
     activation: str = "sigmoid"
