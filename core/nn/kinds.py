@@ -5,7 +5,9 @@ must keep its default: ``core.config`` refuses the rest with the reason given he
 for it (or why not), the views the window shows for it, its gates and its memory estimate. Nothing outside
 this module compares the kind's name: code asks ``kind_of(config).sequences``, ``"time_steps" in kind.views``.
 
-A new kind is one module (a network with the interface of ``core.nn.model``) plus one entry in ``KINDS``.
+A new kind is one module (a network with the interface of ``core.nn.model``) plus one entry in ``KINDS``; the
+fields only it uses (a transformer's heads, norm_position) go in FIELD_SPECS and in its ``fields``: the other kinds
+refuse them with "only transformer uses it" unless their ``unused`` says more.
 """
 from __future__ import annotations
 
@@ -60,7 +62,12 @@ class ModelKind:
         return name in self.fields
 
     def why_unused(self, name: str) -> str:
-        return self.unused.get(name, f"{self.name} does not use it")
+        """Why this kind does not use field ``name``: its own words, else which kinds do (a field a new kind
+        brings, e.g. a transformer's heads, needs no entry in the other kinds)."""
+        if name in self.unused:
+            return self.unused[name]
+        users = [k.name for k in KINDS.values() if k.uses(name)]
+        return f"only {' and '.join(users)} use{'s' if len(users) == 1 else ''} it" if users else "no model uses it"
 
     def theory_reason(self, theory: str, config=None) -> str | None:
         """None when ``theory`` holds for this kind (and ``config``'s other settings), else one line why not."""

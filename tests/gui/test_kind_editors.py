@@ -63,3 +63,21 @@ def test_changing_the_model_resets_the_unused_fields_and_says_so(window, qtbot):
     qtbot.waitUntil(lambda: "norm reset to the default: model rnn does not use it" in w.messageLabel.text(),
                     timeout=5000)
     assert "Mean-field phase: does not apply to an RNN" in w.phaseLabel.text()
+
+
+@pytest.mark.parametrize("config,drawn", [
+    (ExperimentConfig(model="rnn", dataset="adding", depth=2, width=8, samples=64, seq_len=5), False),
+    (ExperimentConfig(depth=3, width=8, samples=64, residual=True), False),
+    (ExperimentConfig(depth=3, width=8, samples=64, norm="layer"), False),
+    (ExperimentConfig(depth=3, width=8, samples=64), True),
+])
+def test_the_theory_overlay_is_drawn_only_where_mean_field_theory_holds(window, qtbot, config, drawn):
+    w = window
+    rebuilt_with_config(w, qtbot, config)
+    step = w.last_snapshot.step
+    w.step_batch()
+    qtbot.waitUntil(lambda: w.last_snapshot.step > step and not w.model._step_pending, timeout=10000)
+    w.gradientQuantityCombo.setCurrentIndex(1)   # ‖dL/dz‖, the quantity the theory predicts
+    w.theoryCheck.setChecked(True)
+    assert w.gradients.theory.isVisible() == drawn
+    assert w.gradients.theory_label == ("theory: predicted ‖dL/dz‖" if drawn else "theory: none for this network")
