@@ -25,6 +25,7 @@ from dataclasses import fields
 import numpy as np
 
 from core.config import ConfigError, ExperimentConfig, allowed, parse_field
+from core.nn.kinds import kind_of
 from core.io.fileio import AppendingFile, check_target, shorten
 from core.io.formats import CSV, OUT, record_line
 from core.stories.presets import PRESETS, get_preset
@@ -219,7 +220,7 @@ class _Stdout:
 
 def _time_steps(trainer) -> int:
     """Time steps a run's records carry (seq_len for a recurrent model, 0 for an MLP)."""
-    return trainer.config.seq_len if trainer.config.model != "mlp" else 0
+    return trainer.config.seq_len if kind_of(trainer.config).sequences else 0
 
 
 def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:

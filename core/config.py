@@ -17,6 +17,7 @@ from typing import Any
 from core.nn.activations import ACTIVATIONS
 from core.data.datasets import CLASSIFICATION, DATASET_LABELS, MULTICLASS, SEQUENCE_DATASETS
 from core.nn.initializers import INIT_LABELS, RECURRENT_INIT_LABELS
+from core.nn.kinds import KINDS, kind_of
 from core.nn.mlp import NORMS
 from core.nn.optimizers import OPTIMIZER_LABELS
 
@@ -38,8 +39,8 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
 
-RECURRENT_GROUP = "Recurrent network"   # shown in the window only for rnn, lstm and gru
-MODELS = {"mlp": "MLP (feed-forward)", "rnn": "RNN (vanilla)", "lstm": "LSTM", "gru": "GRU"}
+RECURRENT_GROUP = "Recurrent network"   # shown in the window when the kind or the data set uses a field of it
+MODELS = {name: kind.label for name, kind in KINDS.items()}
 
 
 def _fmt(x: float) -> str:
@@ -241,7 +242,11 @@ class ExperimentConfig:
     ``activation`` the vanilla RNN's phi (LSTM and GRU use sigma and tanh, as their equations say), ``init``
     and ``init_gain`` set W_x and the head, ``recurrent_init`` and ``recurrent_gain`` set W_h, ``forget_bias``
     the initial bias of the gate that keeps the old state (the LSTM's f, the GRU's z). ``seq_len`` is the
-    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs)."""
+    length of the sequence tasks' sequences (an MLP reads one as seq_len * features inputs).
+
+    Which fields a model uses is its kind's (``core.nn.kinds``): any other field must keep its default (the
+    gated cells also accept activation "tanh", which they use anyway), or the config is refused naming the
+    field, the value and the kind; ``for_kind`` changes the model and resets those fields."""
     depth: int = 8
     width: int = 32
     activation: str = "sigmoid"
@@ -270,16 +275,34 @@ class ExperimentConfig:
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, check_field(f.name, getattr(self, f.name)))
-        if self.model != "mlp" and self.dataset not in SEQUENCE_DATASETS:
+        kind = kind_of(self.model)
+        if kind.sequences and self.dataset not in SEQUENCE_DATASETS:
             raise ConfigError("dataset", f"dataset must be a sequence task ({', '.join(SEQUENCE_DATASETS)}) "
                                          f"for model {self.model}, got {self.dataset!r}")
-        if self.model != "mlp" and self.residual:
-            raise ConfigError("residual", f"residual must be false for model {self.model}: "
-                                          "skip connections are for the mlp's hidden layers")
+        self._refuse_unused(kind)
         n_val = int(round(self.samples * self.val_fraction))
         if n_val < 1 or self.samples - n_val < 1:
             raise ConfigError("samples", f"samples must leave at least one training and one "
                                          f"validation point at val_fraction {self.val_fraction:g}, got {self.samples}")
+
+    def _refuse_unused(self, kind) -> None:
+        """ConfigError for the first field ``kind`` does not use that is set to anything but its default."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if kind.uses(f.name) or value == f.default or value in kind.accepts.get(f.name, ()):
+                continue
+            extra = tuple(kind.accepts.get(f.name, ()))
+            allowed = shown(f.default) + (" (the default) or " + " or ".join(map(shown, extra)) if extra else "")
+            raise ConfigError(f.name, f"{f.name} {shown(value)} does not apply to model {kind.name!r} "
+                                      f"({kind.why_unused(f.name)}); allowed for {kind.name}: {allowed}")
+
+    def for_kind(self, model: str) -> tuple["ExperimentConfig", list[str]]:
+        """This config with ``model`` set and every field that kind does not use put back to its default
+        (the window's way to change the kind without being refused); also the names of the fields reset."""
+        kind = kind_of(check_field("model", model))
+        reset = {f.name: f.default for f in fields(self) if not kind.uses(f.name) and f.name != "model"
+                 and getattr(self, f.name) != f.default and getattr(self, f.name) not in kind.accepts.get(f.name, ())}
+        return self.replace(**{**reset, "model": model}), list(reset)
 
     @property
     def task(self) -> str:

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from core.config import ConfigError, ExperimentConfig
+from core.nn.kinds import kind_of
 from core.measure.distributions import QUANTILES
 from core.io.fileio import file_mode, shorten, write_atomically, write_with  # noqa: F401  (one write path, re-exported)
 from core.training.history import SCALARS, SERIES, EpochHistory
@@ -266,7 +267,7 @@ def load_experiment(path: str, field: str = "file") -> tuple[ExperimentConfig, E
     """Read an experiment file, or a plain config file; every failure is a ConfigError."""
     fields, history = read_document(path, field)
     config = ExperimentConfig.from_dict(fields)
-    steps = config.seq_len if config.model != "mlp" else 0
+    steps = config.seq_len if kind_of(config).sequences else 0
     return config, None if history is None else history_from_dict(history, config.n_weight_layers, steps)
 
 

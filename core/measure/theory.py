@@ -21,6 +21,7 @@ import numpy as np
 
 from core.nn.activations import get_activation
 from core.nn.initializers import expected_std
+from core.nn.kinds import MEAN_FIELD, kind_of
 
 # An even number of nodes: none at 0, where ReLU-like derivatives jump, so E[1{z > 0}] is 1/2 exactly.
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(200)
@@ -28,6 +29,7 @@ _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[f(z)] = sum w_i f(x_i) for z ~
 EDGE_TOLERANCE = 0.02
 NOT_RANDOM = ("zeros", "constant")  # initialisers the theory (i.i.d. random weights) does not describe
 OUTSIDE = "outside the theory"      # Phase.name for them
+DOES_NOT_APPLY = "does not apply"   # Phase.name where the kind (or residual, norm) is outside it: see its reason
 Q_TINY, Q_HUGE = 1e-12, 1e12  # q -> 0 and q -> infinity are evaluated as limits at these
 
 
@@ -76,9 +78,12 @@ def sigma_w2_of(config) -> float:
 class Phase:
     chi1: float
     factor: float   # sqrt(chi_1): the predicted gradient change per layer
-    name: str       # "ordered", "chaotic", "edge of chaos" or OUTSIDE (chi1 and factor NaN)
+    name: str       # "ordered", "chaotic", "edge of chaos", OUTSIDE or DOES_NOT_APPLY (chi1 and factor NaN)
+    reason: str = ""   # DOES_NOT_APPLY: why, in one line
 
     def __str__(self) -> str:
+        if self.name == DOES_NOT_APPLY:
+            return self.reason
         if self.name == "ordered":
             return f"ordered: gradients vanish, x{self.factor:.2f} per layer"
         if self.name == "chaotic":
@@ -102,6 +107,18 @@ def phase(config) -> Phase:
     return Phase(c, f, name)
 
 
+def mean_field_reason(config) -> str | None:
+    """None where mean-field theory holds for ``config`` (its kind's registry entry decides), else why not."""
+    return kind_of(config).theory_reason(MEAN_FIELD, config)
+
+
+def readout_phase(config) -> Phase:
+    """What a readout may say: ``phase(config)`` where the theory holds, else a DOES_NOT_APPLY Phase with
+    the reason (an RNN, residual connections, normalisation layers)."""
+    reason = mean_field_reason(config)
+    return phase(config) if reason is None else Phase(math.nan, math.nan, DOES_NOT_APPLY, reason)
+
+
 # The quantity the mean-field profile predicts: the back-propagated error signal ||dL/dz_l||
 # (BatchStats.delta_norms, StepHistory.delta_norms), not the weight gradient ||dL/dW_l||, which is
 # also scaled by the forward signal a_{l-1} (dL/dW_l = a_{l-1}^T delta_l).
@@ -113,14 +130,14 @@ def predicted_delta_norms(config, measured_delta_norms, factor: float | None = N
     """Predicted ||dL/dz_l|| for the hidden layers, anchored at the last hidden layer's measured value.
 
     Layer l gets measured[depth] * sqrt(chi_1)^(depth - l); the output layer has no prediction (NaN).
-    Residual connections, normalisation layers and weights that are not random (zeros, constant) are
-    outside this theory:
+    Where the theory does not hold (``mean_field_reason``: other kinds than a plain MLP, residual connections,
+    normalisation layers) and for weights that are not random (zeros, constant):
     the result is all NaN for them. Pass ``factor`` (``phase(config).factor``) to skip recomputing it.
     """
     d = np.asarray(measured_delta_norms, dtype=float)
     out = np.full(len(d), np.nan)
     depth = len(d) - 1
-    if config.residual or config.norm != "none" or config.init in NOT_RANDOM or depth < 1 or not np.isfinite(d[depth - 1]):
+    if mean_field_reason(config) is not None or config.init in NOT_RANDOM or depth < 1 or not np.isfinite(d[depth - 1]):
         return out
     f = phase(config).factor if factor is None else factor
     out[:depth] = d[depth - 1] * f ** (depth - 1 - np.arange(depth))
@@ -209,7 +226,7 @@ class Boundary:
 def trainability_boundary(config, field: str, values) -> Boundary | None:
     """6 xi_c and the critical point along ``field`` (a setting that changes sigma_w^2, e.g. init_gain), for
     the other settings of ``config``; None when the theory does not apply (residual networks, zero weights)."""
-    if config.residual or config.norm != "none" or config.init in NOT_RANDOM:
+    if mean_field_reason(config) is not None or config.init in NOT_RANDOM:
         return None
     values = list(values)
     sw2 = [sigma_w2_of(config.replace(**{field: v})) for v in values]

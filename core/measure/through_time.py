@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.measure.inspector import TimeChain, chain_through_time
+from core.nn.kinds import PASCANU, PASCANU_GATED, kind_of
 
 GUARANTEED, NOT_GUARANTEED, NOT_APPLICABLE, NOT_FINITE = (
     "vanishing guaranteed", "not guaranteed", "does not apply", "not finite")
@@ -45,7 +46,7 @@ def describe(layers: str, norms: str, verdict: str, bound: float, largest: float
         return f"{layers}: ‖W_h‖₂ is not finite (the weights diverged)"
     head = f"{layers}: ‖W_h‖₂ = {norms}"
     if verdict == NOT_APPLICABLE:
-        return f"{head}: the bound does not apply (the gates carry the gradient past W_h)"
+        return f"{head}: the bound does not apply ({PASCANU_GATED})"
     if verdict == GUARANTEED:
         return (f"{head} < 1/γ = {bound:.3g}: vanishing guaranteed (each step back through a layer multiplies "
                 f"the gradient by at most ‖W_h‖₂·γ = {largest / bound:.3g})")
@@ -94,6 +95,12 @@ class ThroughTime:
     spectral: tuple
 
 
+def pascanu_bound(config, network) -> float:
+    """The network's 1/gamma where the model-kind registry says Pascanu's bound holds (the vanilla RNN), else
+    NaN: the readout then says it does not apply."""
+    return network.vanishing_bound if kind_of(config).theory_reason(PASCANU) is None else math.nan
+
+
 def from_step(stats, bound: float) -> ThroughTime | None:
     """The same from a step's own numbers (a BatchStats or an epoch's EpochStats): its ||dL/dh_t|| and its
     ||W_h||_2 after the step, no pass of its own; ``bound``: the network's vanishing_bound. The chain then
@@ -111,4 +118,4 @@ def measure(trainer) -> ThroughTime | None:
         return None
     g = np.array(g, dtype=float)   # a copy: the snapshot's own array
     return ThroughTime(g, chain_through_time(g),
-                       spectral_readout(trainer.spectral_norms(), trainer.network.vanishing_bound))
+                       spectral_readout(trainer.spectral_norms(), pascanu_bound(trainer.config, trainer.network)))

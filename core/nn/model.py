@@ -23,6 +23,14 @@ Any network that offers this plugs into ``Trainer`` unchanged (``MLP`` and ``Rec
     first_nonfinite_layer(X)   1-based index of the first layer whose output is not finite, or None
     recurrent_weights()  W_h of each recurrent layer (none for the MLP), for their spectral norms
     vanishing_bound      Pascanu's 1/gamma for ||W_h||_2 (NaN where it does not apply)
+    dtype, loss_fn       the parameters' dtype; the task's loss, loss_fn(outputs, y) -> (loss, dL/doutput)
+    sizes                units per layer, input to output (read only with normalisation layers)
+    gamma_offsets, beta_offsets   where each hidden layer's gamma and beta start in ``flat`` (empty arrays
+                         without normalisation; read only when ``norm_params`` is not empty)
+    norm                 the normalisation's name ("none", "batch", "layer"); read by the MLP's Inside recorder
+
+This module holds only the interface: the networks (core.nn.mlp, core.nn.recurrent) import it, and the
+registry of model kinds (core.nn.kinds) imports them and builds the one a config names (``build_model``).
 """
 from __future__ import annotations
 
@@ -82,6 +90,14 @@ class Model(Protocol):
     w_offsets: np.ndarray
     n_weights: int
     task: str
+    dtype: np.dtype
+    activation: object
+    norm_params: list
+
+    @property
+    def vanishing_bound(self) -> float: ...
+    def loss_fn(self, outputs, y): ...
+    def layer_params(self, k: int) -> tuple: ...
 
     @property
     def n_layers(self) -> int: ...
@@ -92,20 +108,3 @@ class Model(Protocol):
     def loss(self, X, y) -> float: ...
     def first_nonfinite_layer(self, X) -> int | None: ...
     def recurrent_weights(self) -> list: ...
-
-
-RECURRENT = ("rnn", "lstm", "gru")
-
-
-def build_model(config, n_in: int, task: str, rng: np.random.Generator, dtype, n_out: int = 1):
-    """The network a config describes: the one place that chooses between the kinds of model."""
-    from core.nn.activations import get_activation
-    from core.nn.mlp import MLP
-    from core.nn.recurrent import RecurrentNetwork
-
-    phi = get_activation(config.activation)
-    if config.model == "mlp":
-        return MLP(n_in, config.depth, config.width, phi, config.init, config.init_gain, config.residual,
-                   task, rng, dtype, config.norm, n_out, config.bias_std)
-    return RecurrentNetwork(config.model, n_in, config.depth, config.width, phi, config.init, config.init_gain,
-                            config.recurrent_init, config.recurrent_gain, config.forget_bias, task, rng, dtype)

@@ -32,7 +32,6 @@ from core.nn.initializers import init_recurrent, init_weights
 from core.nn.losses import LOSSES
 from core.nn.model import Backward, check
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TANH = ACTIVATIONS["tanh"]
 _sigmoid = ACTIVATIONS["sigmoid"].f
 SIGMOID_MAX_DERIV = ACTIVATIONS["sigmoid"].max_deriv
@@ -40,6 +39,8 @@ SIGMOID_MAX_DERIV = ACTIVATIONS["sigmoid"].max_deriv
 
 class _RNNCell:
     """h_t = phi(x_t W_x + h_{t-1} W_h + b); caches z_t for phi'(z_t)."""
+
+    gates, bias_vectors, kept_state_gate = 1, 1, None   # kept_state_gate: the block forget_bias starts
 
     def __init__(self, phi: Activation):
         self.phi = phi
@@ -71,6 +72,8 @@ class _RNNCell:
 
 class _LSTMCell:
     """Gates i, f, g, o in four blocks of H columns; c_t = f c_{t-1} + i g, h_t = o tanh(c_t)."""
+
+    gates, bias_vectors, kept_state_gate = 4, 1, 1   # f, the second block
 
     def forward(self, ZX, W_h, b_h):
         T, N, n4 = ZX.shape
@@ -124,6 +127,8 @@ class _LSTMCell:
 class _GRUCell:
     """Gates r, z, n in three blocks; the recurrent part h W_h + b_h is kept apart because r scales its n block."""
 
+    gates, bias_vectors, kept_state_gate = 3, 2, 1   # b_x and b_h; z, the second block
+
     def forward(self, ZX, W_h, b_h):
         T, N, n3 = ZX.shape
         n = n3 // 3
@@ -168,6 +173,10 @@ class _GRUCell:
         return dZX, dZH, sat
 
 
+CELLS = {"rnn": _RNNCell, "lstm": _LSTMCell, "gru": _GRUCell}
+GATES = {kind: cell.gates for kind, cell in CELLS.items()}
+
+
 class RecurrentNetwork:
     """``depth`` stacked rnn, lstm or gru layers of ``width`` units, and a linear head on the last h_T."""
 
@@ -181,15 +190,16 @@ class RecurrentNetwork:
             raise ValueError(f"kind must be one of {', '.join(GATES)}, got {kind!r}")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.kind, self.depth, self.width = kind, depth, width
+        cell = CELLS[kind]
+        self._cell = cell(activation) if cell.kept_state_gate is None else cell()
         # the non-linearity whose phi' the per-layer statistics report: the RNN's phi, the gated cells' tanh
-        self.activation = activation if kind == "rnn" else TANH
+        self.activation = activation if cell.kept_state_gate is None else TANH
         self.task, self.loss_fn, self.dtype = task, LOSSES[task], np.dtype(dtype)
-        self._cell = {"rnn": lambda: _RNNCell(activation), "lstm": _LSTMCell, "gru": _GRUCell}[kind]()
-        G = GATES[kind]
+        G = cell.gates
         self.n_gates = G
         ins = [n_in] + [width] * (depth - 1)
         w_shapes = [[(i, G * width), (width, G * width)] for i in ins] + [[(width, 1)]]
-        b_shapes = [[(G * width,)] * (2 if kind == "gru" else 1) for _ in ins] + [[(1,)]]
+        b_shapes = [[(G * width,)] * cell.bias_vectors for _ in ins] + [[(1,)]]
         self._shapes = (w_shapes, b_shapes)
         w_sizes = [sum(math.prod(s) for s in layer) for layer in w_shapes]
         b_sizes = [sum(math.prod(s) for s in layer) for layer in b_shapes]
@@ -210,8 +220,9 @@ class RecurrentNetwork:
             for k in range(G):  # fans of one gate's block, as PyTorch initialises them
                 W_x[:, k * n:(k + 1) * n] = init_weights(init, rng, W_x.shape[0], n, init_gain, self.dtype)
                 W_h[:, k * n:(k + 1) * n] = init_recurrent(recurrent_init, rng, n, recurrent_gain, self.dtype)
-            if self.kind != "rnn":  # the gate that keeps the old state: the LSTM's f, the GRU's z
-                layer[2][n:2 * n] = forget_bias
+            k = self._cell.kept_state_gate   # the gate that keeps the old state: the LSTM's f, the GRU's z
+            if k is not None:
+                layer[2][k * n:(k + 1) * n] = forget_bias
         W_y = self.params[-1][0]
         W_y[...] = init_weights(init, rng, n, 1, init_gain, self.dtype)
 
@@ -248,7 +259,7 @@ class RecurrentNetwork:
         """Pascanu, Mikolov & Bengio (2013): with ||W_h||_2 < 1/gamma, gamma = max phi', every factor
         ||dh_t/dh_{t-1}|| <= ||W_h|| gamma is below 1 and the gradient must vanish back through time.
         The bound is for h_t = phi(...) only: the gated cells' paths bypass W_h, so NaN for them."""
-        return 1.0 / self.activation.max_deriv if self.kind == "rnn" else math.nan
+        return 1.0 / self.activation.max_deriv if self._cell.kept_state_gate is None else math.nan
 
     # -- forward ------------------------------------------------------------------------------
     def _forward(self, X):

@@ -10,60 +10,22 @@ import os
 
 from core.config import ConfigError
 from core.data.datasets import MULTICLASS
-from core.nn.mlp import mlp_sizes
+from core.nn.kinds import kind_of
 from core.training.history import SCALARS
 from core.training.statistics import LAYER_FIELDS
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
-ACTIVATION_ARRAYS = 5   # per hidden layer and sample during a step: h, z, phi(z), phi'(z), dL/dz
-NORM_ARRAYS = 3         # and with a normalisation layer: z - mean, z_hat, gamma z_hat + beta
-
-
 SEQUENCE_FEATURES = {"recall": 1, "adding": 2}   # inputs per time step
-RECURRENT_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def memory_needed(config, n_features: int = 2) -> dict[str, int]:
-    """Bytes a Trainer for ``config`` needs, by what needs them."""
+    """Bytes a Trainer for ``config`` needs, by what needs them (the per-kind part: the kind's ``memory``)."""
     item = 8 if config.dtype == "float64" else 4
-    normed = config.norm != "none"
     steps = config.seq_len if config.dataset in SEQUENCE_FEATURES else 1
     n_features = SEQUENCE_FEATURES.get(config.dataset, n_features)
-    if config.model != "mlp":
-        return _recurrent_memory(config, n_features, steps, item)
-    n_features *= steps  # an MLP reads a sequence as one long input
-    sizes = mlp_sizes(n_features, config.depth, config.width, MULTICLASS.get(config.dataset, 1))
-    weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
-    params = weights + sum(sizes[1:]) + (2 * config.depth * config.width if normed else 0)
-    n_train = config.samples - round(config.samples * config.val_fraction)
-    batch = min(config.batch_size, n_train)
-    chunk = min(config.samples, 8192)
-    # the trainer keeps every epoch's statistics in arrays that double when full: while growing, the old
-    # and the new arrays exist together, up to 3 rows per epoch
     history_row = (len(LAYER_FIELDS) * (config.depth + 1) + len(SCALARS)) * 8
-    return {
-        # parameters, gradient, update, |gradient| scratch, optimiser state
-        "parameters": (4 + OPTIMIZER_STATES[config.optimizer]) * params * item,
-        "activations": (ACTIVATION_ARRAYS + NORM_ARRAYS * normed) * config.depth * batch * config.width * item,
-        "evaluation": 3 * chunk * config.width * item,
-        "data": config.samples * (n_features + 1) * item * 2,
-        "history": 3 * config.epochs * history_row,
-    }
-
-
-def _recurrent_memory(config, n_features: int, steps: int, item: int) -> dict[str, int]:
-    G, H, L = RECURRENT_GATES[config.model], config.width, config.depth
-    biases = 2 if config.model == "gru" else 1
-    params = sum((n + H + biases) * G * H for n in [n_features] + [H] * (L - 1)) + H + 1
-    n_train = config.samples - round(config.samples * config.val_fraction)
-    batch = min(config.batch_size, n_train)
-    per_unit = 4 * G + 5  # per layer, step, sample and unit during BPTT: caches, gates, their derivatives, dL/dz, dL/dh
-    return {
-        "parameters": (4 + OPTIMIZER_STATES[config.optimizer]) * params * item,
-        "activations": per_unit * L * steps * batch * H * item,
-        "evaluation": 2 * min(config.samples * steps * (G + 3) * H * L, 1 << 22) * item,
-        "data": config.samples * steps * (n_features + 1) * item * 2,
-    }
+    return kind_of(config).memory(config, n_features, steps, item, OPTIMIZER_STATES[config.optimizer],
+                                  history_row, MULTICLASS.get(config.dataset, 1))
 
 
 def available_memory() -> int | None:

@@ -29,7 +29,7 @@ import numpy as np
 
 from core.config import ConfigError, ExperimentConfig
 from core.data.datasets import SEQUENCE_DATASETS
-from core.measure.theory import phase
+from core.measure.theory import readout_phase
 from core.nn.losses import chance_loss
 from core.runtime.channel import ThreadChannel
 from core.runtime.inside_delta import InsideAssembler, InsideDelta, InsideSender, SnapshotAssembler
@@ -170,7 +170,7 @@ class Runner(SnapshotMaker):
                 running.clear()
                 self._rebuilt(s.notice or f"Network rebuilt ({names} changed): history cleared.")
             elif change is Change.APPLIED:
-                self._phase = phase(s.config)
+                self._phase = readout_phase(s.config)
                 shown = ", ".join(f"{k} = {v}" for k, v in command.fields.items())
                 self._emit(Kind.APPLIED, force=True, message=f"{shown}: applied to the running network.")
         elif isinstance(command, Step):
@@ -203,7 +203,7 @@ class Runner(SnapshotMaker):
 
     def _rebuilt(self, message: str = "") -> None:
         s = self.session
-        self._phase = phase(s.config)
+        self._phase = readout_phase(s.config)
         self._generation += 1
         self._sent = {"A": 0, "B": 0}
         self._sent_steps = 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from core.measure.through_time import from_step, measure as measure_through_time
+from core.measure.through_time import from_step, measure as measure_through_time, pascanu_bound
+from core.nn.kinds import kind_of
 from core.runtime.messages import Kind, RunView, Snapshot
 from core.training.session import RunState, divergence_message
 
@@ -48,7 +49,7 @@ class SnapshotMaker:
         started = time.perf_counter()
         chain = t.chain_rule() if not t.diverged else None
         through = None
-        if t.config.model != "mlp" and not t.diverged:   # B's only when forced: its bars before a step
+        if "time_chain" in kind_of(t.config).views and not t.diverged:   # B's only when forced: its bars before a step
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         boundary = self._picture(t, kind)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
@@ -59,7 +60,7 @@ class SnapshotMaker:
         """The chain through time of ``t``'s latest step (the numbers its time-step bars show), or measured on
         the first batch before any step."""
         if t.last_batch is not None:
-            return from_step(t.last_batch, t.network.vanishing_bound)
+            return from_step(t.last_batch, pascanu_bound(t.config, t.network))
         return measure_through_time(t)
 
     def _picture(self, t, kind: Kind):

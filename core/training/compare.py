@@ -21,7 +21,8 @@ class Comparison:
         """B's config, or ConfigError naming what is not allowed."""
         if field not in COMPARABLE:
             raise ConfigError(field, f"compare: the setting must be one of {', '.join(COMPARABLE)}, got {field!r}")
-        config_b = config_a.replace(**{field: value})
+        # another kind: B's fields that kind does not use go back to their defaults (ExperimentConfig.for_kind)
+        config_b = config_a.for_kind(value)[0] if field == "model" else config_a.replace(**{field: value})
         if config_b == config_a:
             raise ConfigError(field, f"compare: B must differ from A in {field}, but both are {value!r}")
         return config_b

@@ -44,6 +44,7 @@ class SessionModel(QObject):
         self.config = config
         self.state = RunState.READY
         self.comparing = False
+        self._kind_note = ""   # said with the next rebuild's message: the fields a change of model reset
         self.history = EpochHistory(config.n_weight_layers)
         self.history_b: EpochHistory | None = None
         self.steps = StepHistory(config.n_weight_layers, keep_deltas=False)   # run A's steps: the timeline's data
@@ -105,14 +106,19 @@ class SessionModel(QObject):
 
     def change(self, field: str, value) -> None:
         """One field edited in a control: validated here, then set (or the controls go back)."""
-        try:
-            config = self.config.replace(**{field: value})
+        reset = []
+        try:   # another kind: the fields it does not use go back to their defaults (core decides which)
+            config, reset = self.config.for_kind(value) if field == "model" else \
+                (self.config.replace(**{field: value}), [])
         except ConfigError as e:
             self.say(str(e), error=True)
             self.configChanged.emit(self.config)
             return
         if config != self.config and not self.set_config(config):
             return
+        if reset:
+            self._kind_note = f"{', '.join(reset)} reset to the default: model {value} does not use it."
+            self.say(self._kind_note)
         if field == "dataset" and self.data_source is not None:   # a built-in data set chosen, even the same name
             self.set_data(None, f"Data set: {value} (built in); the data file is no longer used.")
 
@@ -234,7 +240,9 @@ class SessionModel(QObject):
             if snap.new_epochs:
                 self.epochsAdded.emit(len(self.history))
             if snap.message:
-                self.say(snap.message, error=snap.error)
+                note = self._kind_note if snap.kind is Kind.REBUILT and not snap.error else ""
+                self._kind_note = "" if note else self._kind_note
+                self.say(f"{snap.message} {note}".strip(), error=snap.error)
             self._set_state(snap.state)
         finally:
             # Acknowledge once the plots have painted: the scene processes its dirty items in a

@@ -103,7 +103,7 @@ class BarsPanel(Panel):
         if self.frame is not None:
             self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
         profile = None
-        if self.theory and self.plot.quantity == "delta_norms" and snap.phase is not None:
+        if self.theory and self.plot.quantity == "delta_norms" and snap.phase is not None and not snap.phase.reason:
             profile = predicted_delta_norms(snap.config, values, snap.phase.factor)
         self.plot.show_theory(profile, self.theory)   # first: its legend row counts in the bars' headroom
         marked = snap.divergence.layer if snap.divergence is not None else None
@@ -122,9 +122,8 @@ class PhasePanel(Panel):
 
     def on_batch(self, f: Frame) -> None:
         p = f.snap.phase
-        if p is not None:
-            self.widget.setText(f"Mean-field phase: {p} (chi_1 = {p.chi1:.3g})" + (
-                " — residual connections are outside this theory" if f.snap.config.residual else ""))
+        if p is not None:   # where the theory does not hold for the network, core gives the reason instead
+            self.widget.setText(f"Mean-field phase: {p}" + ("" if p.reason else f" (chi_1 = {p.chi1:.3g})"))
 
 
 class Dashboard:

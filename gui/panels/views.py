@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
-from core.nn.model import RECURRENT
-
-ALL, SEQUENCE = "all", "sequence"   # until core.nn.kinds says per kind which views it supports
+ALL = "all"   # every model kind shows the view; otherwise the name of a view in core.nn.kinds' ``views``
 
 
 @dataclass(frozen=True)
@@ -28,12 +26,16 @@ class View:
     factory: str
 
     def supports(self, model: str) -> bool:
-        """Whether a network of this model kind shows the view (the one line to swap for ``kind.views``)."""
-        return self.kinds == ALL or model in RECURRENT
+        """Whether a network of this model kind shows the view: the kind registry says (imported here, not at
+        the top, so the command line's help reads this table before NumPy loads)."""
+        from core.nn.kinds import kind_of
+        return self.kinds == ALL or self.kinds in kind_of(model).views
 
     def shown_for(self) -> str:
         """The model kinds that show the view, in words (for messages)."""
-        return "every model" if self.kinds == ALL else ", ".join(RECURRENT)
+        from core.nn.kinds import KINDS
+        return "every model" if self.kinds == ALL else ", ".join(k for k, kind in KINDS.items()
+                                                                  if self.kinds in kind.views)
 
     def make(self):
         """The callable that builds the view's panel (a lazy import: Qt loads only here)."""
@@ -50,10 +52,10 @@ VIEWS: tuple[View, ...] = (
     View("updates", "Update ratio", "updatePlot", "gradients/bottom", ALL, _F + "updates"),
     View("boundary", "Prediction", "boundaryPlot", "gradients/lesson", ALL, _F + "boundary"),
     View("timeline", "Step timeline", "timelinePlot", "gradients/top", ALL, _F + "timeline"),
-    View("time-gradients", "Gradient through time", "timeGradientPlot", "gradients/time", SEQUENCE, _TIME),
-    View("time-heatmap", "Gradient through time per epoch", "timeHeatmapPlot", "gradients/time", SEQUENCE, _TIME),
-    View("sequence-score", "Validation score (sequences)", "sequenceScorePlot", "gradients/lesson", SEQUENCE,
-         _TIME),
+    View("time-gradients", "Gradient through time", "timeGradientPlot", "gradients/time", "time_steps", _TIME),
+    View("time-heatmap", "Gradient through time per epoch", "timeHeatmapPlot", "gradients/time", "time_heatmap", _TIME),
+    View("sequence-score", "Validation score (sequences)", "sequenceScorePlot", "gradients/lesson",
+         "sequence_prediction", _TIME),
     View("distributions", "Distributions", "distributionPlot", "inside/top", ALL, _INSIDE),
     View("activations", "Forward signal", "activationPlot", "inside/top", ALL, _INSIDE),
     View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),

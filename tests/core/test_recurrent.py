@@ -192,7 +192,7 @@ def test_recurrent_divergence_names_the_first_bad_layer(model):
     ({"recurrent_init": "eye"}, "recurrent_init", "identity"),
     ({"recurrent_gain": 0}, "recurrent_gain", "recurrent_gain must be a number greater than 0"),
     ({"model": "lstm"}, "dataset", "dataset must be a sequence task (recall, adding) for model lstm, got 'circles'"),
-    ({"model": "gru", "dataset": "adding", "residual": True}, "residual", "residual must be false for model gru"),
+    ({"model": "gru", "dataset": "adding", "residual": True}, "residual", "residual True does not apply to model 'gru'"),
 ])
 def test_recurrent_fields_are_checked(changes, field, text):
     with pytest.raises(ConfigError) as info:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from core.nn.model import RECURRENT
+from core.nn.kinds import kind_of
 from core.measure.through_time import readout_lines
 
 from gui.controls.control_panel import named
@@ -29,7 +29,7 @@ class SpectralReadoutPanel(Panel):
 
     def on_batch(self, f) -> None:
         through = f.snap.through_time
-        if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
+        if "spectral" in kind_of(f.snap.config).views and through is not None and through[0] is not None:
             lines = readout_lines(through[0].spectral)
             if f.snap.b is not None:   # while comparing, this is A's network
                 lines = [f"run A, {line}" for line in lines]

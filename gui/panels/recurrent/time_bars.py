@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from core.nn.model import RECURRENT
+from core.nn.kinds import kind_of
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
 from gui.panels.common import _log10, _plot, hover_label, hover_text, power_label, power_ticks
@@ -198,7 +198,7 @@ class TimeBarsPanel(Panel):
     def clear(self, snap) -> None:
         self.plot.clear()
         self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
-        if snap.config.model in RECURRENT and snap.through_time is not None:
+        if "time_steps" in kind_of(snap.config).views and snap.through_time is not None:
             a, b = snap.through_time
             self.plot.update(a.time_grad_norm, "at initialisation, before any step",
                              b.time_grad_norm if b is not None else None)

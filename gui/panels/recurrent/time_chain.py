@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTextBrowser
 
-from core.nn.model import RECURRENT
+from core.nn.kinds import kind_of
 
 from gui.controls.control_panel import named
 from gui.panels.panel import Panel
@@ -58,7 +58,7 @@ class TimeChainPanel(Panel):
 
     def on_batch(self, f) -> None:
         through = f.snap.through_time
-        if f.snap.config.model in RECURRENT and through is not None and through[0] is not None:
+        if "time_chain" in kind_of(f.snap.config).views and through is not None and through[0] is not None:
             self.chain = through[0].chain
             self.changed()
 

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from core.nn.model import RECURRENT
+from core.nn.kinds import kind_of
 
 from gui.panels.common import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
 from gui.panels.gradient_bars import COLOURS
@@ -109,11 +109,11 @@ class TimeHeatmapPanel(Panel):
         self.widget = self.plot.widget
 
     def clear(self, snap) -> None:
-        recurrent = snap.config.model in RECURRENT
+        recurrent = "time_heatmap" in kind_of(snap.config).views
         self.plot.clear(snap.config.seq_len if recurrent else 0, "  (run A)" if snap.b is not None else "")
 
     def on_epochs(self, f) -> None:
-        if f.snap.config.model in RECURRENT:
+        if "time_heatmap" in kind_of(f.snap.config).views:
             self.history = f.history
             self.changed()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from core.nn.model import RECURRENT
+from core.nn.kinds import kind_of
 
 from gui.panels.recurrent.sequence_prediction import SequencePredictionPanel
 from gui.panels.recurrent.spectral_readout import SpectralReadoutPanel
@@ -43,7 +43,7 @@ class TimeViews:
         self.panels = [self.visibility, self.bars, self.heatmap, self.readout, self.chain, self.sequence]
 
     def show_for(self, snap) -> None:
-        recurrent = snap.config.model in RECURRENT
+        recurrent = "time_steps" in kind_of(snap.config).views
         sequence = self.sequence.applies(snap)
         self.row.setVisible(recurrent)
         tabs = self.tabs
