@@ -1,0 +1,144 @@
+"""The input-output Jacobian of the hidden stack and its singular values (dynamical isometry).
+
+``jacobian_spectrum(trainer, X)``: for each row x of X, the singular values of J = dh_L/dh_1, the last hidden
+layer by the first (a width x width matrix), exactly: the product of the layers' Jacobians,
+
+    plain:     dh_l/dh_{l-1} = W_l diag(phi'(u_l))            (row-vector convention: dh_l = dh_{l-1} M_l)
+    residual:  dh_l/dh_{l-1} = I + W_l diag(phi'(u_l))
+    norm:      W_l N_l diag(phi'(u_l)), N_l = du_l/dz_l of the normalisation layer.
+
+Batch norm is taken in evaluation mode (its running mean and variance): then each row is a function of that row
+alone and N_l = diag(gamma / sqrt(running_var + eps)); in training mode every row's output depends on the whole
+batch and "the Jacobian at a row" has no meaning. Layer norm is per row by definition:
+N_l = diag(gamma) (I - 11^T/n - z_hat z_hat^T/n) / std (Jacobian of (z - mean)/std, biased variance).
+
+Reference (Pennington, Schoenholz & Ganguli 2017): linear network, Gaussian weights of variance 1/N: the
+eigenvalues of JJ^T have mean 1 and variance L (L weight layers, in the wide limit); orthogonal weights: all 1.
+``predicted_moments`` gives the free-probability mean and variance of those eigenvalues for the current
+sigma_w^2 and activation; ``fuss_catalan_density`` the full density for the linear Gaussian case.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.nn.mlp import NORM_EPS
+
+ISOMETRY_BAND = (0.5, 2.0)   # a singular value in this band neither shrinks nor grows a signal much
+
+
+def layer_jacobians(network, x: np.ndarray) -> list[np.ndarray]:
+    """dh_l/dh_{l-1} for hidden layers l = 2..depth at each row of x: arrays (N, width, width), row convention."""
+    h = np.asarray(x, dtype=np.float64)
+    act = network.activation
+    out = []
+    for k in range(network.n_layers - 1):
+        W, b = network.params[k]
+        z = h @ W + b
+        N = None
+        if network.norm != "none":
+            z, N = _norm_forward_and_jacobian(network, k, z)
+        a = act.f(z)
+        d = act.df(z, a)
+        if k > 0:
+            M = W[None, :, :] * d[:, None, :] if N is None else np.matmul(W[None], N) * d[:, None, :]
+            if network._is_skip(k):
+                M = M + np.eye(W.shape[0])[None]
+            out.append(M)
+        h = h + a if network._is_skip(k) else a
+    return out
+
+
+def _norm_forward_and_jacobian(network, k: int, z: np.ndarray):
+    """The normalised u = gamma z_hat + beta and du/dz per row, (N, width, width)."""
+    gamma, beta = network.norm_params[k]
+    n_rows, n = z.shape
+    if network.norm == "batch":
+        scale = gamma / np.sqrt(network.running_var[k] + NORM_EPS)
+        u = (z - network.running_mean[k]) * scale + beta
+        return u, np.broadcast_to(np.diag(scale), (n_rows, n, n))
+    mean = z.mean(axis=1, keepdims=True)
+    zc = z - mean
+    std = np.sqrt((zc * zc).mean(axis=1, keepdims=True) + NORM_EPS)
+    z_hat = zc / std
+    eye = np.eye(n)[None]
+    # d z_hat_j / d z_i = (delta_ij - 1/n - z_hat_i z_hat_j / n) / std (symmetric), then times gamma_j
+    dz_hat = (eye - 1.0 / n - z_hat[:, :, None] * z_hat[:, None, :] / n) / std[:, :, None]
+    return z_hat * gamma + beta, dz_hat * gamma[None, None, :]
+
+
+def input_output_jacobian(network, x: np.ndarray) -> np.ndarray:
+    """J = dh_L/dh_1 at each row of x: (N, width, width), J[n, i, j] = d h_L[j] / d h_1[i]."""
+    mats = layer_jacobians(network, x)
+    width = network.sizes[1]
+    J = np.broadcast_to(np.eye(width), (len(x), width, width)).copy()
+    for M in mats:
+        J = np.matmul(J, M)
+    return J
+
+
+def jacobian_spectrum(trainer, X, rows: int | None = None) -> np.ndarray:
+    """Singular values of dh_L/dh_1 at each row of X (the first ``rows`` of them), concatenated, in float64.
+
+    ``trainer``: a Trainer (or anything with ``.network``) whose network is an MLP (plain, residual, batch or
+    layer norm). Raises ValueError for a recurrent network, whose Jacobian through time is another matter."""
+    network = getattr(trainer, "network", trainer)
+    if not hasattr(network, "norm_params"):
+        raise ValueError("jacobian_spectrum: only for an MLP (dh_L/dh_1 of the hidden stack), got "
+                         f"{type(network).__name__}")
+    X = np.asarray(X, dtype=np.float64)
+    if rows is not None:
+        X = X[:rows]
+    with np.errstate(all="ignore"):
+        J = input_output_jacobian(network, X)
+        if not np.isfinite(J).all():
+            return np.full(J.shape[0] * J.shape[1], np.nan)
+        return np.linalg.svd(J, compute_uv=False).reshape(-1)
+
+
+def isometry_share(singular_values: np.ndarray, band=ISOMETRY_BAND) -> float:
+    """Share of singular values within [band]: 1 is perfect dynamical isometry."""
+    s = np.asarray(singular_values, dtype=np.float64)
+    if s.size == 0 or not np.isfinite(s).all():
+        return math.nan
+    return float(np.mean((s >= band[0]) & (s <= band[1])))
+
+
+def derivative_moments(activation: str, sigma_w2: float, sigma_b2: float = 0.0) -> tuple[float, float]:
+    """mu_1 = E[phi'(h)^2] and mu_2 = E[phi'(h)^4], h ~ N(0, q*) at the length map's fixed point."""
+    from core.measure.theory import Q_HUGE, Q_TINY, fixed_point, gaussian_mean
+    from core.nn.activations import get_activation
+    act = get_activation(activation)
+    q = min(max(fixed_point(activation, sigma_w2, sigma_b2), Q_TINY), Q_HUGE)
+    d2 = lambda x: act.df(x, act.f(x)) ** 2
+    return gaussian_mean(d2, q), gaussian_mean(lambda x: d2(x) ** 2, q)
+
+
+def predicted_moments(n_layers: int, sigma_w2: float, orthogonal: bool, activation: str | None = None,
+                      sigma_b2: float = 0.0) -> tuple[float, float]:
+    """Free-probability mean and variance of the eigenvalues of JJ^T over ``n_layers`` weight layers (wide limit).
+
+    Pennington, Schoenholz & Ganguli 2017, eqs. 15-16 generalised off criticality: with m = sigma_w^2 mu_1,
+    mean = m^L and variance = m^(2L) L (mu_2/mu_1^2 - 1 - s_1), s_1 = -1 for Gaussian and 0 for orthogonal
+    weights. A linear network (``activation`` None) has mu_1 = mu_2 = 1."""
+    mu1, mu2 = (1.0, 1.0) if activation is None else derivative_moments(activation, sigma_w2, sigma_b2)
+    s1 = 0.0 if orthogonal else -1.0
+    mean = (sigma_w2 * mu1) ** n_layers
+    return mean, mean * mean * n_layers * (mu2 / (mu1 * mu1) - 1.0 - s1)
+
+
+def fuss_catalan_density(n_layers: int, points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Density of the eigenvalues of JJ^T for a product of ``n_layers`` Gaussian matrices of variance 1/N
+    (N -> infinity): the Fuss-Catalan law, in Biane's / Haagerup-Moller's parametrisation by phi in (0, pi/(L+1)):
+
+        lambda(phi) = sin((L+1) phi)^(L+1) / (sin(phi) sin(L phi)^L),
+        rho(lambda) = sin(phi)^2 sin(L phi)^(L-1) / (pi sin((L+1) phi)^L).
+
+    Returns (lambda, rho), lambda increasing, on (0, (L+1)^(L+1) / L^L)."""
+    L = n_layers
+    phi = np.linspace(1e-6, math.pi / (L + 1) - 1e-6, points)
+    lam = np.sin((L + 1) * phi) ** (L + 1) / (np.sin(phi) * np.sin(L * phi) ** L)
+    rho = np.sin(phi) ** 2 * np.sin(L * phi) ** (L - 1) / (math.pi * np.sin((L + 1) * phi) ** L)
+    order = np.argsort(lam)
+    return lam[order], rho[order]
