@@ -83,8 +83,9 @@ def jacobian_spectrum(trainer, X, rows: int | None = None) -> np.ndarray:
 
     ``trainer``: a Trainer (or anything with ``.network``) whose network is an MLP (plain, residual, batch or
     layer norm). Raises ValueError for a recurrent network, whose Jacobian through time is another matter."""
+    from core.nn.mlp import MLP
     network = getattr(trainer, "network", trainer)
-    if not hasattr(network, "norm_params"):
+    if not isinstance(network, MLP):
         raise ValueError("jacobian_spectrum: only for an MLP (dh_L/dh_1 of the hidden stack), got "
                          f"{type(network).__name__}")
     X = np.asarray(X, dtype=np.float64)

@@ -24,7 +24,7 @@ class Check:
     high: float
 
     def passes(self, measured: float) -> bool:
-        return math.isfinite(measured) and self.low <= measured <= self.high
+        return not math.isnan(measured) and self.low <= measured <= self.high   # inf passes only an open band
 
 
 @dataclass(frozen=True)
