@@ -142,6 +142,15 @@ class MainWindow(QMainWindow):
         from gui.phase_diagram.view import open_phase_diagram
         return open_phase_diagram(self, self.config, self.set_config)
 
+    def open_reproductions(self, workers: int | None = None):
+        """Help > Reproductions: the gallery's table; a row's setup opens here as a story."""
+        from gui.app.reproductions import open_reproductions
+
+        def open_story(config, text):
+            if self.set_config(config):
+                self.show_message(text)
+        return open_reproductions(self, open_story, workers)
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.controls.show_message(text, error)
         if error:
@@ -169,7 +178,10 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             self.themeGroup.addAction(a)
             self.themeActions[name] = a
-        action(self.menuBar().addMenu("&Help"), "&What am I looking at?", self.show_help, "F1")
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&What am I looking at?", self.show_help, "F1")
+        self.reproductionsAction = action(help_menu, "&Reproductions...", lambda _=False: self.open_reproductions())
+        self.reproductionsAction.setObjectName("reproductionsAction")
 
     def _build_shortcuts(self) -> None:
         # A focused spin box would swallow N, B, R and Space as (invalid) text: let them through.

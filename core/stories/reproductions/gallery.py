@@ -54,7 +54,8 @@ def progress_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
 
 def row_line(r: Row) -> str:
     verdict = "pass" if r.passed else "FAIL"
-    return (f"{verdict}  {r.name:<16} {r.quantity}: published {r.published:.4g}, measured {r.measured:.4g}, "
+    published = "none (qualitative)" if r.published != r.published else f"{r.published:.4g}"
+    return (f"{verdict}  {r.name:<16} {r.quantity}: published {published}, measured {r.measured:.4g}, "
             f"band [{r.low:.4g}, {r.high:.4g}]  ({r.paper})")
 
 
