@@ -20,6 +20,7 @@ sigma_w^2 and activation; ``fuss_catalan_density`` the full density for the line
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -143,3 +144,52 @@ def fuss_catalan_density(n_layers: int, points: int = 400) -> tuple[np.ndarray, 
     rho = np.sin(phi) ** 2 * np.sin(L * phi) ** (L - 1) / (math.pi * np.sin((L + 1) * phi) ** L)
     order = np.argsort(lam)
     return lam[order], rho[order]
+
+
+HIST_BINS = 30
+LIVE_BUDGET = 2e8   # multiply-adds per live measurement (rows x layers x width^3): a few tens of milliseconds
+
+
+@dataclass(frozen=True)
+class JacobianView:
+    """What the window's Jacobian panel shows, all measured or predicted here: the singular values of dh_L/dh_1 at
+    ``rows`` training inputs, the share in ISOMETRY_BAND, and the free-probability mean and variance of s^2 (None with
+    ``reason`` where the prediction does not hold). ``singular_values`` empty with ``reason`` when not measured."""
+    singular_values: np.ndarray
+    rows: int
+    share: float
+    predicted: tuple | None
+    reason: str = ""
+    log_edges: np.ndarray = field(default_factory=lambda: np.zeros(0))   # histogram of log10 s: bin edges
+    shares: np.ndarray = field(default_factory=lambda: np.zeros(0))      # and each bin's share of the values
+    moments: tuple = (math.nan, math.nan)                                 # measured mean and variance of s^2
+
+
+def measure_view(trainer, budget: float = LIVE_BUDGET) -> JacobianView:
+    """The live measurement for the window: as many training rows (1 to 8) as ``budget`` allows."""
+    from core.measure.theory import NOT_RANDOM, mean_field_reason, sigma_b2_of, sigma_w2_of
+    cfg, net = trainer.config, trainer.network
+    empty = np.zeros(0)
+    if cfg.depth < 2:
+        return JacobianView(empty, 0, math.nan, None, "one hidden layer: dh_L/dh_1 is the identity")
+    cost = (cfg.depth - 1) * float(cfg.width) ** 3
+    rows = int(min(8, budget // cost))
+    if rows < 1:
+        return JacobianView(empty, 0, math.nan, None, f"not measured live: width {cfg.width} x depth {cfg.depth} "
+                            "costs too much per update (core.jacobian_spectrum measures it from Python)")
+    s = jacobian_spectrum(trainer, trainer.data.X_train, rows=rows)
+    reason = mean_field_reason(cfg) or ("the weights are not random" if cfg.init in NOT_RANDOM else None)
+    predicted = None
+    if reason is None:
+        predicted = predicted_moments(cfg.depth - 1, sigma_w2_of(cfg), cfg.init == "orthogonal", cfg.activation,
+                                      sigma_b2_of(cfg))
+    edges, shares, moments = np.zeros(0), np.zeros(0), (math.nan, math.nan)
+    if s.size and np.isfinite(s).all():
+        with np.errstate(divide="ignore"):
+            logs = np.log10(np.maximum(s, 1e-300))
+        lo, hi = float(logs.min()), float(logs.max())
+        edges = np.linspace(lo - 0.05, hi + 0.05, HIST_BINS + 1)
+        shares = np.histogram(logs, edges)[0] / s.size
+        moments = (float(np.mean(s * s)), float(np.var(s * s)))
+    return JacobianView(s, rows, isometry_share(s), predicted,
+                        "" if reason is None else f"no free-probability prediction: {reason}", edges, shares, moments)

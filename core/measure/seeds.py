@@ -76,7 +76,8 @@ def band(log_norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def hanin_fan(config: ExperimentConfig, median: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Hanin & Rolnick's predicted 10-90% band of log10 ||dL/dz_l|| around the measured median, for a plain ReLU MLP;
     None where their theorem does not speak (another activation, residual connections, normalisation)."""
-    if config.activation != "relu" or config.residual or config.norm != "none" or config.model != "mlp":
+    from core.measure.theory import mean_field_reason
+    if config.activation != "relu" or mean_field_reason(config) is not None:   # an RNN, residual, normalisation
         return None
     widths = [config.width] * config.depth
     # layer l's gradient has come back through hidden layers l..depth (0-based l = 0..depth-1); the output: none
