@@ -5,9 +5,10 @@ takes one backward pass over its training data at initialisation (or after ``con
 ``train``) and returns log10 ||dL/dz_l|| per layer, one row per seed. ``band`` gives the median and the 10 and 90%
 quantiles per layer; ``hanin_fan`` the spread Hanin & Rolnick predict for ReLU nets: the variance of ln ||dL/dz_l||^2
 grows as 5 sum_{j >= l} 1/n_j (the layers the gradient has come back through), so the 10-90% band of log10 ||dL/dz_l||
-is the median +- 1.2816 sqrt(5 beta_l) / (2 ln 10). Their theorem is about one input; ||dL/dz_l|| here is over a
-batch of up to 1024 training rows, which averages part of the spread away, so the measured band is at most as wide
-as the fan (measured: about half as wide for ReLU, depth 10, width 32).
+is the median +- 1.2816 sqrt(5 beta_l) / (2 ln 10). Their theorem is about one input and the
+forward pass; measured here (ReLU, He, depth 10, width 32, 200 seeds), the 10-90% width at layer 1 / 5 / 9 is
+0.78 / 0.67 / 0.54 with one input (the output's error itself varies with the seed), 0.58 / 0.47 / 0.30 over 1024
+inputs, against the fan's 0.70 / 0.54 / 0.31.
 
     python main.py --headless --seeds 32 --depth 20 --width 32 --activation relu --init he --out seeds.csv
 """
@@ -25,14 +26,15 @@ SAMPLES = 1024               # training rows in the backward pass (at most)
 
 
 def delta_norms_of(task: tuple) -> np.ndarray:
-    """(config, train) -> log10 ||dL/dz_l|| per layer (hidden layers, then the output) for that config's seed."""
-    config, train = task
+    """(config, train, inputs) -> log10 ||dL/dz_l|| per layer (hidden layers, then the output) for that config's seed,
+    over the first ``inputs`` training rows (1: Hanin & Rolnick's setting, one input)."""
+    config, train, inputs = task
     from core.training.trainer import Trainer
     t = Trainer(config)
     if train:
         t.run()
     d = t.data
-    n = min(len(d.y_train), SAMPLES)
+    n = min(len(d.y_train), inputs)
     with np.errstate(all="ignore"):
         norms = np.asarray(t.network.backward(d.X_train[:n], d.y_train[:n]).delta_norms, dtype=np.float64)
         return np.log10(norms)
@@ -47,11 +49,12 @@ def _in_worker(task: tuple) -> np.ndarray:
 
 
 def seed_delta_norms(config: ExperimentConfig, seeds: int, executor=None, train: bool = False,
-                     stop=None, progress=None) -> np.ndarray:
-    """(seeds, layers) of log10 ||dL/dz_l||, row i from seed config.seed + i. ``progress(done, total)`` after each."""
+                     stop=None, progress=None, inputs: int = SAMPLES) -> np.ndarray:
+    """(seeds, layers) of log10 ||dL/dz_l||, row i from seed config.seed + i, over ``inputs`` training rows.
+    ``progress(done, total)`` after each."""
     from core.sweep.executors import SerialExecutor
     executor = executor or SerialExecutor()
-    tasks = [(config.replace(seed=(config.seed + i) % 2 ** 32), train) for i in range(seeds)]
+    tasks = [(config.replace(seed=(config.seed + i) % 2 ** 32), train, inputs) for i in range(seeds)]
     rows: list = [None] * seeds
     done = 0
     for i, value in executor.map_unordered(_in_worker if not isinstance(executor, SerialExecutor)

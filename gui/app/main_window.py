@@ -142,6 +142,13 @@ class MainWindow(QMainWindow):
         from gui.phase_diagram.view import open_phase_diagram
         return open_phase_diagram(self, self.config, self.set_config)
 
+    def open_seeds(self, workers: int | None = None):
+        """View > Many seeds: this config from N seeds, the band of ||dL/dz_l|| beside Hanin & Rolnick's fan."""
+        from gui.app.seeds_view import open_seeds
+        dialog = open_seeds(self, self.config, workers)
+        theme.apply([dialog.plot], self.theme_name)
+        return dialog
+
     def open_reproductions(self, workers: int | None = None):
         """Help > Reproductions: the gallery's table; a row's setup opens here as a story."""
         from gui.app.reproductions import open_reproductions
@@ -168,6 +175,8 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())
         self.phaseDiagramAction.setObjectName("phaseDiagramAction")
+        self.seedsAction = action(view, "&Many seeds...", lambda _=False: self.open_seeds())
+        self.seedsAction.setObjectName("seedsAction")
         self.trainerAction = stored.add_trainer_action(self, view)
         themes = view.addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
