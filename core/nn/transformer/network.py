@@ -245,7 +245,8 @@ class Transformer:
     def first_nonfinite_layer(self, X) -> int | None:
         """1-based index of the first block whose output is not finite (the embedding counts with block 1;
         the head: depth + 1), or None."""
-        out, (_, xs, _, _, _, _) = self._forward(X)
+        with np.errstate(all="ignore"):   # the point is to find where values stopped being finite
+            out, (_, xs, _, _, _, _) = self._forward(X)
         for k, x in enumerate(xs[1:]):
             if not (np.isfinite(x).all() and np.isfinite(xs[0]).all()):
                 return k + 1
