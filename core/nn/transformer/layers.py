@@ -25,7 +25,7 @@ def positions(T: int, d: int, dtype) -> np.ndarray:
 
 # -- linear: y = x W + b ------------------------------------------------------------------------
 def linear(x, W, b):
-    y = x @ W
+    y = (x.reshape(-1, x.shape[-1]) @ W).reshape(x.shape[:-1] + (W.shape[1],))   # one product, not one a sample
     y += b
     return y
 
@@ -34,7 +34,7 @@ def linear_back(dy, x, W, dW, db):
     """dL/dW = x^T dy and dL/db = 1^T dy over every (sample, position) row; returns dL/dx = dy W^T."""
     np.matmul(x.reshape(-1, x.shape[-1]).T, dy.reshape(-1, dy.shape[-1]), out=dW)
     np.add.reduce(dy.reshape(-1, dy.shape[-1]), axis=0, out=db)
-    return dy @ W.T
+    return (dy.reshape(-1, dy.shape[-1]) @ W.T).reshape(dy.shape[:-1] + (W.shape[0],))
 
 
 # -- layer norm over the features: biased variance, eps 1e-5 -------------------------------------
