@@ -329,3 +329,17 @@ def test_attention_carries_the_gradient_to_the_first_position():
         assert 1e-2 < one_block[0] / one_block[-1] < 5e-2
         twelve = _reference("pre", "one", 100, seed).time_grad_norm
         assert np.min(twelve / twelve[-1]) > 5e-3 and twelve[0] / twelve[-1] > 0.1
+
+
+def test_sublayer_update_ratios_from_any_buffer_of_the_layout():
+    net = _net(depth=2)
+    X, y = _batch()
+    r = net.backward(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(net.sublayer_norms(r.grad_flat).values(),
+                                                    r.transformer.sublayer_grad_norm.values()))
+    before = net.sublayer_norms(net.flat)
+    update = -0.1 * r.grad_flat
+    ratio = {k: v / before[k] for k, v in net.sublayer_norms(update).items()}
+    W1 = dict(net.named_params())["block2.mlp.W1"]
+    assert math.isclose(ratio["W1"][1], 0.1 * np.linalg.norm(_named_grads(net, r)["block2.mlp.W1"]) /
+                        np.linalg.norm(W1), rel_tol=1e-12)

@@ -8,6 +8,11 @@
 branch_scale: "one" s = 1, "depth" s = 1/sqrt(2 depth), "rezero" s = alpha (learned, per branch, from 0),
 "none" no skip connection (x = f(.) in place of x + f(.)). Attn and MLP are in ``layers``; the parameter
 layout in ``layout``. X comes in as (N, T, n_in). Each block's backward is written under its forward.
+
+What ``backward`` returns for the trainer's per-layer statistics (layers: the blocks, then the head):
+derivs (depth, N, T, 4d) phi' of each block's MLP units; delta_norms ||dL/dx_l|| of each block's output x_l,
+then ||dL/dy|| of the head's output; activations each block's x_l; layer_time_grad_norm (1, T) ||dL/dx_0[:, t]||
+of the embedded input, so ``time_grad_norm`` is the issue's; ``transformer`` the pass's own TransformerPass.
 """
 from __future__ import annotations
 
@@ -85,6 +90,11 @@ class Transformer:
 
     def layer_params(self, k: int) -> tuple:
         return self.params[k]
+
+    def sublayer_norms(self, buffer: np.ndarray) -> dict:
+        """name (SUBLAYERS) -> (depth,) norm of each block's sub-layer in a buffer of flat's layout: of a
+        gradient, an update or ``flat`` itself (update ratios: sublayer_norms(update) / sublayer_norms(flat))."""
+        return sublayer_norms(self.layout.blocks(buffer)[1])
 
     norm_params: list = []   # the LayerNorms' statistics are the Transformer's own (TransformerPass)
 
