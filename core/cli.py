@@ -93,6 +93,12 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
     sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
+    _add_config_flags(p)
+    return p
+
+
+def _add_config_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per config field, generated from FIELD_SPECS (via ``allowed``), defaults in parentheses."""
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -103,7 +109,6 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
         else:
             cfg.add_argument(flag, dest=f.name, metavar="VALUE", default=None,
                              help=f"{allowed(f.name)} ({getattr(defaults, f.name)})")
-    return p
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
