@@ -93,12 +93,23 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
     sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
+    _add_reproduction_flags(p)
+    _add_config_flags(p)
+    return p
+
+
+def _add_reproduction_flags(p: argparse.ArgumentParser) -> None:
+    """Issue 23: the gallery of reproductions and many seeds at once (core/cli_repro.py runs them)."""
     rp = p.add_argument_group("reproductions (published results the simulator checks itself against)")
     rp.add_argument("--list-reproductions", action="store_true", help="print the reproductions, one a line, and exit")
     rp.add_argument("--reproduce", metavar="NAMES|all", help="run these reproductions (comma-separated) or all; "
                     "prints each row, writes the CSV to --out; exit 1 when one fails (--workers, --scheduler)")
     rp.add_argument("--seeds", metavar="N", help="with --headless: N seeds at initialisation, log10 ||dL/dz_l|| per "
                     "seed to --out (CSV) and the band with Hanin & Rolnick's fan on stderr (--workers, --scheduler)")
+
+
+def _add_config_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per config field, generated from FIELD_SPECS (via ``allowed``), defaults in parentheses."""
     cfg = p.add_argument_group("experiment (defaults in parentheses)")
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
@@ -109,7 +120,6 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
         else:
             cfg.add_argument(flag, dest=f.name, metavar="VALUE", default=None,
                              help=f"{allowed(f.name)} ({getattr(defaults, f.name)})")
-    return p
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:

@@ -1,1 +1,1 @@
-"""core/stories."""
+"""The lessons: stories, each a config plus what to watch and why."""

@@ -1,1 +1,1 @@
-"""gui/app."""
+"""The window as a whole: start-up, the main window, its remembered settings and themes."""

@@ -1,1 +1,1 @@
-"""gui/bridge."""
+"""Between the window and the trainer: the session model, the worker, the garbage-collector guard."""

@@ -1,1 +1,1 @@
-"""gui/controls."""
+"""The settings column: the control panel and its generated editors."""

@@ -1,1 +1,1 @@
-"""gui/files."""
+"""Files from the window: open, save, export, screenshot, animations."""

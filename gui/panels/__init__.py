@@ -1,1 +1,1 @@
-"""gui/panels."""
+"""The plots, one view a module, built from the view registry (views.py)."""

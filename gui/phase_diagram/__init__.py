@@ -1,1 +1,1 @@
-"""gui/phase_diagram."""
+"""A sweep over two settings drawn as a heatmap while it runs."""

@@ -1,1 +1,1 @@
-"""gui/panels/inside."""
+"""The Inside page: distributions, the forward signal, the network picture, rewind."""

@@ -1,1 +1,1 @@
-"""gui/panels/recurrent."""
+"""Views of the gradient through time, for the kinds that take sequences."""
