@@ -201,6 +201,10 @@ class ReproductionsDialog(QDialog):
             self.status.setText("Select a row first.")
             return False
         rep = REPRODUCTIONS[name]
+        if not rep.story:
+            self.status.setText(f"{rep.name} runs the Transformer engine directly: it is not a model kind of the "
+                                "window yet, so it has no story to open.")
+            return False
         if self.on_open is not None:
             self.on_open(ExperimentConfig.from_dict(dict(rep.story)), f"{rep.name}: {rep.setup}")
         self.status.setText(f"Opened {rep.name} in the window.")

@@ -13,13 +13,13 @@ import pytest
 
 from core import ExperimentConfig
 from core.stories.reproductions import (CSV_COLUMNS, REPRODUCTIONS, Check, get_reproductions, run_reproduction)
-from core.stories.reproductions import deep_linear, recurrent, signals, spectra
+from core.stories.reproductions import deep_linear, recurrent, signals, spectra, transformers
 from core.stories.reproductions.gallery import csv_text, progress_bar, run_gallery
 from core.sweep.executors import SerialExecutor
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE_NAMES = ("glorot-2010", "he-2015", "saxe-2014", "schoenholz-2017", "pennington-2017", "pascanu-2013",
-               "bengio-1994", "hochreiter-1991", "le-2015", "hanin-2018", "de-2020")
+               "bengio-1994", "hochreiter-1991", "le-2015", "hanin-2018", "de-2020", "xiong-2020", "noci-2022")
 
 
 def test_registry_has_the_issues_names_and_sane_checks():
@@ -66,6 +66,13 @@ def test_small_training_reproductions():
     assert math.isfinite(orth) and orth > 0 and gauss > orth
     irnn, tanh = recurrent.le("small")
     assert irnn >= 0 and tanh >= 0 and math.isfinite(irnn)
+
+
+def test_small_transformers():
+    pre, post = transformers.xiong("small")
+    assert 0 < pre < post   # Pre-LN's last-layer gradient shrinks with depth more than Post-LN's
+    collapsed, kept = transformers.noci("small")
+    assert collapsed > 0.99 and kept < collapsed
 
 
 def test_small_hanin_line():

@@ -53,6 +53,12 @@ def test_open_as_story(dialog):
     assert text.startswith("glorot-2010: ")
 
 
+def test_no_story_for_the_transformer_rows(dialog):
+    _select(dialog, "noci-2022")
+    assert not dialog.open_selected() and not dialog.opened
+    assert "not a model kind" in dialog.status.text()
+
+
 def test_main_window_menu_opens_it(qtbot):
     from gui.app.main_window import MainWindow
     w = MainWindow()
