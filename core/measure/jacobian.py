@@ -163,6 +163,8 @@ class JacobianView:
     log_edges: np.ndarray = field(default_factory=lambda: np.zeros(0))   # histogram of log10 s: bin edges
     shares: np.ndarray = field(default_factory=lambda: np.zeros(0))      # and each bin's share of the values
     moments: tuple = (math.nan, math.nan)                                 # measured mean and variance of s^2
+    density: np.ndarray = field(default_factory=lambda: np.zeros(0))     # predicted share per bin at log_edges'
+    #   centres (linear network, Gaussian-like weights: the Fuss-Catalan law); empty where no law is drawn
 
 
 def measure_view(trainer, budget: float = LIVE_BUDGET) -> JacobianView:
@@ -191,5 +193,20 @@ def measure_view(trainer, budget: float = LIVE_BUDGET) -> JacobianView:
         edges = np.linspace(lo - 0.05, hi + 0.05, HIST_BINS + 1)
         shares = np.histogram(logs, edges)[0] / s.size
         moments = (float(np.mean(s * s)), float(np.var(s * s)))
+    density = np.zeros(0)
+    if predicted is not None and cfg.activation == "linear" and cfg.init != "orthogonal" and len(edges):
+        density = fuss_catalan_shares(cfg.depth - 1, sigma_w2_of(cfg), edges)
     return JacobianView(s, rows, isometry_share(s), predicted,
-                        "" if reason is None else f"no free-probability prediction: {reason}", edges, shares, moments)
+                        "" if reason is None else f"no free-probability prediction: {reason}", edges, shares, moments,
+                        density)
+
+
+def fuss_catalan_shares(n_layers: int, sigma_w2: float, log_edges: np.ndarray) -> np.ndarray:
+    """The Fuss-Catalan law of s^2 (scaled by sigma_w^(2L)) as the share of singular values expected in each bin of
+    log10 s: the density of u = log10 s is rho(lambda) dlambda/du = rho(lambda) 2 lambda ln 10, times the bin width."""
+    lam, rho = fuss_catalan_density(n_layers, 4000)
+    scale = sigma_w2 ** n_layers
+    u = 0.5 * np.log10(lam * scale)
+    p_u = rho * lam * 2.0 * math.log(10.0)          # the scale cancels: rho_scaled(s^2) d(s^2)/du is the same
+    centres = 0.5 * (log_edges[1:] + log_edges[:-1])
+    return np.interp(centres, u, p_u, left=0.0, right=0.0) * np.diff(log_edges)

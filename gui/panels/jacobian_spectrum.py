@@ -33,7 +33,8 @@ def gauge_text(view) -> str:
     if view.predicted is not None:
         mean, var = view.predicted
         text += (f" Free probability (Pennington, Schoenholz & Ganguli 2017, wide limit): mean of s² {mean:.3g}, "
-                 f"variance {var:.3g} (dashed line: √mean).")
+                 f"variance {var:.3g} (dashed line: √mean" + ("; red curve: the Fuss-Catalan law)." if len(view.density)
+                                                               else ")."))
     else:
         text += f" {view.reason}."
     return text
@@ -60,6 +61,7 @@ class JacobianPanel(Panel):
                                         brush=pg.mkBrush(44, 160, 44, 40), pen=pg.mkPen(None))
         self.band.setZValue(-10)
         plot.addItem(self.band)
+        self.law = plot.plot([], [], pen=pg.mkPen(PREDICTED, width=2))   # the Fuss-Catalan law, where drawn
         self.predicted = pg.InfiniteLine(angle=90, pen=pg.mkPen(PREDICTED, style=Qt.DashLine, width=2))
         self.predicted.setVisible(False)
         plot.addItem(self.predicted)
@@ -106,6 +108,9 @@ class JacobianPanel(Panel):
         if not has:
             self.note.setText("not measured yet" if v is None else "no histogram (see below)")
             self.note.setPos(0, 0.5)
+        drawn = has and len(v.density) > 0
+        centres = 0.5 * (v.log_edges[1:] + v.log_edges[:-1]) if drawn else []
+        self.law.setData(centres, v.density if drawn else [])
         mean = v.predicted[0] if has and v.predicted is not None else math.nan
         self.predicted.setVisible(has and math.isfinite(mean) and mean > 0)
         if self.predicted.isVisible():

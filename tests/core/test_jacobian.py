@@ -101,3 +101,13 @@ def test_free_probability_predictions():
     assert lam[-1] == pytest.approx(4 ** 4 / 3 ** 3, rel=1e-3)                   # the edge (L+1)^(L+1)/L^L
     assert not math.isnan(isometry_share(np.array([0.4, 1.0, 2.5, 1.9])))
     assert isometry_share(np.array([0.4, 1.0, 2.5, 1.9])) == 0.5
+
+
+def test_live_view_draws_the_fuss_catalan_law_for_a_linear_gaussian_net():
+    from core.measure.jacobian import measure_view
+    t = Trainer(ExperimentConfig(depth=9, width=64, activation="linear", init="lecun"))
+    v = measure_view(t)
+    assert v.rows >= 1 and len(v.density) == len(v.shares) == 30
+    assert abs(v.density.sum() - 1.0) < 0.05          # the law's shares add up to (about) all the values
+    assert np.abs(v.density - v.shares).sum() < 0.6    # and follow the measured histogram
+    assert len(measure_view(Trainer(ExperimentConfig(depth=9, width=16, activation="tanh"))).density) == 0
