@@ -14,6 +14,7 @@ OVERFLOWING = ExperimentConfig(depth=60, width=256, samples=50, activation="line
                                dataset="sine", epochs=5)
 
 
+@pytest.mark.wiring
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_window, qtbot, optimizer):
     w = small_window
@@ -31,8 +32,8 @@ def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_wind
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 0.0, 1e300, 1e-300])
-def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
-    w = window
+def test_every_plot_draws_nonfinite_and_extreme_values(dashboard, bad):
+    w = dashboard.replay("small-1-batch", upto=1)   # a new network, as a new window shows it
     values = np.array([1e-3, bad, 1.0, bad])
     w.gradients.update(values, marked_layer=2, caption="test", values_b=values[::-1])
     w.gradients.show_theory(values, True)
@@ -54,6 +55,7 @@ def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
         assert np.isfinite([x0, x1, y0, y1]).all(), plot.objectName()
 
 
+@pytest.mark.wiring
 def test_a_thousand_random_actions_while_training(small_window, qtbot):
     w = small_window
     rng = random.Random(1234)
