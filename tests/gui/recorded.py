@@ -15,11 +15,14 @@ import functools
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
 from core import ExperimentConfig
-from core.runtime.runner import Kind, Run, Runner, SnapshotAssembler, Step, ThreadChannel
+from core.runtime.runner import Kind, Rebuild, Run, Runner, SnapshotAssembler, Step, ThreadChannel
 from core.stories.presets import get_preset
 from core.training.history import EpochHistory, StepHistory
 
 SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=5)
+# a small recurrent run: 12 steps, 96 training sequences (3 batches an epoch), as tests/gui/test_recurrent_window.py's
+SMALL_RNN = ExperimentConfig(model="rnn", activation="tanh", dataset="recall", seq_len=12, width=8, depth=1,
+                             samples=120, batch_size=32, epochs=2)
 
 
 class _Keeping(ThreadChannel):
@@ -62,6 +65,12 @@ RUNS = {
     "clipped-2-epochs": lambda: record(SMALL.replace(clip_norm=0.05), Step(epoch=True), Step(epoch=True)),
     "depth-100-1-batch": lambda: record(ExperimentConfig(depth=100, width=8, activation="sigmoid", samples=64,
                                                          batch_size=32), Step()),
+    "rnn-exploding": lambda: record(get_preset("rnn-exploding").config()),
+    "rnn-vanishing": lambda: record(get_preset("rnn-vanishing").config()),
+    "small-rnn-2-epochs": lambda: record(SMALL_RNN, Step(epoch=True), Step(epoch=True)),
+    "rnn-gain-0.5": lambda: record(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=0.5)),
+    "rnn-gain-1.5": lambda: record(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=1.5)),
+    "rnn-vs-lstm-1-epoch": lambda: record(SMALL_RNN, Rebuild(SMALL_RNN, ("model", "lstm")), Step(epoch=True)),
     "exploding-diverged": lambda: record(get_preset("exploding").config(), Run(), until_diverged=True),
 }
 
@@ -91,6 +100,7 @@ class Replay:
         self.updates, self.boundary, self.timeline = d.updates.plot, d.boundary.plot, d.timeline.plot
         self.lossLogCheck, self.lossFitCheck, self.gradientQuantityCombo = (d.loss.logCheck, d.loss.fitCheck,
                                                                             d.bars.quantityCombo)
+        self.lessonTabs = d.lessonTabs
         self.theoryCheck = QCheckBox()   # the window's check box, wired as the window wires it
         self.theoryCheck.toggled.connect(d.set_theory)
 
@@ -105,6 +115,10 @@ class Replay:
         self.theoryCheck.setChecked(False)
         self.gradientQuantityCombo.setCurrentIndex(0)
         self.dashboard.pages.setCurrentIndex(0)
+        self.lessonTabs.setCurrentIndex(0)
+
+    def findChild(self, cls, name):   # noqa: N802 (Qt's name)
+        return self.widget.findChild(cls, name)
 
     def grab(self):
         return self.widget.grab()
