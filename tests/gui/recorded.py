@@ -100,13 +100,17 @@ class Replay:
         self.updates, self.boundary, self.timeline = d.updates.plot, d.boundary.plot, d.timeline.plot
         self.lossLogCheck, self.lossFitCheck, self.gradientQuantityCombo = (d.loss.logCheck, d.loss.fitCheck,
                                                                             d.bars.quantityCombo)
-        self.lessonTabs = d.lessonTabs
+        self.lessonTabs, self.chainView = d.lessonTabs, d.chain.widget
         self.theoryCheck = QCheckBox()   # the window's check box, wired as the window wires it
         self.theoryCheck.toggled.connect(d.set_theory)
 
     @property
     def model(self):
         return self   # tests of the window read the steps as ``w.model.steps``
+
+    @property
+    def config(self):
+        return self.last_snapshot.config   # what the drawn run trains with
 
     def reset_view_settings(self) -> None:
         """The view settings a test may change, back to a new window's."""

@@ -14,7 +14,8 @@ OVERFLOWING = ExperimentConfig(depth=60, width=256, samples=50, activation="line
                                dataset="sine", epochs=5)
 
 
-@pytest.mark.wiring
+# Not a wiring test: each optimizer's overflow is the trainer's numbers; a divergence and the reset after it
+# crossing to a trainer process are test_main_window.py's test_divergence_stops_shows_where_and_reset_recovers.
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_window, qtbot, optimizer):
     w = small_window
