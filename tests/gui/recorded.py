@@ -59,6 +59,7 @@ def record(config: ExperimentConfig, *commands, until_diverged: bool = False) ->
 RUNS = {
     "small-2-epochs": lambda: record(SMALL, Step(epoch=True), Step(epoch=True)),
     "small-1-batch": lambda: record(SMALL, Step()),
+    "small-2-batches": lambda: record(SMALL, Step(), Step()),
     "small-1-epoch": lambda: record(SMALL, Step(epoch=True)),
     "sigmoid-6-1-epoch": lambda: record(SMALL.replace(depth=6, activation="sigmoid"), Step(epoch=True)),
     "zeros-1-batch": lambda: record(SMALL.replace(init="zeros"), Step()),
@@ -68,6 +69,8 @@ RUNS = {
     "rnn-exploding": lambda: record(get_preset("rnn-exploding").config()),
     "rnn-vanishing": lambda: record(get_preset("rnn-vanishing").config()),
     "small-rnn-2-epochs": lambda: record(SMALL_RNN, Step(epoch=True), Step(epoch=True)),
+    "mlp-on-sequences": lambda: record(SMALL_RNN.replace(model="mlp")),
+    "mlp-on-points": lambda: record(ExperimentConfig(depth=2, width=4, samples=64)),
     "rnn-gain-0.5": lambda: record(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=0.5)),
     "rnn-gain-1.5": lambda: record(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=1.5)),
     "rnn-vs-lstm-1-epoch": lambda: record(SMALL_RNN, Rebuild(SMALL_RNN, ("model", "lstm")), Step(epoch=True)),

@@ -158,21 +158,21 @@ def test_spectral_readout_says_guaranteed_only_when_the_bound_does(dashboard):
     assert child(w, "spectralLabel").textFormat() == Qt.PlainText
 
 
-def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(window, qtbot):
-    w = window
+def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(dashboard):
+    w = dashboard
     tabs = w.lessonTabs
     tabs.setCurrentWidget(w.dashboard.boundary.widget)
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN))
+    w.replay("small-rnn-2-epochs", upto=1)   # SMALL_RNN built
     page = w.dashboard.time.sequence
     assert tabs.currentWidget() is page.widget and not tabs.isTabVisible(tabs.indexOf(w.dashboard.boundary.widget))
     assert "no 2-D input plane" in page.note.text()
-    step_epochs(qtbot, w, 2)
+    w.replay("small-rnn-2-epochs")           # and two epochs
     x, y = page.plot.curve.getData()
     np.testing.assert_array_equal(y, w.history.scalar("val_accuracy"))
     # an MLP on the same sequences (flattened) gets the same tab, not a scatter of two of its inputs
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(model="mlp")))
+    w.replay("mlp-on-sequences")   # SMALL_RNN with model = mlp
     assert tabs.currentWidget() is page.widget and not time_views_shown(w)
-    rebuilt(qtbot, w, lambda: w.set_config(ExperimentConfig(depth=2, width=4, samples=64)))
+    w.replay("mlp-on-points")      # an MLP on 2-D points
     assert tabs.currentWidget() is w.dashboard.boundary.widget
 
 
