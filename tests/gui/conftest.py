@@ -9,21 +9,22 @@ import core.runtime.runner_process
 from core import ExperimentConfig
 from core.runtime.runner_process import ENV, MODES
 
-# The files that drive training run each test twice: with the trainer in the window's worker thread and
-# in a process of its own (the window, the tests and the command line cannot tell which is running). The
-# rest run with the thread, or with the mode GRADFLOW_TRAINER names (GRADFLOW_TRAINER=process pytest
-# tests/gui runs every window test with a trainer process).
-BOTH_MODES = {"test_main_window.py", "test_pause.py", "test_honest_view.py", "test_robustness.py",
-              "test_session_model.py"}
+# The tests of the wiring (marked ``wiring``: what crosses to the trainer and back, commands and snapshots,
+# pause, stop, rebuild, close, crash) run twice: with the trainer in the window's worker thread and in a
+# process of its own (the window, the tests and the command line cannot tell which is running). Tests of
+# what a view draws run once, with the thread, or with the mode GRADFLOW_TRAINER names
+# (GRADFLOW_TRAINER=process pytest tests/gui runs every window test with a trainer process).
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "thread_only(reason): the test patches the trainer's code in this process, "
                                        "which a trainer process would not see")
+    config.addinivalue_line("markers", "wiring: the test checks what crosses between the window and its trainer; "
+                                       "it runs with a trainer thread and with a trainer process")
 
 
 def pytest_generate_tests(metafunc):
-    if ("trainer_mode" in metafunc.fixturenames and os.path.basename(metafunc.module.__file__) in BOTH_MODES
+    if ("trainer_mode" in metafunc.fixturenames and metafunc.definition.get_closest_marker("wiring") is not None
             and metafunc.definition.get_closest_marker("thread_only") is None):
         metafunc.parametrize("trainer_mode", MODES, indirect=True)
 
@@ -125,3 +126,21 @@ def epochs_stepped(w, qtbot, n: int) -> None:
         e = w.last_snapshot.epoch
         w.step_epoch()
         qtbot.waitUntil(lambda: w.last_snapshot.epoch > e and not w.model._step_pending, timeout=10000)
+
+
+@pytest.fixture(scope="module")
+def shared_dashboard(qapp):
+    """One Dashboard (tests/gui/recorded.py's Replay) for a module's tests of what the views draw: building
+    one costs most of a window's start, and a replay's first snapshot (REBUILT) clears every panel."""
+    from tests.gui.recorded import Replay
+    replay = Replay()
+    yield replay
+    replay.widget.close()
+    replay.widget.deleteLater()
+
+
+@pytest.fixture
+def dashboard(shared_dashboard):
+    """The module's Dashboard with a new window's view settings (log scale, fit, quantity, theory off)."""
+    shared_dashboard.reset_view_settings()
+    return shared_dashboard

@@ -61,13 +61,11 @@ def test_the_inside_page_is_drawn_only_while_in_front_and_shows_the_latest_step_
     assert _loss_points(d) == len(w.history) == 3 and not d.loss.dirty
 
 
-def test_a_lesson_tab_behind_another_is_filled_when_chosen(small_window, qtbot):
-    w = small_window
+def test_a_lesson_tab_behind_another_is_filled_when_chosen(dashboard):
+    w = dashboard
     assert w.lessonTabs.currentWidget() is not w.chainView
-    for _ in range(2):
-        s = w.last_snapshot.step
-        w.step_batch()
-        qtbot.waitUntil(lambda: w.last_snapshot.step > s and not w.model._step_pending, timeout=5000)
+    w.replay("small-2-batches")   # a new network, then two batches
+    assert w.last_snapshot.step == 2
     assert w.chainView.toPlainText() == "" and w.dashboard.chain.dirty
     w.lessonTabs.setCurrentWidget(w.chainView)
     assert f"{w.last_snapshot.chain.total:.2g}" in w.chainView.toPlainText()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from core import ExperimentConfig, Trainer
+from core import Trainer
 from core.nn.losses import chance_loss
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 from gui.app import theme
@@ -52,9 +52,8 @@ def brush_names(bars):
 
 
 # -- the loss plot ------------------------------------------------------------------------
-def test_loss_axis_starts_at_zero_with_the_chance_line_and_fit_to_data_zooms(small_window, qtbot):
-    w = small_window
-    step_epochs(qtbot, w, 2)
+def test_loss_axis_starts_at_zero_with_the_chance_line_and_fit_to_data_zooms(dashboard):
+    w = dashboard.replay("small-2-epochs")
     y = w.loss.train.getData()[1]
     np.testing.assert_allclose(y, w.history.scalar("train_loss"))
     lo, hi = y_range(w.lossPlot)
@@ -72,9 +71,8 @@ def test_loss_axis_starts_at_zero_with_the_chance_line_and_fit_to_data_zooms(sma
     assert y_range(w.lossPlot)[0] == 0
 
 
-def test_log_scale_draws_log10_with_decade_ticks(small_window, qtbot):
-    w = small_window
-    step_epochs(qtbot, w, 2)
+def test_log_scale_draws_log10_with_decade_ticks(dashboard):
+    w = dashboard.replay("small-2-epochs")
     w.lossLogCheck.setChecked(True)
     np.testing.assert_allclose(w.loss.train.getData()[1], np.log10(w.history.scalar("train_loss")))
     assert w.loss.chance.value() == pytest.approx(math.log10(w.last_snapshot.chance_loss))
@@ -84,9 +82,8 @@ def test_log_scale_draws_log10_with_decade_ticks(small_window, qtbot):
     assert lo <= np.log10(w.history.scalar("train_loss")).min() and hi >= math.log10(w.last_snapshot.chance_loss)
 
 
-def test_validation_accuracy_has_its_own_zero_to_one_axis(small_window, qtbot):
-    w = small_window
-    step_epochs(qtbot, w, 2)
+def test_validation_accuracy_has_its_own_zero_to_one_axis(dashboard):
+    w = dashboard.replay("small-2-epochs")
     x, acc = w.loss.acc.getData()
     np.testing.assert_allclose(acc, w.history.scalar("val_accuracy"))
     lo, hi = w.loss.acc_view.viewRange()[1]
@@ -95,10 +92,8 @@ def test_validation_accuracy_has_its_own_zero_to_one_axis(small_window, qtbot):
 
 
 # -- the bars ------------------------------------------------------------------------------
-def test_bars_hold_every_finite_value_with_thinned_ticks_at_depth_100(window, qtbot):
-    w = window
-    rebuilt_with(qtbot, w, ExperimentConfig(depth=100, width=8, activation="sigmoid", samples=64, batch_size=32))
-    step_batch(qtbot, w)
+def test_bars_hold_every_finite_value_with_thinned_ticks_at_depth_100(dashboard):
+    w = dashboard.replay("depth-100-1-batch")
     for plot, y0 in ((w.gradients, w.gradients.bars.opts["y0"]),):
         g = plot.values
         assert g.min() < 1e-40   # the old axis stopped at 1e-40: layers below it had no bar
@@ -115,10 +110,8 @@ def test_bars_hold_every_finite_value_with_thinned_ticks_at_depth_100(window, qt
     assert lo <= -300 and w.gradients.bars.opts["height"][0] > 0
 
 
-def test_bars_colour_relative_to_the_network_and_quote_the_rule(small_window, qtbot):
-    w = small_window
-    rebuilt_with(qtbot, w, SMALL.replace(depth=6, activation="sigmoid"))
-    step_epochs(qtbot, w, 1)
+def test_bars_colour_relative_to_the_network_and_quote_the_rule(dashboard):
+    w = dashboard.replay("sigmoid-6-1-epoch")
     g = w.history.layer("grad_norm")[-1]
     assert brush_names(w.gradients.bars) == classify_layers(g)
     legend = [label.text for _, label in w.gradients.legend.items]
@@ -126,9 +119,8 @@ def test_bars_colour_relative_to_the_network_and_quote_the_rule(small_window, qt
     assert VANISHING_RATIO == 1e-3 and EXPLODING_RISE == 1e2 and EXPLODING_ABOVE == 1e4
 
 
-def test_error_signal_bars_and_theory_overlay(small_window, qtbot):
-    w = small_window
-    step_batch(qtbot, w)
+def test_error_signal_bars_and_theory_overlay(dashboard):
+    w = dashboard.replay("small-1-batch")
     combo = w.gradientQuantityCombo
     assert [combo.itemText(i) for i in range(combo.count())] == ["‖dL/dW‖ weight gradient", "‖dL/dz‖ error signal"]
     combo.setCurrentIndex(1)
@@ -155,10 +147,8 @@ def test_exploding_story_shows_the_error_signal_growing_at_step_1(window, qtbot)
     np.testing.assert_allclose(tops, np.log10(delta))
 
 
-def test_exactly_zero_is_drawn_at_the_floor_labelled_0_never_as_nan(small_window, qtbot):
-    w = small_window
-    rebuilt_with(qtbot, w, SMALL.replace(init="zeros"))
-    step_batch(qtbot, w)
+def test_exactly_zero_is_drawn_at_the_floor_labelled_0_never_as_nan(dashboard):
+    w = dashboard.replay("zeros-1-batch")
     g = w.gradients.values
     zero = g == 0
     assert zero.any() and np.isfinite(g).all()
@@ -177,10 +167,8 @@ def test_exactly_zero_is_drawn_at_the_floor_labelled_0_never_as_nan(small_window
 
 
 # -- the step timeline ---------------------------------------------------------------------
-def test_timeline_shows_every_step_and_marks_clipping(small_window, qtbot):
-    w = small_window
-    rebuilt_with(qtbot, w, SMALL.replace(clip_norm=0.05))
-    step_epochs(qtbot, w, 2)
+def test_timeline_shows_every_step_and_marks_clipping(dashboard):
+    w = dashboard.replay("clipped-2-epochs")
     steps = w.model.steps
     assert len(steps) == w.last_snapshot.step
     x, y = w.timeline.loss.getData()
@@ -195,19 +183,17 @@ def test_timeline_shows_every_step_and_marks_clipping(small_window, qtbot):
     assert lo <= np.nanmin(y) and hi >= np.nanmax(w.timeline.norm.getData()[1])
 
 
-def test_exploding_divergence_is_a_curve_on_the_timeline(window, qtbot):
-    w = window
-    w.presetCombo.setCurrentIndex(w.presetCombo.findData("exploding"))
-    qtbot.waitUntil(lambda: w.config.depth == 5 and w.last_snapshot.config.depth == 5, timeout=10000)
-    w.runButton.click()
-    qtbot.waitUntil(lambda: w.state == "diverged", timeout=20000)
-    qtbot.waitUntil(lambda: len(w.timeline.norm.getData()[1]) == w.last_snapshot.step, timeout=5000)
+def test_exploding_divergence_is_a_curve_on_the_timeline(dashboard):
+    w = dashboard.replay("exploding-diverged")   # the exploding story, run until it diverged
+    assert w.last_snapshot.config.depth == 5 and w.last_snapshot.state == "diverged"
+    assert len(w.timeline.norm.getData()[1]) == w.last_snapshot.step
     norm = w.timeline.norm.getData()[1]
     finite = norm[np.isfinite(norm)]
     assert len(finite) >= 2 and np.all(np.diff(finite) > 0)   # the norm climbs step after step
 
 
 # -- pace ------------------------------------------------------------------------------------
+@pytest.mark.wiring
 def test_pace_slows_running_and_pause_is_instant(small_window, qtbot):
     w = small_window
     rebuilt_with(qtbot, w, SMALL.replace(epochs=200))
@@ -327,8 +313,9 @@ def test_every_plot_whole_at_1024x700_with_legends_clear_of_data(small_window, q
                     assert not box.contains(vb.mapViewToScene(pg_point(px, py))), plot.objectName()
 
 
-def test_plot_titles_are_the_names_the_help_uses(window):
+def test_plot_titles_are_the_names_the_help_uses(dashboard):
     from gui.panels.help import HELP_HTML
+    window = dashboard
     for name, title in (("gradientPlot", "Gradient bars"), ("heatmapPlot", "Gradient flow"), ("lossPlot", "Loss"),
                         ("updatePlot", "Update ratio"), ("timelinePlot", "Step timeline"), ("boundaryPlot", "Prediction")):
         assert getattr(window, name).getPlotItem().titleLabel.text.startswith(title)
@@ -365,25 +352,25 @@ def test_flow_heatmap_draws_exact_zero_grey_and_nan_purple_not_on_the_scale(qtbo
     assert h.widget.getPlotItem().titleLabel.text == "Gradient flow"
 
 
-def test_empty_loss_and_flow_plots_say_no_epoch_completed_yet(small_window, qtbot):
-    w = small_window
+def test_empty_loss_and_flow_plots_say_no_epoch_completed_yet(dashboard):
+    w = dashboard.replay("small-1-epoch", upto=1)
     d = w.dashboard
     assert d.loss.plot.empty.isVisible() and d.heatmap.plot.empty.isVisible()   # a new network
     assert "no epoch completed yet" in d.loss.plot.empty.textItem.toPlainText()
-    w.step_epoch()
-    qtbot.waitUntil(lambda: len(w.model.history) >= 1, timeout=10000)
+    w.replay("small-1-epoch")
+    assert len(w.model.history) >= 1
     assert not d.loss.plot.empty.isVisible() and not d.heatmap.plot.empty.isVisible()
-    w.reset()
-    qtbot.waitUntil(lambda: len(w.model.history) == 0 and d.loss.plot.empty.isVisible(), timeout=10000)
+    w.replay("small-1-epoch", upto=1)   # reset: the same network again, from its seed
+    assert len(w.model.history) == 0 and d.loss.plot.empty.isVisible()
 
 
-def test_an_empty_hover_label_draws_nothing(small_window, qtbot):
+def test_an_empty_hover_label_draws_nothing(dashboard):
     """An empty pg.TextItem with a fill still paints its box: a white rectangle sat on the time-step plot."""
     from gui.panels.recurrent.time_bars import TimeGradientBars
-    for plot in (w_bars := small_window.gradients, TimeGradientBars()):
+    dashboard.replay("small-1-epoch", upto=1)   # a new network
+    for plot in (w_bars := dashboard.gradients, TimeGradientBars()):
         assert plot.hover.toPlainText() == "" and not plot.hover.isVisible()
-    rebuilt_with(qtbot, small_window, SMALL)
-    step_epochs(qtbot, small_window, 1)
+    dashboard.replay("small-1-epoch")
     vb = w_bars.widget.getPlotItem().vb
     w_bars._on_mouse(vb.mapViewToScene(QPointF(1.0, w_bars.view[0] + 0.5)))
     assert w_bars.hover.toPlainText().startswith("layer 1:") and w_bars.hover.isVisible()

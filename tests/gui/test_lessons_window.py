@@ -21,21 +21,20 @@ def test_preset_picker_loads_the_config_and_shows_the_lesson(small_window, qtbot
     assert "ordered" in w.phaseLabel.text()
 
 
-def test_chain_rule_view_shows_the_product(small_window, qtbot):
-    w = small_window
+def test_chain_rule_view_shows_the_product(dashboard):
+    w = dashboard.replay("small-1-batch", upto=1)
     w.lessonTabs.setCurrentWidget(w.chainView)   # a tab behind another draws when it is shown
-    w.step_batch()
-    qtbot.waitUntil(lambda: "dL/dz1 = dL/dz_out x" in w.chainView.toPlainText(), timeout=5000)
+    w.replay("small-1-batch")                    # one batch
+    assert "dL/dz1 = dL/dz_out x" in w.chainView.toPlainText()
     text = w.chainView.toPlainText()
     assert "mean |φ′(z)|" in text and "product" in text
     chain = w.last_snapshot.chain
     assert f"{chain.total:.2g}" in text
 
 
-def test_theory_overlay_draws_one_point_per_hidden_layer(small_window, qtbot):
-    w = small_window
-    w.step_epoch()
-    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=5000)
+def test_theory_overlay_draws_one_point_per_hidden_layer(dashboard):
+    w = dashboard.replay("small-1-epoch")
+    assert len(w.history) == 1
     assert not w.gradients.theory.isVisible()
     w.theoryCheck.setChecked(True)
     # the theory predicts ||dL/dz||: over the ||dL/dW|| bars it is hidden and the legend says where it is

@@ -62,6 +62,7 @@ def test_hovering_a_bar_shows_its_exact_value(small_window, qtbot):
     assert w.gradients.hover.toPlainText() == expected
 
 
+@pytest.mark.wiring
 def test_controls_change_the_config(small_window, qtbot):
     w = small_window
     changes = [
@@ -89,6 +90,7 @@ def test_controls_change_the_config(small_window, qtbot):
     assert w.last_snapshot.n_layers == 6
 
 
+@pytest.mark.wiring
 def test_config_changes_show_in_the_controls(small_window, qtbot):
     w = small_window
     cfg = ExperimentConfig(depth=7, width=20, activation="tanh", init="orthogonal", init_gain=2.0, residual=True,
@@ -106,6 +108,7 @@ def test_config_changes_show_in_the_controls(small_window, qtbot):
     assert "rebuilt" in w.messageLabel.text() and "history cleared" in w.messageLabel.text()
 
 
+@pytest.mark.wiring
 def test_step_epoch_updates_bars_loss_and_heatmap(small_window, qtbot):
     w = small_window
     L = SMALL.n_weight_layers
@@ -120,6 +123,7 @@ def test_step_epoch_updates_bars_loss_and_heatmap(small_window, qtbot):
     assert len(w.history) == 2
 
 
+@pytest.mark.wiring
 def test_step_batch_does_exactly_one_batch(small_window, qtbot):
     w = small_window
     qtbot.mouseClick(w.stepBatchButton, Qt.LeftButton)
@@ -128,6 +132,7 @@ def test_step_batch_does_exactly_one_batch(small_window, qtbot):
     assert w.stepBatchButton.isEnabled()
 
 
+@pytest.mark.wiring
 def test_repeated_clicks_during_a_step_do_not_pile_up(small_window, qtbot):
     w = small_window
     for _ in range(10):
@@ -137,6 +142,7 @@ def test_repeated_clicks_during_a_step_do_not_pile_up(small_window, qtbot):
     assert len(w.history) == 1 and w.epochLabel.text() == "Epoch 1"
 
 
+@pytest.mark.wiring
 def test_window_statistics_equal_headless(small_window, qtbot):
     w = small_window
     w.step_epoch()
@@ -146,6 +152,7 @@ def test_window_statistics_equal_headless(small_window, qtbot):
     assert w.history.scalar("train_loss")[0] == headless.train_loss
 
 
+@pytest.mark.wiring
 def test_run_then_pause(small_window, qtbot):
     w = small_window
     w.set_config(SMALL.replace(epochs=100000))
@@ -162,6 +169,7 @@ def test_run_then_pause(small_window, qtbot):
     assert w.stepEpochButton.isEnabled()
 
 
+@pytest.mark.wiring
 def test_run_stops_at_the_set_epoch(small_window, qtbot):
     w = small_window
     qtbot.mouseClick(w.runButton, Qt.LeftButton)
@@ -169,6 +177,7 @@ def test_run_stops_at_the_set_epoch(small_window, qtbot):
     assert len(w.history) == SMALL.epochs == w.last_snapshot.epoch
 
 
+@pytest.mark.wiring
 def test_live_settings_do_not_reset_the_history(small_window, qtbot):
     w = small_window
     w.step_epoch()
@@ -183,6 +192,7 @@ def test_live_settings_do_not_reset_the_history(small_window, qtbot):
     assert w.last_snapshot.config.lr == 0.02 and w.last_snapshot.config.optimizer == "momentum"
 
 
+@pytest.mark.wiring
 def test_reset_clears_the_history(small_window, qtbot):
     w = small_window
     w.step_epoch()
@@ -195,6 +205,7 @@ def test_reset_clears_the_history(small_window, qtbot):
     assert w.stateLabel.text() == "ready"
 
 
+@pytest.mark.wiring
 def test_divergence_stops_shows_where_and_reset_recovers(small_window, qtbot):
     w = small_window
     gen = w.last_snapshot.generation
@@ -245,6 +256,7 @@ def test_keyboard_shortcuts(small_window, qtbot):
     qtbot.waitUntil(lambda: w.stateLabel.text() in ("paused", "done"), timeout=5000)
 
 
+@pytest.mark.wiring
 def test_closing_while_running_stops_the_worker_within_a_second(qtbot):
     from gui.app.main_window import MainWindow
     import time
@@ -260,6 +272,7 @@ def test_closing_while_running_stops_the_worker_within_a_second(qtbot):
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.wiring
 def test_snapshots_are_drawn_on_the_gui_thread(small_window, qtbot):
     w = small_window
     assert w.worker.thread() is w.thread_ and w.thread_ is not QThread.currentThread()
@@ -267,8 +280,8 @@ def test_snapshots_are_drawn_on_the_gui_thread(small_window, qtbot):
     qtbot.waitUntil(lambda: w.stepLabel.text() == "step 1", timeout=5000)
 
 
-def test_bars_show_the_gradient_at_initialisation_before_any_step(small_window):
-    w = small_window
+def test_bars_show_the_gradient_at_initialisation_before_any_step(dashboard):
+    w = dashboard.replay("small-1-batch", upto=1)   # a new network: its REBUILT snapshot only
     heights = w.gradients.bars.opts["height"]
     assert len(heights) == SMALL.n_weight_layers and np.isfinite(heights).all() and (heights > 0).all()
     assert "before any step" in w.gradientPlot.getPlotItem().getAxis("bottom").labelText

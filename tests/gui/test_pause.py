@@ -1,8 +1,12 @@
 """Pause is answered by the worker within one layer's work, even in the middle of a long step."""
 import time
 
+import pytest
+
 from core import ExperimentConfig
 from core.training.session import RunState
+
+pytestmark = pytest.mark.wiring   # pause crosses to the trainer
 
 # Long steps for a test (about 6 million weights, batch 1: tens of milliseconds each, a few hundred MB):
 # the same mechanism as depth 100 x width 1024, where one step takes seconds (benchmarks/bench_pause.py).

@@ -94,9 +94,8 @@ def test_rnn_vanishing_bars_fall_to_the_left_and_lstm_fix_bars_do_not(window, qt
         "guarantees", "")
 
 
-def test_colours_follow_core_regimes_with_step_t_as_reference(window, qtbot):
-    w = window
-    pick_story(qtbot, w, "rnn-exploding")
+def test_colours_follow_core_regimes_with_step_t_as_reference(dashboard):
+    w = dashboard.replay("rnn-exploding")   # the story's network, as built
     values = w.last_snapshot.through_time[0].time_grad_norm
     expected = [REGIME_COLOURS[r] for r in classify_layers(values)]
     assert drawn_colours(w) == expected and expected[0] == REGIME_COLOURS["exploding"]
@@ -125,10 +124,8 @@ def test_an_mlp_shows_no_time_views_and_switching_clears_the_old_run(window, qtb
     assert w.dashboard.time.heatmap.plot.image.image.shape == (SMALL_RNN.seq_len, 1)
 
 
-def test_time_heatmap_is_log10_of_each_epoch_with_explicit_levels(window, qtbot):
-    w = window
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN))
-    step_epochs(qtbot, w, 2)
+def test_time_heatmap_is_log10_of_each_epoch_with_explicit_levels(dashboard):
+    w = dashboard.replay("small-rnn-2-epochs")
     plot = w.dashboard.time.heatmap.plot
     image = plot.image.image
     assert image.dtype == np.float32 and image.flags["C_CONTIGUOUS"]
@@ -139,9 +136,8 @@ def test_time_heatmap_is_log10_of_each_epoch_with_explicit_levels(window, qtbot)
     assert w.timeHeatmapPlot is plot.widget
 
 
-def test_chain_through_time_tab_quotes_the_latest_chain(window, qtbot):
-    w = window
-    pick_story(qtbot, w, "rnn-vanishing")
+def test_chain_through_time_tab_quotes_the_latest_chain(dashboard):
+    w = dashboard.replay("rnn-vanishing")   # the story's network, as built
     chain = w.last_snapshot.through_time[0].chain
     w.lessonTabs.setCurrentWidget(child(w, "timeChainView"))   # drawn when shown
     text = child(w, "timeChainView").toPlainText()
@@ -151,51 +147,48 @@ def test_chain_through_time_tab_quotes_the_latest_chain(window, qtbot):
     assert f"{first.factor:.3g}" in text and f"{chain.links[-1].product:.3g}" in text
 
 
-def test_spectral_readout_says_guaranteed_only_when_the_bound_does(window, qtbot):
-    w = window
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=0.5)))
+def test_spectral_readout_says_guaranteed_only_when_the_bound_does(dashboard):
+    w = dashboard.replay("rnn-gain-0.5")   # SMALL_RNN, orthogonal W_h with gain 0.5
     text = child(w, "spectralLabel").text()
     assert "‖W_h‖₂ = 0.5 < 1/γ = 1: vanishing guaranteed" in text
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(recurrent_init="orthogonal", recurrent_gain=1.5)))
+    w.replay("rnn-gain-1.5")
     text = child(w, "spectralLabel").text()
     assert "‖W_h‖₂ = 1.5 ≥ 1/γ = 1: no guarantee" in text and "vanishing guaranteed" not in text
     from PySide6.QtCore import Qt
     assert child(w, "spectralLabel").textFormat() == Qt.PlainText
 
 
-def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(window, qtbot):
-    w = window
+def test_sequence_prediction_tab_says_there_is_no_picture_and_shows_accuracy(dashboard):
+    w = dashboard
     tabs = w.lessonTabs
     tabs.setCurrentWidget(w.dashboard.boundary.widget)
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN))
+    w.replay("small-rnn-2-epochs", upto=1)   # SMALL_RNN built
     page = w.dashboard.time.sequence
     assert tabs.currentWidget() is page.widget and not tabs.isTabVisible(tabs.indexOf(w.dashboard.boundary.widget))
     assert "no 2-D input plane" in page.note.text()
-    step_epochs(qtbot, w, 2)
+    w.replay("small-rnn-2-epochs")           # and two epochs
     x, y = page.plot.curve.getData()
     np.testing.assert_array_equal(y, w.history.scalar("val_accuracy"))
     # an MLP on the same sequences (flattened) gets the same tab, not a scatter of two of its inputs
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN.replace(model="mlp")))
+    w.replay("mlp-on-sequences")   # SMALL_RNN with model = mlp
     assert tabs.currentWidget() is page.widget and not time_views_shown(w)
-    rebuilt(qtbot, w, lambda: w.set_config(ExperimentConfig(depth=2, width=4, samples=64)))
+    w.replay("mlp-on-points")      # an MLP on 2-D points
     assert tabs.currentWidget() is w.dashboard.boundary.widget
 
 
-def test_compare_draws_b_as_a_line_over_a_s_bars(window, qtbot):
-    w = window
-    rebuilt(qtbot, w, lambda: w.set_config(SMALL_RNN))
-    rebuilt(qtbot, w, lambda: w.start_compare("model", "lstm"))
+def test_compare_draws_b_as_a_line_over_a_s_bars(dashboard):
+    w = dashboard.replay("rnn-vs-lstm-1-epoch", upto=2)   # SMALL_RNN, then compared with model = lstm
     plot = w.dashboard.time.bars.plot
     x, y = plot.line_b.getData()
     np.testing.assert_allclose(y, np.log10(w.last_snapshot.through_time[1].time_grad_norm), rtol=1e-12)
     assert "bars: A: model = rnn; line: B: model = lstm" in plot.widget.getPlotItem().titleLabel.text
     assert "run A, layer 1: ‖W_h‖₂" in child(w, "spectralLabel").text()
-    step_epochs(qtbot, w, 1)
-    qtbot.waitUntil(lambda: len(w.history_b) == 1, timeout=10000)
+    w.replay("rnn-vs-lstm-1-epoch")   # and one epoch of both
+    assert len(w.history_b) == 1
     x, y = plot.line_b.getData()
     np.testing.assert_allclose(y, np.log10(w.history_b.series("time_grad_norm")[-1]), rtol=1e-12)
     np.testing.assert_allclose(drawn_logs(w), np.log10(w.history.series("time_grad_norm")[-1]), rtol=1e-12)
-    rebuilt(qtbot, w, w.stop_compare)
+    w.replay("rnn-vs-lstm-1-epoch", upto=1)   # comparing ended: one run again, rebuilt
     assert no_line_b(w)
 
 

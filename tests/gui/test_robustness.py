@@ -14,6 +14,8 @@ OVERFLOWING = ExperimentConfig(depth=60, width=256, samples=50, activation="line
                                dataset="sine", epochs=5)
 
 
+# Not a wiring test: each optimizer's overflow is the trainer's numbers; a divergence and the reset after it
+# crossing to a trainer process are test_main_window.py's test_divergence_stops_shows_where_and_reset_recovers.
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_window, qtbot, optimizer):
     w = small_window
@@ -31,8 +33,8 @@ def test_divergence_under_every_optimizer_is_shown_and_reset_recovers(small_wind
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 0.0, 1e300, 1e-300])
-def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
-    w = window
+def test_every_plot_draws_nonfinite_and_extreme_values(dashboard, bad):
+    w = dashboard.replay("small-1-batch", upto=1)   # a new network, as a new window shows it
     values = np.array([1e-3, bad, 1.0, bad])
     w.gradients.update(values, marked_layer=2, caption="test", values_b=values[::-1])
     w.gradients.show_theory(values, True)
@@ -54,6 +56,7 @@ def test_every_plot_draws_nonfinite_and_extreme_values(window, bad):
         assert np.isfinite([x0, x1, y0, y1]).all(), plot.objectName()
 
 
+@pytest.mark.wiring
 def test_a_thousand_random_actions_while_training(small_window, qtbot):
     w = small_window
     rng = random.Random(1234)

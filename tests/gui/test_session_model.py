@@ -5,6 +5,8 @@ from core.training.session import RunState
 
 from .conftest import SMALL
 
+pytestmark = pytest.mark.wiring   # a session model is the window's side of the wiring
+
 
 @pytest.fixture
 def model(qtbot):
