@@ -9,7 +9,7 @@ def main(argv=None) -> int:
     configure_process()
     argv = sys.argv[1:] if argv is None else list(argv)
     flags = {a.split("=", 1)[0] for a in argv}  # --save-config=FILE names the flag too
-    windowless = ("--headless", "-h", "--help", "--list-presets")
+    windowless = ("--headless", "-h", "--help", "--list-presets", "--list-reproductions", "--reproduce")
     sweep = any(a.startswith("--sweep") for a in flags)
     if sweep or any(a in flags for a in windowless) or ("--save-config" in flags and "--screenshot" not in flags):
         from core.cli import main as cli_main

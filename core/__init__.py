@@ -36,6 +36,9 @@ _PUBLIC = {
                                       "SWEEP_PRESETS")},
     "measure_cell": ("core.sweep", "measure"),   # core.measure is the measurement package: another name here
     "configure_process": ("core.runtime.setup", "configure_process"),
+    **{n: ("core.measure.jacobian", n) for n in ("jacobian_spectrum", "isometry_share")},
+    **{n: ("core.stories.reproductions", n) for n in ("REPRODUCTIONS", "run_reproduction")},
+    "seed_delta_norms": ("core.measure.seeds", "seed_delta_norms"),
 }
 
 __all__ = list(_PUBLIC)

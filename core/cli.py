@@ -93,8 +93,19 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     sw.add_argument("--sweep-preset", metavar="NAME", help="a preset sweep: deep-information-propagation")
     sw.add_argument("--workers", metavar="N", help="local worker processes (all cores)")
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the cells on this Dask cluster")
+    _add_reproduction_flags(p)
     _add_config_flags(p)
     return p
+
+
+def _add_reproduction_flags(p: argparse.ArgumentParser) -> None:
+    """Issue 23: the gallery of reproductions and many seeds at once (core/cli_repro.py runs them)."""
+    rp = p.add_argument_group("reproductions (published results the simulator checks itself against)")
+    rp.add_argument("--list-reproductions", action="store_true", help="print the reproductions, one a line, and exit")
+    rp.add_argument("--reproduce", metavar="NAMES|all", help="run these reproductions (comma-separated) or all; "
+                    "prints each row, writes the CSV to --out; exit 1 when one fails (--workers, --scheduler)")
+    rp.add_argument("--seeds", metavar="N", help="with --headless: N seeds at initialisation, log10 ||dL/dz_l|| per "
+                    "seed to --out (CSV) and the band with Hanin & Rolnick's fan on stderr (--workers, --scheduler)")
 
 
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
@@ -126,7 +137,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 
 # Which flags each way of running uses; any other flag given is an error naming it, never ignored.
-_SWITCHES = ("headless", "quiet", "list_presets", "theory")
+_SWITCHES = ("headless", "quiet", "list_presets", "theory", "list_reproductions")
 _COMMON = {"config", "preset", "quiet", *(f.name for f in fields(ExperimentConfig))}
 MODES = {
     "list": ({"list_presets"}, "with --list-presets, which takes no other flags"),
@@ -134,6 +145,10 @@ MODES = {
     "save-config": (_COMMON | {"save_config", "data"}, "with --save-config alone: add --headless to train as well"),
     "sweep": (_COMMON | {"headless", "out", "sweep", "sweep_preset", "workers", "scheduler"},
               "with --sweep: a sweep writes one row per cell to --out"),
+    "list-reproductions": ({"list_reproductions"}, "with --list-reproductions, which takes no other flags"),
+    "reproduce": ({"reproduce", "out", "workers", "scheduler", "quiet"}, "with --reproduce: a reproduction runs "
+                  "its paper's own setup"),
+    "seeds": (_COMMON | {"headless", "seeds", "out", "workers", "scheduler"}, "with --seeds"),
     "window": (_COMMON | {"compare", "theory", "theme", "page", "screenshot", "record", "record_every", "record_plot",
                           "trainer"},
                "in the window: it needs --headless"),
@@ -317,7 +332,8 @@ def stop_on_signals():
 
 def _run(argv: list[str], record_plots: tuple[str, ...]) -> int:
     args = build_parser(record_plots).parse_args(argv)
-    mode = ("list" if args.list_presets else "sweep" if args.sweep is not None or args.sweep_preset is not None
+    mode = ("list" if args.list_presets else "list-reproductions" if args.list_reproductions
+            else "reproduce" if args.reproduce is not None else "seeds" if args.seeds is not None else "sweep" if args.sweep is not None or args.sweep_preset is not None
             else "headless" if args.headless or args.screenshot is not None
             else "save-config" if args.save_config is not None else "headless")
     check_flags(args, mode)
@@ -326,6 +342,12 @@ def _run(argv: list[str], record_plots: tuple[str, ...]) -> int:
         for p in PRESETS.values():
             print(f"{p.name:<{width}}  {p.summary}")
         return 0
+    if mode in ("list-reproductions", "reproduce", "seeds"):
+        from core import cli_repro
+        if mode == "seeds":
+            return cli_repro.seeds(args, config_from_args(args), check_writable)
+        return cli_repro.list_reproductions() if mode == "list-reproductions" else \
+            cli_repro.reproduce(args, check_writable)
     if mode == "sweep":
         from core.sweep import run_from_args
         return run_from_args(args, config_from_args)

@@ -103,6 +103,7 @@ class Snapshot:
     class_names: tuple = ()                          # with REBUILT: one per class of a classification, else ()
     data_source: dict | None = None                  # with REBUILT: the data file's {"path", "sha256"}, or None
     through_time: tuple | None = None                # (A's, B's) core.measure.through_time.ThroughTime; None: not measured
+    jacobian: object = None                          # run A's core.measure.jacobian.JacobianView (MLPs); None: not measured
     inside: object = None                            # core.measure.distributions.InsideView of run A (issue 12): sent
                                                      # as an InsideDelta, made whole by SnapshotAssembler
 

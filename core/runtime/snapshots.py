@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from core.measure.jacobian import measure_view
 from core.measure.through_time import from_step, measure as measure_through_time, pascanu_bound
 from core.nn.kinds import kind_of
 from core.runtime.messages import Kind, RunView, Snapshot
@@ -44,6 +45,7 @@ class SnapshotMaker:
         The chain rule and, for a recurrent model, the chain through time are the latest step's own numbers:
         no pass of their own (before any step, one pass on the first batch)."""
         if not (force or now >= self._extras_due):
+            self._jacobian_view = None
             return None, None, None
         t, tb = self.session.a, self.session.b
         started = time.perf_counter()
@@ -52,6 +54,7 @@ class SnapshotMaker:
         if "time_chain" in kind_of(t.config).views and not t.diverged:   # B's only when forced: its bars before a step
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         boundary = self._picture(t, kind)
+        self._jacobian_view = measure_view(t) if "jacobian" in kind_of(t.config).views and not t.diverged else None
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
         return boundary, chain, through
 
@@ -107,6 +110,7 @@ class SnapshotMaker:
                         steps=self._new_steps(), chance_loss=self._chance,
                         inside=self._inside["A"].delta(t.inside), **rebuilt)
         snap.through_time = through_time
+        snap.jacobian = getattr(self, "_jacobian_view", None)
         self._last_emit = now
         c.drawn.clear()
         c.emit(snap)

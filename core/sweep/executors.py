@@ -27,6 +27,13 @@ class SerialExecutor:
                 return
             yield run_group(plan, g)
 
+    def map_unordered(self, fn, items, stop=None) -> Iterator[tuple]:
+        """(index, fn(item)) for each item, as each finishes (here: in order). ``fn`` a module-level function."""
+        for i, item in enumerate(items):
+            if stop is not None and stop.is_set():
+                return
+            yield i, fn(item)
+
     def close(self, wait: bool = True) -> None:
         pass
 
@@ -51,6 +58,25 @@ class LocalExecutor:
                         raise ConfigError("workers", f"workers: a worker process died ({_first_line(e)}); "
                                                      f"if memory ran out, try fewer --workers") from None
                     yield rows
+                if stop is not None and stop.is_set():
+                    return
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def map_unordered(self, fn, items, stop=None) -> Iterator[tuple]:
+        """(index, fn(item)) for each item, as each finishes in the worker processes."""
+        futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for f in done:
+                    try:
+                        yield futures[f], f.result()
+                    except BrokenProcessPool as e:
+                        raise ConfigError("workers", f"workers: a worker process died ({_first_line(e)}); "
+                                                     f"if memory ran out, try fewer --workers") from None
                 if stop is not None and stop.is_set():
                     return
         finally:
@@ -90,6 +116,25 @@ class DaskExecutor:
                                                    f"the scheduler and every worker need this project "
                                                    f"installed") from None
                 yield rows
+                if stop is not None and stop.is_set():
+                    return
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def map_unordered(self, fn, items, stop=None) -> Iterator[tuple]:
+        """(index, fn(item)) for each item, as each finishes on the cluster."""
+        from distributed import as_completed
+        futures = [self._client.submit(fn, item, pure=False) for item in items]
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for f in as_completed(futures):
+                try:
+                    value = f.result()
+                except Exception as e:  # raised on the cluster: its environment, not this process
+                    raise ConfigError("scheduler", f"scheduler: a task failed on the cluster ({_first_line(e)}); "
+                                                   f"the scheduler and every worker need this project "
+                                                   f"installed") from None
+                yield index[f.key], value
                 if stop is not None and stop.is_set():
                     return
         finally:

@@ -142,6 +142,22 @@ class MainWindow(QMainWindow):
         from gui.phase_diagram.view import open_phase_diagram
         return open_phase_diagram(self, self.config, self.set_config)
 
+    def open_seeds(self, workers: int | None = None):
+        """View > Many seeds: this config from N seeds, the band of ||dL/dz_l|| beside Hanin & Rolnick's fan."""
+        from gui.app.seeds_view import open_seeds
+        dialog = open_seeds(self, self.config, workers)
+        theme.apply([dialog.plot], self.theme_name)
+        return dialog
+
+    def open_reproductions(self, workers: int | None = None):
+        """Help > Reproductions: the gallery's table; a row's setup opens here as a story."""
+        from gui.app.reproductions import open_reproductions
+
+        def open_story(config, text):
+            if self.set_config(config):
+                self.show_message(text)
+        return open_reproductions(self, open_story, workers)
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.controls.show_message(text, error)
         if error:
@@ -159,6 +175,8 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.phaseDiagramAction = action(view, "&Phase diagram...", lambda _=False: self.open_phase_diagram())
         self.phaseDiagramAction.setObjectName("phaseDiagramAction")
+        self.seedsAction = action(view, "&Many seeds...", lambda _=False: self.open_seeds())
+        self.seedsAction.setObjectName("seedsAction")
         self.trainerAction = stored.add_trainer_action(self, view)
         themes = view.addMenu("&Theme")
         self.themeGroup = QActionGroup(self)
@@ -169,7 +187,10 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             self.themeGroup.addAction(a)
             self.themeActions[name] = a
-        action(self.menuBar().addMenu("&Help"), "&What am I looking at?", self.show_help, "F1")
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&What am I looking at?", self.show_help, "F1")
+        self.reproductionsAction = action(help_menu, "&Reproductions...", lambda _=False: self.open_reproductions())
+        self.reproductionsAction.setObjectName("reproductionsAction")
 
     def _build_shortcuts(self) -> None:
         # A focused spin box would swallow N, B, R and Space as (invalid) text: let them through.

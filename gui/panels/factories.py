@@ -69,3 +69,8 @@ class InsideViews:
 
 def inside_views(d):
     return InsideViews()
+
+
+def jacobian(d):
+    from gui.panels.jacobian_spectrum import JacobianPanel   # issue 23: the Jacobian's singular values
+    return JacobianPanel()
