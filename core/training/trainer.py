@@ -123,6 +123,12 @@ class Trainer(Inspection):
             self.optimizer = make_optimizer(self.config.optimizer, self.config.lr)
         self.optimizer.lr = self.config.lr
 
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (1 = the first): lr * min(1, step / warmup_steps), linear warm-up
+        (issue 22); lr itself without warm-up."""
+        w = self.config.warmup_steps
+        return self.config.lr if w <= 0 or step >= w else self.config.lr * step / w
+
     # -- one batch ------------------------------------------------------------------
     def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True,
                        interrupt=None) -> BatchStats | None:
@@ -155,6 +161,7 @@ class Trainer(Inspection):
                     r.undo()
                 raise Interrupted()
             self.step += 1
+            self.optimizer.lr = self.lr_at(self.step)   # issue 22: the warm-up's rate for this step
             divergence = self._check_loss_and_gradient(r, X, total)                      # 2
             scale = 1.0
             if divergence is None:
