@@ -11,7 +11,7 @@ refuse them with "only transformer uses it" unless their ``unused`` says more.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from core.nn.activations import get_activation
@@ -216,6 +216,11 @@ KINDS["transformer"] = ModelKind(
                           f"{MEAN_FIELD_SCOPE})",
               PASCANU: "it has no recurrent weights: attention reaches every earlier position in one step"},
     views=("time_steps", "time_heatmap", "sequence_prediction"), memory=_transformer_memory)
+
+# issue 22, the window: the Transformer's own views (gui/panels/transformer): the gradient per block and sub-layer,
+# the read-out position's attention per head, the token similarity per block (rank collapse)
+TRANSFORMER_VIEWS = ("transformer_blocks", "attention_map", "token_similarity")
+KINDS["transformer"] = replace(KINDS["transformer"], views=KINDS["transformer"].views + TRANSFORMER_VIEWS)
 
 
 def kind_of(config_or_name) -> ModelKind:

@@ -105,6 +105,8 @@ class Snapshot:
     through_time: tuple | None = None                # (A's, B's) core.measure.through_time.ThroughTime; None: not measured
     inside: object = None                            # core.measure.distributions.InsideView of run A (issue 12): sent
                                                      # as an InsideDelta, made whole by SnapshotAssembler
+    transformer: object = None                       # issue 22: core.measure.transformer_view.TransformerView of run A
+                                                     # (a Transformer's extras); None: not measured this time
 
 
 @dataclass

@@ -69,3 +69,9 @@ class InsideViews:
 
 def inside_views(d):
     return InsideViews()
+
+
+def transformer_views(d):
+    """Issue 22: the Transformer's views (a row of the gradients page and the Attention tab), made together."""
+    from gui.panels.transformer.transformer_row import TransformerViews
+    return TransformerViews(d.lessonTabs)

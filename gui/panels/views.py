@@ -60,6 +60,15 @@ VIEWS: tuple[View, ...] = (
     View("activations", "Forward signal", "activationPlot", "inside/top", ALL, _INSIDE),
     View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),
 )
+# issue 22, the window: the Transformer's views (gui/panels/transformer), made together by one factory
+_TRANSFORMER = _F + "transformer_views"
+VIEWS += (
+    View("block-gradients", "Gradient per block", "blockGradientPlot", "gradients/transformer", "transformer_blocks",
+         _TRANSFORMER),
+    View("token-similarity", "Token similarity", "tokenSimilarityPlot", "gradients/transformer", "token_similarity",
+         _TRANSFORMER),
+    View("attention-map", "Attention map", "attentionMapPlot", "gradients/lesson", "attention_map", _TRANSFORMER),
+)
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}
 

@@ -1,0 +1,100 @@
+"""The attention map: for a chosen block, how much attention each head pays from the read-out position (the
+last, whose output the head reads) to each position t: heads x positions, weights 0..1, each row summing to 1.
+
+The weights are ``Snapshot.transformer.readout_attention`` (core.measure.transformer_view): softmax rows of the
+latest batch, averaged over its samples. The colour scale is fixed at 0..1 (a colour bar says so), so a colour
+means the same weight in every block and at every step.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QLabel, QSpinBox
+
+from gui.panels.panel import Panel
+from gui.panels.plotting import _plot, empty_note, with_controls
+from gui.panels.recurrent.time_bars import step_ticks
+from gui.panels.transformer.common import caption, wheel_only_when_focused
+from gui.widgets import named
+
+TITLE = "Attention of the read-out position"
+LEVELS = (0.0, 1.0)
+
+
+class AttentionMap:
+    def __init__(self):
+        self.widget = _plot(TITLE, "head", "position t (1 = first token, T = the one read out)",
+                            "Each row a head, each column a position: the attention weight the last position (the "
+                            "one the output reads) gives position t in the chosen block, averaged over the latest "
+                            "batch. Colour 0 to 1 (the colour bar); a row sums to 1. The title gives each head's "
+                            "attention entropy (nats; log T: uniform, 0: one position).", "attentionMapPlot")
+        self.widget.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.widget.addItem(self.image)
+        self.cmap = pg.colormap.get("viridis")
+        self.image.setColorMap(self.cmap)
+        self.colorbar = pg.ColorBarItem(values=LEVELS, colorMap=self.cmap, interactive=False, width=12,
+                                        label="attention weight")
+        self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
+        self.empty = empty_note(self.widget, "not measured yet")
+        self.weights = np.empty((0, 0))
+        self.widget.setMouseEnabled(x=False, y=False)
+
+    def clear(self) -> None:
+        self.weights = np.empty((0, 0))
+        self.image.clear()
+        self.empty.setPos(1.0, 1.0)
+        self.empty.setVisible(True)
+        self.widget.setXRange(0.5, 1.5, padding=0)
+        self.widget.setYRange(0.5, 1.5, padding=0)
+        self.widget.setTitle(TITLE, size="10pt")
+
+    def update(self, weights, entropy, block: int, text: str) -> None:
+        """weights: (heads, T) of block ``block`` (1-based); entropy: (heads,) that block's attention entropy."""
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        self.weights = w
+        heads, T = w.shape
+        self.empty.setVisible(False)
+        self.image.setImage(w, autoLevels=False, levels=LEVELS)
+        self.image.setRect(QRectF(0.5, 0.5, T, heads))
+        self.widget.setXRange(0.5, T + 0.5, padding=0)
+        self.widget.setYRange(0.5, heads + 0.5, padding=0)
+        self.widget.getAxis("bottom").setTicks([step_ticks(T)])
+        self.widget.getAxis("left").setTicks([step_ticks(heads)])
+        ent = ", ".join(f"{e:.2f}" for e in np.asarray(entropy, dtype=float))
+        self.widget.setTitle(f"{TITLE}, block {block}  ({text})<br><span style='font-size:8pt'>entropy per head "
+                             f"(nats, uniform = ln {T} = {np.log(T):.2f}): {ent}</span>", size="10pt")
+
+
+class AttentionMapPanel(Panel):
+    def __init__(self):
+        self.plot = AttentionMap()
+        self.blockSpin = wheel_only_when_focused(named(QSpinBox(), "attentionBlockSpin",
+                                                       "The block whose attention the map shows (1 = next to the "
+                                                       "input)."))
+        self.blockSpin.setRange(1, 1)
+        self.blockSpin.valueChanged.connect(lambda _: self.draw())
+        self.widget = with_controls(self.plot.widget, QLabel("Block:"), self.blockSpin)
+        self.view = None
+
+    def clear(self, snap) -> None:
+        self.view = snap.transformer
+        self.plot.clear()
+        if self.view is not None:
+            self.blockSpin.blockSignals(True)
+            self.blockSpin.setRange(1, self.view.depth)
+            self.blockSpin.blockSignals(False)
+        self.draw()
+
+    def on_batch(self, f) -> None:
+        if f.snap.transformer is not None:
+            self.view = f.snap.transformer
+            self.changed()
+
+    def draw(self) -> None:
+        v = self.view
+        if v is None:
+            return
+        block = min(self.blockSpin.value(), v.depth)
+        self.plot.update(v.readout_attention[block - 1], v.attention_entropy[block - 1], block, caption(v))

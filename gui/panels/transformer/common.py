@@ -1,0 +1,28 @@
+"""What the Transformer's views share: the caption of the pass they show, and controls that ignore the wheel."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+
+
+def caption(view) -> str:
+    """Which pass the numbers come from (core.measure.transformer_view: the latest batch, current weights)."""
+    return "at initialisation, first batch" if view.step == 0 else f"after step {view.step}, latest batch"
+
+
+class _NoWheelUnfocused(QObject):
+    """A spin or combo box takes the wheel only when it has focus: scrolling the dashboard changes nothing."""
+
+    def eventFilter(self, obj, event) -> bool:   # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+_FILTER = _NoWheelUnfocused()
+
+
+def wheel_only_when_focused(widget):
+    widget.setFocusPolicy(Qt.StrongFocus)
+    widget.installEventFilter(_FILTER)
+    return widget
