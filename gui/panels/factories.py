@@ -72,6 +72,6 @@ def inside_views(d):
 
 
 def transformer_views(d):
-    """Issue 22: the Transformer's views (a row of the gradients page and the Attention tab), made together."""
+    """Issue 22: the Transformer's views (a row of the gradients page and a lesson tab), made together."""
     from gui.panels.transformer.transformer_row import TransformerViews
-    return TransformerViews(d.lessonTabs)
+    return TransformerViews(d.lessonTabs, d.chain.widget)   # its tab after the prediction's

@@ -18,17 +18,19 @@ from gui.panels.recurrent.time_bars import step_ticks
 from gui.panels.transformer.common import caption, wheel_only_when_focused
 from gui.widgets import named
 
-TITLE = "Attention of the read-out position"
+TITLE = "Attention from position T"
 LEVELS = (0.0, 1.0)
+TITLE_HEIGHT = 36   # pixels: the title and its second line
 
 
 class AttentionMap:
     def __init__(self):
-        self.widget = _plot(TITLE, "head", "position t (1 = first token, T = the one read out)",
+        self.widget = _plot(TITLE, "head: entropy", "position t (1 = first token, T = the one read out)",
                             "Each row a head, each column a position: the attention weight the last position (the "
                             "one the output reads) gives position t in the chosen block, averaged over the latest "
-                            "batch. Colour 0 to 1 (the colour bar); a row sums to 1. The title gives each head's "
-                            "attention entropy (nats; log T: uniform, 0: one position).", "attentionMapPlot")
+                            "batch. Colour 0 to 1 (the colour bar); a row sums to 1. Beside each head's number: its "
+                            "attention entropy in this block (nats, over all query positions; ln T: uniform, 0: one "
+                            "position).", "attentionMapPlot")
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.widget.addItem(self.image)
@@ -61,10 +63,14 @@ class AttentionMap:
         self.widget.setXRange(0.5, T + 0.5, padding=0)
         self.widget.setYRange(0.5, heads + 0.5, padding=0)
         self.widget.getAxis("bottom").setTicks([step_ticks(T)])
-        self.widget.getAxis("left").setTicks([step_ticks(heads)])
-        ent = ", ".join(f"{e:.2f}" for e in np.asarray(entropy, dtype=float))
-        self.widget.setTitle(f"{TITLE}, block {block}  ({text})<br><span style='font-size:8pt'>entropy per head "
-                             f"(nats, uniform = ln {T} = {np.log(T):.2f}): {ent}</span>", size="10pt")
+        # each head's attention entropy (nats) beside its number: ln T is uniform attention, 0 one position
+        self.widget.getAxis("left").setTicks([[(h + 1, f"{h + 1}: {e:.2f}")
+                                               for h, e in enumerate(np.asarray(entropy, dtype=float))]])
+        self.widget.setTitle(f"{TITLE}, block {block}<br><span style='font-size:8pt'>{text}; "
+                             f"uniform: ln {T} = {np.log(T):.2f}</span>", size="10pt")
+        item = self.widget.getPlotItem()
+        item.titleLabel.setMaximumHeight(TITLE_HEIGHT)   # two lines, not setTitle's one
+        item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
 
 
 class AttentionMapPanel(Panel):

@@ -40,6 +40,8 @@ class BlockBarsPanel(Panel):
             "and W₂, the LayerNorms, or the residual stream."))
         for key, text in CHOICES.items():
             self.sublayerCombo.addItem(text, key)
+        self.sublayerCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.sublayerCombo.setMinimumContentsLength(14)   # narrow windows: the plot keeps the room
         self.widget = with_controls(self.plot.widget, self.sublayerCombo)
         self.sublayerCombo.currentIndexChanged.connect(lambda _: self.draw())
         self.view = None

@@ -6,7 +6,12 @@ from PySide6.QtCore import QEvent, QObject, Qt
 
 def caption(view) -> str:
     """Which pass the numbers come from (core.measure.transformer_view: the latest batch, current weights)."""
-    return "at initialisation, first batch" if view.step == 0 else f"after step {view.step}, latest batch"
+    return "initialisation, first batch" if view.step == 0 else f"step {view.step}, latest batch"
+
+
+def short_caption(view) -> str:
+    """The step only, for a narrow plot (its tooltip says which batch)."""
+    return "initialisation" if view.step == 0 else f"step {view.step}"
 
 
 class _NoWheelUnfocused(QObject):

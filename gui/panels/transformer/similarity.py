@@ -11,11 +11,12 @@ import pyqtgraph as pg
 from gui.panels.plotting import _plot, empty_note
 from gui.panels.panel import Panel
 from gui.panels.recurrent.time_bars import step_ticks
-from gui.panels.transformer.common import caption
+from gui.panels.transformer.common import short_caption
 
 TITLE = "Token similarity"
 BAR_COLOUR = "#4c72b0"
 COLLAPSED_COLOUR = "#c44e52"
+TITLE_HEIGHT = 36   # pixels: the title and the legend's line
 
 
 class SimilarityPlot:
@@ -58,13 +59,16 @@ class SimilarityPlot:
         self.widget.setYRange(lo, 1.05, padding=0)
         self.widget.setXRange(0.4, len(v) + 0.6, padding=0)
         self.widget.getAxis("bottom").setTicks([step_ticks(len(v))])
-        last = f"; block {len(v)}: {v[-1]:.3f}" if len(v) and finite[-1] else ""
-        self._title(f"{text}{last}")
+        last = f"block {len(v)}: {v[-1]:.3f}" if len(v) and finite[-1] else ""
+        self._title(text, last)
 
-    def _title(self, text: str) -> None:
-        legend = (f"<br><span style='font-size:8pt'><span style='color:{COLLAPSED_COLOUR}'>- -</span> 1 = all "
-                  f"tokens alike (collapsed); 0 = unrelated</span>")
-        self.widget.setTitle(f"{TITLE}{f'<br>{text}' if text else ''}{legend}", size="10pt")
+    def _title(self, text: str, last: str = "") -> None:
+        legend = (f"<br><span style='font-size:8pt'>{last}{'; ' if last else ''}<span style='color:"
+                  f"{COLLAPSED_COLOUR}'>- -</span> 1 = all tokens alike</span>")
+        self.widget.setTitle(f"{TITLE}{f' ({text})' if text else ''}{legend}", size="10pt")
+        item = self.widget.getPlotItem()
+        item.titleLabel.setMaximumHeight(TITLE_HEIGHT)   # two lines, not setTitle's one
+        item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
 
     def drawn(self) -> tuple[np.ndarray, np.ndarray]:
         """Blocks and bar heights, read back from the item."""
@@ -89,4 +93,4 @@ class SimilarityPanel(Panel):
 
     def draw(self) -> None:
         if self.view is not None:
-            self.plot.update(self.view.token_similarity, caption(self.view))
+            self.plot.update(self.view.token_similarity, short_caption(self.view))

@@ -1,10 +1,11 @@
 """The Transformer's views, and the one place that shows or hides them (as gui/panels/recurrent/time_row.py
 does for the recurrent views).
 
-``TransformerViews`` makes a row of the dashboard (the gradient per block beside the token-similarity meter)
-and the 'Attention' tab of the lesson tabs. Its first panel shows them for a kind whose registry entry lists
-them (core.nn.kinds: ``attention_map`` in ``views``) and hides them otherwise: an MLP's or an RNN's window has
-no trace of them.
+``TransformerViews`` makes a row of the dashboard (the gradient per block beside the attention map of a chosen
+block) and the 'Token similarity' tab of the lesson tabs, put in front when a Transformer is built (three plots
+side by side would not fit a 1280-pixel window with their legends). Its first panel shows them for a kind whose
+registry entry lists these views (core.nn.kinds: ``attention_map`` in ``views``) and hides them otherwise: an
+MLP's or an RNN's window has no trace of them.
 """
 from __future__ import annotations
 
@@ -22,27 +23,30 @@ from gui.panels.transformer.similarity import SimilarityPanel
 class TransformerViews:
     attribute = "transformer"   # the dashboard's attribute for this group (tests and scripts)
 
-    def __init__(self, tabs: QTabWidget):
+    def __init__(self, tabs: QTabWidget, before):
         self.blocks, self.similarity, self.attention = BlockBarsPanel(), SimilarityPanel(), AttentionMapPanel()
         self.row = QSplitter(Qt.Horizontal)
         self.row.setObjectName("transformerSplitter")
         self.row.addWidget(self.blocks.widget)
-        self.row.addWidget(self.similarity.widget)
-        self.row.setSizes([560, 400])
-        self.tabs = tabs
-        tabs.insertTab(tabs.count() - 1, self.attention.widget, "Attention")   # before Help
+        self.row.addWidget(self.attention.widget)
+        self.row.setSizes([540, 420])
         self.row.setVisible(False)
-        tabs.setTabVisible(tabs.indexOf(self.attention.widget), False)
+        self.tabs = tabs
+        index = tabs.insertTab(tabs.indexOf(before), self.similarity.widget, "Token similarity")
+        tabs.setTabVisible(index, False)
         self.panels = [_Visibility(self), self.blocks, self.similarity, self.attention]
 
     def show_for(self, snap) -> None:
         shown = "attention_map" in kind_of(snap.config).views
         self.row.setVisible(shown)
-        tabs = self.tabs
-        index = tabs.indexOf(self.attention.widget)
-        if not shown and tabs.currentIndex() == index:
-            tabs.setCurrentIndex(0)
-        tabs.setTabVisible(index, shown)
+        tabs, index = self.tabs, self.tabs.indexOf(self.similarity.widget)
+        if shown and not tabs.isTabVisible(index):
+            tabs.setTabVisible(index, True)
+            tabs.setCurrentIndex(index)   # the rank-collapse meter in front when a Transformer is built
+        elif not shown:
+            if tabs.currentIndex() == index:
+                tabs.setCurrentIndex(index + 1)
+            tabs.setTabVisible(index, False)
 
 
 class _Visibility(Panel):
