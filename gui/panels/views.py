@@ -65,9 +65,9 @@ _TRANSFORMER = _F + "transformer_views"
 VIEWS += (
     View("block-gradients", "Gradient per block", "blockGradientPlot", "gradients/transformer", "transformer_blocks",
          _TRANSFORMER),
-    View("token-similarity", "Token similarity", "tokenSimilarityPlot", "gradients/lesson", "token_similarity",
+    View("similarity", "Token similarity", "tokenSimilarityPlot", "gradients/lesson", "token_similarity",
          _TRANSFORMER),
-    View("attention-map", "Attention map", "attentionMapPlot", "gradients/transformer", "attention_map", _TRANSFORMER),
+    View("attention", "Attention map", "attentionMapPlot", "gradients/transformer", "attention_map", _TRANSFORMER),
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}

@@ -145,3 +145,24 @@ def test_the_block_spin_ignores_the_wheel_unless_focused(window, qtbot):
                         Qt.ScrollUpdate, False)
     QApplication.sendEvent(spin, event)
     assert spin.value() == 1
+
+
+def test_each_transformer_view_exports_a_png_of_its_plot(window, qtbot, tmp_path):
+    from PIL import Image
+    from gui.panels import views
+    w = window
+    w.show()
+    qtbot.waitExposed(w)
+    rebuilt(qtbot, w, SMALL_TRANSFORMER)
+    step_epoch(qtbot, w)
+    mine = [v for v in views.VIEWS if v.kinds in ("transformer_blocks", "attention_map", "token_similarity")]
+    assert [v.name for v in mine] == ["block-gradients", "similarity", "attention"]
+    w.lessonTabs.setCurrentWidget(w.dashboard.transformer.similarity.widget)
+    for v in mine:
+        path = tmp_path / f"{v.name}.png"
+        assert w.export_plot(v.name, str(path)), w.messageLabel.text()
+        widget = w.dashboard.plot_widgets[v.object_name]
+        with Image.open(path) as im:
+            assert im.size == (widget.width(), widget.height())
+    rebuilt(qtbot, w, ExperimentConfig(samples=64))
+    assert not w.export_plot("attention", str(tmp_path / "no.png"))   # not shown for an MLP
