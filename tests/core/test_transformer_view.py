@@ -88,3 +88,22 @@ def test_a_trainer_is_measured_on_its_latest_batch_and_other_kinds_not_at_all():
     assert after.step == 1
     np.testing.assert_array_equal(after.token_similarity, r.token_similarity)
     assert transformer_view.measure(Trainer(ExperimentConfig(samples=64, epochs=1))) is None
+
+
+def test_the_readmes_figures_for_the_window_screenshots():
+    """README, 'The Transformer in the window': the numbers of docs/transformer-*.png, measured as the views do."""
+    base = dict(model="transformer", dataset="recall", depth=6, width=32, heads=4, seq_len=16, activation="relu")
+    t = Trainer(ExperimentConfig(branch_scale="none", epochs=2, **base))
+    init = transformer_view.measure(t)
+    assert round(init.token_similarity[0], 3) == 0.867 and round(init.token_similarity[-1], 3) == 0.999
+    t.run()
+    end = transformer_view.measure(t)
+    assert end.step == 26 and all(round(s, 3) == 1.0 for s in end.token_similarity[2:])
+    assert round(end.token_similarity[1], 3) < 1.0
+    q = end.block_values("Wq")
+    assert round(q[0] / q[-1]) == 139
+    t = Trainer(ExperimentConfig(optimizer="adam", lr=1e-3, epochs=5, **base))
+    t.run()
+    end = transformer_view.measure(t)
+    q = end.block_values("Wq")
+    assert end.step == 65 and round(end.token_similarity[-1], 3) == 0.952 and round(q.max() / q.min(), 1) == 7.7
