@@ -166,3 +166,13 @@ def test_each_transformer_view_exports_a_png_of_its_plot(window, qtbot, tmp_path
             assert im.size == (widget.width(), widget.height())
     rebuilt(qtbot, w, ExperimentConfig(samples=64))
     assert not w.export_plot("attention", str(tmp_path / "no.png"))   # not shown for an MLP
+
+
+def test_while_comparing_the_views_say_they_show_run_a(window, qtbot):
+    w = window
+    rebuilt(qtbot, w, SMALL_TRANSFORMER)
+    gen = w.last_snapshot.generation
+    assert w.start_compare("lr", 0.01), w.messageLabel.text()
+    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and w.last_snapshot.b is not None, timeout=10000)
+    for plot in (w.blockGradientPlot, w.attentionMapPlot, w.tokenSimilarityPlot):
+        assert "run A, initialisation" in plot.getPlotItem().titleLabel.text

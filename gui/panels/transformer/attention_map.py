@@ -82,10 +82,10 @@ class AttentionMapPanel(Panel):
         self.blockSpin.setRange(1, 1)
         self.blockSpin.valueChanged.connect(lambda _: self.draw())
         self.widget = with_controls(self.plot.widget, QLabel("Block:"), self.blockSpin)
-        self.view = None
+        self.view, self.comparing = None, False
 
     def clear(self, snap) -> None:
-        self.view = snap.transformer
+        self.view, self.comparing = snap.transformer, snap.b is not None
         self.plot.clear()
         if self.view is not None:
             self.blockSpin.blockSignals(True)
@@ -95,7 +95,7 @@ class AttentionMapPanel(Panel):
 
     def on_batch(self, f) -> None:
         if f.snap.transformer is not None:
-            self.view = f.snap.transformer
+            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
             self.changed()
 
     def draw(self) -> None:
@@ -103,4 +103,4 @@ class AttentionMapPanel(Panel):
         if v is None:
             return
         block = min(self.blockSpin.value(), v.depth)
-        self.plot.update(v.readout_attention[block - 1], v.attention_entropy[block - 1], block, caption(v))
+        self.plot.update(v.readout_attention[block - 1], v.attention_entropy[block - 1], block, caption(v, self.comparing))

@@ -44,20 +44,20 @@ class BlockBarsPanel(Panel):
         self.sublayerCombo.setMinimumContentsLength(14)   # narrow windows: the plot keeps the room
         self.widget = with_controls(self.plot.widget, self.sublayerCombo)
         self.sublayerCombo.currentIndexChanged.connect(lambda _: self.draw())
-        self.view = None
+        self.view, self.comparing = None, False
 
     @property
     def choice(self) -> str:
         return self.sublayerCombo.currentData()
 
     def clear(self, snap) -> None:
-        self.view = snap.transformer
+        self.view, self.comparing = snap.transformer, snap.b is not None
         self.plot.clear()
         self.draw()
 
     def on_batch(self, f) -> None:
         if f.snap.transformer is not None:
-            self.view = f.snap.transformer
+            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
             self.changed()
 
     def draw(self) -> None:
@@ -65,4 +65,4 @@ class BlockBarsPanel(Panel):
         if self.view is None:
             self.plot.clear()
             return
-        self.plot.update(self.view.block_values(self.choice), caption(self.view))
+        self.plot.update(self.view.block_values(self.choice), caption(self.view, self.comparing))

@@ -4,14 +4,17 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 
 
-def caption(view) -> str:
-    """Which pass the numbers come from (core.measure.transformer_view: the latest batch, current weights)."""
-    return "initialisation, first batch" if view.step == 0 else f"step {view.step}, latest batch"
+def caption(view, comparing: bool = False) -> str:
+    """Which pass the numbers come from (core.measure.transformer_view: the latest batch, current weights); while
+    comparing, that they are run A's (B's are not measured for these views)."""
+    when = "initialisation, first batch" if view.step == 0 else f"step {view.step}, latest batch"
+    return f"run A, {when}" if comparing else when
 
 
-def short_caption(view) -> str:
+def short_caption(view, comparing: bool = False) -> str:
     """The step only, for a narrow plot (its tooltip says which batch)."""
-    return "initialisation" if view.step == 0 else f"step {view.step}"
+    when = "initialisation" if view.step == 0 else f"step {view.step}"
+    return f"run A, {when}" if comparing else when
 
 
 class _NoWheelUnfocused(QObject):

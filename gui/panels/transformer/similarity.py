@@ -79,18 +79,18 @@ class SimilarityPanel(Panel):
     def __init__(self):
         self.plot = SimilarityPlot()
         self.widget = self.plot.widget
-        self.view = None
+        self.view, self.comparing = None, False
 
     def clear(self, snap) -> None:
-        self.view = snap.transformer
+        self.view, self.comparing = snap.transformer, snap.b is not None
         self.plot.clear()
         self.draw()
 
     def on_batch(self, f) -> None:
         if f.snap.transformer is not None:
-            self.view = f.snap.transformer
+            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
             self.changed()
 
     def draw(self) -> None:
         if self.view is not None:
-            self.plot.update(self.view.token_similarity, short_caption(self.view))
+            self.plot.update(self.view.token_similarity, short_caption(self.view, self.comparing))
