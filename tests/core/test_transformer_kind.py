@@ -146,3 +146,27 @@ def test_the_records_carry_the_transformer_columns():
     mlp = Trainer(ExperimentConfig(epochs=1, samples=40))
     mlp.run()
     assert not any(c.startswith("tf_") for c in read_statistics(write_statistics(mlp.history, CSV), CSV)[0])
+
+
+def test_the_runner_sends_the_transformer_statistics_and_they_pickle():
+    import pickle
+    from tests.core.test_runner import Recorder, drive, same
+    from core.runtime.runner import Kind, Rebuild, Runner, Step
+    cfg = ExperimentConfig(**SMALL)
+    channel = Recorder()
+    runner = Runner(channel, cfg)
+    runner._start()
+    drive(runner, channel, Rebuild(cfg, None), Step(epoch=True))
+    rebuilt = [s for s in channel.snapshots if s.kind is Kind.REBUILT][-1]
+    init = rebuilt.initial_transformer
+    fresh = Trainer(cfg).measure().transformer
+    assert np.array_equal(init.token_similarity, fresh.token_similarity)
+    assert np.array_equal(init.last_attention, fresh.last_attention)
+    assert all(np.all(v == 0) for v in init.sublayer_update_ratio.values())
+    epochs = [e for s in channel.snapshots for e in s.new_epochs]
+    assert epochs and epochs[-1].transformer.sublayer_grad_norm["Wq"].shape == (2,)
+    last = channel.snapshots[-1]
+    assert last.last_batch.transformer.last_attention.shape == (2, 2, 6) and not channel.failures
+    for snap in channel.snapshots:
+        same(snap, pickle.loads(pickle.dumps(snap)))
+    assert Trainer(ExperimentConfig(samples=40, epochs=1)).transformer_measures() is None
