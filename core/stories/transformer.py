@@ -26,9 +26,10 @@ TRANSFORMER_PRESETS = [
            "(validation accuracy {lr1e3_accuracy:.0%} at epoch 2): the issue's 'no learning at 1e-3' did not hold "
            "with this engine and task.",
            "Post-LN puts a LayerNorm on the skip path after every block: the gradient reaching a block is divided "
-           "by the norms above it, and the output blocks' gradients are the largest (Xiong et al. 2020). Adam's "
-           "first steps are full-size in every parameter at once, and they throw the network off before its "
-           "statistics settle.",
+           "by the norms above it, and the output blocks' gradients are the largest (Xiong et al. 2020). Adam makes "
+           "every parameter's first updates about lr in size whatever its gradient; Xiong et al. argue that "
+           "these early full-size steps on top of the large output gradients are what fails (this run shows "
+           "the failure and the gradients, not that cause).",
            dict(_TF, norm_position="post", lr=0.003, epochs=6),
            post_over_pre=4.3, last_over_first=3.2, pre_last_over_first=0.31, chance_loss_min=0.69,
            val_accuracy_max=0.57, epochs=6, lr1e3_accuracy=1.0),
