@@ -105,8 +105,10 @@ class Snapshot:
     through_time: tuple | None = None                # (A's, B's) core.measure.through_time.ThroughTime; None: not measured
     inside: object = None                            # core.measure.distributions.InsideView of run A (issue 12): sent
                                                      # as an InsideDelta, made whole by SnapshotAssembler
-    transformer: object = None                       # issue 22: core.measure.transformer_view.TransformerView of run A
-                                                     # (a Transformer's extras); None: not measured this time
+    # issue 22: a transformer's core.training.transformer_stats.TransformerStats at initialisation (with REBUILT:
+    # one pass on the first batch, update ratios 0); after a step, last_batch.transformer and each EpochStats'
+    # .transformer hold the step's and the epoch's (None for other kinds)
+    initial_transformer: object = None
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from core.measure import transformer_view
 from core.measure.through_time import from_step, measure as measure_through_time, pascanu_bound
 from core.nn.kinds import kind_of
 from core.runtime.messages import Kind, RunView, Snapshot
@@ -53,7 +52,6 @@ class SnapshotMaker:
         if "time_chain" in kind_of(t.config).views and not t.diverged:   # B's only when forced: its bars before a step
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         boundary = self._picture(t, kind)
-        self._transformer = transformer_view.measure(t) if not t.diverged else None   # issue 22's views
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
         return boundary, chain, through
 
@@ -109,7 +107,6 @@ class SnapshotMaker:
                         steps=self._new_steps(), chance_loss=self._chance,
                         inside=self._inside["A"].delta(t.inside), **rebuilt)
         snap.through_time = through_time
-        snap.transformer, self._transformer = getattr(self, "_transformer", None), None
         self._last_emit = now
         c.drawn.clear()
         c.emit(snap)

@@ -16,6 +16,7 @@ from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
+from core.training.transformer_stats import from_pass
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import make_optimizer
@@ -177,6 +178,9 @@ class Trainer(Inspection):
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
             if self.inside is not None:   # issue 12: core/measure/distributions.py
                 self.inside.measure(r, X, stats, net.flat, self._update, scale)
+            if getattr(r, "transformer", None) is not None:   # issue 22
+                stats.transformer = from_pass(net, r.transformer, self._update,
+                                              divergence is None or divergence.quantity == "weights")
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")

@@ -7,22 +7,17 @@ from PySide6.QtWidgets import QApplication
 
 from core import ExperimentConfig
 from core.config import TRANSFORMER_GROUP
-from core.measure.transformer_view import RESIDUAL, SUBLAYER_LABELS
+from gui.panels.transformer.common import RESIDUAL, SUBLAYER_LABELS, block_values
 
 SMALL_TRANSFORMER = ExperimentConfig(model="transformer", dataset="recall", seq_len=6, depth=3, width=8, heads=2,
                                      activation="relu", samples=96, batch_size=32, epochs=2)
 
 
-class Views:
-    """The snapshots that carried a TransformerView, in order (the views draw the latest of them)."""
-
-    def __init__(self, w):
-        self.seen = []
-        w.model.measured.connect(lambda s: self.seen.append(s.transformer) if s.transformer is not None else None)
-
-    @property
-    def latest(self):
-        return self.seen[-1]
+def shown_stats(w):
+    """The TransformerStats the views must show: those of the statistics the layer bars show (the dashboard's
+    choice of latest batch or last epoch's mean), or the snapshot's at initialisation before any."""
+    last = w.dashboard._last_stats
+    return last.transformer if last is not None else w.last_snapshot.initial_transformer
 
 
 def rebuilt(qtbot, w, config):
@@ -75,17 +70,16 @@ def test_the_views_and_settings_show_only_for_a_transformer_and_nothing_old_stay
 
 def test_block_bars_are_log10_of_the_chosen_sublayer_of_the_snapshot(window, qtbot):
     w = window
-    views = Views(w)
     rebuilt(qtbot, w, SMALL_TRANSFORMER)
     step_epoch(qtbot, w)
     combo = w.dashboard.transformer.blocks.sublayerCombo
     assert [combo.itemData(i) for i in range(combo.count())] == list(SUBLAYER_LABELS) + [RESIDUAL]
-    view = views.latest
-    assert view.step == w.last_snapshot.step
+    view = shown_stats(w)
+    assert view is w.history[-1].transformer or view is w.last_snapshot.last_batch.transformer
     for i in range(combo.count()):
         combo.setCurrentIndex(i)
         name = combo.itemData(i)
-        np.testing.assert_allclose(drawn_block_logs(w), np.log10(view.block_values(name)), rtol=1e-12)
+        np.testing.assert_allclose(drawn_block_logs(w), np.log10(block_values(view, name)), rtol=1e-12)
         assert SUBLAYER_LABELS.get(name, "residual") in w.blockGradientPlot.getPlotItem().titleLabel.text
     ticks = [label for _, label in w.blockGradientPlot.getAxis("left")._tickLevels[0]]
     assert all(t == "1" or t.startswith("1e") for t in ticks)
@@ -105,17 +99,16 @@ def test_the_position_plot_is_the_steps_own_gradient_per_position(window, qtbot)
 
 def test_attention_map_is_the_chosen_blocks_weights_on_a_fixed_0_to_1_scale(window, qtbot):
     w = window
-    views = Views(w)
     rebuilt(qtbot, w, SMALL_TRANSFORMER)
     step_epoch(qtbot, w)
     panel = w.dashboard.transformer.attention
-    view = views.latest
+    view = shown_stats(w)
     assert panel.blockSpin.maximum() == 3
     for block in (3, 1, 2):
         panel.blockSpin.setValue(block)
         image = panel.plot.image.image
         assert image.dtype == np.float32 and image.shape == (2, 6)   # heads x positions
-        np.testing.assert_allclose(image, view.readout_attention[block - 1], rtol=1e-6)
+        np.testing.assert_allclose(image, view.last_attention[block - 1], rtol=1e-6)
         assert tuple(panel.plot.image.levels) == (0.0, 1.0) and tuple(panel.plot.colorbar.levels()) == (0.0, 1.0)
         ticks = [label for _, label in w.attentionMapPlot.getAxis("left")._tickLevels[0]]
         assert ticks == [f"{h + 1}: {e:.2f}" for h, e in enumerate(view.attention_entropy[block - 1])]
@@ -124,11 +117,10 @@ def test_attention_map_is_the_chosen_blocks_weights_on_a_fixed_0_to_1_scale(wind
 
 def test_the_similarity_meter_is_the_snapshots_and_collapses_without_skips(window, qtbot):
     w = window
-    views = Views(w)
     rebuilt(qtbot, w, SMALL_TRANSFORMER.replace(depth=8, width=16, branch_scale="none"))
     x, heights = w.dashboard.transformer.similarity.plot.drawn()
     assert np.array_equal(x, np.arange(1, 9))
-    np.testing.assert_allclose(heights, views.latest.token_similarity, rtol=1e-12)
+    np.testing.assert_allclose(heights, w.last_snapshot.initial_transformer.token_similarity, rtol=1e-12)
     assert heights[-1] > 0.99   # rank collapse at initialisation
     assert f"block 8: {heights[-1]:.3f}" in w.tokenSimilarityPlot.getPlotItem().titleLabel.text
     lo, hi = w.tokenSimilarityPlot.getViewBox().viewRange()[1]
@@ -163,7 +155,7 @@ def test_each_transformer_view_exports_a_png_of_its_plot(window, qtbot, tmp_path
         assert w.export_plot(v.name, str(path)), w.messageLabel.text()
         widget = w.dashboard.plot_widgets[v.object_name]
         with Image.open(path) as im:
-            assert im.size == (widget.width(), widget.height())
+            assert im.size == (widget.width(), widget.height()), v.name
     rebuilt(qtbot, w, ExperimentConfig(samples=64))
     assert not w.export_plot("attention", str(tmp_path / "no.png"))   # not shown for an MLP
 

@@ -1,8 +1,8 @@
 """The attention map: for a chosen block, how much attention each head pays from the read-out position (the
 last, whose output the head reads) to each position t: heads x positions, weights 0..1, each row summing to 1.
 
-The weights are ``Snapshot.transformer.readout_attention`` (core.measure.transformer_view): softmax rows of the
-latest batch, averaged over its samples. The colour scale is fixed at 0..1 (a colour bar says so), so a colour
+The weights are core's ``TransformerStats.last_attention`` (gui/panels/transformer/common.py says which step or
+epoch): softmax rows averaged over the batch (an epoch: over its batches too). The colour scale is fixed at 0..1 (a colour bar says so), so a colour
 means the same weight in every block and at every step.
 """
 from __future__ import annotations
@@ -12,10 +12,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QSpinBox
 
-from gui.panels.panel import Panel
 from gui.panels.plotting import _plot, empty_note, with_controls
 from gui.panels.recurrent.time_bars import step_ticks
-from gui.panels.transformer.common import caption, wheel_only_when_focused
+from gui.panels.transformer.common import TransformerPanel, wheel_only_when_focused
 from gui.widgets import named
 
 TITLE = "Attention from position T"
@@ -27,8 +26,8 @@ class AttentionMap:
     def __init__(self):
         self.widget = _plot(TITLE, "head: entropy", "position t (1 = first token, T = the one read out)",
                             "Each row a head, each column a position: the attention weight the last position (the "
-                            "one the output reads) gives position t in the chosen block, averaged over the latest "
-                            "batch. Colour 0 to 1 (the colour bar); a row sums to 1. Beside each head's number: its "
+                            "one the output reads) gives position t in the chosen block, averaged over the batch "
+                            "(an epoch's mean: over its batches too). Colour 0 to 1 (the colour bar); a row sums to 1. Beside each head's number: its "
                             "attention entropy in this block (nats, over all query positions; ln T: uniform, 0: one "
                             "position).", "attentionMapPlot")
         self.widget.showGrid(x=False, y=False)
@@ -73,7 +72,7 @@ class AttentionMap:
         item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
 
 
-class AttentionMapPanel(Panel):
+class AttentionMapPanel(TransformerPanel):
     def __init__(self):
         self.plot = AttentionMap()
         self.blockSpin = wheel_only_when_focused(named(QSpinBox(), "attentionBlockSpin",
@@ -82,25 +81,17 @@ class AttentionMapPanel(Panel):
         self.blockSpin.setRange(1, 1)
         self.blockSpin.valueChanged.connect(lambda _: self.draw())
         self.widget = with_controls(self.plot.widget, QLabel("Block:"), self.blockSpin)
-        self.view, self.comparing = None, False
 
-    def clear(self, snap) -> None:
-        self.view, self.comparing = snap.transformer, snap.b is not None
+    def clear_plot(self) -> None:
         self.plot.clear()
-        if self.view is not None:
+        if self.stats is not None:
             self.blockSpin.blockSignals(True)
-            self.blockSpin.setRange(1, self.view.depth)
+            self.blockSpin.setRange(1, self.stats.depth)
             self.blockSpin.blockSignals(False)
-        self.draw()
-
-    def on_batch(self, f) -> None:
-        if f.snap.transformer is not None:
-            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
-            self.changed()
 
     def draw(self) -> None:
-        v = self.view
-        if v is None:
+        s = self.stats
+        if s is None or not s.last_attention.size:
             return
-        block = min(self.blockSpin.value(), v.depth)
-        self.plot.update(v.readout_attention[block - 1], v.attention_entropy[block - 1], block, caption(v, self.comparing))
+        block = min(self.blockSpin.value(), s.depth)
+        self.plot.update(s.last_attention[block - 1], s.attention_entropy[block - 1], block, self.title_caption())

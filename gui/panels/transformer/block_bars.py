@@ -2,19 +2,17 @@
 MLP's W1 and W2, the LayerNorms) or of the residual stream's ||dL/dx_l||, on a log scale.
 
 The same drawing as the time-step plot (gui/panels/recurrent/time_bars.py): log10 bars from a floor, colours by
-core.measure.regimes' relative rule with the last block in the place of the output layer. The numbers are
-``Snapshot.transformer`` (core.measure.transformer_view): one pass on the latest batch.
+core.measure.regimes' relative rule with the last block in the place of the output layer. The numbers are core's
+TransformerStats (gui/panels/transformer/common.py says which).
 """
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox
 
-from core.measure.transformer_view import RESIDUAL, SUBLAYER_LABELS
-
-from gui.panels.panel import Panel
 from gui.panels.plotting import with_controls
 from gui.panels.recurrent.time_bars import TimeGradientBars, Wording
-from gui.panels.transformer.common import caption, wheel_only_when_focused
+from gui.panels.transformer.common import (RESIDUAL, SUBLAYER_LABELS, TransformerPanel, block_values,
+                                           wheel_only_when_focused)
 from gui.widgets import named
 
 CHOICES = {**{k: f"‖dL/dW‖ of {v}" for k, v in SUBLAYER_LABELS.items()}, RESIDUAL: "‖dL/dx_l‖ residual stream"}
@@ -27,11 +25,11 @@ def wording(choice: str) -> Wording:
                    bottom="block l (1 = next to the input, L = next to the read-out)",
                    tip="One bar per Transformer block: log10 of the chosen sub-layer's weight-gradient norm (a "
                        "LayerNorm: its γ and β together), or of the residual stream's ‖dL/dx_l‖ at block l's output, "
-                       "measured on the latest batch. Colour: relative to this network's own blocks (see the "
+                       "of the step or epoch the layer bars show. Colour: relative to this network's own blocks (see the "
                        "legend). Hover a bar for its value.", symbol=symbol, index="block", last="block L")
 
 
-class BlockBarsPanel(Panel):
+class BlockBarsPanel(TransformerPanel):
     def __init__(self):
         self.plot = TimeGradientBars(wording("Wq"), "blockGradientPlot")
         self.sublayerCombo = wheel_only_when_focused(named(
@@ -44,25 +42,14 @@ class BlockBarsPanel(Panel):
         self.sublayerCombo.setMinimumContentsLength(14)   # narrow windows: the plot keeps the room
         self.widget = with_controls(self.plot.widget, self.sublayerCombo)
         self.sublayerCombo.currentIndexChanged.connect(lambda _: self.draw())
-        self.view, self.comparing = None, False
 
     @property
     def choice(self) -> str:
         return self.sublayerCombo.currentData()
 
-    def clear(self, snap) -> None:
-        self.view, self.comparing = snap.transformer, snap.b is not None
-        self.plot.clear()
-        self.draw()
-
-    def on_batch(self, f) -> None:
-        if f.snap.transformer is not None:
-            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
-            self.changed()
-
     def draw(self) -> None:
         self.plot.set_wording(wording(self.choice))
-        if self.view is None:
+        if self.stats is None:
             self.plot.clear()
             return
-        self.plot.update(self.view.block_values(self.choice), caption(self.view, self.comparing))
+        self.plot.update(block_values(self.stats, self.choice), self.title_caption())

@@ -9,9 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.panels.plotting import _plot, empty_note
-from gui.panels.panel import Panel
 from gui.panels.recurrent.time_bars import step_ticks
-from gui.panels.transformer.common import short_caption
+from gui.panels.transformer.common import TransformerPanel
 
 TITLE = "Token similarity"
 BAR_COLOUR = "#4c72b0"
@@ -23,7 +22,7 @@ class SimilarityPlot:
     def __init__(self):
         self.widget = _plot(TITLE, "mean cos(x_s, x_t), s ≠ t", "block l (1 = next to the input)",
                             "One bar per block: the mean cosine similarity between the representations of distinct "
-                            "positions at the block's output, over the latest batch. 0: unrelated directions; 1 (the "
+                            "positions at the block's output (the step or epoch the layer bars show). 0: unrelated directions; 1 (the "
                             "red line): every token points the same way, the rank collapse of attention without "
                             "skip connections.", "tokenSimilarityPlot")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, y0=0, pen=pg.mkPen(None), brush=BAR_COLOUR)
@@ -63,9 +62,10 @@ class SimilarityPlot:
         self._title(text, last)
 
     def _title(self, text: str, last: str = "") -> None:
-        legend = (f"<br><span style='font-size:8pt'>{last}{'; ' if last else ''}<span style='color:"
-                  f"{COLLAPSED_COLOUR}'>- -</span> 1 = all tokens alike</span>")
-        self.widget.setTitle(f"{TITLE}{f' ({text})' if text else ''}{legend}", size="10pt")
+        """Line 1: the meter and the last block's value; line 2: which numbers, and the collapsed line's key."""
+        legend = (f"<br><span style='font-size:8pt'>{text}{'; ' if text else ''}<span style='color:"
+                  f"{COLLAPSED_COLOUR}'>- -</span> 1: all alike</span>")
+        self.widget.setTitle(f"{TITLE}{f', {last}' if last else ''}{legend}", size="10pt")
         item = self.widget.getPlotItem()
         item.titleLabel.setMaximumHeight(TITLE_HEIGHT)   # two lines, not setTitle's one
         item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
@@ -75,22 +75,11 @@ class SimilarityPlot:
         return np.asarray(self.bars.opts["x"], dtype=float), np.asarray(self.bars.opts["height"], dtype=float)
 
 
-class SimilarityPanel(Panel):
+class SimilarityPanel(TransformerPanel):
     def __init__(self):
         self.plot = SimilarityPlot()
         self.widget = self.plot.widget
-        self.view, self.comparing = None, False
-
-    def clear(self, snap) -> None:
-        self.view, self.comparing = snap.transformer, snap.b is not None
-        self.plot.clear()
-        self.draw()
-
-    def on_batch(self, f) -> None:
-        if f.snap.transformer is not None:
-            self.view, self.comparing = f.snap.transformer, f.snap.b is not None
-            self.changed()
 
     def draw(self) -> None:
-        if self.view is not None:
-            self.plot.update(self.view.token_similarity, short_caption(self.view, self.comparing))
+        if self.stats is not None:
+            self.plot.update(self.stats.token_similarity, self.title_caption())
