@@ -29,6 +29,7 @@ from core.nn.kinds import kind_of
 from core.io.fileio import AppendingFile, check_target, shorten
 from core.io.formats import CSV, OUT, record_line
 from core.stories.presets import PRESETS, get_preset
+from core.training.transformer_stats import widest_transformer
 from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
 from core.runtime.resources import check_disk_space
 from core.training.statistics import LAYER_FIELDS, EpochStats
@@ -203,6 +204,7 @@ def output_bound(cfg: ExperimentConfig, runs: dict, as_csv: bool) -> int:
     tagged = len(runs) > 1
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())
+    tf = _transformer_columns(runs)
     widest = -1.2345678901234567e-300
     per_epoch = 0
     for name, trainer in runs.items():
@@ -212,11 +214,12 @@ def output_bound(cfg: ExperimentConfig, runs: dict, as_csv: bool) -> int:
                          vanishing_bound=widest, gate_saturation={g: np.full(cfg.depth, widest) for g in "ifo"}) \
             if T else {}
         stats = EpochStats(**{k: np.full(n, widest) for k in LAYER_FIELDS}, **recurrent, epoch=cfg.epochs,
-                           step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest)
-        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps)) if as_csv
+                           step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest,
+                           transformer=widest_transformer(trainer.config, widest))
+        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps, tf)) if as_csv
                 else record_line(stats, name if tagged else None))
         per_epoch += len(line.encode()) + 1
-    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps))) + 1 if as_csv else 0
+    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps, tf))) + 1 if as_csv else 0
     return header + per_epoch * cfg.epochs
 
 
@@ -243,7 +246,13 @@ def _time_steps(trainer) -> int:
     return trainer.config.seq_len if kind_of(trainer.config).sequences else 0
 
 
-def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> str:
+def _transformer_columns(runs: dict) -> tuple | None:
+    """(depth, heads) the CSV's transformer columns cover (the largest of the runs'), None without a transformer."""
+    shapes = [(t.config.depth, t.config.heads) for t in runs.values() if kind_of(t.config).uses("heads")]
+    return (max(d for d, _ in shapes), max(h for _, h in shapes)) if shapes else None
+
+
+def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr, tf: tuple | None = None) -> str:
     """Train one more epoch of every run still going; its records, one line each."""
     runs = session.runs
     tagged = len(runs) > 1
@@ -251,7 +260,7 @@ def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> 
     for name, stats in session.step_each_epoch().items():
         trainer = runs[name]
         if as_csv:
-            row = csv_row(stats, n_layers, n_steps)
+            row = csv_row(stats, n_layers, n_steps, tf)
             lines.append(_csv_line([name] + row if tagged else row))
         else:
             lines.append(record_line(stats, run=name if tagged else None))
@@ -276,10 +285,11 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     as_csv = out_path is not None and OUT.choose(out_path) is CSV
     n_layers = max(t.network.n_layers for t in runs.values())
     n_steps = max(_time_steps(t) for t in runs.values())  # CSV columns time_grad_norm_1..T
+    tf = _transformer_columns(runs)
     if out_path is not None:
         check_disk_space(out_path, output_bound(cfg, runs, as_csv), "out",
                          "reduce epochs or depth, or write it elsewhere")
-    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps)) + "\n" if as_csv else ""
+    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps, tf)) + "\n" if as_csv else ""
     sink = AppendingFile(out_path) if out_path is not None else _Stdout(stdout)
     started = last_report = time.monotonic()
     a = runs["A"]
@@ -288,7 +298,7 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
             for _ in range(cfg.epochs):
                 if all(t.diverged for t in runs.values()):
                     break
-                sink.append(header + _epoch_lines(session, n_layers, n_steps, as_csv, stderr))
+                sink.append(header + _epoch_lines(session, n_layers, n_steps, as_csv, stderr, tf))
                 header = ""
                 now = time.monotonic()
                 if not quiet and (now - last_report > 1.0 or a.epoch == cfg.epochs):

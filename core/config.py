@@ -216,6 +216,24 @@ FIELD_SPECS: dict[str, FieldSpec] = {
                               "old state passes each step."),
 }
 
+# -- issue 22: the Transformer's settings and the learning-rate warm-up -------------------------------------------
+TRANSFORMER_GROUP = "Transformer"   # the window shows it for the transformer kind
+FIELD_SPECS.update({
+    "heads": _int(1, 256, label="Attention heads", group=TRANSFORMER_GROUP,
+                  tip="Heads of each attention layer; each takes width/heads contiguous columns, so heads must "
+                      "divide the width."),
+    "norm_position": _choice({"pre": "Pre-LN", "post": "Post-LN"}, label="LayerNorm position",
+                             group=TRANSFORMER_GROUP,
+                             tip="Pre-LN: x + f(LN(x)), the skip path untouched; Post-LN: LN(x + f(x)), every "
+                                 "block's norm on the skip path (the original Transformer; needs warm-up)."),
+    "branch_scale": _choice({"one": "1", "depth": "1/sqrt(2 depth)", "rezero": "ReZero (learned, from 0)",
+                             "none": "No skip connections"}, label="Branch scale", group=TRANSFORMER_GROUP,
+                            tip="s in x + s f(x) for each attention and MLP branch; 'none' drops the skip "
+                                "connection (x = f(x)), which makes the tokens collapse to one direction."),
+    "warmup_steps": _int(0, 1_000_000, label="Warm-up steps", widget="warmupSpin",
+                         tip="Linear learning-rate warm-up: step k uses lr * min(1, k / warmup_steps); 0: off."),
+})
+
 
 def allowed(name: str) -> str:
     """What a field accepts, in words."""
@@ -271,6 +289,11 @@ class ExperimentConfig:
     recurrent_init: str = "orthogonal"
     recurrent_gain: float = 1.0
     forget_bias: float = 1.0
+    # issue 22
+    heads: int = 4
+    norm_position: str = "pre"
+    branch_scale: str = "one"
+    warmup_steps: int = 0
 
     def __post_init__(self):
         for f in fields(self):
@@ -280,6 +303,9 @@ class ExperimentConfig:
             raise ConfigError("dataset", f"dataset must be a sequence task ({', '.join(SEQUENCE_DATASETS)}) "
                                          f"for model {self.model}, got {self.dataset!r}")
         self._refuse_unused(kind)
+        if kind.uses("heads") and self.width % self.heads:
+            raise ConfigError("heads", f"heads {self.heads} must divide the width {self.width} (each head takes "
+                                       f"width/heads columns); allowed: a divisor of {self.width}")
         n_val = int(round(self.samples * self.val_fraction))
         if n_val < 1 or self.samples - n_val < 1:
             raise ConfigError("samples", f"samples must leave at least one training and one "

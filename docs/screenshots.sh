@@ -15,3 +15,9 @@ $PY main.py --preset exploding --page inside --screenshot docs/inside-exploding.
 $PY main.py --preset rnn-vanishing --screenshot docs/rnn-vanishing.png
 $PY main.py --preset lstm-fix --screenshot docs/lstm-fix.png
 $PY main.py --preset vanishing-sigmoid --compare activation=relu --screenshot docs/compare.png
+# issue 22: the Transformer's views (README, 'The Transformer in the window')
+TF=(--model transformer --dataset recall --depth 6 --width 32 --heads 4 --seq-len 16 --activation relu)
+for theme in light dark; do
+  $PY main.py "${TF[@]}" --branch-scale none --epochs 2 --theme "$theme" --screenshot "docs/transformer-no-skips-$theme.png"
+  $PY main.py "${TF[@]}" --optimizer adam --lr 0.001 --epochs 5 --theme "$theme" --screenshot "docs/transformer-pre-ln-$theme.png"
+done

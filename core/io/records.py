@@ -32,6 +32,7 @@ from core.io.fileio import file_mode, shorten, write_atomically, write_with  # n
 from core.training.history import SCALARS, SERIES, EpochHistory
 from core.io.reader import read_json
 from core.training.statistics import LAYER_FIELDS, EpochStats
+from core.training.transformer_stats import csv_columns
 
 FORMAT = "gradient-flow-experiment"
 VERSION = 1
@@ -271,16 +272,37 @@ def load_experiment(path: str, field: str = "file") -> tuple[ExperimentConfig, E
     return config, None if history is None else history_from_dict(history, config.n_weight_layers, steps)
 
 
-def csv_header(n_layers: int, n_steps: int = 0) -> list[str]:
-    """Columns; a recurrent run's ``n_steps`` = seq_len adds time_grad_norm_1..T at the end."""
+def csv_header(n_layers: int, n_steps: int = 0, tf: tuple | None = None) -> list[str]:
+    """Columns; a recurrent run's ``n_steps`` = seq_len adds time_grad_norm_1..T at the end (a transformer's:
+    ||dL/dx_0|| per position); ``tf`` = (depth, heads) of a transformer run adds its columns after them
+    (core.training.transformer_stats.csv_columns: tf_grad_norm_<sub-layer>_<block>, tf_update_ratio_...,
+    tf_residual_grad_norm_<l>, tf_token_similarity_<block>, tf_attention_entropy_<block>_<head>)."""
     return (["epoch", "step", "train_loss", "val_loss", "val_accuracy"]
             + [f"grad_norm_{i}" for i in range(1, n_layers + 1)]
             + [f"update_ratio_{i}" for i in range(1, n_layers + 1)]
-            + [f"time_grad_norm_{t}" for t in range(1, n_steps + 1)])
+            + [f"time_grad_norm_{t}" for t in range(1, n_steps + 1)]
+            + (csv_columns(*tf) if tf else []))
 
 
-def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None = None) -> list:
-    """One epoch's row; with ``n_layers`` or ``n_steps`` larger than the run's, the missing ones are empty cells."""
+def transformer_shape(stats) -> tuple | None:
+    """(depth, heads) of a transformer run's statistics (an EpochStats), None for another kind's."""
+    tf = getattr(stats, "transformer", None)
+    return None if tf is None else (tf.depth, tf.heads)
+
+
+def _transformer_cells(stats: EpochStats, tf: tuple | None, cell) -> list:
+    """The cells under ``csv_columns(*tf)``: this run's values by column name, empty where it has none."""
+    if not tf:
+        return []
+    own = stats.transformer
+    named = dict(zip(csv_columns(own.depth, own.heads), own.csv_cells())) if own is not None else {}
+    return [cell(named[c]) if c in named else "" for c in csv_columns(*tf)]
+
+
+def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None = None,
+            tf: tuple | None = None) -> list:
+    """One epoch's row; with ``n_layers`` or ``n_steps`` larger than the run's, the missing ones are empty cells;
+    ``tf``: the transformer columns' (depth, heads), by default the run's own."""
     def cell(v):
         return "" if v is None or not math.isfinite(v) else repr(float(v))
     pad = [""] * ((n_layers or stats.n_layers) - stats.n_layers)
@@ -288,14 +310,16 @@ def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None 
     pad_t = [""] * ((n_steps if n_steps is not None else T) - T)
     return ([stats.epoch, stats.step, cell(stats.train_loss), cell(stats.val_loss), cell(stats.val_accuracy)]
             + [cell(v) for v in stats.grad_norm] + pad + [cell(v) for v in stats.update_ratio] + pad
-            + [cell(v) for v in stats.time_grad_norm] + pad_t)
+            + [cell(v) for v in stats.time_grad_norm] + pad_t
+            + _transformer_cells(stats, tf if tf is not None else transformer_shape(stats), cell))
 
 
 def history_csv(history: EpochHistory) -> str:
     """One row per epoch; empty cells for non-finite values and for accuracy in regression."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(csv_header(history.n_layers, history.series("time_grad_norm").shape[1]))
+    tf = transformer_shape(history[0]) if len(history) else None
+    w.writerow(csv_header(history.n_layers, history.series("time_grad_norm").shape[1], tf))
     for stats in history:
         w.writerow(csv_row(stats))
     return buf.getvalue()

@@ -93,11 +93,11 @@ def _elu_df(z, a):
 
 
 def _gelu(z):
-    return 0.5 * z * (1.0 + np.tanh(_GELU_C * (z + _GELU_K * z**3)))
+    return 0.5 * z * (1.0 + np.tanh(_GELU_C * (z + _GELU_K * (z * z * z))))
 
 
 def _gelu_df(z, a):
-    t = np.tanh(_GELU_C * (z + _GELU_K * z**3))
+    t = np.tanh(_GELU_C * (z + _GELU_K * (z * z * z)))
     return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * z * z)
 
 

@@ -11,7 +11,7 @@ refuse them with "only transformer uses it" unless their ``unused`` says more.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from core.nn.activations import get_activation
@@ -26,6 +26,7 @@ MEAN_FIELD_SCOPE = "the theory is for feed-forward networks without residual con
 # Fields every kind uses: the data, the training, the width and depth of the stack, the first layer's init.
 COMMON_FIELDS = ("depth", "width", "init", "init_gain", "optimizer", "lr", "batch_size", "epochs", "clip_norm",
                  "dataset", "samples", "noise", "val_fraction", "seed", "dtype", "model", "seq_len")
+COMMON_FIELDS += ("warmup_steps",)   # issue 22: linear learning-rate warm-up, in the trainer for every kind
 RECURRENT_FIELDS = ("recurrent_init", "recurrent_gain")
 
 # The views of gui/panels/recurrent/* (the per-step bars, the heatmap over steps, the chain through time, the
@@ -164,6 +165,62 @@ KINDS: dict[str, ModelKind] = {
     "lstm": _recurrent_kind("lstm", "LSTM", "an LSTM", gated=True),
     "gru": _recurrent_kind("gru", "GRU", "a GRU", gated=True),
 }
+
+
+# -- issue 22: the Transformer (core/nn/transformer) -------------------------------------------------------
+TRANSFORMER_FIELDS = ("activation", "heads", "norm_position", "branch_scale")
+
+
+def _build_transformer(config, n_in, task, rng, dtype, n_out=1):
+    from core.nn.transformer import Transformer   # imported when built: the registry loads without it
+    return Transformer(n_in, config.depth, config.width, config.heads, get_activation(config.activation),
+                       config.init, config.init_gain, config.norm_position, config.branch_scale, task, rng, dtype,
+                       n_out, config.seq_len)
+
+
+def transformer_param_count(n_in: int, depth: int, d: int, n_out: int, pre: bool, rezero: bool) -> int:
+    """Parameters of core.nn.transformer's layout: embedding, per block Q K V O (d x d + d each), two LNs,
+    W1 (d x 4d) + b1, W2 (4d x d) + b2 (and two alphas with ReZero), the final LN (pre-LN), the head."""
+    block = 4 * (d * d + d) + 4 * d + (4 * d * d + 4 * d) + (4 * d * d + d) + 2 * rezero
+    return n_in * d + d + depth * block + 2 * d * pre + d * n_out + n_out
+
+
+# per block, sample and position during a step: the LN caches, u, Q, K, V, the heads' output, the MLP's z, phi(z),
+# phi'(z) (4d each), dL/d of these; and per head the attention matrix row and its gradient (T values each)
+TRANSFORMER_TOKEN_ARRAYS = 40
+
+
+def _transformer_memory(config, n_features, steps, item, optimizer_states, history_row, n_out=1) -> dict:
+    d, L, T = config.width, config.depth, steps
+    params = transformer_param_count(n_features, L, d, n_out, config.norm_position == "pre",
+                                     config.branch_scale == "rezero")
+    batch = min(config.batch_size, config.samples - round(config.samples * config.val_fraction))
+    per_token = TRANSFORMER_TOKEN_ARRAYS * d + 3 * config.heads * T
+    return {
+        "parameters": (OPTIMIZER_ARRAYS + optimizer_states) * params * item,
+        "activations": L * batch * T * per_token * item,
+        # forward() evaluates in chunks of about 4M cached values (Transformer.FORWARD_ELEMENTS)
+        "evaluation": min(config.samples * T * per_token * L, 1 << 22) * item * 2,
+        "data": config.samples * T * (n_features + 1) * item * 2,
+        "history": 3 * config.epochs * history_row,
+    }
+
+
+KINDS["transformer"] = ModelKind(
+    "transformer", "Transformer (attention)", "a Transformer", _build_transformer, True,
+    COMMON_FIELDS + TRANSFORMER_FIELDS,
+    {"bias_std": "its biases start at zero", "residual": "its skip connections are set by branch_scale",
+     "norm": "its LayerNorms are placed by norm_position", "recurrent_init": _NO_RECURRENCE,
+     "recurrent_gain": _NO_RECURRENCE, "forget_bias": "it has no gates"},
+    theories={MEAN_FIELD: f"does not apply to a Transformer (attention mixes positions and LayerNorm rescales; "
+                          f"{MEAN_FIELD_SCOPE})",
+              PASCANU: "it has no recurrent weights: attention reaches every earlier position in one step"},
+    views=("time_steps", "time_heatmap", "sequence_prediction"), memory=_transformer_memory)
+
+# issue 22, the window: the Transformer's own views (gui/panels/transformer): the gradient per block and sub-layer,
+# the read-out position's attention per head, the token similarity per block (rank collapse)
+TRANSFORMER_VIEWS = ("transformer_blocks", "attention_map", "token_similarity")
+KINDS["transformer"] = replace(KINDS["transformer"], views=KINDS["transformer"].views + TRANSFORMER_VIEWS)
 
 
 def kind_of(config_or_name) -> ModelKind:

@@ -106,6 +106,10 @@ class Snapshot:
     jacobian: object = None                          # run A's core.measure.jacobian.JacobianView (MLPs); None: not measured
     inside: object = None                            # core.measure.distributions.InsideView of run A (issue 12): sent
                                                      # as an InsideDelta, made whole by SnapshotAssembler
+    # issue 22: a transformer's core.training.transformer_stats.TransformerStats at initialisation (with REBUILT:
+    # one pass on the first batch, update ratios 0); after a step, last_batch.transformer and each EpochStats'
+    # .transformer hold the step's and the epoch's (None for other kinds)
+    initial_transformer: object = None
 
 
 @dataclass

@@ -214,7 +214,7 @@ class Runner(SnapshotMaker):
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
                    initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
-                   initial_delta_norm=s.a.error_signal_norms(),
+                   initial_delta_norm=s.a.error_signal_norms(), initial_transformer=s.a.transformer_measures(),
                    boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
                    class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
 

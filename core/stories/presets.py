@@ -276,6 +276,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 ] + RECURRENT_PRESETS}
 
 
+# issue 22: the Transformer's stories (core/stories/transformer.py imports _story from here)
+from core.stories.transformer import TRANSFORMER_PRESETS  # noqa: E402
+PRESETS.update({p.name: p for p in TRANSFORMER_PRESETS})
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ConfigError("preset", f"preset must be one of {', '.join(PRESETS)}, got {name!r}")

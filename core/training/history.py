@@ -22,6 +22,7 @@ class EpochHistory:
         self._norm: dict | None = None  # gamma/beta statistics (capacity, hidden layers), with a norm
         self._series: dict[str, np.ndarray] = {}  # only what the epochs carry (nothing for an MLP)
         self.divergence = None
+        self._transformer: list = []   # issue 22: a transformer run's TransformerStats, the latest whole
 
     def __len__(self) -> int:
         return self._n
@@ -50,6 +51,10 @@ class EpochHistory:
                 if k not in self._series:
                     self._series[k] = np.full((len(self._scalars["epoch"]), len(v)), np.nan)
                 self._series[k][i] = v
+        if s.transformer is not None:
+            if self._transformer:
+                self._transformer[-1] = self._transformer[-1].compact()
+            self._transformer.append(s.transformer)
         self._n += 1
         if s.divergence is not None:
             self.divergence = s.divergence
@@ -78,7 +83,8 @@ class EpochHistory:
                           val_loss=sc["val_loss"], val_accuracy=None if np.isnan(acc) else acc,
                           diverged=last and self.divergence is not None,
                           divergence=self.divergence if last else None,
-                          norm=NormStats(**{k: a[i].copy() for k, a in self._norm.items()}) if self._norm else None)
+                          norm=NormStats(**{k: a[i].copy() for k, a in self._norm.items()}) if self._norm else None,
+                          transformer=self._transformer[i] if i < len(self._transformer) else None)
 
     def __iter__(self):
         return (self[i] for i in range(self._n))
@@ -100,6 +106,16 @@ class EpochHistory:
         (a view; (epochs, 0) when the run has none, as an MLP's)."""
         a = self._series.get(name)
         return a[:self._n] if a is not None else np.empty((self._n, 0))
+
+    def transformer(self, name: str, sublayer: str | None = None) -> np.ndarray:
+        """A transformer run's statistic per epoch (core.training.transformer_stats): (epochs, depth) of
+        token_similarity, or of sublayer_grad_norm / sublayer_update_ratio with ``sublayer`` (Wq ... ln2);
+        (epochs, depth + 1) of residual_grad_norm; (epochs, depth, heads) of attention_entropy.
+        (epochs, 0) for another kind's run."""
+        if not self._transformer:
+            return np.empty((self._n, 0))
+        rows = [getattr(s, name) for s in self._transformer]
+        return np.array([r[sublayer] for r in rows] if sublayer is not None else rows, dtype=float)
 
     @property
     def nbytes(self) -> int:

@@ -49,6 +49,13 @@ class Inspection:
         with np.errstate(all="ignore"):
             return np.asarray(self.measure().delta_norms, dtype=float)
 
+    def transformer_measures(self):
+        """A transformer's TransformerStats on the latest batch at the current weights, nothing updated (update
+        ratios 0); None for another kind."""
+        from core.training.transformer_stats import from_pass
+        tpass = getattr(self.measure(), "transformer", None)
+        return None if tpass is None else from_pass(self.network, tpass, None, applied=False)
+
     def chain_rule(self):
         """The chain rule with this network's numbers: the latest step's own ||dL/dz_l|| and mean |phi'| (the
         weights before its update), without another pass; before any step, a pass on the first batch."""

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.training.transformer_stats import TransformerStats, TransformerSum   # issue 22
+
 LAYER_FIELDS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm",
                 "update_ratio", "act_deriv_mean", "saturation")
 SATURATION_THRESHOLD = 0.05
@@ -131,6 +133,7 @@ class BatchStats(_PerLayer):
     gate_saturation: dict = field(default_factory=dict)                   # gate -> (recurrent layers,)
     spectral_norm: np.ndarray = field(default_factory=_no_steps)          # (recurrent layers,)
     vanishing_bound: float = math.nan
+    transformer: TransformerStats | None = None   # a transformer's own statistics (core.training.transformer_stats)
 
 
 @dataclass
@@ -149,6 +152,7 @@ class EpochStats(_PerLayer):
     gate_saturation: dict = field(default_factory=dict)
     spectral_norm: np.ndarray = field(default_factory=_no_steps)
     vanishing_bound: float = math.nan
+    transformer: TransformerStats | None = None   # issue 22: the mean of the epoch's batches'
 
     @property
     def recurrent(self) -> bool:
@@ -173,6 +177,8 @@ class EpochStats(_PerLayer):
             record["spectral_norm"] = [finite_or_none(v) for v in self.spectral_norm]
             record["vanishing_bound"] = finite_or_none(self.vanishing_bound)
             record["gate_saturation"] = {k: [finite_or_none(v) for v in a] for k, a in self.gate_saturation.items()}
+        if self.transformer is not None:
+            record["transformer"] = self.transformer.to_record()
         return record
 
 
@@ -279,6 +285,7 @@ class EpochAccumulator:
         self.time_grad_norm, self.layer_time_grad_norm = _no_steps(), _no_map()  # sums, shaped by the first batch
         self.gate_saturation: dict = {}
         self.spectral_norm, self.vanishing_bound = _no_steps(), math.nan
+        self.transformer = TransformerSum()
 
     def add(self, b: BatchStats):
         n = b.batch_size
@@ -294,6 +301,8 @@ class EpochAccumulator:
         self.weight_norm = b.weight_norm
         if b.norm is not None:
             self._add_norm(b.norm)
+        if b.transformer is not None:
+            self.transformer.add(b.transformer)
 
         if len(b.time_grad_norm):  # a recurrent network's
             if not len(self.time_grad_norm):
@@ -329,4 +338,5 @@ class EpochAccumulator:
             update_ratio=self.update_ratio / nb, act_deriv_mean=self.act_deriv_mean / ns,
             saturation=self.saturation / ns, epoch=epoch, step=step,
             train_loss=self.loss_sum / ns, val_loss=val_loss, val_accuracy=val_accuracy,
-            diverged=divergence is not None, divergence=divergence, norm=self._finish_norm(nb))
+            diverged=divergence is not None, divergence=divergence, norm=self._finish_norm(nb),
+            transformer=self.transformer.finish(nb))

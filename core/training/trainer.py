@@ -16,6 +16,7 @@ from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
+from core.training.transformer_stats import from_pass
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import make_optimizer
@@ -123,6 +124,12 @@ class Trainer(Inspection):
             self.optimizer = make_optimizer(self.config.optimizer, self.config.lr)
         self.optimizer.lr = self.config.lr
 
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (1 = the first): lr * min(1, step / warmup_steps), linear warm-up
+        (issue 22); lr itself without warm-up."""
+        w = self.config.warmup_steps
+        return self.config.lr if w <= 0 or step >= w else self.config.lr * step / w
+
     # -- one batch ------------------------------------------------------------------
     def train_on_batch(self, X: np.ndarray, y: np.ndarray, collect_stats: bool = True,
                        interrupt=None) -> BatchStats | None:
@@ -155,6 +162,7 @@ class Trainer(Inspection):
                     r.undo()
                 raise Interrupted()
             self.step += 1
+            self.optimizer.lr = self.lr_at(self.step)   # issue 22: the warm-up's rate for this step
             divergence = self._check_loss_and_gradient(r, X, total)                      # 2
             scale = 1.0
             if divergence is None:
@@ -170,6 +178,9 @@ class Trainer(Inspection):
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
             if self.inside is not None:   # issue 12: core/measure/distributions.py
                 self.inside.measure(r, X, stats, net.flat, self._update, scale)
+            if getattr(r, "transformer", None) is not None:   # issue 22
+                stats.transformer = from_pass(net, r.transformer, self._update,
+                                              divergence is None or divergence.quantity == "weights")
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from core.training.compare import COMPARABLE
-from core.config import FIELD_SPECS, RECURRENT_GROUP
+from core.config import FIELD_SPECS, RECURRENT_GROUP, TRANSFORMER_GROUP
 from core.nn.kinds import kind_of
 from core.data.datasets import SEQUENCE_DATASETS
 from core.stories.presets import PRESETS
@@ -25,7 +25,7 @@ from gui.app import theme
 from gui.controls.editors import EDITORS
 from gui.widgets import named, plain_label  # noqa: F401  (moved to gui/widgets.py; kept importable from here)
 
-TOP_GROUPS = ("Network", RECURRENT_GROUP, "Training")   # other groups a spec names go below the stories
+TOP_GROUPS = ("Network", RECURRENT_GROUP, TRANSFORMER_GROUP, "Training")   # other groups a spec names go below the stories
 
 
 class ControlPanel(QScrollArea):
@@ -138,6 +138,8 @@ class ControlPanel(QScrollArea):
         show only where they act: a recurrent model, or a sequence task (whose length an MLP reads too)."""
         kind = kind_of(config)
         self.groups[RECURRENT_GROUP].setVisible(kind.sequences or config.dataset in SEQUENCE_DATASETS)
+        self.groups[TRANSFORMER_GROUP].setVisible(any(kind.uses(f) for f, e in self.editors.items()
+                                                      if e.spec.group == TRANSFORMER_GROUP))   # only where it acts
         self._dataset = config.dataset
         self._enable_for(kind)
         for field, e in self.editors.items():

@@ -185,9 +185,9 @@ class Dashboard:
         elif view.place.startswith("inside/"):
             self.panels += item.panels
             self._inside = item
-        else:   # recurrent models and sequence tasks: a row above the others, tabs beside Prediction
+        else:   # recurrent models and sequence tasks (a Transformer's too): a row above the others, tabs
             self.panels += item.panels
-            self.time = item
+            setattr(self, getattr(item, "attribute", "time"), item)
             self.plotSplitter.insertWidget(0, item.row)
 
     def _inside_page(self) -> QWidget:

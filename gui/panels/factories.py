@@ -74,3 +74,9 @@ def inside_views(d):
 def jacobian(d):
     from gui.panels.jacobian_spectrum import JacobianPanel   # issue 23: the Jacobian's singular values
     return JacobianPanel()
+
+
+def transformer_views(d):
+    """Issue 22: the Transformer's views (a row of the gradients page and a lesson tab), made together."""
+    from gui.panels.transformer.transformer_row import TransformerViews
+    return TransformerViews(d.lessonTabs, d.chain.widget)   # its tab after the prediction's

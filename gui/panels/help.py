@@ -90,6 +90,16 @@ below 1 and the gradient must vanish; above it the bound says nothing either way
 <code>c_t = f ⊙ c_(t−1) + i ⊙ g</code> is multiplied back through time by its forget gate, not by W_h
 (<code>lstm-fix</code>).</p>
 
+<p><b>Attention</b> (Transformer: the <i>Position plot</i>, <i>Gradient per block</i>, <i>Attention map</i>
+and <i>Token similarity</i>). A block adds an attention branch and an MLP branch to the residual stream x. Attention
+lets the position read out reach every earlier position in one step, so the gradient at position 1 does not pass
+through T − 1 factors as in an RNN. <i>Gradient per block</i> shows ‖dL/dW‖ of one sub-layer (Q, K, V, O, W₁,
+W₂, a LayerNorm) in every block. <i>Attention map</i>: how the last position spreads its attention over the
+positions in one block (each row sums to 1). Without skip connections attention keeps averaging the tokens until
+they all point the same way (<i>Token similarity</i> near 1, rank collapse), and the gradients of the queries and
+keys vanish (Noci et al. 2022). Post-LN puts a LayerNorm on the skip path, and its gradients near the output are
+large at initialisation, which is why it needs learning-rate warm-up (Xiong et al. 2020).</p>
+
 <p><b>The other plots.</b> <i>Loss</i>: training (mean over the epoch) and validation (after it).
 <i>Prediction</i>: the network's output over the input plane.</p>
 

@@ -61,6 +61,15 @@ VIEWS: tuple[View, ...] = (
     View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),
     View("jacobian", "Jacobian spectrum", "jacobianPanel", "gradients/lesson", "jacobian", _F + "jacobian"),
 )
+# issue 22, the window: the Transformer's views (gui/panels/transformer), made together by one factory
+_TRANSFORMER = _F + "transformer_views"
+VIEWS += (
+    View("block-gradients", "Gradient per block", "blockGradientPlot", "gradients/transformer", "transformer_blocks",
+         _TRANSFORMER),
+    View("similarity", "Token similarity", "tokenSimilarityPlot", "gradients/lesson", "token_similarity",
+         _TRANSFORMER),
+    View("attention", "Attention map", "attentionMapPlot", "gradients/transformer", "attention_map", _TRANSFORMER),
+)
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}
 

@@ -25,6 +25,7 @@ BASE = dict(depth=2, width=4, samples=40, seq_len=4, dataset="adding", batch_siz
 OTHER = {"depth": 3, "width": 5, "init_gain": 2.0, "bias_std": 0.5, "lr": 0.05, "batch_size": 4, "epochs": 2,
          "clip_norm": 1e-3, "residual": True, "samples": 60, "noise": 0.5, "val_fraction": 0.4, "seed": 7,
          "seq_len": 6, "recurrent_gain": 2.0, "forget_bias": 3.0}
+OTHER.update({"width": 8, "heads": 2, "warmup_steps": 3})   # issue 22: 8 and 4 keep the default 4 heads dividing
 
 
 def _other_value(kind, name):
@@ -56,12 +57,15 @@ def test_every_field_is_used_by_some_kind_and_each_kind_says_why_not_the_others(
     for kind in KINDS.values():
         assert set(kind.fields) <= set(FIELD_SPECS)
         for name in FIELD_SPECS:
-            assert kind.uses(name) or name in kind.unused, f"{kind.name}: say why it does not use {name}"
+            # a field another kind brings (a transformer's heads) is refused with "only <that kind> uses it"
+            assert kind.uses(name) or name in kind.unused or any(k.uses(name) for k in KINDS.values()), \
+                f"{kind.name}: say why it does not use {name}"
 
 
 def test_a_field_only_another_kind_uses_is_refused_naming_who_uses_it():
     assert KINDS["rnn"].why_unused("forget_bias") == "it has no gate that keeps the old state (only lstm and gru have one)"
-    assert KINDS["mlp"].why_unused("heads") == "no model uses it"
+    assert KINDS["mlp"].why_unused("heads") == "only transformer uses it"
+    assert KINDS["mlp"].why_unused("no_such_field") == "no model uses it"
     bare = dataclasses.replace(KINDS["mlp"], unused={})   # a kind that says nothing of the recurrent fields
     assert bare.why_unused("recurrent_gain") == "only rnn and lstm and gru use it"
     assert bare.why_unused("forget_bias") == "only lstm and gru use it"
@@ -166,7 +170,7 @@ def test_every_kind_builds_a_network_with_the_interface_the_trainer_reads():
         net = Trainer(ExperimentConfig(**BASE, model=kind.name)).network
         assert isinstance(net, Model)
         assert kind.sequences == (kind.name != "mlp") and kind.gates == {"mlp": 0, "rnn": 1, "lstm": 4,
-                                                                          "gru": 3}[kind.name]
+                                                                          "gru": 3, "transformer": 0}[kind.name]
         for name in ("flat", "params", "w_offsets", "n_weights", "task", "dtype", "activation", "norm_params",
                      "loss_fn", "layer_params", "vanishing_bound", "recurrent_weights"):
             assert hasattr(net, name), f"{kind.name}: {name}"

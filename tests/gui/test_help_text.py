@@ -9,6 +9,7 @@ from gui.panels.help import HELP_HTML
 
 PLOTS = ("Gradient bars", "Gradient flow", "Loss", "Update ratio", "Prediction", "Chain rule",
          "Step timeline", "Theory overlay", "Through time", "Forward signal", "Distributions", "Network", "Rewind")
+PLOTS += ("Position plot", "Gradient per block", "Attention map", "Token similarity")   # issue 22: a Transformer's
 
 
 def paragraphs():

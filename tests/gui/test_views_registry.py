@@ -63,7 +63,7 @@ def test_the_recorder_takes_every_name_and_refuses_others(tmp_path):
         assert check_target(gif, name, None) is None, name
     assert check_target(gif, "bars", None) == f"record_plot must be one of {', '.join(views.NAMES)}, got 'bars'"
     assert check_target(gif, "time-gradients", None, "mlp") == \
-        "record_plot: time-gradients is shown for rnn, lstm, gru only, got model 'mlp'"
+        "record_plot: time-gradients is shown for rnn, lstm, gru, transformer only, got model 'mlp'"
     assert check_target(gif, "time-gradients", None, "lstm") is None
 
 

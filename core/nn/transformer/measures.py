@@ -25,6 +25,7 @@ class TransformerPass:
     time_grad_norm: (T,) ||dL/dx_0[:, t]||, the embedded input at each position (position_grad_norm[0])
     attention_entropy: (depth, heads) -sum_j A_tj log A_tj, averaged over samples and query positions
     token_similarity: (depth,) mean cosine similarity between distinct positions' x_l (rank collapse: 1)
+    last_attention: (depth, heads, T) the last position's attention weights over the keys, batch mean
     """
 
     sublayer_grad_norm: dict
@@ -32,6 +33,7 @@ class TransformerPass:
     position_grad_norm: np.ndarray
     attention_entropy: np.ndarray
     token_similarity: np.ndarray
+    last_attention: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
 
     @property
     def time_grad_norm(self) -> np.ndarray:

@@ -242,7 +242,8 @@ class Transformer:
             position_grad_norm=position_grad,
             attention_entropy=np.array([nn.attention_entropy(c[1][4]) for c in caches]).reshape(self.depth,
                                                                                                  self.heads),
-            token_similarity=np.array([nn.token_similarity(x) for x in xs[1:]]))
+            token_similarity=np.array([nn.token_similarity(x) for x in xs[1:]]),
+            last_attention=np.array([c[1][4][:, :, -1].mean(axis=0) for c in caches]))
 
     def loss_and_grads(self, X, y):
         """Mean loss and gradients shaped like ``params``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,16 +23,41 @@ from gui.panels.panel import Panel
 
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
-LEGEND = ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × largest"), ("healthy", "healthy"),
-           ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × step T or > {power_label(EXPLODING_ABOVE)}")),
-          (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
 
 
-def legend_html(run_labels=None) -> str:
+def legend_rows(last: str = "step T") -> tuple:
+    """The colour rule's rows; ``last``: what the exploding rule compares with (the bar nearest the loss)."""
+    return ((("vanishing", f"vanishing: &lt; {VANISHING_RATIO:g} × largest"), ("healthy", "healthy"),
+             ("exploding", f"exploding: ≥ {EXPLODING_RISE:g} × {last} or > {power_label(EXPLODING_ABOVE)}")),
+            (("zero", "exactly 0"), ("nonfinite", "NaN / inf")))
+
+
+LEGEND = legend_rows()
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the bars are called: the time-step plot's words by default; a Transformer's position plot and its
+    per-block bars (gui/panels/transformer) use the same drawing with their own."""
+    title: str = "Time-step plot: ‖dL/dh_t‖"
+    left: str = "‖dL/dh_t‖ (log scale)"
+    bottom: str = "time step t (1 = first input, T = nearest the loss)"
+    tip: str = ("One bar per time step: log10 of the norm of dL/dh_t, the gradient reaching the top recurrent "
+                "layer's state at step t. Colour: relative to this network's own steps (see the legend). Hover a "
+                "bar for its value.")
+    symbol: str = "‖dL/dh_t‖"   # in the hover text
+    index: str = "t"            # the bar's index in the hover text
+    last: str = "step T"        # the bar nearest the loss, in the legend's exploding rule
+
+
+TIME_STEPS = Wording()
+
+
+def legend_html(run_labels=None, wording: Wording = TIME_STEPS) -> str:
     """The colour rule in two short lines under the title (a legend inside the plot would cover the tallest
     bars, whichever end they are at); while comparing, which run is which."""
     lines = ["&nbsp;&nbsp;".join(f"<span style='color:{REGIME_COLOURS[k]}'>■</span>&nbsp;{text}" for k, text in row)
-             for row in LEGEND]
+             for row in legend_rows(wording.last)]
     if run_labels is not None:
         lines.append(f"bars: {html.escape(run_labels[0])}; line: {html.escape(run_labels[1])}")
     return f"<span style='font-size:8pt'>{'<br>'.join(lines)}</span>"
@@ -51,13 +77,11 @@ def step_ticks(n: int) -> list[tuple[float, str]]:
 
 
 class TimeGradientBars:
-    TITLE = "Time-step plot: ‖dL/dh_t‖"
+    TITLE = TIME_STEPS.title
 
-    def __init__(self):
-        self.widget = _plot(self.TITLE, "‖dL/dh_t‖ (log scale)", "time step t (1 = first input, T = nearest the loss)",
-                            "One bar per time step: log10 of the norm of dL/dh_t, the gradient reaching the top "
-                            "recurrent layer's state at step t. Colour: relative to this network's own steps (see "
-                            "the legend). Hover a bar for its value.", "timeGradientPlot")
+    def __init__(self, wording: Wording = TIME_STEPS, name: str = "timeGradientPlot"):
+        self.wording, self.TITLE = wording, wording.title
+        self.widget = _plot(wording.title, wording.left, wording.bottom, wording.tip, name)
         # one item per colour: a single-brush BarGraphItem paints all its bars in one call (drawRects), a
         # multi-brush one loops over them in Python on every repaint
         self.groups = {r: pg.BarGraphItem(x=[], height=[], width=0.8, y0=0, pen=pg.mkPen(None),
@@ -76,6 +100,16 @@ class TimeGradientBars:
         self._view, self._caption, self._title_key, self._mouse = None, "", None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.widget.setMouseEnabled(x=False, y=False)
+
+    def set_wording(self, wording: Wording) -> None:
+        """Call the bars something else (a Transformer's positions): title, axes, tooltip, hover and legend."""
+        if wording == self.wording:
+            return
+        self.wording, self.TITLE, self._title_key = wording, wording.title, None
+        self.widget.setLabel("left", wording.left)
+        self.widget.setLabel("bottom", wording.bottom)
+        self.widget.setToolTip(wording.tip)
+        self._set_caption(self._caption)
 
     def set_run_labels(self, labels) -> None:
         """(label A, label B) while comparing, None otherwise: named under the title."""
@@ -161,7 +195,7 @@ class TimeGradientBars:
             self._caption, self._title_key = caption, (caption, self.run_labels)
             title = f"{self.TITLE}  ({caption})" if caption else self.TITLE
             item = self.widget.getPlotItem()
-            item.setTitle(f"{title}<br>{legend_html(self.run_labels)}", size="10pt")
+            item.setTitle(f"{title}<br>{legend_html(self.run_labels, self.wording)}", size="10pt")
             height = TITLE_HEIGHT + (LEGEND_LINE if self.run_labels is not None else 0)
             item.titleLabel.setMaximumHeight(height)   # the title and the legend's lines, not setTitle's one
             item.layout.setRowFixedHeight(0, height)
@@ -178,14 +212,23 @@ class TimeGradientBars:
         if not self.widget.sceneBoundingRect().contains(pos) or not 1 <= t <= n:
             hover_text(self.hover, "")
             return
-        parts = []
+        parts, w = [], self.wording
         if t <= len(self.values):
-            parts.append(f"{'A ' if self.values_b is not None else ''}t = {t}: ‖dL/dh_t‖ = {self.values[t - 1]:.3e} "
-                         f"({self.regimes[t - 1]})")
+            parts.append(f"{'A ' if self.values_b is not None else ''}{w.index} = {t}: {w.symbol} = "
+                         f"{self.values[t - 1]:.3e} ({self.regimes[t - 1]})")
         if self.values_b is not None and t <= len(self.values_b):
-            parts.append(f"B t = {t}: ‖dL/dh_t‖ = {self.values_b[t - 1]:.3e}")
+            parts.append(f"B {w.index} = {t}: {w.symbol} = {self.values_b[t - 1]:.3e}")
         hover_text(self.hover, "\n".join(parts))
         self.hover.setPos(t, p.y())
+
+
+# issue 22: a Transformer's gradient per position, ||dL/dx_0[:, t]|| of the embedded input (no recurrence)
+POSITIONS = Wording(
+    title="Position plot: ‖dL/dx_t‖", left="‖dL/dx_t‖ (log scale)",
+    bottom="position t (1 = first token, T = the one read out)",
+    tip="One bar per position: log10 of the norm of dL/dx_t, the gradient reaching the embedded input at position "
+        "t (attention reaches every earlier position in one step). Colour: relative to this network's own "
+        "positions (see the legend). Hover a bar for its value.", symbol="‖dL/dx_t‖", last="position T")
 
 
 class TimeBarsPanel(Panel):
@@ -197,6 +240,7 @@ class TimeBarsPanel(Panel):
 
     def clear(self, snap) -> None:
         self.plot.clear()
+        self.plot.set_wording(POSITIONS if "attention_map" in kind_of(snap.config).views else TIME_STEPS)
         self.plot.set_run_labels((snap.b.label_a, snap.b.label) if snap.b is not None else None)
         if "time_steps" in kind_of(snap.config).views and snap.through_time is not None:
             a, b = snap.through_time

@@ -110,6 +110,9 @@ class TimeHeatmapPanel(Panel):
 
     def clear(self, snap) -> None:
         recurrent = "time_heatmap" in kind_of(snap.config).views
+        positions = "attention_map" in kind_of(snap.config).views   # issue 22: a Transformer's positions
+        self.plot.TITLE = "log10 ‖dL/dx_t‖ per epoch" if positions else TimeHeatmap.TITLE
+        self.plot.widget.setLabel("left", "position t" if positions else "time step t")
         self.plot.clear(snap.config.seq_len if recurrent else 0, "  (run A)" if snap.b is not None else "")
 
     def on_epochs(self, f) -> None:

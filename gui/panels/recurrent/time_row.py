@@ -48,13 +48,14 @@ class TimeViews:
         self.row.setVisible(recurrent)
         tabs = self.tabs
         current = tabs.currentWidget()
-        tabs.setTabVisible(tabs.indexOf(self.chain.widget), recurrent)
+        chain = "time_chain" in kind_of(snap.config).views   # not a Transformer's: it has no recurrence
+        tabs.setTabVisible(tabs.indexOf(self.chain.widget), chain)
         tabs.setTabVisible(tabs.indexOf(self.sequence.widget), sequence)
         tabs.setTabVisible(tabs.indexOf(self.prediction_page), not sequence)
         swap = {self.prediction_page: self.sequence.widget, self.sequence.widget: self.prediction_page}
         if current in swap and not tabs.isTabVisible(tabs.indexOf(current)):
             tabs.setCurrentWidget(swap[current])   # the Prediction tab stays the one in front
-        elif current is self.chain.widget and not recurrent:
+        elif current is self.chain.widget and not chain:
             tabs.setCurrentWidget(self.prediction_page if not sequence else self.sequence.widget)
 
 
