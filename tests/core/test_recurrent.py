@@ -186,7 +186,7 @@ def test_recurrent_divergence_names_the_first_bad_layer(model):
 # -- config, data ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("changes,field,text", [
-    ({"model": "transformer"}, "model", "model must be one of mlp, rnn, lstm, gru"),
+    ({"model": "cnn"}, "model", "model must be one of mlp, rnn, lstm, gru, transformer"),
     ({"seq_len": 0}, "seq_len", "seq_len must be an integer from 1 to 1000, got 0"),
     ({"seq_len": 1001}, "seq_len", "seq_len must be an integer from 1 to 1000"),
     ({"recurrent_init": "eye"}, "recurrent_init", "identity"),
