@@ -212,9 +212,10 @@ class Runner(SnapshotMaker):
         d = s.a.data
         self._chance = chance_loss(d.task, d.y_train)
         data = (np.concatenate([d.X_train, d.X_val]), np.concatenate([d.y_train, d.y_val]))
+        grad_a, delta_a, transformer_a = s.a.initial_measures()   # one pass, not three (a transformer's cost)
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
-                   initial=(s.a.gradient_norms(), s.b.gradient_norms() if s.b is not None else None),
-                   initial_delta_norm=s.a.error_signal_norms(), initial_transformer=s.a.transformer_measures(),
+                   initial=(grad_a, s.b.gradient_norms() if s.b is not None else None),
+                   initial_delta_norm=delta_a, initial_transformer=transformer_a,
                    boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
                    class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
 

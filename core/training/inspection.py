@@ -49,6 +49,15 @@ class Inspection:
         with np.errstate(all="ignore"):
             return np.asarray(self.measure().delta_norms, dtype=float)
 
+    def initial_measures(self) -> tuple:
+        """(gradient_norms, error_signal_norms, transformer_measures) from one pass, as the three would give."""
+        from core.training.transformer_stats import from_pass
+        r = self.measure()
+        with np.errstate(all="ignore"):
+            grad, delta = self._layers.norms(r.grad_flat), np.asarray(r.delta_norms, dtype=float)
+        tpass = getattr(r, "transformer", None)
+        return grad, delta, None if tpass is None else from_pass(self.network, tpass, None, applied=False)
+
     def transformer_measures(self):
         """A transformer's TransformerStats on the latest batch at the current weights, nothing updated (update
         ratios 0); None for another kind."""

@@ -170,3 +170,15 @@ def test_the_runner_sends_the_transformer_statistics_and_they_pickle():
     for snap in channel.snapshots:
         same(snap, pickle.loads(pickle.dumps(snap)))
     assert Trainer(ExperimentConfig(samples=40, epochs=1)).transformer_measures() is None
+
+
+@pytest.mark.parametrize("config", [ExperimentConfig(**SMALL), ExperimentConfig(samples=40, norm="batch"),
+                                    ExperimentConfig(model="lstm", dataset="adding", samples=40)])
+def test_the_initial_measures_of_one_pass_are_those_of_three(config):
+    t = Trainer(config)
+    grad, delta, tf = t.initial_measures()
+    assert np.array_equal(grad, t.gradient_norms()) and np.array_equal(delta, t.error_signal_norms())
+    other = t.transformer_measures()
+    assert (tf is None) == (other is None)
+    if tf is not None:
+        assert np.array_equal(tf.residual_grad_norm, other.residual_grad_norm)
