@@ -100,8 +100,6 @@ class ControlPanel(QScrollArea):
             combo.addItem(p.name, p.name)
             combo.setItemData(combo.count() - 1, p.summary, Qt.ToolTipRole)
         combo.currentIndexChanged.connect(lambda i: combo.itemData(i) and self.presetChosen.emit(combo.itemData(i)))
-        lesson = plain_label("Pick a story to load its settings and read what to watch.", "lessonLabel",
-                             "What to watch in the current preset, what happens and why.")
         theory = named(QCheckBox("Theory overlay"), "theoryCheck",
                        "Draw the mean-field prediction over the bars: back-propagated gradients change "
                        "by sqrt(chi_1) per layer (Poole et al. 2016).")
@@ -109,7 +107,7 @@ class ControlPanel(QScrollArea):
                                               "chaotic (they explode) or near the edge of chaos.")
         box = QGroupBox("Stories")
         v = QVBoxLayout(box)
-        for w in (combo, lesson, theory, phase):
+        for w in (combo, theory, phase):   # the story's text: the story panel beside the plots (issue 21)
             v.addWidget(w)
             self.widgets[w.objectName()] = w
         return box
@@ -215,18 +213,18 @@ class ControlPanel(QScrollArea):
     def compare_request(self) -> tuple[str, str]:
         return self.widgets["compareFieldCombo"].currentData(), self.widgets["compareValueEdit"].text()
 
-    def show_lesson(self, name: str) -> None:
-        """Select a preset in the picker (quietly) and show its text; None: no story."""
+    def show_lesson(self, name: str | None, stale: bool = False) -> None:
+        """Select a story in the picker (quietly); None: no story. ``stale``: its entry says the settings changed
+        (every other entry shows its plain name)."""
         combo = self.widgets["presetCombo"]
         combo.blockSignals(True)
-        combo.setCurrentIndex(combo.findData(name) if name else 0)
+        for i in range(1, combo.count()):
+            combo.setItemText(i, combo.itemData(i))
+        i = combo.findData(name) if name else 0
+        combo.setCurrentIndex(i)
+        if name and stale:
+            combo.setItemText(i, f"{name} (settings changed)")
         combo.blockSignals(False)
-        if name is None:
-            self.widgets["lessonLabel"].setText("Pick a story to load its settings and read what to watch.")
-            return
-        p = PRESETS[name]
-        self.widgets["lessonLabel"].setText(f"{p.name}: {p.summary}.\nWatch {p.watch}\n"
-                                            f"What happens: {p.happens}\nWhy: {p.why}")
 
     def show_message(self, text: str | None = None, error: bool | None = None) -> None:
         """A message in the theme's notice or error colour; no arguments: the shown one, recoloured."""
