@@ -56,7 +56,7 @@ class StoryControl:
         latest = None if snap is None else (snap.last_finite_batch if snap.divergence is not None
                                             else snap.last_batch)
         run = RunSoFar(m.history, m.steps, m.first_batch, latest, None if snap is None else snap.divergence,
-                       None if snap is None else snap.chain)
+                       None if snap is None else snap.chain, m.initial_time_grad)
         self.panel.show_claims(claims(preset, run))
 
     def go_to_lesson_point(self) -> None:

@@ -55,6 +55,7 @@ class SessionModel(QObject):
         self.story: str | None = None          # the story chosen (issue 21): its settings, unless story_stale
         self.story_stale, self.story_why, self._story_config = False, "", None
         self.first_batch = None                # step 1's BatchStats (at the initial weights), when it was seen
+        self.initial_time_grad = None          # ||dL/dh_t|| at the initial weights (a recurrent model's rebuild)
         self._generation = 0
         self._step_pending = False
         self._compare_field: tuple | None = None
@@ -277,6 +278,8 @@ class SessionModel(QObject):
                 self.comparing = snap.b is not None
                 self.data_source = snap.data_source
                 self.first_batch = None
+                through = snap.through_time[0] if snap.through_time else None   # at the initial weights
+                self.initial_time_grad = None if through is None else through.time_grad_norm
                 self.comparingChanged.emit(self.comparing)   # the button follows the session
                 self.rebuilt.emit(snap)
             self.history.extend(snap.new_epochs)

@@ -46,6 +46,8 @@ class ControlPanel(QScrollArea):
         v = QVBoxLayout(panel)
         self.groups = {g: QGroupBox(g) for g in TOP_GROUPS + tuple(e.spec.group for e in self.editors.values())}
         forms = {g: QFormLayout(box) for g, box in self.groups.items()}
+        for form in forms.values():   # a choice too long to sit beside its label goes under it (issue 21)
+            form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         for e in self.editors.values():
             e.edited.connect(self._edited)
             caption, item = e.row()
@@ -100,6 +102,10 @@ class ControlPanel(QScrollArea):
             combo.addItem(p.name, p.name)
             combo.setItemData(combo.count() - 1, p.summary, Qt.ToolTipRole)
         combo.currentIndexChanged.connect(lambda i: combo.itemData(i) and self.presetChosen.emit(combo.itemData(i)))
+        # the story shown, chosen again while marked stale: no index change, so only ``activated`` says it
+        combo.activated.connect(lambda i: self._stale_story and combo.itemData(i) == self._stale_story
+                                and self.presetChosen.emit(self._stale_story))
+        self._stale_story = None
         theory = named(QCheckBox("Theory overlay"), "theoryCheck",
                        "Draw the mean-field prediction over the bars: back-propagated gradients change "
                        "by sqrt(chi_1) per layer (Poole et al. 2016).")
@@ -198,6 +204,7 @@ class ControlPanel(QScrollArea):
             combo.setCurrentIndex(i)
         finally:
             combo.blockSignals(False)
+            combo.updateGeometry()
 
     def shown_values(self) -> dict:
         """Field -> the value its editor shows: equal to the config's fields after ``show_config``."""
@@ -224,6 +231,7 @@ class ControlPanel(QScrollArea):
         combo.setCurrentIndex(i)
         if name and stale:
             combo.setItemText(i, f"{name} (settings changed)")
+        self._stale_story = name if stale else None
         combo.blockSignals(False)
 
     def show_message(self, text: str | None = None, error: bool | None = None) -> None:

@@ -47,6 +47,7 @@ class StoryPanel(QWidget):
         self.claimsGrid = QGridLayout(self.claimsBox)
         self.claimsGrid.setContentsMargins(0, 0, 0, 0)
         self.claimsGrid.setColumnStretch(0, 1)
+        self.claimsGrid.setVerticalSpacing(1)
         v.addWidget(self.claimsBox)
         self.lessonLabel = self._add(plain_label(NO_STORY, "lessonLabel", "What to watch in the current story, "
                                                                           "what happens and why."))
@@ -107,10 +108,12 @@ class StoryPanel(QWidget):
             row = (plain_label("", f"claimLabel{i}", "A number the story quotes."),
                    plain_label("", f"claimValue{i}", "Its value in this run now."),
                    plain_label("", f"claimMark{i}", "Whether the story's claim holds now."))
+            row[0].setStyleSheet("font-style: italic;")
             row[1].setWordWrap(False)
             row[2].setWordWrap(False)
-            for j, w in enumerate(row):
-                self.claimsGrid.addWidget(w, i, j)
+            self.claimsGrid.addWidget(row[0], 2 * i, 0, 1, 2)   # what, on a line of its own; value and mark under it
+            self.claimsGrid.addWidget(row[1], 2 * i + 1, 0)
+            self.claimsGrid.addWidget(row[2], 2 * i + 1, 1)
             self._rows.append(row)
         for row, c in zip(self._rows, claims):
             row[0].setText(c.label)

@@ -10,6 +10,7 @@ from core.stories.presets import PRESETS, get_preset
 
 def _full_run(name, **overrides):
     t = Trainer(get_preset(name).config(**overrides))
+    t.initial_time_grad = t.time_gradient_norms()   # as the window's first snapshot measures it
     first = latest = None
     while t.epoch < t.config.epochs and not t.diverged:
         b = t.step_batch()
@@ -21,7 +22,7 @@ def _full_run(name, **overrides):
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_every_claim_of_a_story_holds_at_the_end_of_its_run(name):
     t, first, latest = _full_run(name)
-    got = claims(get_preset(name), RunSoFar.of_trainer(t, first, latest))
+    got = claims(get_preset(name), RunSoFar.of_trainer(t, first, latest, t.initial_time_grad))
     assert got and len(got) == len(checks_of(get_preset(name)))
     assert all(c.holds is True for c in got), got
 
@@ -33,7 +34,7 @@ def test_every_story_has_its_claims():
 
 def test_a_claim_fails_on_a_run_that_does_not_show_it():
     t, first, latest = _full_run("relu-fix")   # relu-fix learns: vanishing-sigmoid's claims do not hold on it
-    got = claims(get_preset("vanishing-sigmoid"), RunSoFar.of_trainer(t, first, latest))
+    got = claims(get_preset("vanishing-sigmoid"), RunSoFar.of_trainer(t, first, latest, t.initial_time_grad))
     assert [c.holds for c in got[:2]] == [False, False], got
 
 
@@ -55,6 +56,6 @@ def test_a_story_without_checks_shows_loss_and_accuracy_unjudged():
     from dataclasses import replace
     p = replace(get_preset("relu-fix"), name="someone-elses-story")
     t, first, latest = _full_run("relu-fix", epochs=2)
-    got = claims(p, RunSoFar.of_trainer(t, first, latest))
+    got = claims(p, RunSoFar.of_trainer(t, first, latest, t.initial_time_grad))
     assert [c.holds for c in got] == [None, None]
     assert got[0].value == f"{t.history.scalar('train_loss')[-1]:.3f}"
