@@ -19,7 +19,8 @@ from gui.app.story_control import StoryControl
 from gui.controls import wheel
 from gui.controls.control_panel import ControlPanel
 from gui.panels.dashboard import Dashboard
-from gui.panels.story import StoryPanel
+from gui.panels.story import StoryPanel, in_scroll_area
+from gui.widgets import named
 from gui.panels import views
 from gui.files.actions import FileActions
 from gui.bridge.session_model import SessionModel
@@ -28,7 +29,7 @@ PLOTS = tuple((v.object_name, v.label) for v in views.VIEWS)   # (object name, l
 
 
 class MainWindow(QMainWindow):
-    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter", "insideSplitter")
+    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter", "insideSplitter", "leftSplitter")
     SHORTCUT_KEYS = (Qt.Key_N, Qt.Key_B, Qt.Key_R, Qt.Key_Space)
 
     def __init__(self, config: ExperimentConfig | None = None, settings: QSettings | None = None):
@@ -55,12 +56,15 @@ class MainWindow(QMainWindow):
         self.messageLabel, self.controlPanel = self.controls.messageLabel, self.controls
         self.topSplitter, self.bottomSplitter, self.plotSplitter = d.topSplitter, d.bottomSplitter, d.plotSplitter
         self.insideSplitter, self.plotPages = d.insideSplitter, d.pages
+        self.leftSplitter = named(QSplitter(Qt.Vertical), "leftSplitter", "The story above the settings.")
+        self.leftSplitter.addWidget(in_scroll_area(self.storyPanel))   # issue 21: the story beside the plots,
+        self.leftSplitter.addWidget(self.controls)                     # its buttons always in view
+        self.leftSplitter.setSizes([430, 330])
         self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(self.controls)
+        self.splitter.addWidget(self.leftSplitter)
         self.splitter.addWidget(d.pages)
-        self.splitter.addWidget(self.storyPanel)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([320, 690, 270])
+        self.splitter.setSizes([330, 950])   # the story beside the plots; each plot keeps its room
         self.setCentralWidget(self.splitter)
         self._build_status()
         self._build_menus()

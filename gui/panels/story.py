@@ -1,4 +1,4 @@
-"""The story panel, beside the plots: Run/Step/Reset, the story's text, its lesson point as a button, and the
+"""The story panel, beside the plots (above the settings, outside their scrolled column): Run/Step/Reset, the story's text, its lesson point as a button, and the
 numbers it quotes read live from the run with a mark where each claim holds now.
 
 It shows what it is given: the session model says which story is chosen and whether the settings still match
@@ -15,6 +15,16 @@ from gui.widgets import named, plain_label
 
 NO_STORY = "Pick a story to load its settings and read what to watch."
 MARKS = {True: ("✓ holds", "running"), False: ("✗ not now", "error"), None: ("… not yet", "notice")}
+
+
+def in_scroll_area(panel: QWidget) -> QScrollArea:
+    """The panel as the window places it: in a short window it scrolls as a whole."""
+    scroll = named(QScrollArea(), "storyScroll", "The story: its buttons, numbers and text.")
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setFrameShape(QFrame.NoFrame)
+    return scroll
 
 
 class StoryPanel(QWidget):
@@ -59,7 +69,6 @@ class StoryPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.NoFrame)
         v.addWidget(scroll, 1)
-        self.setMinimumWidth(240)
         self._rows: list = []
         self.show_story(None)
 
