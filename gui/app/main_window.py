@@ -149,7 +149,9 @@ class MainWindow(QMainWindow):
     def open_phase_diagram(self):
         """Sweep two settings around this config and watch the trainability map fill; a click loads a cell."""
         from gui.phase_diagram.view import open_phase_diagram
-        return open_phase_diagram(self, self.config, self.set_config)
+        dialog = open_phase_diagram(self, self.config, self.set_config)
+        wheel.guard(dialog)   # its settings, too, change only when clicked into
+        return dialog
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.controls.show_message(text, error)

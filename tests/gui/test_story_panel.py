@@ -53,13 +53,22 @@ def test_the_wheel_over_an_unfocused_setting_scrolls_the_column_and_changes_noth
     assert w.config.noise == pytest.approx(noise.value())
 
 
-def test_every_spin_combo_and_slider_is_guarded(window):
+def _unguarded(root):
     from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QScrollBar
-    editors = [e for k in (QAbstractSpinBox, QComboBox, QAbstractSlider) for e in window.findChildren(k)
+    editors = [e for k in (QAbstractSpinBox, QComboBox, QAbstractSlider) for e in root.findChildren(k)
                if not isinstance(e, QScrollBar)]   # a scroll bar's wheel scrolls, as it should
-    assert len(editors) > 20
-    assert all(e.focusPolicy() == Qt.StrongFocus for e in editors), [e.objectName() for e in editors
-                                                                     if e.focusPolicy() != Qt.StrongFocus]
+    return editors, [e.objectName() for e in editors if e.focusPolicy() != Qt.StrongFocus]
+
+
+def test_every_spin_combo_and_slider_is_guarded(window):
+    editors, unguarded = _unguarded(window)
+    assert len(editors) > 20 and unguarded == []
+    dialog = window.open_phase_diagram()
+    try:
+        editors, unguarded = _unguarded(dialog)
+        assert editors and unguarded == []
+    finally:
+        dialog.close()
 
 
 def test_a_story_is_marked_the_moment_a_setting_departs_and_restored_when_chosen_again(small_window, qtbot,
@@ -155,8 +164,7 @@ def _combo_fits(combo: QComboBox) -> bool:
     return field.width() >= combo.fontMetrics().horizontalAdvance(combo.currentText())
 
 
-@pytest.mark.parametrize("name", ["vanishing-sigmoid", "exploding", "glorot-standard", "rnn-vanishing", "lstm-fix",
-                                  "irnn"])
+@pytest.mark.parametrize("name", list(PRESETS))
 def test_at_1280x800_every_button_of_a_story_is_in_view_and_combos_show_their_text(window, qtbot, name):
     w = window
     w.resize(1280, 800)
