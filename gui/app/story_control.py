@@ -14,8 +14,9 @@ class StoryControl:
     def __init__(self, window):
         self.window, self.model, self.panel = window, window.model, window.storyPanel
         self.model.storyChanged.connect(self.show)
-        self.model.measured.connect(lambda _snap: self.show_claims())
-        self.model.rebuilt.connect(lambda _snap: self.show_claims())
+        self.chain = None   # the latest chain rule sent (snapshots carry it only now and then)
+        self.model.rebuilt.connect(self._rebuilt)
+        self.model.measured.connect(self._measured)
         self.panel.lessonPointClicked.connect(self.go_to_lesson_point)
 
     def choose(self, name: str | None) -> None:
@@ -46,6 +47,13 @@ class StoryControl:
         self.panel.show_story(preset, m.story_stale, m.story_why, lesson_point_text(preset) if preset else "")
         self.show_claims()
 
+    def _rebuilt(self, _snap) -> None:
+        self.chain = None
+
+    def _measured(self, snap) -> None:
+        self.chain = snap.chain if snap.chain is not None else self.chain
+        self.show_claims()
+
     def show_claims(self) -> None:
         m = self.model
         preset = PRESETS.get(m.story) if m.story else None
@@ -56,7 +64,7 @@ class StoryControl:
         latest = None if snap is None else (snap.last_finite_batch if snap.divergence is not None
                                             else snap.last_batch)
         run = RunSoFar(m.history, m.steps, m.first_batch, latest, None if snap is None else snap.divergence,
-                       None if snap is None else snap.chain, m.initial_time_grad)
+                       self.chain, m.initial_time_grad)
         self.panel.show_claims(claims(preset, run))
 
     def go_to_lesson_point(self) -> None:

@@ -178,3 +178,15 @@ def test_at_1280x800_every_button_of_a_story_is_in_view_and_combos_show_their_te
     combos = [c for c in w.findChildren(QComboBox) if c.isVisible() and c.visibleRegion().boundingRect() == c.rect()]
     assert w.gradientQuantityCombo in combos or w.plotPages.currentIndex() != 0
     assert [c.objectName() for c in combos if not _combo_fits(c)] == []
+
+
+def test_a_claim_on_the_chain_rule_keeps_its_value_between_snapshots_that_do_not_carry_it(small_window, qtbot):
+    w = small_window
+    rebuilt(qtbot, w, lambda: choose(w, "glorot-standard"))
+    w.step_batch()
+    qtbot.waitUntil(lambda: len(w.model.steps) == 1 and w.stepBatchButton.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: w.storyPanel.claims_shown()[0][2] == "✓ holds", timeout=5000)
+    label, value, _ = w.storyPanel.claims_shown()[0]
+    assert "chain rule" in label and abs(float(value) - 0.58) <= 0.15 * 0.58
+    w.story.show_claims()   # as a snapshot without a chain rule would: the value stays
+    assert w.storyPanel.claims_shown()[0][1] == value
