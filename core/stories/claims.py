@@ -61,7 +61,8 @@ def _fmt(value, spec: str) -> str:
 
 
 def evaluate(check: Check, run: RunSoFar) -> Claim:
-    value = check.measure(run)
+    with np.errstate(all="ignore"):   # a ratio of a zero gradient is inf (or NaN: not measured), not an error
+        value = check.measure(run)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Claim(check.label, "not yet measured", None)
     text = value if isinstance(value, str) else _fmt(value, check.spec)
@@ -107,7 +108,7 @@ def _layer1_over_output(profile):
 def _hidden_spread(profile):
     def measure(run):
         g = profile(run)
-        return None if g is None else float(g[:-1].max() / g[:-1].min())
+        return None if g is None or len(g) < 2 else float(g[:-1].max() / g[:-1].min())
     return measure
 
 
@@ -126,7 +127,7 @@ def first_deltas(run):
 def delta_growth_range(run):
     """(smallest, largest) growth of ||dL/dz|| from one hidden layer to the one before it, at step 1."""
     d = first_deltas(run)
-    if d is None:
+    if d is None or len(d) < 3:
         return None
     growth = d[:-2] / d[1:-1]
     return float(growth.min()), float(growth.max())
@@ -134,12 +135,12 @@ def delta_growth_range(run):
 
 def delta_layer1_over_last_hidden(run):
     d = first_deltas(run)
-    return None if d is None else float(d[0] / d[-2])
+    return None if d is None or len(d) < 2 else float(d[0] / d[-2])
 
 
 def first_grad_spread(run):
     b = run.first_batch
-    return None if b is None else float(b.grad_norm.max() / b.grad_norm.min())
+    return None if b is None or not len(b.grad_norm) else float(b.grad_norm.max() / b.grad_norm.min())
 
 
 def time_ratio_at_start(run):

@@ -57,7 +57,7 @@ class StoryControl:
     def show_claims(self) -> None:
         m = self.model
         preset = PRESETS.get(m.story) if m.story else None
-        if preset is None:
+        if preset is None or m.story_stale:   # the numbers are the story's settings' claims: not judged on others
             self.panel.show_claims([])
             return
         snap = m.last

@@ -82,6 +82,7 @@ def test_a_story_is_marked_the_moment_a_setting_departs_and_restored_when_chosen
     assert w.model.story_stale and not w.storyStaleLabel.isHidden()
     assert "lr = 0.01" in w.storyStaleLabel.text() and "settings changed" in w.storyStaleLabel.text()
     assert w.presetCombo.currentText() == "relu-fix (settings changed)" and not w.lessonPointButton.isEnabled()
+    assert w.storyPanel.claims_shown() == [] and w.storyPanel.claimsBox.isHidden()   # not judged on other settings
     choose(w, "relu-fix")   # chosen again: its settings and an unmarked text
     assert w.config == PRESETS["relu-fix"].config() and not w.model.story_stale
     assert w.presetCombo.currentText() == "relu-fix" and w.storyStaleLabel.isHidden()
