@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.config import ConfigError, ExperimentConfig
 
@@ -19,6 +19,8 @@ class Preset:
     why: str       # the reason, in a sentence or two
     fields: dict
     expect: dict = field(default_factory=dict)
+    lesson_point: tuple | None = None   # where the headline shows: ("batches", n) or ("epochs", n); None: the end
+    view: dict = field(default_factory=dict)   # what the story shows (STORY_VIEW's keys); the rest: defaults
 
     def config(self, **overrides) -> ExperimentConfig:
         return ExperimentConfig.from_dict({**self.fields, **overrides})
@@ -36,10 +38,10 @@ class _Formatter(string.Formatter):
         return super().format_field(value, spec)
 
 
-def _story(name, summary, watch, happens, why, fields, **expect) -> Preset:
+def _story(name, summary, watch, happens, why, fields, lesson_point=None, view=None, **expect) -> Preset:
     """A Preset whose texts are formatted from its expectations ({name} placeholders)."""
     text = [_Formatter().format(t, **expect) for t in (summary, watch, happens, why)]
-    return Preset(name, *text, fields=fields, expect=expect)
+    return Preset(name, *text, fields=fields, expect=expect, lesson_point=lesson_point, view=dict(view or {}))
 
 
 # The sequence stories: one recurrent layer of 32 units on `recall` with T = 100 steps (the label is the
@@ -279,6 +281,55 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 # issue 22: the Transformer's stories (core/stories/transformer.py imports _story from here)
 from core.stories.transformer import TRANSFORMER_PRESETS  # noqa: E402
 PRESETS.update({p.name: p for p in TRANSFORMER_PRESETS})
+
+
+# Issue 21: each story's lesson point (where its headline shows) and its view; a story not named here runs to its
+# last epoch and shows the default view. STORY_VIEW: what the window shows unless a story says otherwise.
+STORY_VIEW = dict(quantity="grad_norm", theory=False, loss_log=False, page="gradients", tab="Prediction", pace=0.0)
+_LESSONS = {
+    "vanishing-sigmoid": (("epochs", 20), {}),
+    "relu-fix": (("epochs", 20), {}),
+    "exploding": (("batches", 1), dict(quantity="delta_norms", pace=2.0)),
+    "clipping-fix": (("epochs", 15), dict(loss_log=True)),
+    "residual-fix": (("epochs", 20), {}),
+    "batchnorm-fix": (("epochs", 20), {}),
+    "layernorm-fix": (("epochs", 20), {}),
+    "glorot-standard": (("epochs", 20), dict(tab="Chain rule")),
+    "xavier-tanh": (("epochs", 20), {}),
+    "edge-of-chaos": (("batches", 1), dict(quantity="delta_norms", theory=True)),
+    "adam-masks": (("epochs", 20), {}),
+    "constant-init": (("epochs", 100), {}),
+    "rnn-vanishing": (("batches", 1), {}),
+    "lstm-fix": (("epochs", 5), {}),
+    "gru-fix": (("epochs", 5), {}),
+    "rnn-exploding": (("batches", 1), {}),
+    "rnn-clipping": (("epochs", 3), {}),
+    "irnn": (("epochs", 5), {}),
+}
+for _name, (_point, _view) in _LESSONS.items():
+    if _name in PRESETS and PRESETS[_name].lesson_point is None:
+        PRESETS[_name] = replace(PRESETS[_name], lesson_point=_point, view={**_view, **PRESETS[_name].view})
+
+
+def lesson_point(preset: Preset) -> tuple:
+    """("batches", n) or ("epochs", n): where the story's headline shows (default: its last epoch)."""
+    return preset.lesson_point or ("epochs", preset.config().epochs)
+
+
+def lesson_point_text(preset: Preset) -> str:
+    """The lesson-point button's text: "Step batch once", "Step 3 batches", "Run to epoch 15"."""
+    unit, n = lesson_point(preset)
+    if unit == "batches":
+        return "Step batch once" if n == 1 else f"Step {n} batches"
+    return f"Run to epoch {n}"
+
+
+def story_view(preset: Preset | None) -> dict:
+    """The whole view a story sets: its own entries over STORY_VIEW (None: no story, the defaults)."""
+    unknown = set(preset.view) - set(STORY_VIEW) if preset is not None else set()
+    if unknown:
+        raise ValueError(f"story {preset.name}: view has {sorted(unknown)}; allowed: {sorted(STORY_VIEW)}")
+    return {**STORY_VIEW, **(preset.view if preset is not None else {})}
 
 
 def get_preset(name: str) -> Preset:

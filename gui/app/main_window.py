@@ -15,8 +15,12 @@ from core.config import parse_field
 from core.stories.presets import PRESETS
 
 from gui.app import settings as stored, theme
+from gui.app.story_control import StoryControl
+from gui.controls import wheel
 from gui.controls.control_panel import ControlPanel
 from gui.panels.dashboard import Dashboard
+from gui.panels.story import StoryPanel, in_scroll_area
+from gui.widgets import named
 from gui.panels import views
 from gui.files.actions import FileActions
 from gui.bridge.session_model import SessionModel
@@ -25,7 +29,7 @@ PLOTS = tuple((v.object_name, v.label) for v in views.VIEWS)   # (object name, l
 
 
 class MainWindow(QMainWindow):
-    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter", "insideSplitter")
+    SPLITTERS = ("splitter", "plotSplitter", "topSplitter", "bottomSplitter", "insideSplitter", "leftSplitter")
     SHORTCUT_KEYS = (Qt.Key_N, Qt.Key_B, Qt.Key_R, Qt.Key_Space)
 
     def __init__(self, config: ExperimentConfig | None = None, settings: QSettings | None = None):
@@ -38,8 +42,9 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(self.model.actions)
         self.dashboard = Dashboard(self.controls.widgets["phaseLabel"], lambda: self.model.steps)
         self.files = FileActions(self)
-        for name, widget in self.controls.widgets.items():   # object names stay attributes, as before
-            setattr(self, name, widget)
+        self.storyPanel = StoryPanel(self.model.actions)   # issue 21: the story beside the plots
+        for name, widget in {**self.controls.widgets, **self.storyPanel.widgets}.items():   # object names stay
+            setattr(self, name, widget)                                                      # attributes, as before
         for name, widget in self.dashboard.plot_widgets.items():
             setattr(self, name, widget)
         d = self.dashboard
@@ -51,16 +56,22 @@ class MainWindow(QMainWindow):
         self.messageLabel, self.controlPanel = self.controls.messageLabel, self.controls
         self.topSplitter, self.bottomSplitter, self.plotSplitter = d.topSplitter, d.bottomSplitter, d.plotSplitter
         self.insideSplitter, self.plotPages = d.insideSplitter, d.pages
+        self.leftSplitter = named(QSplitter(Qt.Vertical), "leftSplitter", "The story above the settings.")
+        self.leftSplitter.addWidget(in_scroll_area(self.storyPanel))   # issue 21: the story beside the plots,
+        self.leftSplitter.addWidget(self.controls)                     # its buttons always in view
+        self.leftSplitter.setSizes([430, 330])
         self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(self.controls)
+        self.splitter.addWidget(self.leftSplitter)
         self.splitter.addWidget(d.pages)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([330, 950])
+        self.splitter.setSizes([330, 950])   # the story beside the plots; each plot keeps its room
         self.setCentralWidget(self.splitter)
         self._build_status()
         self._build_menus()
         self._build_shortcuts()
         self._connect()
+        self.story = StoryControl(self)
+        self._wheel_guard = wheel.guard(self)   # no setting changes under the wheel unless clicked into
         self.controls.show_config(self.model.config)
         self.resize(1280, 800)
         self.restore_settings()
@@ -88,18 +99,16 @@ class MainWindow(QMainWindow):
 
     def load_preset(self, name: str) -> None:
         """Load a preset's config and show its lesson."""
-        self.show_lesson(name)
-        if self.set_config(PRESETS[name].config()) and self.model.data_source is not None:
+        ok = self.set_config(PRESETS[name].config())
+        self.show_lesson(name)   # after: the settings are the story's now (or it is marked at once if refused)
+        if ok and self.model.data_source is not None:
             # a story is about its own data set (this Rebuild and the Configure above reach the trainer together)
             self.model.set_data(None, f"{name}: trained on its own data set, not the data file.")
 
-    def show_lesson(self, name: str) -> None:
-        """Select a preset in the picker and show its text, without changing the config. A story that says to
-        watch the error signal ||dL/dz|| gets the bars of that quantity."""
-        self.controls.show_lesson(name)
-        if name and "||dL/dz||" in PRESETS[name].watch:
-            combo = self.gradientQuantityCombo
-            combo.setCurrentIndex(combo.findData("delta_norms"))
+    def show_lesson(self, name: str | None) -> None:
+        """Choose a story (None: none) without changing the config: the picker, the story panel and the story's
+        whole view (quantity, theory overlay, loss scale, page, pace) follow; it is marked once a setting departs."""
+        self.story.choose(name)
 
     def start_compare(self, field: str, value) -> bool:
         return self.model.start_compare(field, value)
@@ -140,7 +149,9 @@ class MainWindow(QMainWindow):
     def open_phase_diagram(self):
         """Sweep two settings around this config and watch the trainability map fill; a click loads a cell."""
         from gui.phase_diagram.view import open_phase_diagram
-        return open_phase_diagram(self, self.config, self.set_config)
+        dialog = open_phase_diagram(self, self.config, self.set_config)
+        wheel.guard(dialog)   # its settings, too, change only when clicked into
+        return dialog
 
     def open_seeds(self, workers: int | None = None):
         """View > Many seeds: this config from N seeds, the band of ||dL/dz_l|| beside Hanin & Rolnick's fan."""
@@ -244,6 +255,7 @@ class MainWindow(QMainWindow):
         self.themeActions[self.theme_name].setChecked(True)
         self.dashboard.status.show_state()
         self.controls.show_message()
+        self.storyPanel.recolour()
 
     def _on_system_scheme(self, *_) -> None:
         if self.theme_name == "system" and not self.model.closing:

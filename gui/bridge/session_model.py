@@ -32,6 +32,7 @@ class SessionModel(QObject):
     epochsAdded = Signal(int)           # how many epochs run A has now
     message = Signal(str, bool)         # text, is_error
     paceChanged = Signal(float)         # steps per second while running (0: as fast as it goes)
+    storyChanged = Signal()             # the story chosen, or whether the settings still match it, changed
 
     def __init__(self, config: ExperimentConfig, parent=None, trainer: str | None = None):
         """``trainer``: "thread" or "process" (gui.bridge.worker); None: ``current_mode()``."""
@@ -51,6 +52,10 @@ class SessionModel(QObject):
         self.pace = 0.0   # steps per second while running (0: as fast as it goes): a view setting, not the config's
         self.last: Snapshot | None = None
         self.data_source: dict | None = None   # the worker's session holds the data; this mirrors its file's name
+        self.story: str | None = None          # the story chosen (issue 21): its settings, unless story_stale
+        self.story_stale, self.story_why, self._story_config = False, "", None
+        self.first_batch = None                # step 1's BatchStats (at the initial weights), when it was seen
+        self.initial_time_grad = None          # ||dL/dh_t|| at the initial weights (a recurrent model's rebuild)
         self._generation = 0
         self._step_pending = False
         self._compare_field: tuple | None = None
@@ -95,9 +100,11 @@ class SessionModel(QObject):
         except ConfigError as e:
             self.say(str(e), error=True)
             self.configChanged.emit(self.config)  # the controls go back to the config in use
+            self._check_story()
             return False
         changed = {k: v for k, v in config.to_dict().items() if getattr(self.config, k) != v}
         self.config = config
+        self._check_story()
         self.configChanged.emit(config)
         if changed:
             self._step_pending = False
@@ -190,6 +197,8 @@ class SessionModel(QObject):
         The worker's session holds it from then on, through rebuilds, until a built-in data set is chosen."""
         self._step_pending = False
         self.worker.post(Rebuild(self.config, self._compare(), data))
+        if data is not None:
+            self.depart_story("a data file is open")
         self.say(message)
 
     def open(self, config: ExperimentConfig, history: EpochHistory | None, path: str, data=None) -> None:
@@ -206,6 +215,48 @@ class SessionModel(QObject):
                                       "(same seed, same result).", expected=history)
         else:
             self.say(f"Opened {path}.")
+
+    # -- the story (issue 21) -----------------------------------------------------------------
+    def set_story(self, name: str | None, config: ExperimentConfig | None = None) -> None:
+        """The story chosen (None: none), whose settings are ``config``; it matches until a setting departs."""
+        self.story, self._story_config = name, config
+        self.story_stale, self.story_why = False, ""
+        self._check_story()
+        self.storyChanged.emit()
+
+    def depart_story(self, why: str) -> None:
+        """The run no longer is the story's (a setting changed, a data file or a sweep's cell was loaded)."""
+        if self.story is not None and not self.story_stale:
+            self.story_stale, self.story_why = True, why
+            self.storyChanged.emit()
+
+    def _check_story(self) -> None:
+        if self._story_config is not None and self.config != self._story_config:
+            changed = [k for k, v in self._story_config.to_dict().items() if getattr(self.config, k) != v]
+            self.depart_story(", ".join(f"{k} = {getattr(self.config, k)}" for k in changed[:3])
+                              + (" and more" if len(changed) > 3 else ""))
+
+    def go_to(self, unit: str, n: int) -> None:
+        """Take the run to ``n`` batches or epochs (a story's lesson point): from the seed when it is already
+        past it or diverged, by stepping (batches) or running (epochs)."""
+        done = len(self.steps) if unit == "batches" else len(self.history)
+        if done == n and self.state != RunState.DIVERGED:
+            self.say(f"The run is at {unit[:-1]} {n}, the story's lesson point.")
+            return
+        if self.state == RunState.RUNNING:
+            self.worker.pause()
+            self._set_state(RunState.PAUSED)
+        if done > n or self.state == RunState.DIVERGED:
+            self._rebuild(f"Back to the seed, then to {unit[:-1]} {n}.")
+            done = 0
+        if unit == "epochs":
+            if done < n:
+                self.run_to(n, f"Running to epoch {n}.")
+            return
+        self._step_pending = True
+        self._update_actions()
+        for _ in range(n - done):
+            self.worker.post(Step(epoch=False))
 
     def stop_compare(self) -> None:
         self._step_pending = False
@@ -226,6 +277,9 @@ class SessionModel(QObject):
                 self.steps = StepHistory(snap.n_layers, keep_deltas=False)   # the bars read δ from the batch
                 self.comparing = snap.b is not None
                 self.data_source = snap.data_source
+                self.first_batch = None
+                through = snap.through_time[0] if snap.through_time else None   # at the initial weights
+                self.initial_time_grad = None if through is None else through.time_grad_norm
                 self.comparingChanged.emit(self.comparing)   # the button follows the session
                 self.rebuilt.emit(snap)
             self.history.extend(snap.new_epochs)
@@ -234,6 +288,8 @@ class SessionModel(QObject):
             if snap.b is not None and self.history_b is not None:
                 self.history_b.extend(snap.b.new_epochs)
             self.last = snap
+            if self.first_batch is None and snap.last_batch is not None and snap.last_batch.step == 1:
+                self.first_batch = snap.last_batch
             if snap.kind in (Kind.BATCH, Kind.EPOCH, Kind.DIVERGED, Kind.REBUILT):
                 self._step_pending = False
             self.measured.emit(snap)

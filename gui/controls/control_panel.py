@@ -46,6 +46,8 @@ class ControlPanel(QScrollArea):
         v = QVBoxLayout(panel)
         self.groups = {g: QGroupBox(g) for g in TOP_GROUPS + tuple(e.spec.group for e in self.editors.values())}
         forms = {g: QFormLayout(box) for g, box in self.groups.items()}
+        for form in forms.values():   # a choice too long to sit beside its label goes under it (issue 21)
+            form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         for e in self.editors.values():
             e.edited.connect(self._edited)
             caption, item = e.row()
@@ -100,8 +102,10 @@ class ControlPanel(QScrollArea):
             combo.addItem(p.name, p.name)
             combo.setItemData(combo.count() - 1, p.summary, Qt.ToolTipRole)
         combo.currentIndexChanged.connect(lambda i: combo.itemData(i) and self.presetChosen.emit(combo.itemData(i)))
-        lesson = plain_label("Pick a story to load its settings and read what to watch.", "lessonLabel",
-                             "What to watch in the current preset, what happens and why.")
+        # the story shown, chosen again while marked stale: no index change, so only ``activated`` says it
+        combo.activated.connect(lambda i: self._stale_story and combo.itemData(i) == self._stale_story
+                                and self.presetChosen.emit(self._stale_story))
+        self._stale_story = None
         theory = named(QCheckBox("Theory overlay"), "theoryCheck",
                        "Draw the mean-field prediction over the bars: back-propagated gradients change "
                        "by sqrt(chi_1) per layer (Poole et al. 2016).")
@@ -109,7 +113,7 @@ class ControlPanel(QScrollArea):
                                               "chaotic (they explode) or near the edge of chaos.")
         box = QGroupBox("Stories")
         v = QVBoxLayout(box)
-        for w in (combo, lesson, theory, phase):
+        for w in (combo, theory, phase):   # the story's text: the story panel beside the plots (issue 21)
             v.addWidget(w)
             self.widgets[w.objectName()] = w
         return box
@@ -202,6 +206,7 @@ class ControlPanel(QScrollArea):
             combo.setCurrentIndex(i)
         finally:
             combo.blockSignals(False)
+            combo.updateGeometry()
 
     def shown_values(self) -> dict:
         """Field -> the value its editor shows: equal to the config's fields after ``show_config``."""
@@ -217,18 +222,19 @@ class ControlPanel(QScrollArea):
     def compare_request(self) -> tuple[str, str]:
         return self.widgets["compareFieldCombo"].currentData(), self.widgets["compareValueEdit"].text()
 
-    def show_lesson(self, name: str) -> None:
-        """Select a preset in the picker (quietly) and show its text; None: no story."""
+    def show_lesson(self, name: str | None, stale: bool = False) -> None:
+        """Select a story in the picker (quietly); None: no story. ``stale``: its entry says the settings changed
+        (every other entry shows its plain name)."""
         combo = self.widgets["presetCombo"]
         combo.blockSignals(True)
-        combo.setCurrentIndex(combo.findData(name) if name else 0)
+        for i in range(1, combo.count()):
+            combo.setItemText(i, combo.itemData(i))
+        i = combo.findData(name) if name else 0
+        combo.setCurrentIndex(i)
+        if name and stale:
+            combo.setItemText(i, f"{name} (settings changed)")
+        self._stale_story = name if stale else None
         combo.blockSignals(False)
-        if name is None:
-            self.widgets["lessonLabel"].setText("Pick a story to load its settings and read what to watch.")
-            return
-        p = PRESETS[name]
-        self.widgets["lessonLabel"].setText(f"{p.name}: {p.summary}.\nWatch {p.watch}\n"
-                                            f"What happens: {p.happens}\nWhy: {p.why}")
 
     def show_message(self, text: str | None = None, error: bool | None = None) -> None:
         """A message in the theme's notice or error colour; no arguments: the shown one, recoloured."""

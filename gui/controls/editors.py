@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
+                               QStyleOptionComboBox)
 
 from core.config import FieldSpec
 
@@ -149,15 +150,37 @@ class NumberEditor(Editor):
         return [self.box] + ([self.slider] if self.slider is not None else [])
 
 
+class WholeTextCombo(QComboBox):
+    """A combo box never narrower than its current text (issue 21: combo boxes show their whole text); the
+    settings column's form puts such a row's box under its label when it does not fit beside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.currentIndexChanged.connect(lambda _: self.updateGeometry())
+
+    def _fit(self, hint: QSize) -> QSize:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        text = QSize(self.fontMetrics().horizontalAdvance(self.currentText()) + 4, hint.height())
+        need = self.style().sizeFromContents(QStyle.CT_ComboBox, option, text, self)
+        return QSize(max(hint.width(), need.width()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self._fit(super().minimumSizeHint())
+
+    def sizeHint(self) -> QSize:
+        return self._fit(super().sizeHint())
+
+
 class ChoiceEditor(Editor):
     def __init__(self, field: str, spec: FieldSpec):
         super().__init__(field, spec)
-        self.combo = named(QComboBox(), self.name, spec.tip)
+        self.combo = named(WholeTextCombo(), self.name, spec.tip)
         for key, label in zip(spec.choices, spec.labels):
             self.combo.addItem(label, key)
             self.combo.setItemData(self.combo.count() - 1, label, Qt.ToolTipRole)
-        # sized by the panel, not by the longest label ("Adding problem (sequence, regression)"): a long
-        # choice is elided in the closed box, never pushes the panel's buttons out of view
+        # sized by its current choice, not by the longest label ("Adding problem (sequence, regression)"): a
+        # long choice goes under its label (the form wraps that row), never elided
         self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(8)
         self.combo.currentIndexChanged.connect(lambda i: self.edited.emit(field, self.combo.itemData(i)))
@@ -167,6 +190,7 @@ class ChoiceEditor(Editor):
 
     def show(self, value) -> None:
         self.combo.setCurrentIndex(self.combo.findData(value))
+        self.combo.updateGeometry()   # shown with its signals blocked: its size follows the new text all the same
 
     def value(self):
         return self.combo.currentData()

@@ -139,7 +139,7 @@ class FileActions:
         except ConfigError as e:
             self.refuse("Could not open the experiment", f"Could not open {path}: {e}")
             return False
-        self.window.controls.show_lesson(None)   # the previous story no longer describes what is shown
+        self.window.show_lesson(None)   # the previous story no longer describes what is shown
         m.open(config, history, path, data)
         return True
 

@@ -50,8 +50,7 @@ class BarsPanel(Panel):
                                    "error signal ‖dL/dz‖ (δ), the chain-rule product that the theory predicts.")
         for key, text in QUANTITIES.items():
             self.quantityCombo.addItem(text, key)
-        self.quantityCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.quantityCombo.setMinimumContentsLength(12)   # narrow windows: the plot keeps the room
+        self.quantityCombo.setSizeAdjustPolicy(QComboBox.AdjustToContents)   # its whole text (issue 21)
         self.widget = with_controls(self.plot.widget, self.quantityCombo)
         self.quantityCombo.currentIndexChanged.connect(lambda _: self._set_quantity())
         self.snap, self.frame, self.theory = None, None, False
