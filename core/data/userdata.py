@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import os
@@ -39,11 +40,14 @@ def _error(message: str) -> ConfigError:
 
 def _blocks(fh, sha):
     """(first line number, text of whole lines) for each block of the file; hashes every byte."""
-    line_no, rest = 1, b""
+    line_no, rest, first = 1, b"", True
     while True:
         raw = fh.read(CHUNK_BYTES)
         sha.update(raw)
         buf = rest + raw
+        if first and buf.startswith(codecs.BOM_UTF8):  # a byte-order mark (Excel's "CSV UTF-8") is no data
+            buf = buf[len(codecs.BOM_UTF8):]
+        first = False
         cut = len(buf) if not raw else buf.rfind(b"\n") + 1
         if cut == 0 and raw:  # no line end yet: a very long line, keep reading
             rest = buf
@@ -168,6 +172,18 @@ def _task_of(labels: np.ndarray):
     return "regression", values[:0]
 
 
+def standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """(X - mean) / std with the training rows' statistics (a constant feature becomes 0). Features near the
+    float64 limit (1e308) would overflow the sums: each column is then first divided by its largest value."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = train.mean(axis=0), train.std(axis=0)
+    if np.isfinite(mean).all() and np.isfinite(std).all():
+        return (X - mean) / np.where(std > 0, std, 1.0)
+    scale = np.abs(train).max(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return standardise(X / scale, train / scale)
+
+
 def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fraction: float, seed: int,
                        dtype=np.float64) -> Dataset:
     """Shuffle, split, encode the labels and standardise the features with the training split's statistics."""
@@ -181,10 +197,16 @@ def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fractio
     X, y = table[order, :-1], table[order, -1]
     if task != "regression":
         y = np.searchsorted(classes, y).astype(np.float64)  # class index 0..k-1
-    mean = X[n_val:].mean(axis=0)
-    std = X[n_val:].std(axis=0)
-    X = (X - mean) / np.where(std > 0, std, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = standardise(X, X[n_val:])
+    overflowed = np.flatnonzero(~np.isfinite(X).all(axis=0))
+    if overflowed.size:  # a validation value 1e300 times the training rows' spread
+        raise _error(f"{_column_name(int(overflowed[0]), names)}: a value is beyond a float's range once "
+                     f"standardised with the training rows' mean and spread: rescale the column")
     X, y = X.astype(dtype), y.astype(dtype)
+    if not np.isfinite(y).all():
+        raise _error(f"the label column holds values beyond the range of {np.dtype(dtype).name} "
+                     f"(up to {np.finfo(dtype).max:.3g}): rescale it, or use dtype float64")
     feature_names = tuple(names[:-1]) if names else ()
     return Dataset(os.path.basename(source["path"]), task, np.ascontiguousarray(X[n_val:]), y[n_val:],
                    np.ascontiguousarray(X[:n_val]), y[:n_val], len(classes) if task != "regression" else 0,
