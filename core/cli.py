@@ -373,6 +373,9 @@ def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> i
     except RunFailed as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_RUN_FAILED
+    except MemoryError:  # NumPy's _ArrayMemoryError too: the estimate (resources.check_fits) was passed, yet
+        print("main.py: error: memory ran out: reduce batch_size, width, depth or samples", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

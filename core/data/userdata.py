@@ -137,12 +137,23 @@ def _open_regular(path: str):
     return os.fdopen(fd, "rb")
 
 
-def read_table(path: str) -> tuple[np.ndarray, list, str]:
-    """Every row of the CSV file as one float64 array, the header's names (or []), and its SHA-256."""
+class Cancelled(Exception):
+    """Reading was cancelled (``cancel`` was set): nothing was loaded."""
+
+
+def read_table(path: str, progress=None, cancel=None) -> tuple[np.ndarray, list, str]:
+    """Every row of the CSV file as one float64 array, the header's names (or []), and its SHA-256.
+    ``progress(bytes read, file size)`` is called after each block; Cancelled is raised once the
+    ``cancel`` event (a threading.Event) is set, between blocks."""
     sha, names, parts, n_cols = hashlib.sha256(), [], [], None
     try:
         with _open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
             for i, (first_line, text) in enumerate(_blocks(fh, sha)):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                if progress is not None:
+                    progress(min(fh.tell(), size), size)
                 if i == 0:
                     first_line, text = _split_header(first_line, text, names)
                     n_cols = len(names) or None
@@ -213,15 +224,17 @@ def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fractio
                    tuple(f"{c:g}" for c in classes), feature_names, dict(source))
 
 
-def load_csv(path: str, val_fraction: float = 0.2, seed: int = 0, dtype=np.float64) -> Dataset:
-    table, names, digest = read_table(path)
+def load_csv(path: str, val_fraction: float = 0.2, seed: int = 0, dtype=np.float64, progress=None,
+             cancel=None) -> Dataset:
+    """``progress`` and ``cancel``: see read_table."""
+    table, names, digest = read_table(path, progress, cancel)
     return dataset_from_table(table, names, {"path": os.path.abspath(path), "sha256": digest},
                               val_fraction, seed, dtype)
 
 
-def load_for(config, path: str) -> Dataset:
-    """The data file ``path`` split and typed as ``config`` asks."""
-    return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype))
+def load_for(config, path: str, progress=None, cancel=None) -> Dataset:
+    """The data file ``path`` split and typed as ``config`` asks (``progress``, ``cancel``: see read_table)."""
+    return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype), progress, cancel)
 
 
 def load_source(source, config, since: str = "the experiment was saved") -> Dataset:
