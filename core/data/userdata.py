@@ -32,6 +32,9 @@ from core.io.fileio import shorten
 
 MAX_CLASSES = 20
 CHUNK_BYTES = 8 << 20
+MAX_LINE_BYTES = 8 << 20   # a row of a million features; a longer "line" is not a table (e.g. a file of NULs)
+MEMORY_PER_BYTE = 2        # memory per byte of file while parsing, at most (a number takes 8 bytes and 4 or more
+                           # characters with its comma); the file is refused when the memory available is short
 
 
 def _error(message: str) -> ConfigError:
@@ -50,6 +53,8 @@ def _blocks(fh, sha):
         first = False
         cut = len(buf) if not raw else buf.rfind(b"\n") + 1
         if cut == 0 and raw:  # no line end yet: a very long line, keep reading
+            if len(buf) > MAX_LINE_BYTES:
+                raise _error(f"line {line_no} is longer than {MAX_LINE_BYTES >> 20} MiB: not a table of numbers")
             rest = buf
             continue
         whole, rest = buf[:cut], buf[cut:]
@@ -106,8 +111,8 @@ def _locate(first_line: int, text: str, n_cols: int, names: list) -> ConfigError
                 return _error(f"line {first_line + i}, {_column_name(col, names)}: {cell.strip()[:40]!r} "
                               f"is not a number")
             if not np.isfinite(value):
-                return _error(f"line {first_line + i}, {_column_name(col, names)}: {cell.strip()!r} is not "
-                              f"a finite number")
+                return _error(f"line {first_line + i}, {_column_name(col, names)}: {shorten(cell.strip(), 40)!r} "
+                              f"is not a finite number")
     return _error(f"lines {first_line} to {first_line + text.count(chr(10))}: not a table of numbers")
 
 
@@ -137,6 +142,14 @@ def _open_regular(path: str):
     return os.fdopen(fd, "rb")
 
 
+def _check_memory(path: str, size: int) -> None:
+    from core.runtime.resources import available_memory
+    available = available_memory() if size > CHUNK_BYTES else None
+    if available is not None and size * MEMORY_PER_BYTE > available:
+        raise _error(f"{shorten(repr(path))} is {size:,} bytes; reading it needs about {MEMORY_PER_BYTE} bytes "
+                     f"of memory per byte and {available:,} are available")
+
+
 class Cancelled(Exception):
     """Reading was cancelled (``cancel`` was set): nothing was loaded."""
 
@@ -149,6 +162,7 @@ def read_table(path: str, progress=None, cancel=None) -> tuple[np.ndarray, list,
     try:
         with _open_regular(path) as fh:
             size = os.fstat(fh.fileno()).st_size
+            _check_memory(path, size)
             for i, (first_line, text) in enumerate(_blocks(fh, sha)):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()

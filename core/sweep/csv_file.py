@@ -46,7 +46,7 @@ def read_existing(path: str, plan: Plan, dropped: list | None = None) -> tuple[d
     """The rows already in ``path`` by cell, and the length of its complete lines (a torn last line from a
     killed sweep is not counted, so it can be cut off); ({}, None) when there is no such file yet. A row whose
     metrics are corrupted is left out, so its cell runs again; ``dropped`` collects (line, what is wrong)."""
-    if not os.path.lexists(path):
+    if not os.path.exists(path):  # nothing there yet (a link to nothing: the sweep writes through it)
         return {}, None
     data = _bounded_bytes(path, "out")
     complete = data.rfind(b"\n") + 1
