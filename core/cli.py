@@ -51,11 +51,12 @@ def refuse_empty(args: argparse.Namespace) -> None:
     A repeated flag keeps argparse's last value (``--depth 3 --depth 5`` is depth 5); ``--sweep`` collects."""
     for dest, value in vars(args).items():
         values = value if isinstance(value, list) else [value]
-        if dest in _OWN_EMPTY_CHECK or not any(isinstance(v, str) and not v.strip() for v in values):
+        blank = [v for v in values if isinstance(v, str) and not v.strip()]
+        if not blank or (dest in _OWN_EMPTY_CHECK and blank == [""]):
             continue
         flag = "--" + dest.replace("_", "-")
         what = f"; it must be {allowed(dest)}" if dest in {f.name for f in fields(ExperimentConfig)} else ""
-        raise UsageError(f"{dest}: {flag} was given an empty value{what}")
+        raise UsageError(f"{dest}: {flag} was given an empty value{what}")  # a blank one too ('   ')
 
 
 class _Parser(argparse.ArgumentParser):
@@ -185,9 +186,12 @@ def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
     from core.training.compare import Comparison
     field, sep, text = spec.partition("=")
     field = field.strip().replace("-", "_")
-    if not sep:
+    if not sep or not field:
         raise UsageError(f"compare: expected FIELD=VALUE, e.g. activation=relu, got {shorten(repr(spec))}")
-    value = parse_field(field, text)
+    try:
+        value = parse_field(field, text)
+    except ConfigError as e:
+        raise ConfigError("compare", f"compare: {e}") from None
     Comparison.check(config, field, value)
     return field, value
 
