@@ -388,5 +388,6 @@ def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> i
               file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as e:  # before a run started
-        print("main.py: interrupted", file=sys.stderr)
-        return 128 + getattr(e, "signum", signal.SIGINT)
+        status = 128 + getattr(e, "signum", signal.SIGINT)
+        print(f"main.py: interrupted by {signal.Signals(status - 128).name}", file=sys.stderr)
+        return status
