@@ -116,13 +116,20 @@ def _locate(first_line: int, text: str, n_cols: int, names: list) -> ConfigError
     return _error(f"lines {first_line} to {first_line + text.count(chr(10))}: not a table of numbers")
 
 
+def _loadtxt(text: str) -> np.ndarray:
+    return np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+
+
 def _parse_block(first_line: int, text: str, n_cols: int | None, names: list) -> np.ndarray:
     if not text.strip():
         return np.empty((0, n_cols or 0))
     try:
-        block = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+        block = _loadtxt(text)
     except ValueError:
-        raise _locate(first_line, text, n_cols or len(text.split("\n", 1)[0].split(",")), names) from None
+        try:  # NumPy skips empty lines, not lines of spaces: skip those too
+            block = _loadtxt("\n".join(line for line in text.split("\n") if line.strip()))
+        except ValueError:
+            raise _locate(first_line, text, n_cols or len(text.split("\n", 1)[0].split(",")), names) from None
     if block.size and ((n_cols is not None and block.shape[1] != n_cols) or not np.isfinite(block).all()):
         raise _locate(first_line, text, n_cols or block.shape[1], names)
     return block
@@ -197,16 +204,18 @@ def _task_of(labels: np.ndarray):
     return "regression", values[:0]
 
 
-def standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+def standardise(X: np.ndarray, train: np.ndarray, scaled: bool = False) -> np.ndarray:
     """(X - mean) / std with the training rows' statistics (a constant feature becomes 0). Features near the
-    float64 limit (1e308) would overflow the sums: each column is then first divided by its largest value."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    float64 limit (1e308) would overflow the sums, and features near 1e-300 underflow the variance to 0: each
+    column is then first divided by its largest value."""
+    with np.errstate(all="ignore"):
         mean, std = train.mean(axis=0), train.std(axis=0)
-    if np.isfinite(mean).all() and np.isfinite(std).all():
-        return (X - mean) / np.where(std > 0, std, 1.0)
+    constant = train.min(axis=0) == train.max(axis=0)
+    if scaled or (np.isfinite(mean).all() and np.isfinite(std).all() and not np.any((std == 0) & ~constant)):
+        return (X - np.where(constant, train[0], mean)) / np.where(std > 0, std, 1.0)
     scale = np.abs(train).max(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    return standardise(X / scale, train / scale)
+    return standardise(X / scale, train / scale, scaled=True)
 
 
 def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fraction: float, seed: int,
