@@ -7,6 +7,7 @@ nothing is loaded. A file smaller than ``BACKGROUND_BYTES`` reads in a blink and
 """
 from __future__ import annotations
 
+import os
 import threading
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -59,7 +60,8 @@ class DataLoader(QObject):
         self.window, self.path = window, path
         self._on_loaded, self._on_failed = on_loaded, on_failed
         self.cancel = threading.Event()
-        self.dialog = QProgressDialog(f"Reading {path}…", "Cancel", 0, 1000, window)
+        self.dialog = QProgressDialog(f"Reading {os.path.basename(path)}…", "Cancel", 0, 1000, window)
+        self.dialog.setMinimumWidth(360)
         self.dialog.setObjectName("dataProgressDialog")
         self.dialog.setWindowTitle("Open data")
         self.dialog.setMinimumDuration(0)
