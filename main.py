@@ -20,4 +20,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from core.runtime.exits import run_entry  # imports only `signal`: Ctrl+C during imports is handled
+    sys.exit(run_entry(main, "main.py"))

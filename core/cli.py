@@ -31,27 +31,43 @@ from core.io.formats import CSV, OUT, record_line
 from core.stories.presets import PRESETS, get_preset
 from core.training.transformer_stats import widest_transformer
 from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
+from core.runtime.exits import EXIT_BAD_INPUT, EXIT_RUN_FAILED, Interrupted, RunFailed  # noqa: F401
 from core.runtime.resources import check_disk_space
 from core.training.statistics import LAYER_FIELDS, EpochStats
 
-EXIT_BAD_INPUT = 2
 
 
 class UsageError(Exception):
     pass
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGINT arrived: unwinds like Ctrl+C, so every ``with`` and ``finally`` cleans up."""
 
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+
+# Flags whose own check refuses an empty value with a message of its own (the file name is empty, one of ...).
+_OWN_EMPTY_CHECK = frozenset({"config", "out", "save_config", "screenshot", "preset", "compare"})
+
+
+def refuse_empty(args: argparse.Namespace) -> None:
+    """An empty value (``--data ''``, ``--workers=``) is bad usage naming the flag, never the flag's absence.
+    A repeated flag keeps argparse's last value (``--depth 3 --depth 5`` is depth 5); ``--sweep`` collects."""
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        blank = [v for v in values if isinstance(v, str) and not v.strip()]
+        if not blank or (dest in _OWN_EMPTY_CHECK and blank == [""]):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        what = f"; it must be {allowed(dest)}" if dest in {f.name for f in fields(ExperimentConfig)} else ""
+        raise UsageError(f"{dest}: {flag} was given an empty value{what}")  # a blank one too ('   ')
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print usage and a second line; we want one line
         raise UsageError(message)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        refuse_empty(parsed)
+        return parsed
 
 
 def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
@@ -191,9 +207,12 @@ def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
     from core.training.compare import Comparison
     field, sep, text = spec.partition("=")
     field = field.strip().replace("-", "_")
-    if not sep:
+    if not sep or not field:
         raise UsageError(f"compare: expected FIELD=VALUE, e.g. activation=relu, got {shorten(repr(spec))}")
-    value = parse_field(field, text)
+    try:
+        value = parse_field(field, text)
+    except ConfigError as e:
+        raise ConfigError("compare", f"compare: {e}") from None
     Comparison.check(config, field, value)
     return field, value
 
@@ -314,10 +333,11 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
         print(f"main.py: interrupted by {signal.Signals(signum).name} after epoch {sink.records} of "
               f"{cfg.epochs}{kept}", file=stderr, flush=True)
         return 128 + signum
-    except OSError as e:
-        if out_path is not None and sink.records:
-            raise OSError(e.errno, f"{e.strerror or e} (it holds the first {sink.records} epochs)", out_path) from e
-        raise
+    except OSError as e:  # the run started: a failed run (exit status 1), not bad usage
+        held = f" (it holds the first {sink.records} epochs)" if out_path is not None and sink.records else ""
+        raise RunFailed(f"cannot write {shorten(repr(e.filename or out_path))}: {e.strerror or e}{held}") from e
+    except MemoryError:
+        raise RunFailed("memory ran out during the run: reduce batch_size, width or depth") from None
     return 0
 
 
@@ -391,6 +411,12 @@ def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> i
     except (UsageError, ConfigError) as e:
         print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RunFailed as e:
+        print(f"main.py: error: {error_line(str(e))}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except MemoryError:  # NumPy's _ArrayMemoryError too: the estimate (resources.check_fits) was passed, yet
+        print("main.py: error: memory ran out: reduce batch_size, width, depth or samples", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -399,5 +425,6 @@ def main(argv: list[str] | None = None, record_plots: tuple[str, ...] = ()) -> i
               file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as e:  # before a run started
-        print("main.py: interrupted", file=sys.stderr)
-        return 128 + getattr(e, "signum", signal.SIGINT)
+        status = 128 + getattr(e, "signum", signal.SIGINT)
+        print(f"main.py: interrupted by {signal.Signals(status - 128).name}", file=sys.stderr)
+        return status

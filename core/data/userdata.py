@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import os
@@ -31,6 +32,9 @@ from core.io.fileio import shorten
 
 MAX_CLASSES = 20
 CHUNK_BYTES = 8 << 20
+MAX_LINE_BYTES = 8 << 20   # a row of a million features; a longer "line" is not a table (e.g. a file of NULs)
+MEMORY_PER_BYTE = 2        # memory per byte of file while parsing, at most (a number takes 8 bytes and 4 or more
+                           # characters with its comma); the file is refused when the memory available is short
 
 
 def _error(message: str) -> ConfigError:
@@ -39,13 +43,18 @@ def _error(message: str) -> ConfigError:
 
 def _blocks(fh, sha):
     """(first line number, text of whole lines) for each block of the file; hashes every byte."""
-    line_no, rest = 1, b""
+    line_no, rest, first = 1, b"", True
     while True:
         raw = fh.read(CHUNK_BYTES)
         sha.update(raw)
         buf = rest + raw
+        if first and buf.startswith(codecs.BOM_UTF8):  # a byte-order mark (Excel's "CSV UTF-8") is no data
+            buf = buf[len(codecs.BOM_UTF8):]
+        first = False
         cut = len(buf) if not raw else buf.rfind(b"\n") + 1
         if cut == 0 and raw:  # no line end yet: a very long line, keep reading
+            if len(buf) > MAX_LINE_BYTES:
+                raise _error(f"line {line_no} is longer than {MAX_LINE_BYTES >> 20} MiB: not a table of numbers")
             rest = buf
             continue
         whole, rest = buf[:cut], buf[cut:]
@@ -102,18 +111,25 @@ def _locate(first_line: int, text: str, n_cols: int, names: list) -> ConfigError
                 return _error(f"line {first_line + i}, {_column_name(col, names)}: {cell.strip()[:40]!r} "
                               f"is not a number")
             if not np.isfinite(value):
-                return _error(f"line {first_line + i}, {_column_name(col, names)}: {cell.strip()!r} is not "
-                              f"a finite number")
+                return _error(f"line {first_line + i}, {_column_name(col, names)}: {shorten(cell.strip(), 40)!r} "
+                              f"is not a finite number")
     return _error(f"lines {first_line} to {first_line + text.count(chr(10))}: not a table of numbers")
+
+
+def _loadtxt(text: str) -> np.ndarray:
+    return np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
 
 
 def _parse_block(first_line: int, text: str, n_cols: int | None, names: list) -> np.ndarray:
     if not text.strip():
         return np.empty((0, n_cols or 0))
     try:
-        block = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+        block = _loadtxt(text)
     except ValueError:
-        raise _locate(first_line, text, n_cols or len(text.split("\n", 1)[0].split(",")), names) from None
+        try:  # NumPy skips empty lines, not lines of spaces: skip those too
+            block = _loadtxt("\n".join(line for line in text.split("\n") if line.strip()))
+        except ValueError:
+            raise _locate(first_line, text, n_cols or len(text.split("\n", 1)[0].split(",")), names) from None
     if block.size and ((n_cols is not None and block.shape[1] != n_cols) or not np.isfinite(block).all()):
         raise _locate(first_line, text, n_cols or block.shape[1], names)
     return block
@@ -133,12 +149,32 @@ def _open_regular(path: str):
     return os.fdopen(fd, "rb")
 
 
-def read_table(path: str) -> tuple[np.ndarray, list, str]:
-    """Every row of the CSV file as one float64 array, the header's names (or []), and its SHA-256."""
+def _check_memory(path: str, size: int) -> None:
+    from core.runtime.resources import available_memory
+    available = available_memory() if size > CHUNK_BYTES else None
+    if available is not None and size * MEMORY_PER_BYTE > available:
+        raise _error(f"{shorten(repr(path))} is {size:,} bytes; reading it needs about {MEMORY_PER_BYTE} bytes "
+                     f"of memory per byte and {available:,} are available")
+
+
+class Cancelled(Exception):
+    """Reading was cancelled (``cancel`` was set): nothing was loaded."""
+
+
+def read_table(path: str, progress=None, cancel=None) -> tuple[np.ndarray, list, str]:
+    """Every row of the CSV file as one float64 array, the header's names (or []), and its SHA-256.
+    ``progress(bytes read, file size)`` is called after each block; Cancelled is raised once the
+    ``cancel`` event (a threading.Event) is set, between blocks."""
     sha, names, parts, n_cols = hashlib.sha256(), [], [], None
     try:
         with _open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            _check_memory(path, size)
             for i, (first_line, text) in enumerate(_blocks(fh, sha)):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                if progress is not None:
+                    progress(min(fh.tell(), size), size)
                 if i == 0:
                     first_line, text = _split_header(first_line, text, names)
                     n_cols = len(names) or None
@@ -168,6 +204,20 @@ def _task_of(labels: np.ndarray):
     return "regression", values[:0]
 
 
+def standardise(X: np.ndarray, train: np.ndarray, scaled: bool = False) -> np.ndarray:
+    """(X - mean) / std with the training rows' statistics (a constant feature becomes 0). Features near the
+    float64 limit (1e308) would overflow the sums, and features near 1e-300 underflow the variance to 0: each
+    column is then first divided by its largest value."""
+    with np.errstate(all="ignore"):
+        mean, std = train.mean(axis=0), train.std(axis=0)
+    constant = train.min(axis=0) == train.max(axis=0)
+    if scaled or (np.isfinite(mean).all() and np.isfinite(std).all() and not np.any((std == 0) & ~constant)):
+        return (X - np.where(constant, train[0], mean)) / np.where(std > 0, std, 1.0)
+    scale = np.abs(train).max(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return standardise(X / scale, train / scale, scaled=True)
+
+
 def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fraction: float, seed: int,
                        dtype=np.float64) -> Dataset:
     """Shuffle, split, encode the labels and standardise the features with the training split's statistics."""
@@ -181,25 +231,33 @@ def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fractio
     X, y = table[order, :-1], table[order, -1]
     if task != "regression":
         y = np.searchsorted(classes, y).astype(np.float64)  # class index 0..k-1
-    mean = X[n_val:].mean(axis=0)
-    std = X[n_val:].std(axis=0)
-    X = (X - mean) / np.where(std > 0, std, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = standardise(X, X[n_val:])
+    overflowed = np.flatnonzero(~np.isfinite(X).all(axis=0))
+    if overflowed.size:  # a validation value 1e300 times the training rows' spread
+        raise _error(f"{_column_name(int(overflowed[0]), names)}: a value is beyond a float's range once "
+                     f"standardised with the training rows' mean and spread: rescale the column")
     X, y = X.astype(dtype), y.astype(dtype)
+    if not np.isfinite(y).all():
+        raise _error(f"the label column holds values beyond the range of {np.dtype(dtype).name} "
+                     f"(up to {np.finfo(dtype).max:.3g}): rescale it, or use dtype float64")
     feature_names = tuple(names[:-1]) if names else ()
     return Dataset(os.path.basename(source["path"]), task, np.ascontiguousarray(X[n_val:]), y[n_val:],
                    np.ascontiguousarray(X[:n_val]), y[:n_val], len(classes) if task != "regression" else 0,
                    tuple(f"{c:g}" for c in classes), feature_names, dict(source))
 
 
-def load_csv(path: str, val_fraction: float = 0.2, seed: int = 0, dtype=np.float64) -> Dataset:
-    table, names, digest = read_table(path)
+def load_csv(path: str, val_fraction: float = 0.2, seed: int = 0, dtype=np.float64, progress=None,
+             cancel=None) -> Dataset:
+    """``progress`` and ``cancel``: see read_table."""
+    table, names, digest = read_table(path, progress, cancel)
     return dataset_from_table(table, names, {"path": os.path.abspath(path), "sha256": digest},
                               val_fraction, seed, dtype)
 
 
-def load_for(config, path: str) -> Dataset:
-    """The data file ``path`` split and typed as ``config`` asks."""
-    return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype))
+def load_for(config, path: str, progress=None, cancel=None) -> Dataset:
+    """The data file ``path`` split and typed as ``config`` asks (``progress``, ``cancel``: see read_table)."""
+    return load_csv(path, config.val_fraction, config.seed, np.dtype(config.dtype), progress, cancel)
 
 
 def load_source(source, config, since: str = "the experiment was saved") -> Dataset:

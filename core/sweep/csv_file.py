@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 
 import numpy as np
 
 from core.config import ConfigError, ExperimentConfig, parse_field
+from core.io.fileio import shorten
 from core.sweep.plan import METRICS, Axis, Plan, key_of
 
 
@@ -17,16 +19,36 @@ def csv_line(cells) -> str:
     csv.writer(buf, lineterminator="\n").writerow(cells)
     return buf.getvalue()
 
-def read_existing(path: str, plan: Plan) -> tuple[dict, int | None]:
+def _bounded_bytes(path: str, field: str) -> bytes:
+    """The bytes of a sweep CSV: a regular file (a FIFO or /dev/zero is refused before reading) within the
+    reader's size limit (core.io.reader); ConfigError naming ``field`` otherwise."""
+    from core.io.reader import read_bytes
+    return read_bytes(path, field)
+
+
+def bad_metrics(row: list, n_swept: int) -> str | None:
+    """What is wrong with a row's metric cells (a torn or edited file), or None: the losses, the accuracy and
+    the gain are finite numbers or empty (no value), diverged 0 or 1, epoch_reached a whole number."""
+    for name, text in zip(METRICS, row[n_swept:n_swept + len(METRICS)]):
+        if name in ("diverged", "epoch_reached"):
+            ok = text in ("0", "1") if name == "diverged" else text.isdigit() and len(text) < 10
+        else:
+            try:
+                ok = text == "" or math.isfinite(float(text))
+            except ValueError:
+                ok = False
+        if not ok:
+            return f"{name} is {text[:40]!r}"
+    return None
+
+
+def read_existing(path: str, plan: Plan, dropped: list | None = None) -> tuple[dict, int | None]:
     """The rows already in ``path`` by cell, and the length of its complete lines (a torn last line from a
-    killed sweep is not counted, so it can be cut off); ({}, None) when there is no such file yet."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
+    killed sweep is not counted, so it can be cut off); ({}, None) when there is no such file yet. A row whose
+    metrics are corrupted is left out, so its cell runs again; ``dropped`` collects (line, what is wrong)."""
+    if not os.path.exists(path):  # nothing there yet (a link to nothing: the sweep writes through it)
         return {}, None
-    except OSError as e:
-        raise ConfigError("out", f"out: cannot read {path!r}: {e.strerror or e}") from None
+    data = _bounded_bytes(path, "out")
     complete = data.rfind(b"\n") + 1
     if complete == 0 and data and not csv_line(plan.header).encode().startswith(data):
         raise ConfigError("out", f"out: {path!r} is not a sweep CSV file: choose another --out")
@@ -49,9 +71,14 @@ def read_existing(path: str, plan: Plan) -> tuple[dict, int | None]:
             raise ConfigError("out", f"out: {path!r} was made with {f}={old}, this sweep has {f}={new}: "
                                      f"choose another --out")
         try:
-            rows[key_of(plan, row)] = row
+            key = key_of(plan, row)
         except ConfigError as e:
             raise ConfigError("out", f"out: line {i} of {path!r}: {e}") from None
+        problem = bad_metrics(row, len(plan.swept))
+        if problem is None:
+            rows[key] = row
+        elif dropped is not None:
+            dropped.append((i, problem))
     return rows, complete
 
 class RowAppender:
@@ -80,31 +107,41 @@ def sorted_csv(plan: Plan, rows: dict) -> str:
     keys = sorted(rows, key=lambda k: (0, order[k]) if k in order else (1, 0))
     return csv_line(plan.header) + "".join(csv_line(rows[k]) for k in keys)
 
-def plan_from_csv(path: str) -> tuple[Plan, dict]:
-    """The plan a sweep CSV was made with (its axes as the values present, sorted) and its rows by cell."""
+def plan_from_csv(path: str, dropped: list | None = None) -> tuple[Plan, dict]:
+    """The plan a sweep CSV was made with (its axes as the values present, sorted) and its rows by cell. The
+    file is read bounded (see read_existing); a row cut short or with corrupted metrics is left out (``dropped``
+    collects (line, what is wrong)), and a file with no whole row is refused."""
+    data = _bounded_bytes(path, "file")
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError("file", f"file: cannot read {path!r}: {getattr(e, 'strerror', None) or e}") from None
-    lines = list(csv.reader(io.StringIO(text[:text.rfind("\n") + 1])))
+        text = data.decode("utf-8-sig")
+        lines = list(csv.reader(io.StringIO(text[:text.rfind("\n") + 1])))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError("file", f"file: {path!r} is not a sweep CSV file ({shorten(e)})") from None
     header = lines[0] if lines else []
     if METRICS[0] not in header:
         raise ConfigError("file", f"file: {path!r} is not a sweep CSV file (no {METRICS[0]} column)")
     n = header.index(METRICS[0])
     swept, fixed = header[:n], header[n + len(METRICS):]
-    if not lines[1:]:
-        raise ConfigError("file", f"file: {path!r} has no rows")
-    first = dict(zip(fixed, lines[1][n + len(METRICS):]))
+    body = []
+    for i, row in enumerate(lines[1:], start=2):
+        problem = (f"{len(row)} cells, the header {len(header)}" if len(row) != len(header)
+                   else bad_metrics(row, n))
+        if problem is None:
+            body.append(row)
+        elif dropped is not None:
+            dropped.append((i, problem))
+    if not body:
+        raise ConfigError("file", f"file: {path!r} has no complete rows")
+    first = dict(zip(fixed, body[0][n + len(METRICS):]))
     init_only = first.get("epochs") == "0"
     values = {f: parse_field(f, "1" if init_only and f == "epochs" else t) for f, t in first.items()}
-    base = ExperimentConfig.from_dict({**values, **{f: parse_field(f, lines[1][i]) for i, f in enumerate(swept)}})
+    base = ExperimentConfig.from_dict({**values, **{f: parse_field(f, body[0][i]) for i, f in enumerate(swept)}})
     axes = []
     for i, f in enumerate(swept):
-        found = {parse_field(f, r[i]) for r in lines[1:]}
+        found = {parse_field(f, r[i]) for r in body}
         axes.append(Axis(f, tuple(sorted(found, key=lambda v: (v is None, v)))))
     plan = Plan(base, tuple(axes), init_only)
-    return plan, {key_of(plan, r): r for r in lines[1:] if len(r) == len(header)}
+    return plan, {key_of(plan, r): r for r in body}
 
 def metric_grid(plan: Plan, rows: dict, metric: str) -> np.ndarray:
     """A two-axis sweep's metric as a row-major float32 array: [j, i] is the cell (x_i, y_j); NaN where no value."""

@@ -8,14 +8,27 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator
 
 from core.config import ConfigError
+from core.runtime.exits import RunFailed
 from core.sweep.cells import run_group, worker_group
 from core.sweep.plan import Plan
 
 
-def _ignore_interrupt() -> None:
-    """Ctrl-C reaches every process of the terminal: the parent stops the sweep, workers just finish."""
+WATCH_SECONDS = 0.25   # how often a worker looks for its parent
+
+
+def _start_worker(parent: int) -> None:
+    """Ctrl-C reaches every process of the terminal: the parent stops the sweep, workers just finish. A worker
+    whose parent is gone (killed with SIGKILL, which it cannot catch) ends itself: nothing is left running."""
     import signal
+    import threading
+    import time
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 class SerialExecutor:
     """In this process, one group after another (for the window's tests and one-core machines)."""
@@ -44,7 +57,7 @@ class LocalExecutor:
         import multiprocessing
         self.workers = workers or os.cpu_count() or 1
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_ignore_interrupt)
+                                         initializer=_start_worker, initargs=(os.getpid(),))
 
     def run(self, plan: Plan, groups: list, stop=None) -> Iterator[list]:
         pending = {self._pool.submit(worker_group, plan, g) for g in groups}
@@ -55,8 +68,8 @@ class LocalExecutor:
                     try:
                         rows = f.result()
                     except BrokenProcessPool as e:
-                        raise ConfigError("workers", f"workers: a worker process died ({_first_line(e)}); "
-                                                     f"if memory ran out, try fewer --workers") from None
+                        raise RunFailed(f"workers: a worker process died ({_first_line(e)}); "
+                                        f"if memory ran out, try fewer --workers") from None
                     yield rows
                 if stop is not None and stop.is_set():
                     return
@@ -94,7 +107,7 @@ class DaskExecutor:
         if isinstance(address_or_client, str):
             try:
                 self._client, self._own = Client(address_or_client, timeout="10s"), True
-            except (OSError, TimeoutError) as e:
+            except (OSError, TimeoutError, ValueError, TypeError) as e:  # Dask's own refusals of an address
                 raise ConfigError("scheduler", f"scheduler: cannot connect to {address_or_client!r}: {e}") from None
         else:
             self._client, self._own = address_or_client, False
@@ -112,9 +125,8 @@ class DaskExecutor:
                 try:
                     rows = f.result()
                 except Exception as e:  # raised on the cluster: its environment, not this process
-                    raise ConfigError("scheduler", f"scheduler: a task failed on the cluster ({_first_line(e)}); "
-                                                   f"the scheduler and every worker need this project "
-                                                   f"installed") from None
+                    raise RunFailed(f"scheduler: a task failed on the cluster ({_first_line(e)}); the scheduler "
+                                    f"and every worker need this project installed") from None
                 yield rows
                 if stop is not None and stop.is_set():
                     return

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import time
 from dataclasses import fields
 from typing import Iterator
 
 from core.config import ConfigError, ExperimentConfig, parse_field
+from core.io.fileio import shorten
+from core.runtime.exits import exit_status
 from core.sweep.cells import calibrate, cost, make_groups
 from core.sweep.csv_file import RowAppender, csv_line, read_existing, sorted_csv
 from core.sweep.executors import make_executor
@@ -59,7 +62,11 @@ def _duration(seconds: float) -> str:
 def run_sweep(plan: Plan, out_path: str | None, executor, quiet: bool = False, stdout=None, stderr=None) -> int:
     """Run the cells missing from ``out_path`` (all of them without a file: rows go to stdout then)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    existing, complete = read_existing(out_path, plan) if out_path else ({}, None)
+    dropped = []
+    existing, complete = read_existing(out_path, plan, dropped) if out_path else ({}, None)
+    for line, problem in dropped:  # said even with --quiet: the file was damaged
+        print(f"sweep: line {line} of {out_path} is corrupted ({problem}); its cell runs again", file=stderr,
+              flush=True)
     missing = sum(1 for v in plan.cells() if v not in existing)
     if existing and not quiet:
         print(f"sweep: {out_path} has {len(existing)} cells; running the {missing} missing", file=stderr, flush=True)
@@ -79,6 +86,11 @@ def run_sweep(plan: Plan, out_path: str | None, executor, quiet: bool = False, s
             keys = [key_of(plan, r) for r in batch]
             rows.update(zip(keys, batch))
             progress.add(len(batch), sum(work(k) for k in keys))
+    except KeyboardInterrupt as e:  # Ctrl+C or SIGTERM (core.runtime.exits): every finished cell is in the file
+        kept = f"; {out_path} keeps {_cells_in(out_path, plan)} of {plan.size} cells: the same command resumes" \
+            if out_path else ""
+        print(f"sweep: interrupted by {signal.Signals(exit_status(e) - 128).name}{kept}", file=stderr, flush=True)
+        return exit_status(e)
     finally:
         if appender is not None:
             appender.close()
@@ -86,6 +98,10 @@ def run_sweep(plan: Plan, out_path: str | None, executor, quiet: bool = False, s
         from core.io.records import write_atomically
         write_atomically(out_path, sorted_csv(plan, rows))
     return 0
+
+def _cells_in(path: str, plan: Plan) -> int:
+    """The cells the file holds now, as a resume would read them (the signal may have come mid-write)."""
+    return len(read_existing(path, plan)[0]) if os.path.isfile(path) else 0
 
 def _positive_int(field: str, text: str, hi: int = 1024) -> int:
     try:
@@ -95,6 +111,21 @@ def _positive_int(field: str, text: str, hi: int = 1024) -> int:
     if not 1 <= n <= hi:
         raise ConfigError(field, f"{field} must be an integer from 1 to {hi}, got {text!r}")
     return n
+
+SCHEMES = ("tcp", "ws", "wss", "ucx")   # dask.distributed's, but tls (it needs certificates given in code)
+
+
+def check_scheduler(address: str) -> None:
+    """A Dask scheduler address: SCHEME://HOST:PORT with a known scheme and a port from 1 to 65535."""
+    bad = ConfigError("scheduler", f"scheduler must be an address like tcp://HOST:8786, got "
+                                   f"{shorten(repr(address))} (SCHEME://HOST:PORT, schemes {', '.join(SCHEMES)})")
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in SCHEMES:
+        raise bad
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host.strip("[]") or "/" in host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise bad
+
 
 def plan_from_args(args, config_from_args) -> Plan:
     """--sweep-preset (flags override its fields), then --sweep axes (replacing the preset's for a field)."""
@@ -124,8 +155,8 @@ def run_from_args(args, config_from_args, stdout=None, stderr=None) -> int:
     if args.scheduler and args.workers:
         raise ConfigError("workers", "workers: --workers is for local processes; with --scheduler the cluster's "
                                      "workers run the cells")
-    if args.scheduler and "://" not in args.scheduler:
-        raise ConfigError("scheduler", f"scheduler must be an address like tcp://HOST:8786, got {args.scheduler!r}")
+    if args.scheduler:
+        check_scheduler(args.scheduler)
     workers = _positive_int("workers", args.workers) if args.workers else None
     if args.out:
         folder = os.path.dirname(os.path.abspath(args.out))
@@ -135,7 +166,7 @@ def run_from_args(args, config_from_args, stdout=None, stderr=None) -> int:
     finished = False
     try:
         code = run_sweep(plan, args.out, executor, args.quiet, stdout, stderr)
-        finished = True
+        finished = code == 0
         return code
     finally:
         executor.close(wait=finished)

@@ -79,7 +79,7 @@ class Divergence:
     epoch: int
     step: int
     layer: int
-    quantity: str  # "loss", "gradient" or "weights"
+    quantity: str  # "loss", "gradient", "weights" or "validation loss"
 
     def __str__(self):
         return (f"diverged at epoch {self.epoch}, step {self.step}: "

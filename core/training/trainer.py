@@ -320,6 +320,11 @@ class Trainer(Inspection):
 
     def _finish_epoch(self) -> EpochStats:
         val_loss, val_acc = self.evaluate(self.data.X_val, self.data.y_val)
+        if self.divergence is None and not np.isfinite(val_loss):  # the training batches were finite, not these
+            net = self.network
+            with np.errstate(all="ignore"):
+                layer = net.first_nonfinite_layer(self.data.X_val) or net.n_layers
+            self._diverged("validation loss", layer)
         self.epoch += 1
         stats = self._acc.finish(self.epoch, self.step, val_loss, val_acc, self.divergence)
         self.history.append(stats)

@@ -284,7 +284,9 @@ class MainWindow(QMainWindow):
         return window
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop training and join the thread. True when the thread has ended."""
+        """Stop training and join the thread (and a data file's reader). True when the thread has ended."""
+        if self.files.loader is not None:
+            self.files.loader.stop()
         ended = self.model.shutdown(timeout_ms, lambda: self.statusBar().showMessage(
             "Finishing the current batch before closing…"))
         hints = QGuiApplication.styleHints()

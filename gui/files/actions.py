@@ -5,6 +5,8 @@ its result or an empty file, so the old file stays and the window says what went
 """
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
@@ -45,6 +47,7 @@ class FileActions:
         self.keep_theme = False   # exports are drawn light (for print and slides) unless this is on
         self.dialog: QMessageBox | None = None   # the one "could not open" dialog, reused
         self.recorder = None                     # the recording in progress (gui.files.recorder.Recorder)
+        self.loader = None                       # the data file being read (gui.files.data_loader.DataLoader)
 
     @property
     def model(self):
@@ -144,8 +147,23 @@ class FileActions:
         return True
 
     def open_data(self, path: str) -> bool:
-        """Train on a CSV file's data (core.data.userdata); a malformed file is refused whole, with a dialog."""
+        """Train on a CSV file's data (core.data.userdata); a malformed file is refused whole, with a dialog.
+        A file of BACKGROUND_BYTES or more is read off the GUI thread with a progress bar and Cancel
+        (gui/files/data_loader.py): True then means the reading started."""
+        from gui.files import data_loader
         m = self.model
+        if self.loader is not None and self.loader.running:
+            self.refuse("Could not open the data", f"Could not open {path}: {self.loader.path} is still being read")
+            return False
+        try:
+            big = os.path.getsize(path) >= data_loader.BACKGROUND_BYTES
+        except (OSError, ValueError):
+            big = False   # the reader names what is wrong
+        if big:
+            self.loader = data_loader.DataLoader(self.window, m.config, path, lambda d: self._use_data(path, d),
+                                                 lambda text: self.refuse("Could not open the data", text))
+            self.loader.start()
+            return True
         try:
             data = load_for(m.config, path)
             check_fits(m.config, data.n_features)
@@ -153,12 +171,16 @@ class FileActions:
         except ConfigError as e:
             self.refuse("Could not open the data", f"Could not open {path}: {e}")
             return False
+        self._use_data(path, data)
+        return True
+
+    def _use_data(self, path: str, data) -> None:
+        m = self.model
         rows = len(data.y_train) + len(data.y_val)
         task = {"classification": "binary classification", "multiclass": f"{data.n_classes} classes"}.get(
             data.task, "regression")
         m.set_data(data, f"Opened the data {path}: {rows} rows, {data.n_features} features, {task} "
                          f"({len(data.y_train)} to train on, {len(data.y_val)} to validate); network rebuilt.")
-        return True
 
     def record(self, path: str, epochs: int, plot: str | None = None, every: int | None = None) -> bool:
         """Record an animation of the run from the seed (gui/files/recorder.py): one frame per epoch up to ``epochs``."""

@@ -7,8 +7,10 @@ writers can fail without raising) leaves the old file in place and raises OSErro
 """
 from __future__ import annotations
 
+import errno
+
 import numpy as np
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
@@ -16,15 +18,35 @@ from core.io.fileio import write_with
 from core.io.formats import PNG, SVG, Format
 
 
+def png_bytes(image: QImage) -> bytes:
+    """``image`` encoded as PNG in memory: a file written by libpng itself would print libpng's own line
+    ("libpng error: Write Error") on a full disk; Python's write raises OSError instead, said once, by us."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError(errno.EIO, "the PNG encoder failed")
+    buffer.close()
+    return bytes(data)
+
+
+def _write_bytes(tmp: str, data: bytes) -> None:
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+
+
 def plot_png(widget, tmp: str):
     """A pyqtgraph plot through pyqtgraph's ImageExporter (its PlotItem, at the widget's size)."""
     import pyqtgraph.exporters as exporters
-    return exporters.ImageExporter(widget.getPlotItem()).export(tmp)
+    image = exporters.ImageExporter(widget.getPlotItem()).export(toBytes=True)
+    if image is None or image.isNull():
+        return False
+    _write_bytes(tmp, png_bytes(image))
 
 
 def widget_png(widget, tmp: str) -> bool:
     """Any widget as it is drawn on screen (a window, the phase diagram's plot with its axes)."""
-    return widget.grab().save(tmp, "PNG")
+    _write_bytes(tmp, png_bytes(widget.grab().toImage()))
 
 
 def widget_svg(widget, tmp: str, title: str = "") -> bool:

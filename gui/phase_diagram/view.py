@@ -9,6 +9,7 @@ streams them), the grid by ``core.sweep.metric_grid``, the 6 xi_c line and the c
 from __future__ import annotations
 
 import math
+import sys
 import threading
 
 from PySide6.QtCore import Qt, QThread, Slot
@@ -198,13 +199,15 @@ class PhaseDiagram(QDialog):
     def load_csv(self, path: str) -> bool:
         """Show a sweep CSV written by ``main.py --sweep`` (two axes)."""
         try:
-            plan, rows = plan_from_csv(path)
+            dropped = []
+            plan, rows = plan_from_csv(path, dropped)
             self.show_plan(plan, rows)
             self._show_in_controls(plan)
         except ConfigError as e:
             self.show_message(f"Could not open {path}: {e}", error=True)
             return False
-        self.show_message(f"{path}: {len(rows)} of {plan.size} cells")
+        skipped = f"; {len(dropped)} corrupted rows left out (line {dropped[0][0]}: {dropped[0][1]})" if dropped else ""
+        self.show_message(f"{path}: {len(rows)} of {plan.size} cells{skipped}", error=bool(dropped))
         return True
 
     @staticmethod
@@ -313,11 +316,12 @@ def render_png(csv_path: str, png_path: str, metric: str = "val_accuracy") -> bo
     ok = dialog.load_csv(csv_path)
     app.processEvents()
     ok = ok and dialog.export(png_path)
-    print(dialog.status.text())
+    print(dialog.status.text(), file=sys.stdout if ok else sys.stderr)
     dialog.close()
     return ok
 
 
 if __name__ == "__main__":
-    import sys
-    sys.exit(0 if render_png(*sys.argv[1:4]) else 1)
+    from core.runtime.exits import run_entry
+    from gui.phase_diagram.__main__ import NAME, main
+    sys.exit(run_entry(lambda: main(sys.argv[1:]), NAME))
