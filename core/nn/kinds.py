@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.nn.activations import get_activation
+from core.nn.mixed_precision import MixedPrecisionMLP
 from core.nn.mlp import MLP, mlp_sizes
+from core.nn.precision import LOW_PRECISION
 from core.nn.recurrent import CELLS, GATES, RecurrentNetwork
 
 # The theories a readout may quote (core.measure.theory, core.measure.through_time).
@@ -27,6 +29,7 @@ MEAN_FIELD_SCOPE = "the theory is for feed-forward networks without residual con
 COMMON_FIELDS = ("depth", "width", "init", "init_gain", "optimizer", "lr", "batch_size", "epochs", "clip_norm",
                  "dataset", "samples", "noise", "val_fraction", "seed", "dtype", "model", "seq_len")
 RECURRENT_FIELDS = ("recurrent_init", "recurrent_gain")
+PRECISION_FIELDS = ("loss_scale", "master_weights")   # issue 24: emulated for the MLP only
 
 # The views of gui/panels/recurrent/* (the per-step bars, the heatmap over steps, the chain through time, the
 # spectral readout, the predictions over a sequence) and the Inside page (gui/panels/inside).
@@ -57,6 +60,7 @@ class ModelKind:
     views: tuple = ()
     gates: int = 0
     memory: Callable | None = None
+    dtypes: tuple = ("float64", "float32")   # the config dtypes it trains in (issue 24: low precision)
 
     def uses(self, name: str) -> bool:
         return name in self.fields
@@ -76,6 +80,11 @@ class ModelKind:
 
 
 def _build_mlp(config, n_in, task, rng, dtype, n_out=1):
+    if config.dtype in LOW_PRECISION:   # issue 24: mixed precision, emulated in float32
+        return MixedPrecisionMLP(n_in, config.depth, config.width, get_activation(config.activation), config.init,
+                                 config.init_gain, config.residual, task, rng,
+                                 norm=config.norm, n_out=n_out, bias_std=config.bias_std, fmt=config.dtype,
+                                 master_weights=config.master_weights)
     return MLP(n_in, config.depth, config.width, get_activation(config.activation), config.init, config.init_gain,
                config.residual, task, rng, dtype, config.norm, n_out, config.bias_std)
 
@@ -155,11 +164,12 @@ def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKi
 
 KINDS: dict[str, ModelKind] = {
     "mlp": ModelKind("mlp", "MLP (feed-forward)", "an MLP", _build_mlp, False,
-                     COMMON_FIELDS + ("activation", "bias_std", "residual", "norm"),
+                     COMMON_FIELDS + ("activation", "bias_std", "residual", "norm") + PRECISION_FIELDS,
                      {"recurrent_init": _NO_RECURRENCE, "recurrent_gain": _NO_RECURRENCE,
                       "forget_bias": "it has no gates"},
                      theories={MEAN_FIELD: _mlp_mean_field, PASCANU: "it has no recurrent weights"},
-                     views=("inside",), memory=_mlp_memory),
+                     views=("inside",), memory=_mlp_memory,
+                     dtypes=("float64", "float32") + LOW_PRECISION),
     "rnn": _recurrent_kind("rnn", "RNN (vanilla)", "an RNN", gated=False),
     "lstm": _recurrent_kind("lstm", "LSTM", "an LSTM", gated=True),
     "gru": _recurrent_kind("gru", "GRU", "a GRU", gated=True),

@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 
-from core.config import ConfigError, ExperimentConfig
+from core.config import STORAGE, ConfigError, ExperimentConfig
 from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
+from core.training.precision_step import PrecisionStep   # issue 24
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import make_optimizer
@@ -61,7 +62,7 @@ class Trainer(Inspection):
         check_data(cfg, data)
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
-        dtype = np.dtype(cfg.dtype)
+        dtype = np.dtype(STORAGE[cfg.dtype])   # float16/bfloat16: float32 arrays, rounded by the network
         self.data = data if data is not None else make_dataset(
             cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype,
             cfg.seq_len)
@@ -100,6 +101,7 @@ class Trainer(Inspection):
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
+        self.precision = PrecisionStep(cfg, net)
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
 
@@ -142,9 +144,12 @@ class Trainer(Inspection):
         """
         net = self.network
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
+            prec = self.precision
             r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,        # 1
-                             stats_scratch=self._abs if collect_stats and self.fused_stats else None)
+                             stats_scratch=self._abs if collect_stats and self.fused_stats else None,
+                             **prec.backward_kwargs())
             g = r.grad_flat
+            prec.unscale(g)   # loss scaling: the gradient of the loss itself from here on
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
             # gradient statistics are of dL/dW itself, so they are taken before any clipping
             gw_norms, abs_stats = self._gradient_measures(r) if collect_stats else (None, None)
@@ -155,25 +160,39 @@ class Trainer(Inspection):
                     r.undo()
                 raise Interrupted()
             self.step += 1
-            divergence = self._check_loss_and_gradient(r, X, total)                      # 2
-            scale = 1.0
-            if divergence is None:
+            applied = prec.accept(total)   # False: dynamic loss scaling skips this step
+            divergence = self._check_loss_and_gradient(r, X, total) if applied else None  # 2
+            scale, lost = 1.0, None
+            if divergence is None and applied:
                 clip = self.config.clip_norm                                             # 3
                 if clip is not None and total > clip:
                     scale = clip / total
                     g *= scale  # same direction, global norm = clip
+                if collect_stats:
+                    prec.keep(net.flat)
                 net.flat += self.optimizer.update(g, self._update)                       # 4
+                prec.stored()   # without master weights: w + update rounded to the format
+                lost = prec.lost_updates(net.flat, g) if collect_stats else None
                 self._w_norms = self._layers.norms(net.flat) if collect_stats else None
                 divergence = self._check_weights()                                       # 5
             if not collect_stats:
                 return None
-            stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
+            stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence,  # 6
+                                      applied)
+            self._precision_stats(stats, lost, applied)
             if self.inside is not None:   # issue 12: core/measure/distributions.py
                 self.inside.measure(r, X, stats, net.flat, self._update, scale)
             if norm_before is not None:
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
             return stats
+
+    def _precision_stats(self, stats: BatchStats, lost, applied: bool) -> None:
+        """Issue 24: underflow, overflow, lost_updates per layer, the loss scale used and whether it was skipped."""
+        prec = self.precision
+        stats.underflow, stats.overflow = prec.rounding()
+        stats.lost_updates = lost if lost is not None else np.full(self.network.n_layers, np.nan)
+        stats.loss_scale, stats.skipped = prec.scale_used, not applied
 
     def _gradient_measures(self, r):
         """||dL/dW||, mean and max |dL/dW| per layer: measured during the backward pass (large layers, while
@@ -232,10 +251,10 @@ class Trainer(Inspection):
         return self._diverged("weights", bad[0] + 1)
 
     def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
-                     divergence: Divergence | None) -> BatchStats:
+                     divergence: Divergence | None, applied: bool = True) -> BatchStats:
         L = self.network.n_layers
         mean_abs, max_abs = abs_stats
-        if divergence is not None and divergence.quantity != "weights":
+        if (divergence is not None and divergence.quantity != "weights") or not applied:
             upd_norms = np.zeros(L)  # no update was applied
         elif self.optimizer.scales_gradient:  # SGD: the update is -lr * g, its norm lr * ||g||
             upd_norms = self.optimizer.lr * scale * gw_norms

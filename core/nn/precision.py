@@ -1,0 +1,136 @@
+"""Low-precision number formats, emulated exactly in float32, and loss scaling.
+
+``round_to(x, fmt)`` returns the float32 values that ``x`` (rounded to float32 first) becomes in ``fmt``:
+
+- ``float16``: IEEE half precision (5 exponent bits, 10 mantissa bits) as NumPy converts, round to nearest
+  even, subnormals down to 2^-24 (about 6e-8), anything from 65520 up becomes inf;
+- ``bfloat16``: float32's 8 exponent bits and 7 mantissa bits, as PyTorch converts float32 to bfloat16: the
+  top 16 bits of the float32 after adding 0x7FFF plus the lowest kept bit (round to nearest, ties to even),
+  every NaN becomes the quiet NaN 0x7FC0.
+
+``LossScaler`` multiplies the loss (and so every gradient) by a scale before the backward pass and divides
+the weight gradients by it after: none (scale 1), static (a fixed number) or dynamic with the rules and
+defaults of ``torch.amp.GradScaler`` (start 2^16; any inf/NaN gradient: skip the step and halve the scale;
+2000 steps in a row without one: double it).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+LOW_PRECISION = ("float16", "bfloat16")
+# the smallest positive value and the largest finite value each format holds (float32: subnormals included)
+SMALLEST = {"float64": 2.0 ** -1074, "float32": 2.0 ** -149, "bfloat16": 2.0 ** -133, "float16": 2.0 ** -24}
+LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max),
+           "bfloat16": float(np.float32(3.3895313892515355e38)), "float16": 65504.0}
+# half the distance from 1 to the next number: an update below this share of |w| rounds back to w
+HALF_ULP = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "bfloat16": 2.0 ** -8, "float16": 2.0 ** -11}
+
+_BF16_NAN = np.uint32(0x7FC00000)
+
+
+def round_to(x, fmt: str, out: np.ndarray | None = None) -> np.ndarray:
+    """``x`` rounded to ``fmt`` ("float16" or "bfloat16"), as float32 (into ``out`` when given)."""
+    x = np.asarray(x, dtype=np.float32)
+    if fmt == "float16":
+        rounded = x.astype(np.float16)
+        if out is None:
+            return rounded.astype(np.float32)
+        out[...] = rounded
+        return out
+    if fmt != "bfloat16":
+        raise ValueError(f"format must be one of {', '.join(LOW_PRECISION)}, got {fmt!r}")
+    bits = x.view(np.uint32)
+    with np.errstate(over="ignore"):
+        r = (bits >> 16) & 1           # the lowest bit kept: ties go to the even neighbour
+        r += 0x7FFF
+        r += bits                      # wraps only for NaNs, which are replaced below
+    r &= np.uint32(0xFFFF0000)
+    nan = np.isnan(x)
+    if nan.any():
+        r[nan] = _BF16_NAN
+    if out is None:
+        return r.view(np.float32)
+    out[...] = r.view(np.float32)
+    return out
+
+
+def rounder(fmt: str):
+    """A function x -> x rounded to ``fmt`` (float32) for a low-precision format; None for float32/float64."""
+    if fmt not in LOW_PRECISION:
+        return None
+    return lambda x: round_to(x, fmt)
+
+
+DYNAMIC_INIT = 2.0 ** 16   # torch.amp.GradScaler's defaults
+GROWTH_FACTOR = 2.0
+BACKOFF_FACTOR = 0.5
+GROWTH_INTERVAL = 2000
+
+
+class LossScaler:
+    """The loss scale of one run. ``setting``: "none", "dynamic" or a positive number (a static scale).
+
+    Each step: ``scale`` multiplies dL/d(output); ``update(finite)`` after the backward pass says whether the
+    step is applied (False: skipped, dynamic scaling only) and moves the scale as GradScaler does."""
+
+    def __init__(self, setting="none"):
+        self.setting = setting
+        self.dynamic = setting == "dynamic"
+        self.scale = DYNAMIC_INIT if self.dynamic else (1.0 if setting == "none" else float(setting))
+        self.growth_tracker = 0     # steps in a row with finite gradients since the last change
+        self.skipped = 0            # steps skipped so far
+
+    def update(self, finite: bool) -> bool:
+        """After a backward pass: True when the step is to be applied. Dynamic: a non-finite gradient skips the
+        step and halves the scale; GROWTH_INTERVAL finite steps in a row double it (as GradScaler.update)."""
+        if not self.dynamic:
+            return True
+        if not finite:
+            self.scale *= BACKOFF_FACTOR
+            self.growth_tracker = 0
+            self.skipped += 1
+            return False
+        self.growth_tracker += 1
+        if self.growth_tracker == GROWTH_INTERVAL:
+            self.scale *= GROWTH_FACTOR
+            self.growth_tracker = 0
+        return True
+
+
+def parse_loss_scale(value):
+    """"none", "dynamic" or a positive finite number (float); ValueError otherwise."""
+    if isinstance(value, str):
+        t = value.strip().lower()
+        if t in ("none", "dynamic"):
+            return t
+        try:
+            value = float(t)
+        except ValueError:
+            raise ValueError(value) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(value)
+    return float(value)
+
+
+def changed_share(before: np.ndarray, after: np.ndarray, grad: np.ndarray, offsets, sizes) -> np.ndarray:
+    """lost_updates per segment: among the weights whose gradient is non-zero, the share whose stored value is
+    the same after the step as before (w + update rounded back to w); 0 where no weight has a gradient."""
+    moved_not = (before == after) & (grad != 0)
+    has_grad = grad != 0
+    lost = np.add.reduceat(moved_not.view(np.uint8), offsets, dtype=np.int64) if len(offsets) else np.empty(0)
+    counted = np.add.reduceat(has_grad.view(np.uint8), offsets, dtype=np.int64) if len(offsets) else np.empty(0)
+    del sizes
+    return np.divide(lost, counted, out=np.zeros(len(offsets)), where=counted > 0)
+
+
+def rounding_losses(exact: np.ndarray, rounded: np.ndarray) -> tuple[float, float]:
+    """(underflow, overflow) shares of the entries of ``exact`` (the float32 value before rounding to the format):
+    non-zero before and zero after; finite before and inf after."""
+    n = exact.size
+    if n == 0:
+        return 0.0, 0.0
+    under = np.count_nonzero((rounded == 0) & (exact != 0))
+    over = np.count_nonzero(np.isinf(rounded) & np.isfinite(exact))
+    return under / n, over / n

@@ -1,0 +1,63 @@
+"""What a training step does and measures for low precision (issue 24), for every dtype.
+
+- loss scaling: the backward pass takes the loss times ``scale``; the gradient is divided by it (multiplied by
+  its float reciprocal, as GradScaler unscales) before anything reads it; dynamic scaling skips a step whose
+  gradient is not finite (``core.nn.precision.LossScaler``);
+- without master weights the updated weights are rounded back to the format (``network.store``);
+- per weight layer (W only, not the biases):
+  - ``underflow``: share of dL/dW entries non-zero before rounding to the format and zero after;
+  - ``overflow``: share finite before and inf after (both from ``MixedPrecisionMLP.rounding``; float64 and
+    float32 round no gradient to another format: 0);
+  - ``lost_updates``: among the weights whose gradient (as applied: unscaled, clipped) is non-zero, the share
+    whose stored value is exactly the same after the step as before: w + update rounded back to w. NaN for a
+    step that applied no update (skipped by dynamic loss scaling, or diverged).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.nn.precision import LossScaler, changed_share
+
+
+class PrecisionStep:
+    def __init__(self, config, network):
+        self.scaler = LossScaler(config.loss_scale)
+        self.network = network
+        self._offsets = network.w_offsets
+        self._sizes = np.diff(np.append(network.w_offsets, network.n_weights))
+        self._before = np.empty(network.n_weights, dtype=network.flat.dtype)
+        self._store = getattr(network, "store", None)
+        self.scale_used = 1.0     # the scale of the latest backward pass
+
+    def backward_kwargs(self) -> dict:
+        self.scale_used = self.scaler.scale
+        return {"loss_scale": self.scale_used} if self.scale_used != 1.0 else {}
+
+    def unscale(self, g: np.ndarray) -> None:
+        if self.scale_used != 1.0:
+            g *= g.dtype.type(1.0 / self.scale_used)
+
+    def accept(self, total: float) -> bool:
+        """After the backward pass: False when dynamic loss scaling skips this step (its gradient not finite)."""
+        return self.scaler.update(bool(np.isfinite(total)))
+
+    def keep(self, flat: np.ndarray) -> None:
+        """Before the update: remember the stored weights."""
+        np.copyto(self._before, flat[:self.network.n_weights])
+
+    def stored(self) -> None:
+        """After the update: without master weights, round the weights back to the format."""
+        if self._store is not None:
+            self._store()
+
+    def lost_updates(self, flat: np.ndarray, g: np.ndarray) -> np.ndarray:
+        n = self.network.n_weights
+        return changed_share(self._before, flat[:n], g[:n], self._offsets, self._sizes)
+
+    def rounding(self) -> tuple[np.ndarray, np.ndarray]:
+        """(underflow, overflow) per layer of the latest backward pass."""
+        r = getattr(self.network, "rounding", None)
+        if r is None:
+            z = np.zeros(self.network.n_layers)
+            return z, z.copy()
+        return r[0].copy(), r[1].copy()
