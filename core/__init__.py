@@ -36,6 +36,7 @@ _PUBLIC = {
                                       "SWEEP_PRESETS")},
     "measure_cell": ("core.sweep", "measure"),   # core.measure is the measurement package: another name here
     "configure_process": ("core.runtime.setup", "configure_process"),
+    **{n: ("core.nn.precision", n) for n in ("round_to", "LossScaler")},   # issue 24
 }
 
 __all__ = list(_PUBLIC)

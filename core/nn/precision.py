@@ -3,10 +3,11 @@
 ``round_to(x, fmt)`` returns the float32 values that ``x`` (rounded to float32 first) becomes in ``fmt``:
 
 - ``float16``: IEEE half precision (5 exponent bits, 10 mantissa bits) as NumPy converts, round to nearest
-  even, subnormals down to 2^-24 (about 6e-8), anything from 65520 up becomes inf;
+  even, subnormals down to 2^-24 (about 6e-8), anything from 65520 up becomes inf; a NaN is quieted with its
+  payload cut to 10 bits (as PyTorch converts: NumPy keeps a signalling NaN signalling);
 - ``bfloat16``: float32's 8 exponent bits and 7 mantissa bits, as PyTorch converts float32 to bfloat16: the
   top 16 bits of the float32 after adding 0x7FFF plus the lowest kept bit (round to nearest, ties to even),
-  every NaN becomes the quiet NaN 0x7FC0.
+  every NaN becomes 0xFFFF (what torch 2.13's CPU conversion gives for every NaN, payload and sign alike).
 
 ``LossScaler`` multiplies the loss (and so every gradient) by a scale before the backward pass and divides
 the weight gradients by it after: none (scale 1), static (a fixed number) or dynamic with the rules and
@@ -27,16 +28,20 @@ LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo
 # half the distance from 1 to the next number: an update below this share of |w| rounds back to w
 HALF_ULP = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "bfloat16": 2.0 ** -8, "float16": 2.0 ** -11}
 
-_BF16_NAN = np.uint32(0x7FC00000)
+_BF16_NAN = np.uint32(0xFFFF0000)   # bfloat16 0xFFFF, as torch 2.13 converts any float32 NaN
 
 
 def round_to(x, fmt: str, out: np.ndarray | None = None) -> np.ndarray:
     """``x`` rounded to ``fmt`` ("float16" or "bfloat16"), as float32 (into ``out`` when given)."""
     x = np.asarray(x, dtype=np.float32)
     if fmt == "float16":
-        rounded = x.astype(np.float16)
+        with np.errstate(over="ignore"):
+            rounded = x.astype(np.float16).astype(np.float32)
+        nan = np.isnan(x)
+        if nan.any():   # a NaN is quieted and its payload cut to float16's 10 bits, as torch (F16C) converts
+            rounded.view(np.uint32)[nan] = (x.view(np.uint32)[nan] | 0x00400000) & 0xFFFFE000
         if out is None:
-            return rounded.astype(np.float32)
+            return rounded
         out[...] = rounded
         return out
     if fmt != "bfloat16":
