@@ -13,7 +13,8 @@ trainer rounds w + update back to the format). Each step:
 
 Alongside, the same backward pass without rounding the gradients (the same rounded weights, activations and
 phi') gives each weight gradient "before rounding": ``rounding`` holds per layer the share of dL/dW entries
-that are non-zero there and zero in the format (underflow), and finite there and inf in the format (overflow).
+that are non-zero (below the format's smallest normal number) there and zero in the format (underflow), and
+finite there and inf in the format (overflow).
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ class MixedPrecisionMLP(MLP):
             dW, db = grads[k]
             exact = h_in.T @ dz_x
             R(h_in.T @ dz, out=dW)
-            self.rounding[:, k] = rounding_losses(exact, dW)
+            self.rounding[:, k] = rounding_losses(exact, dW, self.fmt)
             R(ones @ dz, out=db)
             d64 = dz.astype(np.float64)
             delta_norms[k] = math.sqrt(np.vdot(d64, d64)) / loss_scale

@@ -130,12 +130,17 @@ def changed_share(before: np.ndarray, after: np.ndarray, grad: np.ndarray, offse
     return np.divide(lost, counted, out=np.zeros(len(offsets)), where=counted > 0)
 
 
-def rounding_losses(exact: np.ndarray, rounded: np.ndarray) -> tuple[float, float]:
+SMALLEST_NORMAL = {"float16": 2.0 ** -14, "bfloat16": 2.0 ** -126}
+
+
+def rounding_losses(exact: np.ndarray, rounded: np.ndarray, fmt: str) -> tuple[float, float]:
     """(underflow, overflow) shares of the entries of ``exact`` (the float32 value before rounding to the format):
-    non-zero before and zero after; finite before and inf after."""
+    zero after rounding while non-zero and below the format's smallest normal number before (a zero that the
+    rounded pass reaches by cancelling larger numbers is not underflow); finite before and inf after."""
     n = exact.size
     if n == 0:
         return 0.0, 0.0
-    under = np.count_nonzero((rounded == 0) & (exact != 0))
+    tiny = np.abs(exact) < SMALLEST_NORMAL[fmt]
+    under = np.count_nonzero((rounded == 0) & (exact != 0) & tiny)
     over = np.count_nonzero(np.isinf(rounded) & np.isfinite(exact))
     return under / n, over / n

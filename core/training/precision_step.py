@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.nn.precision import LossScaler, changed_share
+from core.nn.precision import LOW_PRECISION, LossScaler, changed_share
 
 
 class PrecisionStep:
@@ -28,6 +28,9 @@ class PrecisionStep:
         self._before = np.empty(network.n_weights, dtype=network.flat.dtype)
         self._store = getattr(network, "store", None)
         self.scale_used = 1.0     # the scale of the latest backward pass
+        # every step's values go into the epoch's record only where steps differ in kind: a low-precision format
+        # or loss scaling (float64/float32 records carry the epoch's means)
+        self.detailed = config.dtype in LOW_PRECISION or config.loss_scale != "none"
 
     def backward_kwargs(self) -> dict:
         self.scale_used = self.scaler.scale

@@ -216,13 +216,13 @@ def precision_record(s: "EpochStats") -> dict:
     def clean(a):
         return [finite_or_none(v) for v in a]
     ps = s.precision_steps
-    steps = [] if ps is None else [
+    steps = None if ps is None else [
         {"step": st, "loss_scale": sc, "skipped": sk, **{f: clean(ps.rows[f][i]) for f in PRECISION_FIELDS}}
         for i, (st, sc, sk) in enumerate(zip(ps.step, ps.loss_scale, ps.skipped))]
     return {"loss_scale": finite_or_none(s.loss_scale), "skipped_steps": s.skipped_steps,
             "layers": [{"layer": i + 1, **{f: finite_or_none(getattr(s, f)[i]) for f in PRECISION_FIELDS}}
                        for i in range(len(s.lost_updates))],
-            "steps": steps}
+            **({} if steps is None else {"steps": steps})}
 
 
 def finite_or_none(x):
@@ -329,6 +329,7 @@ class EpochAccumulator:
         self.gate_saturation: dict = {}
         self.spectral_norm, self.vanishing_bound = _no_steps(), math.nan
         self.precision = PrecisionSteps()
+        self.keep_precision_steps = True
 
     def add(self, b: BatchStats):
         n = b.batch_size
@@ -389,8 +390,9 @@ class EpochAccumulator:
         if not p.step:
             return {}
         rows = {f: np.array(v, dtype=float) for f, v in p.rows.items()}
+        kept = p if self.keep_precision_steps else None
         lost = rows["lost_updates"]
         applied = ~np.isnan(lost).all(axis=1)
         return {"underflow": rows["underflow"].mean(axis=0), "overflow": rows["overflow"].mean(axis=0),
                 "lost_updates": lost[applied].mean(axis=0) if applied.any() else np.full(lost.shape[1], np.nan),
-                "loss_scale": p.loss_scale[-1], "skipped_steps": int(sum(p.skipped)), "precision_steps": p}
+                "loss_scale": p.loss_scale[-1], "skipped_steps": int(sum(p.skipped)), "precision_steps": kept}

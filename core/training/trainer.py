@@ -303,6 +303,7 @@ class Trainer(Inspection):
             self._order = self._shuffle_rng.permutation(len(self.data.y_train))
             self._pos = 0
             self._acc = EpochAccumulator(self.network.n_layers)
+            self._acc.keep_precision_steps = self.precision.detailed
         idx = self._order[self._pos:self._pos + self.config.batch_size]
         # Interrupted leaves _pos where it was: the next call takes the same batch
         b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx], interrupt=interrupt)

@@ -96,5 +96,5 @@ def test_lost_updates_on_a_hand_made_case():
 def test_rounding_shares():
     exact = np.array([1e-9, 0.0, 1.0, 1e5, np.inf], dtype=np.float32)
     rounded = round_to(exact, "float16")
-    under, over = rounding_losses(exact, rounded)
+    under, over = rounding_losses(exact, rounded, "float16")
     assert under == pytest.approx(1 / 5) and over == pytest.approx(1 / 5)   # 0.0 is a true zero, inf was inf
