@@ -32,6 +32,7 @@ from core.stories.presets import PRESETS, get_preset
 from core.io.records import csv_header, csv_row, experiment_json, read_document, write_atomically
 from core.runtime.resources import check_disk_space
 from core.training.statistics import LAYER_FIELDS, EpochStats
+from core.training.precision_step import precision_columns, widest_precision
 
 EXIT_BAD_INPUT = 2
 
@@ -192,11 +193,12 @@ def output_bound(cfg: ExperimentConfig, runs: dict, as_csv: bool) -> int:
                          vanishing_bound=widest, gate_saturation={g: np.full(cfg.depth, widest) for g in "ifo"}) \
             if T else {}
         stats = EpochStats(**{k: np.full(n, widest) for k in LAYER_FIELDS}, **recurrent, epoch=cfg.epochs,
-                           step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest)
-        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps)) if as_csv
+                           step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest,
+                           **widest_precision(trainer, widest))   # issue 24
+        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps, _precision(runs))) if as_csv
                 else record_line(stats, name if tagged else None))
         per_epoch += len(line.encode()) + 1
-    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps))) + 1 if as_csv else 0
+    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps, _precision(runs)))) + 1 if as_csv else 0
     return header + per_epoch * cfg.epochs
 
 
@@ -218,6 +220,11 @@ class _Stdout:
         return None
 
 
+def _precision(runs) -> bool:
+    """Issue 24: the CSV carries the precision columns when any run is not float64 or scales its loss."""
+    return any(precision_columns(t.config) for t in runs.values())
+
+
 def _time_steps(trainer) -> int:
     """Time steps a run's records carry (seq_len for a recurrent model, 0 for an MLP)."""
     return trainer.config.seq_len if kind_of(trainer.config).sequences else 0
@@ -231,7 +238,7 @@ def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr) -> 
     for name, stats in session.step_each_epoch().items():
         trainer = runs[name]
         if as_csv:
-            row = csv_row(stats, n_layers, n_steps)
+            row = csv_row(stats, n_layers, n_steps, _precision(runs))
             lines.append(_csv_line([name] + row if tagged else row))
         else:
             lines.append(record_line(stats, run=name if tagged else None))
@@ -259,7 +266,8 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     if out_path is not None:
         check_disk_space(out_path, output_bound(cfg, runs, as_csv), "out",
                          "reduce epochs or depth, or write it elsewhere")
-    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps)) + "\n" if as_csv else ""
+    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps, _precision(runs))) + "\n" \
+        if as_csv else ""
     sink = AppendingFile(out_path) if out_path is not None else _Stdout(stdout)
     started = last_report = time.monotonic()
     a = runs["A"]

@@ -304,6 +304,10 @@ class ExperimentConfig:
         if self.dtype not in kind.dtypes:
             raise ConfigError("dtype", f"dtype {self.dtype!r} is not supported by model {self.model!r}; "
                                        f"allowed for {self.model}: {', '.join(kind.dtypes)}")
+        if not self.master_weights and self.dtype not in LOW_PRECISION and kind.uses("master_weights"):
+            raise ConfigError("master_weights", f"master_weights false needs dtype float16 or bfloat16 (float64 and "
+                                                f"float32 weights are kept in their own format anyway), got dtype "
+                                                f"{self.dtype!r}; allowed with {self.dtype}: true")
         if self.dtype in LOW_PRECISION and self.norm != "none":
             raise ConfigError("dtype", f"dtype {self.dtype!r} is not supported with norm {self.norm!r} "
                                        "(mixed precision is emulated for MLPs without normalisation layers); "

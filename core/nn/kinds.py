@@ -146,13 +146,15 @@ _NO_FORGET_GATE = "it has no gate that keeps the old state (only lstm and gru ha
 _NO_NORM = "it has no normalisation layers"
 _NO_RESIDUAL = "skip connections are for the mlp's hidden layers"
 _GATED_ACTIVATION = "its cells use sigmoid gates and tanh, as their equations say"
+_MLP_ONLY_PRECISION = "low precision is emulated for the mlp only"
 _GATED_BIAS = "its biases start at zero, the kept-state gate's at forget_bias"
 PASCANU_GATED = "the gates carry the gradient past W_h"
 
 
 def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKind:
     fields = COMMON_FIELDS + RECURRENT_FIELDS + (("forget_bias",) if gated else ("activation",))
-    unused = {"norm": _NO_NORM, "residual": _NO_RESIDUAL,
+    unused = {"norm": _NO_NORM, "residual": _NO_RESIDUAL, "loss_scale": _MLP_ONLY_PRECISION,
+              "master_weights": _MLP_ONLY_PRECISION,
               "bias_std": _GATED_BIAS if gated else "its biases start at zero"}
     unused.update({"activation": _GATED_ACTIVATION} if gated else {"forget_bias": _NO_FORGET_GATE})
     theories = {MEAN_FIELD: f"does not apply to {article} ({MEAN_FIELD_SCOPE})",

@@ -64,3 +64,29 @@ class PrecisionStep:
             z = np.zeros(self.network.n_layers)
             return z, z.copy()
         return r[0].copy(), r[1].copy()
+
+
+def zeroed_by_underflow(stats) -> np.ndarray:
+    """Per layer: True where every dL/dW entry of the step is 0 and some underflowed (the others are true zeros:
+    0 in the pass without rounding too)."""
+    return (np.asarray(stats.grad_max_abs) == 0) & (np.asarray(stats.underflow) > 0)
+
+
+def widest_precision(trainer, widest: float) -> dict:
+    """EpochStats fields of the precision part at their longest in a record (for the CLI's size bound)."""
+    from core.training.statistics import PRECISION_FIELDS, PrecisionSteps
+    n = trainer.network.n_layers
+    out = {f: np.full(n, widest) for f in PRECISION_FIELDS}
+    steps = None
+    if trainer.precision.detailed:
+        steps = PrecisionSteps()
+        row = type("Row", (), {"step": 10 ** 12, "loss_scale": widest, "skipped": False, **out})
+        for _ in range(trainer.batches_per_epoch):
+            steps.add(row)
+    return {**out, "loss_scale": widest, "skipped_steps": 10 ** 12, "precision_steps": steps}
+
+
+def precision_columns(config) -> bool:
+    """Whether a CSV of this run carries the precision columns: any run not in float64 or with loss scaling (a
+    float64 run without scaling rounds nothing to another format: its CSV stays as it was)."""
+    return config.dtype != "float64" or config.loss_scale != "none"

@@ -69,3 +69,8 @@ class InsideViews:
 
 def inside_views(d):
     return InsideViews()
+
+
+def precision(d):   # issue 24: underflow, overflow and lost updates per layer
+    from gui.panels.precision import PrecisionPanel
+    return PrecisionPanel(d.steps_of)

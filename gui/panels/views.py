@@ -59,6 +59,7 @@ VIEWS: tuple[View, ...] = (
     View("distributions", "Distributions", "distributionPlot", "inside/top", ALL, _INSIDE),
     View("activations", "Forward signal", "activationPlot", "inside/top", ALL, _INSIDE),
     View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),
+    View("precision", "Precision", "precisionPlot", "gradients/lesson", ALL, _F + "precision"),   # issue 24
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}

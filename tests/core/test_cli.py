@@ -83,7 +83,7 @@ def test_divergence_exits_zero_says_where_and_writes_null(capsys):
     (["--noise", "-1"], "noise"),
     (["--seed", "-3"], "seed"),
     (["--clip-norm", "0"], "clip_norm"),
-    (["--dtype", "float16"], "dtype"),
+    (["--dtype", "float8"], "dtype"),
     (["--frobnicate"], "--frobnicate"),
     (["--config", "/no/such/file.json"], "config"),
     (["--out", "/no/such/dir/x.jsonl"], "out"),
