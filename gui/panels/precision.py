@@ -55,22 +55,24 @@ class PrecisionPlot:
             centre(self.widget, self.note)
         if caption != self.caption:   # two short lines: the tab is narrow
             self.caption = caption
-            head, _, rest = caption.partition("\n")
-            self.widget.setTitle(f"Precision: {head}<br><span style='font-size:8pt'>{rest}</span>", size="10pt")
+            head, *rest = caption.split("\n")
+            self.widget.setTitle(f"Precision: {head}", size="10pt")
+            self.widget.setLabel("bottom", "<br>".join(rest))
 
 
 def precision_caption(config, stats, skipped: int) -> str:
     """The format, its range, the scale the step used and the steps skipped so far."""
     fmt = config.dtype
     head = fmt + (", no master weights" if fmt in ("float16", "bfloat16") and not config.master_weights else "")
-    lines = [f"holds {SMALLEST[fmt]:.2g} to {LARGEST[fmt]:.3g}"]
+    lines = ["layer" + (f" · step {stats.step}" if stats is not None else ""),
+             f"holds {SMALLEST[fmt]:.2g} to {LARGEST[fmt]:.3g}"]
     if config.loss_scale != "none":
         kind = "dynamic" if config.loss_scale == "dynamic" else "static"
         scale = f" {stats.loss_scale:g}" if stats is not None else ""
-        lines.append(f"loss scale{scale} ({kind}), {skipped} skipped")
+        lines.append(f"scale{scale} ({kind}), {skipped} skipped")
     if stats is not None and stats.skipped:
         lines.append(f"step {stats.step} skipped")
-    return head + "\n" + " · ".join(lines)
+    return "\n".join([head] + lines)
 
 
 class PrecisionPanel(Panel):

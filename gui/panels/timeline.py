@@ -174,7 +174,8 @@ class StepTimeline:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
         hi = max(hi, lo + 1)
         lo -= 1 if zero else 0   # a floor a decade below the smallest value, labelled 0
-        top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
+        room = HEADROOM + (0.15 if self.scaled else 0)   # two more legend rows with loss scaling
+        top = hi + max(1, math.ceil(room / (1 - room) * (hi - lo)))
         x_end = axis_end(n)
         if self.view == (lo, top, x_end, zero):
             return
