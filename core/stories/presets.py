@@ -148,7 +148,7 @@ PRECISION_PRESETS = [
            "layer 1's gradient is within {agree:.1%} of float32's in every epoch.",
            "scaling moves the gradients into float16's range; dividing by the scale afterwards in float32 gives "
            "the true gradient back.",
-           dict(_VANISHING, dtype="float16", loss_scale="dynamic"), scale=65536.0, underflow_max=0.001, agree=0.002),
+           dict(_VANISHING, dtype="float16", loss_scale="dynamic"), scale=65536.0, underflow_max=0.005, agree=0.002),
     _story("bfloat16-no-master",
            "bfloat16 without float32 master weights: nothing underflows, but almost no update lands",
            "the Precision panel's lost updates, every layer.",

@@ -110,3 +110,17 @@ def test_jsonl_of_a_low_precision_run_fits_its_size_bound(tmp_path):
     assert [len(r["precision"]["steps"]) for r in records] == [2, 2]   # 51 training samples, batches of 32
     cfg = ExperimentConfig(depth=2, width=4, samples=64, epochs=2, dtype="bfloat16")
     assert out.stat().st_size <= output_bound(cfg, {"A": Trainer(cfg)}, False)
+
+
+def test_chain_rule_names_the_smallest_product_each_format_holds():
+    from core.measure.inspector import chain_from_step, format_floors
+    chain = chain_from_step([1e-9, 1e-4, 1e-1, 2.0], [0.25, 0.25, 0.25, 1.0])
+    floors = format_floors(chain)
+    assert floors["float16"] == 2.0 ** -24 / 2.0 and floors["float32"] == 2.0 ** -149 / 2.0
+    assert list(floors) == ["float64", "float32", "bfloat16", "float16"]
+    # layer 1's product 5e-10 is below float16's 3e-8: its error signal underflows in float16 (and its norm is
+    # 1e-9 < 2^-24), not in bfloat16
+    link1 = chain.links[-1]
+    assert link1.product < floors["float16"] and link1.delta_norm < 2.0 ** -24
+    assert link1.product > floors["bfloat16"]
+    assert format_floors(chain_from_step([0.0, 0.0], [1.0, 1.0])) == {}

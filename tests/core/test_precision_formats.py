@@ -98,3 +98,11 @@ def test_rounding_shares():
     rounded = round_to(exact, "float16")
     under, over = rounding_losses(exact, rounded, "float16")
     assert under == pytest.approx(1 / 5) and over == pytest.approx(1 / 5)   # 0.0 is a true zero, inf was inf
+
+
+def test_float16_is_numpys_cast_on_every_non_nan_float32_class():
+    x = float32_classes()
+    x = x[~np.isnan(x)]
+    with np.errstate(over="ignore"):
+        expected = x.astype(np.float16).astype(np.float32)
+    np.testing.assert_array_equal(round_to(x, "float16").view(np.uint32), expected.view(np.uint32))
