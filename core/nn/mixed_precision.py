@@ -114,12 +114,15 @@ class MixedPrecisionMLP(MLP):
             np.matmul(h_in.T, dz_x, out=exact_grads[k])
             np.matmul(h_in.T, dz, out=dW)           # accumulated in float32; rounded after the loop
             np.matmul(ones, dz, out=db)
-            delta_norms[k] = math.sqrt(np.vdot(dz, dz.astype(np.float64))) / loss_scale
+            if k == H:
+                delta_norms[k] = math.sqrt(np.vdot(dz, dz.astype(np.float64))) / loss_scale
             if k > 0:
                 dh_new, dh_x_new = R(dz @ W.T), dz_x @ W.T
                 if self._skip[k]:
                     dh_new, dh_x_new = R(dh_new + dh), dh_x_new + dh_x
                 dh, dh_x = dh_new, dh_x_new
+        rows = DZ.reshape(H, -1).astype(np.float64)   # every hidden layer's ||dL/dz|| in one call
+        delta_norms[:H] = np.sqrt(np.einsum("ij,ij->i", rows, rows)) / loss_scale
         R(grad_flat, out=grad_flat)                 # every dL/dW and dL/db rounded to the format
         n = self.n_weights
         self.rounding[...] = rounding_shares(self._exact, grad_flat[:n], self.w_offsets, self.fmt)

@@ -57,29 +57,47 @@ def _bfloat16(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 _F16_OVERFLOW = np.float32(65520.0)   # from here up float16 rounds to inf (65504 is its largest number)
 _F16_MIN_EXPONENT = np.uint32((127 - 14) << 23)   # float16's smallest normal exponent, 2^-14, in float32's field
-_F16_MAX_EXPONENT = np.uint32((127 + 16) << 23)   # 2^16: above 65520, replaced by inf below
-_F16_SHIFT = np.uint32(13 << 23)                   # 2^13: float32 keeps 23 mantissa bits, float16 10
+_F16_LARGE = np.uint32((127 + 15) << 23)          # |x| from 2^15 up (overflow, inf, NaN among them): the slow way
+_F16_MAGIC = np.uint32((13 << 23) | 0x00400000)   # exponent + 13 and mantissa .1: M = 1.5 * 2^(E+13)
+_EXPONENT, _SIGN = np.uint32(0x7F800000), np.uint32(0x80000000)
 
 
 def _float16(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """float16 rounding in float32 arithmetic (NumPy's float16 cast is 4-8x slower here), bit for bit NumPy's
-    (and PyTorch's) result. For |x| in [2^E, 2^(E+1)), E at least -14, float16's step is 2^(E-10); adding
-    M = 2^(E+13) puts that step in float32's last mantissa bit, so (|x| + M) - M is |x| rounded to it with
-    float32's own round to nearest, ties to even (below 2^-14, E = -14: the subnormals' step 2^-24). From 65520
-    up: inf; NaN: quieted, its payload cut to 10 bits (as PyTorch converts)."""
-    a = np.abs(x)
-    special = a.size and not a.max() < _F16_OVERFLOW   # rare: overflow, inf or NaN (a NaN makes the max NaN)
-    e = a.view(np.uint32) & np.uint32(0x7F800000)      # 2^E (0 for zero and float32 subnormals)
+    (and PyTorch's) result. For |x| in [2^E, 2^(E+1)), E at least -14, float16's step is 2^(E-10); with
+    M = 1.5 * 2^(E+13), x + M stays in [2^(E+13), 2^(E+14)), whose float32 step is that step, so (x + M) - M is x
+    rounded to it with float32's own round to nearest, ties to even (M is an even number of steps); below
+    2^-14 E = -14 gives the subnormals' step 2^-24. The sign bit is put back (a zero keeps its sign). From 2^15
+    up, inf and NaN: ``_float16_slow``."""
+    bits = x.view(np.uint32)
+    e = bits & _EXPONENT
+    if e.size and e.max() >= _F16_LARGE:
+        return _float16_slow(x, out)
     np.maximum(e, _F16_MIN_EXPONENT, out=e)
-    if special:
-        np.minimum(e, _F16_MAX_EXPONENT, out=e)        # keeps M finite: from 2^16 up the result is inf anyway
-    e += _F16_SHIFT
+    e += _F16_MAGIC
     magic = e.view(np.float32)
-    y = a + magic
+    y = x + magic
     y -= magic
+    y.view(np.uint32)[...] |= bits & _SIGN
+    if out is None:
+        return y
+    out[...] = y
+    return out
+
+
+def _float16_slow(x: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """As _float16, for arrays with values of 2^15 or more, inf or NaN: |x| rounded with M capped at 1.5 * 2^29
+    (a finite M; from 65520 up the result is inf anyway), then the specials."""
+    a = np.abs(x)
+    e = a.view(np.uint32) & _EXPONENT
+    np.clip(e, _F16_MIN_EXPONENT, np.uint32((127 + 16) << 23), out=e)
+    e += _F16_MAGIC
+    magic = e.view(np.float32)
+    with np.errstate(invalid="ignore"):   # NaN inputs: replaced below
+        y = a + magic
+        y -= magic
     np.copysign(y, x, out=y)
-    if special:
-        _float16_specials(x, a, x.view(np.uint32), y.view(np.uint32), y)
+    _float16_specials(x, a, x.view(np.uint32), y.view(np.uint32), y)
     if out is None:
         return y
     out[...] = y

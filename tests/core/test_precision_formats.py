@@ -100,9 +100,18 @@ def test_rounding_shares():
     assert under == pytest.approx(1 / 5) and over == pytest.approx(1 / 5)   # 0.0 is a true zero, inf was inf
 
 
-def test_float16_is_numpys_cast_on_every_non_nan_float32_class():
+@pytest.mark.parametrize("below", [None, 2.0 ** 15])
+def test_float16_is_numpys_cast_on_every_non_nan_float32_class(below):
+    """``below``: only values under 2^15, so the whole array takes the fast path (one value of 2^15 or more, inf or
+    NaN sends an array the slow way); many random ones in every binade of float32's range."""
     x = float32_classes()
     x = x[~np.isnan(x)]
+    if below is not None:
+        rng = np.random.default_rng(1)
+        exponents = rng.integers(0, 127 + 15, size=200000, dtype=np.uint32) << 23
+        more = (exponents | rng.integers(0, 2 ** 23, size=200000, dtype=np.uint32)
+                | (rng.integers(0, 2, size=200000, dtype=np.uint32) << 31)).view(np.float32)
+        x = np.concatenate([x[np.abs(x) < below], more])
     with np.errstate(over="ignore"):
         expected = x.astype(np.float16).astype(np.float32)
     np.testing.assert_array_equal(round_to(x, "float16").view(np.uint32), expected.view(np.uint32))
