@@ -98,13 +98,18 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
         flag = "--" + f.name.replace("_", "-")
-        if f.name == "residual":
+        if f.name in BOOL_FLAGS:
             cfg.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
-                             help="skip connections around hidden layers 2..depth (off)")
+                             help=BOOL_FLAGS[f.name])
         else:
             cfg.add_argument(flag, dest=f.name, metavar="VALUE", default=None,
                              help=f"{allowed(f.name)} ({getattr(defaults, f.name)})")
     return p
+
+
+BOOL_FLAGS = {"residual": "skip connections around hidden layers 2..depth (off)",
+              "master_weights": "float16/bfloat16: update float32 master weights (on); --no-master-weights keeps the "
+                                "weights in the format (issue 24)"}
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
