@@ -161,20 +161,12 @@ class Trainer(Inspection):
                 raise Interrupted()
             self.step += 1
             applied = prec.accept(total)   # False: dynamic loss scaling skips this step
+            if not applied:
+                self._update.fill(0.0)     # no update: nothing below may read the previous step's
             divergence = self._check_loss_and_gradient(r, X, total) if applied else None  # 2
             scale, lost = 1.0, None
             if divergence is None and applied:
-                clip = self.config.clip_norm                                             # 3
-                if clip is not None and total > clip:
-                    scale = clip / total
-                    g *= scale  # same direction, global norm = clip
-                if collect_stats:
-                    prec.keep(net.flat)
-                net.flat += self.optimizer.update(g, self._update)                       # 4
-                prec.stored()   # without master weights: w + update rounded to the format
-                lost = prec.lost_updates(net.flat, g) if collect_stats else None
-                self._w_norms = self._layers.norms(net.flat) if collect_stats else None
-                divergence = self._check_weights()                                       # 5
+                scale, lost, divergence = self._update_weights(g, total, collect_stats)  # 3, 4, 5
             if not collect_stats:
                 return None
             stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence,  # 6
@@ -186,6 +178,23 @@ class Trainer(Inspection):
                 stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
                                               divergence.quantity == "weights")
             return stats
+
+    def _update_weights(self, g, total: float, collect_stats: bool):
+        """Steps 3-5: clip, w_new = w_old + update (rounded back to the format without master weights), check
+        the weights. Returns the clipping factor, lost_updates per layer (None without statistics) and the
+        divergence, if any."""
+        net, prec, scale = self.network, self.precision, 1.0
+        clip = self.config.clip_norm
+        if clip is not None and total > clip:
+            scale = clip / total
+            g *= scale  # same direction, global norm = clip
+        if collect_stats:
+            prec.keep(net.flat)
+        net.flat += self.optimizer.update(g, self._update)
+        prec.stored()   # without master weights: w + update rounded to the format
+        lost = prec.lost_updates(net.flat, g) if collect_stats else None
+        self._w_norms = self._layers.norms(net.flat) if collect_stats else None
+        return scale, lost, self._check_weights()
 
     def _precision_stats(self, stats: BatchStats, lost, applied: bool) -> None:
         """Issue 24: underflow, overflow, lost_updates per layer, the loss scale used and whether it was skipped."""
