@@ -112,6 +112,7 @@ class EpochHistory:
 
 
 STEP_SCALARS = ("step", "loss", "grad_norm_total", "loss_scale", "skipped")   # issue 24: the last two
+STEP_DEFAULTS = {"loss_scale": 1.0, "skipped": 0.0}
 
 
 class StepHistory:
@@ -173,8 +174,8 @@ class StepHistory:
         while self._n + n > len(self._clipped):
             self._grow()
         i = slice(self._n, self._n + n)
-        for k in STEP_SCALARS:
-            self._scalars[k][i] = rows[k]
+        for k in STEP_SCALARS:   # rows without issue 24's columns: no loss scale (1), nothing skipped
+            self._scalars[k][i] = rows[k] if k in rows else STEP_DEFAULTS[k]
         self._clipped[i] = rows["clipped"]
         if self.keep_deltas and "delta_norms" in rows:
             self._deltas[i] = rows["delta_norms"]
