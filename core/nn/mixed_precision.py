@@ -83,10 +83,9 @@ class MixedPrecisionMLP(MLP):
         W, b = params[-1]
         return self._output(R(h @ W + b))
 
-    def backward(self, X, y, grad_out=None, update_running=False, interrupt=None, stats_scratch=None,
-                 loss_scale: float = 1.0) -> Backward:
-        """As MLP.backward, in the format; the gradient is of the loss times ``loss_scale`` (the trainer
-        unscales it); ``delta_norms`` are of the unscaled loss. Each layer's dL/dW = h_in^T dL/dz and
+    def backward(self, X, y, grad_out=None, update_running=False, interrupt=None, stats_scratch=None) -> Backward:
+        """As MLP.backward, in the format (with loss scaling, ``loss_fn``'s gradient is already scaled: see
+        core/training/precision_step.py, which also unscales the gradient and ``delta_norms``). Each layer's dL/dW = h_in^T dL/dz and
         dL/db = 1^T dL/dz are accumulated in float32 and all rounded at once after the loop (the same values as
         rounding each as it is made; fewer calls); the pass without rounding fills ``self._exact``."""
         R = self.round
@@ -99,7 +98,7 @@ class MixedPrecisionMLP(MLP):
         DZ = np.empty_like(A)
         delta_norms = np.empty(L)
         ones = self._ones(len(dout))
-        dz = R((dout[:, None] if dout.ndim == 1 else dout) * np.float32(loss_scale))
+        dz = R(dout[:, None] if dout.ndim == 1 else dout)
         dz_x = dz                                   # the same pass without rounding the gradients
         dh = dh_x = None
         for k in range(L - 1, -1, -1):
@@ -115,14 +114,14 @@ class MixedPrecisionMLP(MLP):
             np.matmul(h_in.T, dz, out=dW)           # accumulated in float32; rounded after the loop
             np.matmul(ones, dz, out=db)
             if k == H:
-                delta_norms[k] = math.sqrt(np.vdot(dz, dz.astype(np.float64))) / loss_scale
+                delta_norms[k] = math.sqrt(np.vdot(dz, dz.astype(np.float64)))
             if k > 0:
                 dh_new, dh_x_new = R(dz @ W.T), dz_x @ W.T
                 if self._skip[k]:
                     dh_new, dh_x_new = R(dh_new + dh), dh_x_new + dh_x
                 dh, dh_x = dh_new, dh_x_new
         rows = DZ.reshape(H, -1).astype(np.float64)   # every hidden layer's ||dL/dz|| in one call
-        delta_norms[:H] = np.sqrt(np.einsum("ij,ij->i", rows, rows)) / loss_scale
+        delta_norms[:H] = np.sqrt(np.einsum("ij,ij->i", rows, rows))
         R(grad_flat, out=grad_flat)                 # every dL/dW and dL/db rounded to the format
         n = self.n_weights
         self.rounding[...] = rounding_shares(self._exact, grad_flat[:n], self.w_offsets, self.fmt)

@@ -254,7 +254,7 @@ class MLP:
         return (grad_out,) + self._grad_views
 
     def backward(self, X, y, grad_out: np.ndarray | None = None, update_running: bool = False,
-                 interrupt=None, stats_scratch: np.ndarray | None = None, loss_scale: float = 1.0) -> Backward:
+                 interrupt=None, stats_scratch: np.ndarray | None = None) -> Backward:
         """One forward and backward pass; the chain rule applied layer by layer, output first.
 
         The gradient is written into ``grad_out`` when given (the trainer reuses one buffer).
@@ -265,13 +265,9 @@ class MLP:
         ``stats_scratch`` (n_weights values): measure each layer's ||dL/dW||^2, sum |dL/dW| and max |dL/dW|
         right after its dL/dW is computed, while it is still in cache (``Backward.grad_stats``); the
         scratch holds |dL/dW| meanwhile. Pays for large layers; small ones are cheaper measured all at once.
-        ``loss_scale``: the gradient is of the loss times this (loss scaling; the trainer divides it out);
-        ``delta_norms`` stay those of the loss itself.
         """
         out, cache, Z, U, A = self._forward_stacked(X, interrupt)
         loss, dout = self.loss_fn(out, np.asarray(y, dtype=self.dtype))
-        if loss_scale != 1.0:
-            dout = dout * self.dtype.type(loss_scale)
         grad_flat, grads, norm_grads = self._grad_views_for(grad_out)
         L, H = len(self.params), len(Z)
         derivs = self.activation.derivative_into(U, A, np.empty_like(A))  # dh/du = phi'(u), every layer at once
@@ -303,8 +299,6 @@ class MLP:
                     dh_in += dh                # the skip path adds the identity
                 dh = dh_in
         self._hidden_bias_grads_and_norms(DZ, ones, grad_flat, delta_norms)
-        if loss_scale != 1.0:
-            delta_norms /= loss_scale
         undo = self._update_running(cache) if update_running and self.norm == "batch" else None
         activations = [cache[k + 1][0] for k in range(H)]
         return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,

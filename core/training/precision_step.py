@@ -1,8 +1,9 @@
 """What a training step does and measures for low precision (issue 24), for every dtype.
 
-- loss scaling: the backward pass takes the loss times ``scale``; the gradient is divided by it (multiplied by
-  its float reciprocal, as GradScaler unscales) before anything reads it; dynamic scaling skips a step whose
-  gradient is not finite (``core.nn.precision.LossScaler``);
+- loss scaling: the backward pass takes the loss times ``scale`` (``scaled_loss`` gives the network a loss
+  function whose gradient is scaled, for that pass: the networks need no parameter for it); the gradient is divided by it (multiplied
+  by its float reciprocal, as GradScaler unscales), and so are the error signals' norms, before anything reads
+  them; dynamic scaling skips a step whose gradient is not finite (``core.nn.precision.LossScaler``);
 - without master weights the updated weights are rounded back to the format (``network.store``);
 - per weight layer (W only, not the biases):
   - ``underflow``: share of dL/dW entries non-zero before rounding to the format and zero after;
@@ -13,6 +14,8 @@
     step that applied no update (skipped by dynamic loss scaling, or diverged).
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -27,22 +30,38 @@ class PrecisionStep:
         self._sizes = np.diff(np.append(network.w_offsets, network.n_weights))
         self._before = np.empty(network.n_weights, dtype=network.flat.dtype)
         self._store = getattr(network, "store", None)
+        self._loss_fn = getattr(network, "loss_fn", None)
         self.scale_used = 1.0     # the scale of the latest backward pass
         # every step's values go into the epoch's record only where steps differ in kind: a low-precision format
         # or loss scaling (float64/float32 records carry the epoch's means)
         self.detailed = config.dtype in LOW_PRECISION or config.loss_scale != "none"
 
-    def backward_kwargs(self) -> dict:
-        self.scale_used = self.scaler.scale
-        return {"loss_scale": self.scale_used} if self.scale_used != 1.0 else {}
+    @contextmanager
+    def scaled_loss(self):
+        """During the backward pass: the network's loss function, its gradient times this step's scale (put
+        back afterwards, also when the pass is interrupted)."""
+        self.scale_used = scale = self.scaler.scale
+        loss_fn = self._loss_fn
+        if scale != 1.0:
+            self.network.loss_fn = lambda out, y: _scaled(loss_fn(out, y), scale)
+        try:
+            yield
+        finally:
+            self.network.loss_fn = loss_fn
 
-    def unscale(self, g: np.ndarray) -> None:
+    def unscale(self, r) -> None:
+        """After it: the gradient and the error signals' norms of the loss itself."""
         if self.scale_used != 1.0:
-            g *= g.dtype.type(1.0 / self.scale_used)
+            r.grad_flat *= r.grad_flat.dtype.type(1.0 / self.scale_used)
+            r.delta_norms /= self.scale_used
 
-    def accept(self, total: float) -> bool:
-        """After the backward pass: False when dynamic loss scaling skips this step (its gradient not finite)."""
-        return self.scaler.update(bool(np.isfinite(total)))
+    def accept(self, total: float, update: np.ndarray) -> bool:
+        """False when dynamic loss scaling skips this step (its gradient not finite); then ``update`` (the
+        optimiser's buffer) is zeroed: nothing may read the previous step's update as this one's."""
+        applied = self.scaler.update(bool(np.isfinite(total)))
+        if not applied:
+            update.fill(0.0)
+        return applied
 
     def keep(self, flat: np.ndarray) -> None:
         """Before the update: remember the stored weights."""
@@ -64,6 +83,11 @@ class PrecisionStep:
             z = np.zeros(self.network.n_layers)
             return z, z.copy()
         return r[0].copy(), r[1].copy()
+
+
+def _scaled(loss_and_grad, scale: float):
+    loss, dout = loss_and_grad
+    return loss, dout * dout.dtype.type(scale)
 
 
 def zeroed_by_underflow(stats) -> np.ndarray:

@@ -143,13 +143,13 @@ class Trainer(Inspection):
         6. measure the per-layer statistics
         """
         net = self.network
+        prec = self.precision
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            prec = self.precision
-            r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,        # 1
-                             stats_scratch=self._abs if collect_stats and self.fused_stats else None,
-                             **prec.backward_kwargs())
+            with prec.scaled_loss():   # loss scaling: the backward pass takes the loss times the scale
+                r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,    # 1
+                                 stats_scratch=self._abs if collect_stats and self.fused_stats else None)
+            prec.unscale(r)   # the gradient of the loss itself from here on
             g = r.grad_flat
-            prec.unscale(g)   # loss scaling: the gradient of the loss itself from here on
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
             # gradient statistics are of dL/dW itself, so they are taken before any clipping
             gw_norms, abs_stats = self._gradient_measures(r) if collect_stats else (None, None)
@@ -160,9 +160,7 @@ class Trainer(Inspection):
                     r.undo()
                 raise Interrupted()
             self.step += 1
-            applied = prec.accept(total)   # False: dynamic loss scaling skips this step
-            if not applied:
-                self._update.fill(0.0)     # no update: nothing below may read the previous step's
+            applied = prec.accept(total, self._update)   # False: dynamic loss scaling skips this step
             divergence = self._check_loss_and_gradient(r, X, total) if applied else None  # 2
             scale, lost = 1.0, None
             if divergence is None and applied:

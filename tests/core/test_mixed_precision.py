@@ -36,10 +36,17 @@ def test_gradient_is_float64_s_within_the_format_s_precision_and_held_in_it(fmt,
 
 
 def test_loss_scale_multiplies_the_gradient_and_the_trainer_divides_it_out():
-    t = Trainer(small(dtype="float16"))
+    t = Trainer(small(dtype="float16", loss_scale=1024.0))
     X, y = t.data.X_train[:16], t.data.y_train[:16]
     plain = t.network.backward(X, y).grad_flat.copy()
-    scaled = t.network.backward(X, y, loss_scale=1024.0).grad_flat.copy()
+    with t.precision.scaled_loss():
+        r = t.network.backward(X, y)
+    scaled = r.grad_flat.copy()
+    deltas = r.delta_norms.copy()
+    t.precision.unscale(r)
+    assert t.network.loss_fn is t.precision._loss_fn      # the scaled loss function is for one pass only
+    np.testing.assert_array_equal(r.grad_flat, scaled / 1024.0)
+    np.testing.assert_allclose(r.delta_norms, deltas / 1024.0)
     # scaling by a power of two and dividing it out changes only what under- or overflowed
     assert np.allclose(scaled / 1024.0, plain, rtol=2e-3, atol=1e-7)
     assert np.count_nonzero(scaled) >= np.count_nonzero(plain)
