@@ -39,6 +39,7 @@ _PUBLIC = {
     **{n: ("core.measure.jacobian", n) for n in ("jacobian_spectrum", "isometry_share")},
     **{n: ("core.stories.reproductions", n) for n in ("REPRODUCTIONS", "run_reproduction")},
     "seed_delta_norms": ("core.measure.seeds", "seed_delta_norms"),
+    **{n: ("core.nn.precision", n) for n in ("round_to", "LossScaler")},   # issue 24
 }
 
 __all__ = list(_PUBLIC)

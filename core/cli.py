@@ -34,6 +34,7 @@ from core.io.records import csv_header, csv_row, experiment_json, read_document,
 from core.runtime.exits import EXIT_BAD_INPUT, EXIT_RUN_FAILED, Interrupted, RunFailed  # noqa: F401
 from core.runtime.resources import check_disk_space
 from core.training.statistics import LAYER_FIELDS, EpochStats
+from core.training.precision_step import precision_columns, widest_precision
 
 
 
@@ -131,12 +132,17 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
     defaults = ExperimentConfig()
     for f in fields(ExperimentConfig):
         flag = "--" + f.name.replace("_", "-")
-        if f.name == "residual":
+        if f.name in BOOL_FLAGS:
             cfg.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
-                             help="skip connections around hidden layers 2..depth (off)")
+                             help=BOOL_FLAGS[f.name])
         else:
             cfg.add_argument(flag, dest=f.name, metavar="VALUE", default=None,
                              help=f"{allowed(f.name)} ({getattr(defaults, f.name)})")
+
+
+BOOL_FLAGS = {"residual": "skip connections around hidden layers 2..depth (off)",
+              "master_weights": "float16/bfloat16: update float32 master weights (on); --no-master-weights keeps the "
+                                "weights in the format (issue 24)"}
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
@@ -234,11 +240,13 @@ def output_bound(cfg: ExperimentConfig, runs: dict, as_csv: bool) -> int:
             if T else {}
         stats = EpochStats(**{k: np.full(n, widest) for k in LAYER_FIELDS}, **recurrent, epoch=cfg.epochs,
                            step=cfg.epochs * cfg.samples, train_loss=widest, val_loss=widest, val_accuracy=widest,
-                           transformer=widest_transformer(trainer.config, widest))
-        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps, tf)) if as_csv
+                           transformer=widest_transformer(trainer.config, widest),
+                           **widest_precision(trainer, widest))   # issue 24
+        line = (_csv_line([name] * tagged + csv_row(stats, n_layers, n_steps, tf, _precision(runs))) if as_csv
                 else record_line(stats, name if tagged else None))
         per_epoch += len(line.encode()) + 1
-    header = len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps, tf))) + 1 if as_csv else 0
+    header = (len(_csv_line(["run"] * tagged + csv_header(n_layers, n_steps, tf, _precision(runs)))) + 1
+              if as_csv else 0)
     return header + per_epoch * cfg.epochs
 
 
@@ -260,6 +268,11 @@ class _Stdout:
         return None
 
 
+def _precision(runs) -> bool:
+    """Issue 24: the CSV carries the precision columns when any run is not float64 or scales its loss."""
+    return any(precision_columns(t.config) for t in runs.values())
+
+
 def _time_steps(trainer) -> int:
     """Time steps a run's records carry (seq_len for a recurrent model, 0 for an MLP)."""
     return trainer.config.seq_len if kind_of(trainer.config).sequences else 0
@@ -279,7 +292,7 @@ def _epoch_lines(session, n_layers: int, n_steps: int, as_csv: bool, stderr, tf:
     for name, stats in session.step_each_epoch().items():
         trainer = runs[name]
         if as_csv:
-            row = csv_row(stats, n_layers, n_steps, tf)
+            row = csv_row(stats, n_layers, n_steps, tf, _precision(runs))
             lines.append(_csv_line([name] + row if tagged else row))
         else:
             lines.append(record_line(stats, run=name if tagged else None))
@@ -308,7 +321,8 @@ def run_headless(cfg: ExperimentConfig, out_path: str | None, quiet: bool,
     if out_path is not None:
         check_disk_space(out_path, output_bound(cfg, runs, as_csv), "out",
                          "reduce epochs or depth, or write it elsewhere")
-    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps, tf)) + "\n" if as_csv else ""
+    header = _csv_line((["run"] if compare else []) + csv_header(n_layers, n_steps, tf, _precision(runs))) + "\n" \
+        if as_csv else ""
     sink = AppendingFile(out_path) if out_path is not None else _Stdout(stdout)
     started = last_report = time.monotonic()
     a = runs["A"]

@@ -20,8 +20,10 @@ from core.nn.initializers import INIT_LABELS, RECURRENT_INIT_LABELS
 from core.nn.kinds import KINDS, kind_of
 from core.nn.mlp import NORMS
 from core.nn.optimizers import OPTIMIZER_LABELS
+from core.nn.precision import LOW_PRECISION, parse_loss_scale
 
-DTYPES = ("float64", "float32")
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+STORAGE = {"float64": "float64", "float32": "float32", "float16": "float32", "bfloat16": "float32"}  # the arrays' dtype
 SHOWN_CHARS = 200   # an error message quotes at most this much of a bad value
 
 
@@ -81,6 +83,8 @@ class FieldSpec:
             return f"null (no clipping) or a number greater than {_fmt(self.lo)}"
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "loss_scale":
+            return "none, dynamic or a number greater than 0"
         return "one of " + ", ".join(self.choices)
 
     def check(self, name: str, value: Any) -> Any:
@@ -108,6 +112,11 @@ class FieldSpec:
             if not isinstance(value, bool):
                 raise bad
             return value
+        if self.kind == "loss_scale":
+            try:
+                return parse_loss_scale(value)
+            except ValueError:
+                raise bad from None
         if not isinstance(value, str) or value not in self.choices:
             raise bad
         return value
@@ -131,6 +140,8 @@ class FieldSpec:
         elif self.kind == "bool":
             value = {"true": True, "1": True, "yes": True, "on": True,
                      "false": False, "0": False, "no": False, "off": False}.get(t.lower(), text)
+        elif self.kind == "loss_scale":
+            value = t
         elif self.kind == "choice":
             value = t.lower() if t.lower() in self.choices else t.lower().replace("-", "_")
             if value not in self.choices:
@@ -200,7 +211,8 @@ FIELD_SPECS: dict[str, FieldSpec] = {
     "seed": _int(0, 2**32 - 1, label="Seed", tip="Random seed for data, initial weights and batch order: "
                                                  "the same seed gives the same run."),
     "dtype": _choice(DTYPES, label="Precision", group="Data and precision",
-                     tip="float64 (exact gradients) or float32 (half the memory, faster, rounds sooner)."),
+                     tip="float64 (exact gradients) or float32 (half the memory, faster, rounds sooner); float16 and "
+                         "bfloat16 train as mixed precision (float32 master weights, every result rounded)."),
     "model": _choice(MODELS, label="Model", group="Network",
                      tip="A feed-forward network, or a recurrent one (rnn, lstm, gru) that reads a sequence step by "
                          "step: depth stacks recurrent layers, width is the hidden size H."),
@@ -214,6 +226,13 @@ FIELD_SPECS: dict[str, FieldSpec] = {
     "forget_bias": _float(-100.0, 100.0, label="Forget bias", group=RECURRENT_GROUP, decimals=2,
                           tip="Initial bias of the LSTM forget gate (and the GRU update gate): sigma(bias) of the "
                               "old state passes each step."),
+    # issue 24: low precision
+    "loss_scale": FieldSpec("loss_scale", label="Loss scale", group="Data and precision", widget="lossScaleCombo",
+                            tip="Multiply the loss by this before the backward pass (gradients too) and divide the "
+                                "gradients after: none, a number (static), or dynamic (GradScaler's rules)."),
+    "master_weights": _bool(label="float32 master weights", group="Data and precision",
+                            tip="float16/bfloat16: update float32 copies of the weights; off, the weights are kept in "
+                                "the format and w + update is rounded to it."),
 }
 
 # -- issue 22: the Transformer's settings and the learning-rate warm-up -------------------------------------------
@@ -294,6 +313,8 @@ class ExperimentConfig:
     norm_position: str = "pre"
     branch_scale: str = "one"
     warmup_steps: int = 0
+    loss_scale: Any = "none"        # issue 24: "none", "dynamic" or a number (static)
+    master_weights: bool = True     # issue 24: float16/bfloat16 update float32 master weights
 
     def __post_init__(self):
         for f in fields(self):
@@ -306,6 +327,17 @@ class ExperimentConfig:
         if kind.uses("heads") and self.width % self.heads:
             raise ConfigError("heads", f"heads {self.heads} must divide the width {self.width} (each head takes "
                                        f"width/heads columns); allowed: a divisor of {self.width}")
+        if self.dtype not in kind.dtypes:
+            raise ConfigError("dtype", f"dtype {self.dtype!r} is not supported by model {self.model!r}; "
+                                       f"allowed for {self.model}: {', '.join(kind.dtypes)}")
+        if not self.master_weights and self.dtype not in LOW_PRECISION and kind.uses("master_weights"):
+            raise ConfigError("master_weights", f"master_weights false needs dtype float16 or bfloat16 (float64 and "
+                                                f"float32 weights are kept in their own format anyway), got dtype "
+                                                f"{self.dtype!r}; allowed with {self.dtype}: true")
+        if self.dtype in LOW_PRECISION and self.norm != "none":
+            raise ConfigError("dtype", f"dtype {self.dtype!r} is not supported with norm {self.norm!r} "
+                                       "(mixed precision is emulated for MLPs without normalisation layers); "
+                                       "allowed with a norm layer: float64, float32")
         n_val = int(round(self.samples * self.val_fraction))
         if n_val < 1 or self.samples - n_val < 1:
             raise ConfigError("samples", f"samples must leave at least one training and one "

@@ -31,7 +31,7 @@ from core.measure.distributions import QUANTILES
 from core.io.fileio import file_mode, shorten, write_atomically, write_with  # noqa: F401  (one write path, re-exported)
 from core.training.history import SCALARS, SERIES, EpochHistory
 from core.io.reader import read_json
-from core.training.statistics import LAYER_FIELDS, EpochStats
+from core.training.statistics import LAYER_FIELDS, PRECISION_FIELDS, EpochStats
 from core.training.transformer_stats import csv_columns
 
 FORMAT = "gradient-flow-experiment"
@@ -272,14 +272,18 @@ def load_experiment(path: str, field: str = "file") -> tuple[ExperimentConfig, E
     return config, None if history is None else history_from_dict(history, config.n_weight_layers, steps)
 
 
-def csv_header(n_layers: int, n_steps: int = 0, tf: tuple | None = None) -> list[str]:
-    """Columns; a recurrent run's ``n_steps`` = seq_len adds time_grad_norm_1..T at the end (a transformer's:
-    ||dL/dx_0|| per position); ``tf`` = (depth, heads) of a transformer run adds its columns after them
-    (core.training.transformer_stats.csv_columns: tf_grad_norm_<sub-layer>_<block>, tf_update_ratio_...,
-    tf_residual_grad_norm_<l>, tf_token_similarity_<block>, tf_attention_entropy_<block>_<head>)."""
+def csv_header(n_layers: int, n_steps: int = 0, tf: tuple | None = None, precision: bool = False) -> list[str]:
+    """Columns; with ``precision`` (issue 24: a run not in float64, or with loss scaling) underflow_i,
+    overflow_i, lost_updates_i per layer, the loss scale at the epoch's end and the steps it skipped; a recurrent
+    run's ``n_steps`` = seq_len adds time_grad_norm_1..T (a transformer's: ||dL/dx_0|| per position); ``tf`` =
+    (depth, heads) of a transformer run adds its columns after them (core.training.transformer_stats.csv_columns:
+    tf_grad_norm_<sub-layer>_<block>, tf_update_ratio_..., tf_residual_grad_norm_<l>, tf_token_similarity_<block>,
+    tf_attention_entropy_<block>_<head>)."""
     return (["epoch", "step", "train_loss", "val_loss", "val_accuracy"]
             + [f"grad_norm_{i}" for i in range(1, n_layers + 1)]
             + [f"update_ratio_{i}" for i in range(1, n_layers + 1)]
+            + ([f"{f}_{i}" for f in PRECISION_FIELDS for i in range(1, n_layers + 1)] + ["loss_scale", "skipped_steps"]
+               if precision else [])
             + [f"time_grad_norm_{t}" for t in range(1, n_steps + 1)]
             + (csv_columns(*tf) if tf else []))
 
@@ -300,7 +304,7 @@ def _transformer_cells(stats: EpochStats, tf: tuple | None, cell) -> list:
 
 
 def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None = None,
-            tf: tuple | None = None) -> list:
+            tf: tuple | None = None, precision: bool = False) -> list:
     """One epoch's row; with ``n_layers`` or ``n_steps`` larger than the run's, the missing ones are empty cells;
     ``tf``: the transformer columns' (depth, heads), by default the run's own."""
     def cell(v):
@@ -308,18 +312,22 @@ def csv_row(stats: EpochStats, n_layers: int | None = None, n_steps: int | None 
     pad = [""] * ((n_layers or stats.n_layers) - stats.n_layers)
     T = len(stats.time_grad_norm)
     pad_t = [""] * ((n_steps if n_steps is not None else T) - T)
+    cells = [cell(v) for f in PRECISION_FIELDS for v in
+             list(getattr(stats, f)) + [math.nan] * ((n_layers or stats.n_layers) - len(getattr(stats, f)))]
+    precision = cells + [cell(stats.loss_scale), stats.skipped_steps] if precision else []
     return ([stats.epoch, stats.step, cell(stats.train_loss), cell(stats.val_loss), cell(stats.val_accuracy)]
             + [cell(v) for v in stats.grad_norm] + pad + [cell(v) for v in stats.update_ratio] + pad
-            + [cell(v) for v in stats.time_grad_norm] + pad_t
+            + precision + [cell(v) for v in stats.time_grad_norm] + pad_t
             + _transformer_cells(stats, tf if tf is not None else transformer_shape(stats), cell))
 
 
-def history_csv(history: EpochHistory) -> str:
-    """One row per epoch; empty cells for non-finite values and for accuracy in regression."""
+def history_csv(history: EpochHistory, precision: bool = False) -> str:
+    """One row per epoch; empty cells for non-finite values and for accuracy in regression. ``precision``: add
+    issue 24's columns (``core.training.precision_step.precision_columns(config)``)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     tf = transformer_shape(history[0]) if len(history) else None
-    w.writerow(csv_header(history.n_layers, history.series("time_grad_norm").shape[1], tf))
+    w.writerow(csv_header(history.n_layers, history.series("time_grad_norm").shape[1], tf, precision=precision))
     for stats in history:
-        w.writerow(csv_row(stats))
+        w.writerow(csv_row(stats, precision=precision))
     return buf.getvalue()

@@ -36,6 +36,21 @@ class ChainRule:
         return f"dL/dz1 = dL/dz_out x {' x '.join(gains)} = {self.total:.2g} x dL/dz_out"
 
 
+# Issue 24: the formats a training run can be in, smallest positive number first checked
+FORMATS = ("float64", "float32", "bfloat16", "float16")
+
+
+def format_floors(chain: ChainRule) -> dict:
+    """Per format, the smallest running product it can hold for this batch: below SMALLEST[fmt] / ||dL/dz_out||
+    the error signal's norm, and so every one of its entries, is below the format's smallest positive number:
+    all of dL/dz underflows to 0. Empty when the output's error signal is 0 or not finite."""
+    from core.nn.precision import SMALLEST
+    out = chain.links[0].delta_norm if chain.links else 0.0
+    if not (out > 0 and np.isfinite(out)):
+        return {}
+    return {fmt: SMALLEST[fmt] / out for fmt in FORMATS}
+
+
 def chain_rule(network, X, y) -> ChainRule:
     """The chain rule for the batch (X, y) with the network's current weights (nothing is updated)."""
     with np.errstate(all="ignore"):

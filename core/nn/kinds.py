@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from core.nn.activations import get_activation
+from core.nn.mixed_precision import MixedPrecisionMLP
 from core.nn.mlp import MLP, mlp_sizes
+from core.nn.precision import LOW_PRECISION
 from core.nn.recurrent import CELLS, GATES, RecurrentNetwork
 
 # The theories a readout may quote (core.measure.theory, core.measure.through_time).
@@ -28,6 +30,7 @@ COMMON_FIELDS = ("depth", "width", "init", "init_gain", "optimizer", "lr", "batc
                  "dataset", "samples", "noise", "val_fraction", "seed", "dtype", "model", "seq_len")
 COMMON_FIELDS += ("warmup_steps",)   # issue 22: linear learning-rate warm-up, in the trainer for every kind
 RECURRENT_FIELDS = ("recurrent_init", "recurrent_gain")
+PRECISION_FIELDS = ("loss_scale", "master_weights")   # issue 24: emulated for the MLP only
 
 # The views of gui/panels/recurrent/* (the per-step bars, the heatmap over steps, the chain through time, the
 # spectral readout, the predictions over a sequence) and the Inside page (gui/panels/inside).
@@ -58,6 +61,7 @@ class ModelKind:
     views: tuple = ()
     gates: int = 0
     memory: Callable | None = None
+    dtypes: tuple = ("float64", "float32")   # the config dtypes it trains in (issue 24: low precision)
 
     def uses(self, name: str) -> bool:
         return name in self.fields
@@ -77,6 +81,11 @@ class ModelKind:
 
 
 def _build_mlp(config, n_in, task, rng, dtype, n_out=1):
+    if config.dtype in LOW_PRECISION:   # issue 24: mixed precision, emulated in float32
+        return MixedPrecisionMLP(n_in, config.depth, config.width, get_activation(config.activation), config.init,
+                                 config.init_gain, config.residual, task, rng,
+                                 norm=config.norm, n_out=n_out, bias_std=config.bias_std, fmt=config.dtype,
+                                 master_weights=config.master_weights)
     return MLP(n_in, config.depth, config.width, get_activation(config.activation), config.init, config.init_gain,
                config.residual, task, rng, dtype, config.norm, n_out, config.bias_std)
 
@@ -138,13 +147,15 @@ _NO_FORGET_GATE = "it has no gate that keeps the old state (only lstm and gru ha
 _NO_NORM = "it has no normalisation layers"
 _NO_RESIDUAL = "skip connections are for the mlp's hidden layers"
 _GATED_ACTIVATION = "its cells use sigmoid gates and tanh, as their equations say"
+_MLP_ONLY_PRECISION = "low precision is emulated for the mlp only"
 _GATED_BIAS = "its biases start at zero, the kept-state gate's at forget_bias"
 PASCANU_GATED = "the gates carry the gradient past W_h"
 
 
 def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKind:
     fields = COMMON_FIELDS + RECURRENT_FIELDS + (("forget_bias",) if gated else ("activation",))
-    unused = {"norm": _NO_NORM, "residual": _NO_RESIDUAL,
+    unused = {"norm": _NO_NORM, "residual": _NO_RESIDUAL, "loss_scale": _MLP_ONLY_PRECISION,
+              "master_weights": _MLP_ONLY_PRECISION,
               "bias_std": _GATED_BIAS if gated else "its biases start at zero"}
     unused.update({"activation": _GATED_ACTIVATION} if gated else {"forget_bias": _NO_FORGET_GATE})
     theories = {MEAN_FIELD: f"does not apply to {article} ({MEAN_FIELD_SCOPE})",
@@ -156,11 +167,12 @@ def _recurrent_kind(name: str, label: str, article: str, gated: bool) -> ModelKi
 
 KINDS: dict[str, ModelKind] = {
     "mlp": ModelKind("mlp", "MLP (feed-forward)", "an MLP", _build_mlp, False,
-                     COMMON_FIELDS + ("activation", "bias_std", "residual", "norm"),
+                     COMMON_FIELDS + ("activation", "bias_std", "residual", "norm") + PRECISION_FIELDS,
                      {"recurrent_init": _NO_RECURRENCE, "recurrent_gain": _NO_RECURRENCE,
                       "forget_bias": "it has no gates"},
                      theories={MEAN_FIELD: _mlp_mean_field, PASCANU: "it has no recurrent weights"},
-                     views=("inside", "jacobian"), memory=_mlp_memory),
+                     views=("inside", "jacobian"), memory=_mlp_memory,
+                     dtypes=("float64", "float32") + LOW_PRECISION),
     "rnn": _recurrent_kind("rnn", "RNN (vanilla)", "an RNN", gated=False),
     "lstm": _recurrent_kind("lstm", "LSTM", "an LSTM", gated=True),
     "gru": _recurrent_kind("gru", "GRU", "a GRU", gated=True),

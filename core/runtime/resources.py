@@ -12,7 +12,7 @@ from core.config import ConfigError
 from core.data.datasets import MULTICLASS
 from core.nn.kinds import kind_of
 from core.training.history import SCALARS
-from core.training.statistics import LAYER_FIELDS
+from core.training.statistics import LAYER_FIELDS, PRECISION_FIELDS
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
 SEQUENCE_FEATURES = {"recall": 1, "adding": 2}   # inputs per time step
@@ -23,7 +23,8 @@ def memory_needed(config, n_features: int = 2) -> dict[str, int]:
     item = 8 if config.dtype == "float64" else 4
     steps = config.seq_len if config.dataset in SEQUENCE_FEATURES else 1
     n_features = SEQUENCE_FEATURES.get(config.dataset, n_features)
-    history_row = (len(LAYER_FIELDS) * (config.depth + 1) + len(SCALARS)) * 8
+    # per epoch: every layer statistic, issue 24's underflow, overflow and lost_updates per layer, the scalars
+    history_row = ((len(LAYER_FIELDS) + len(PRECISION_FIELDS)) * (config.depth + 1) + len(SCALARS)) * 8
     return kind_of(config).memory(config, n_features, steps, item, OPTIMIZER_STATES[config.optimizer],
                                   history_row, MULTICLASS.get(config.dataset, 1))
 

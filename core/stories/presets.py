@@ -123,6 +123,52 @@ _DEEP = dict(depth=10, width=32, dataset="moons", batch_size=32, epochs=20, samp
 _EXPLODE = dict(depth=5, width=200, dataset="moons", batch_size=32, epochs=20, samples=512, seed=0,
                 activation="relu", init="normal", optimizer="sgd", lr=0.01)
 
+# Issue 24: vanishing-sigmoid and exploding in low precision; checked by tests/core/test_precision_stories.py.
+_VANISHING = dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001)
+PRECISION_PRESETS = [
+    _story("float32-lost-updates",
+           "vanishing-sigmoid in float32: w + update rounds back to w, so layer 1's weights do not move at all",
+           "the Precision panel's lost updates, and the update-ratio plot's layer 1.",
+           "each step {lost1[0]:.0%} to {lost1[1]:.0%} of layer 1's weights with a non-zero gradient keep exactly "
+           "their stored value; after 20 epochs {unchanged} of layer 1's {n_weights} weights are bit for bit their "
+           "initial values. No gradient underflows (float32's range reaches 1e-45).",
+           "layer 1's update ratio is about 1e-10, below float32's half-ulp 2^-24 = 6e-8: the sum rounds to w.",
+           dict(_VANISHING, dtype="float32"), lost1=(0.95, 1.0), unchanged=63, n_weights=64),
+    _story("float16-underflow",
+           "vanishing-sigmoid in float16: layer 1's gradient is exactly 0",
+           "the gradient bars (layers 1 and 2 marked 'underflow') and the Precision panel.",
+           "every entry of layer 1's dL/dW is exactly 0 in float16 all the time; in layers 1 and 2 at least "
+           "{underflow12:.0%} of the entries are non-zero in the same pass without rounding (underflow); layer 3 "
+           "loses about {underflow3:.0%}.",
+           "those entries are about 1e-8, below float16's smallest subnormal 2^-24 = 6e-8.",
+           dict(_VANISHING, dtype="float16"), underflow12=0.99, underflow3=0.7),
+    _story("loss-scaling-fix",
+           "float16 with dynamic loss scaling (GradScaler's rules): the gradients come back",
+           "the Precision panel (underflow at 0, the scale) and layer 1's gradient bar.",
+           "the loss is multiplied by {scale:g} before the backward pass: at most {underflow_max:.2%} of any layer's "
+           "dL/dW entries underflow in an epoch (float16-underflow: all of layers 1 and 2), no step is skipped, and "
+           "layer 1's gradient is within {agree:.1%} of float32's in every epoch.",
+           "scaling moves the gradients into float16's range; dividing by the scale afterwards in float32 gives "
+           "the true gradient back.",
+           dict(_VANISHING, dtype="float16", loss_scale="dynamic"), scale=65536.0, underflow_max=0.005, agree=0.002),
+    _story("bfloat16-no-master",
+           "bfloat16 without float32 master weights: nothing underflows, but almost no update lands",
+           "the Precision panel's lost updates, every layer.",
+           "bfloat16 has float32's range: no gradient entry underflows. But with the weights kept in bfloat16 (8 "
+           "bits of mantissa, half-ulp 2^-8) at least {lost_min:.0%} of every layer's updates are lost in epoch 1, "
+           "and after 20 epochs none of layer 1's weights has moved ({unchanged} of {n_weights} unchanged).",
+           "an update smaller than 1/256 of |w| rounds back to w; master weights keep float32's 2^-24.",
+           dict(_VANISHING, dtype="bfloat16", master_weights=False), lost_min=0.85, unchanged=64, n_weights=64),
+    _story("float16-exploding",
+           "exploding in float16: it overflows at step {f16_step}, where float32 lasts to step {f32_step}",
+           "the status bar and the step timeline; the same with dtype float32.",
+           "float16 overflows at step {f16_step}, with a gradient norm of about {f16_grad:sci}; float32 reaches "
+           "a gradient norm of about {f32_grad:sci} and overflows at step {f32_step}.",
+           "float16's largest number is 65504; float32's is 3.4e38.",
+           dict(_DEEP, depth=5, width=200, activation="relu", init="normal", optimizer="sgd", lr=0.01, dtype="float16"),
+           f16_step=1, f32_step=4, f16_grad=1e5, f32_grad=3e28),
+]
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     _story("vanishing-sigmoid",
            "10 sigmoid layers, lr 0.001: layer 1's gradient is below a millionth of the output layer's; "
@@ -275,7 +321,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "make them differ. Random initialisation breaks the symmetry.",
            dict(_DEEP, depth=4, width=16, activation="tanh", init="constant", optimizer="sgd", lr=0.1, epochs=100),
            plateau_epoch=70, final_loss=0.29, plateau_range=(0.28, 0.31), val_accuracy=0.882, random_loss_20=0.012),
-] + RECURRENT_PRESETS}
+] + RECURRENT_PRESETS + PRECISION_PRESETS}
 
 
 # issue 22: the Transformer's stories (core/stories/transformer.py imports _story from here)

@@ -9,8 +9,10 @@ import numpy as np
 
 from core.training.statistics import LAYER_FIELDS, NORM_FIELDS, EpochStats, NormStats
 
-SCALARS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy")
-SERIES = ("time_grad_norm", "spectral_norm")  # recurrent runs: one row per epoch, sized by the first epoch
+SCALARS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy", "loss_scale", "skipped_steps")
+SERIES = ("time_grad_norm", "spectral_norm",  # recurrent runs: one row per epoch, sized by the first epoch
+          "underflow", "overflow", "lost_updates")   # issue 24: every run trained here (a loaded file's may lack them)
+PRECISION_SCALARS = ("loss_scale", "skipped_steps")
 
 
 class EpochHistory:
@@ -77,7 +79,9 @@ class EpochHistory:
         sc = {k: float(self._scalars[k][i]) for k in SCALARS}
         acc = sc["val_accuracy"]
         last = i == self._n - 1
-        return EpochStats(**{k: self._layers[k][i].copy() for k in LAYER_FIELDS},
+        precision = {k: (float(sc[k]) if k == "loss_scale" else int(sc[k])) for k in PRECISION_SCALARS
+                     if not np.isnan(sc[k])}
+        return EpochStats(**{k: self._layers[k][i].copy() for k in LAYER_FIELDS}, **precision,
                           **{k: a[i].copy() for k, a in self._series.items()},
                           epoch=int(sc["epoch"]), step=int(sc["step"]), train_loss=sc["train_loss"],
                           val_loss=sc["val_loss"], val_accuracy=None if np.isnan(acc) else acc,
@@ -123,7 +127,8 @@ class EpochHistory:
                    for a in d.values())
 
 
-STEP_SCALARS = ("step", "loss", "grad_norm_total")
+STEP_SCALARS = ("step", "loss", "grad_norm_total", "loss_scale", "skipped")   # issue 24: the last two
+STEP_DEFAULTS = {"loss_scale": 1.0, "skipped": 0.0}
 
 
 class StepHistory:
@@ -133,6 +138,8 @@ class StepHistory:
     - loss: training loss on the batch, before its update
     - grad_norm_total: global ||dL/dw|| over every parameter, before clipping
     - clipped: whether clipping rescaled that step's gradient
+    - loss_scale: the loss scale the step's backward pass used (1: none); skipped: 1.0 where dynamic loss
+      scaling skipped the step (its gradient was not finite), else 0.0
     - delta_norms (when ``keep_deltas``): ||dL/dz_l|| per layer, input side first, output layer last
 
     A step that diverged is recorded too (its loss or norm is then NaN or inf), so a timeline
@@ -161,6 +168,8 @@ class StepHistory:
         self._scalars["step"][i] = b.step
         self._scalars["loss"][i] = b.loss
         self._scalars["grad_norm_total"][i] = b.grad_norm_total
+        self._scalars["loss_scale"][i] = b.loss_scale
+        self._scalars["skipped"][i] = float(b.skipped)
         self._clipped[i] = b.clipped
         if self.keep_deltas and len(b.delta_norms) == self.n_layers:
             self._deltas[i] = b.delta_norms
@@ -181,8 +190,8 @@ class StepHistory:
         while self._n + n > len(self._clipped):
             self._grow()
         i = slice(self._n, self._n + n)
-        for k in STEP_SCALARS:
-            self._scalars[k][i] = rows[k]
+        for k in STEP_SCALARS:   # rows without issue 24's columns: no loss scale (1), nothing skipped
+            self._scalars[k][i] = rows[k] if k in rows else STEP_DEFAULTS[k]
         self._clipped[i] = rows["clipped"]
         if self.keep_deltas and "delta_norms" in rows:
             self._deltas[i] = rows["delta_norms"]
@@ -199,7 +208,7 @@ class StepHistory:
             self._deltas = bigger
 
     def scalar(self, name: str) -> np.ndarray:
-        """'step', 'loss' or 'grad_norm_total', one value per recorded step."""
+        """'step', 'loss', 'grad_norm_total', 'loss_scale' or 'skipped', one value per recorded step."""
         return self._scalars[name][:self._n]
 
     @property

@@ -134,6 +134,12 @@ class BatchStats(_PerLayer):
     spectral_norm: np.ndarray = field(default_factory=_no_steps)          # (recurrent layers,)
     vanishing_bound: float = math.nan
     transformer: TransformerStats | None = None   # a transformer's own statistics (core.training.transformer_stats)
+    # issue 24 (core/training/precision_step.py): per weight layer; the loss scale this step used
+    underflow: np.ndarray = field(default_factory=_no_steps)
+    overflow: np.ndarray = field(default_factory=_no_steps)
+    lost_updates: np.ndarray = field(default_factory=_no_steps)
+    loss_scale: float = 1.0
+    skipped: bool = False   # dynamic loss scaling skipped this step (its gradient was not finite)
 
 
 @dataclass
@@ -153,6 +159,14 @@ class EpochStats(_PerLayer):
     spectral_norm: np.ndarray = field(default_factory=_no_steps)
     vanishing_bound: float = math.nan
     transformer: TransformerStats | None = None   # issue 22: the mean of the epoch's batches'
+    # issue 24: means over the epoch's steps (lost_updates: over the steps that applied an update), the scale
+    # at the end, the steps skipped, and every step's values (PrecisionSteps)
+    underflow: np.ndarray = field(default_factory=_no_steps)
+    overflow: np.ndarray = field(default_factory=_no_steps)
+    lost_updates: np.ndarray = field(default_factory=_no_steps)
+    loss_scale: float = 1.0
+    skipped_steps: int = 0
+    precision_steps: "PrecisionSteps | None" = None
 
     @property
     def recurrent(self) -> bool:
@@ -179,7 +193,42 @@ class EpochStats(_PerLayer):
             record["gate_saturation"] = {k: [finite_or_none(v) for v in a] for k, a in self.gate_saturation.items()}
         if self.transformer is not None:
             record["transformer"] = self.transformer.to_record()
+        if len(self.lost_updates):
+            record["precision"] = precision_record(self)
         return record
+
+
+PRECISION_FIELDS = ("underflow", "overflow", "lost_updates")
+
+
+@dataclass
+class PrecisionSteps:
+    """Every step of an epoch: step numbers, loss scales, skipped flags, and (steps, layers) arrays."""
+    step: list = field(default_factory=list)
+    loss_scale: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    rows: dict = field(default_factory=lambda: {f: [] for f in PRECISION_FIELDS})
+
+    def add(self, b: "BatchStats") -> None:
+        self.step.append(b.step)
+        self.loss_scale.append(b.loss_scale)
+        self.skipped.append(b.skipped)
+        for f in PRECISION_FIELDS:
+            self.rows[f].append(getattr(b, f))
+
+
+def precision_record(s: "EpochStats") -> dict:
+    """The JSON record's "precision": the epoch's per-layer values, its scale, skipped steps and every step."""
+    def clean(a):
+        return [finite_or_none(v) for v in a]
+    ps = s.precision_steps
+    steps = None if ps is None else [
+        {"step": st, "loss_scale": sc, "skipped": sk, **{f: clean(ps.rows[f][i]) for f in PRECISION_FIELDS}}
+        for i, (st, sc, sk) in enumerate(zip(ps.step, ps.loss_scale, ps.skipped))]
+    return {"loss_scale": finite_or_none(s.loss_scale), "skipped_steps": s.skipped_steps,
+            "layers": [{"layer": i + 1, **{f: finite_or_none(getattr(s, f)[i]) for f in PRECISION_FIELDS}}
+                       for i in range(len(s.lost_updates))],
+            **({} if steps is None else {"steps": steps})}
 
 
 def finite_or_none(x):
@@ -286,6 +335,8 @@ class EpochAccumulator:
         self.gate_saturation: dict = {}
         self.spectral_norm, self.vanishing_bound = _no_steps(), math.nan
         self.transformer = TransformerSum()
+        self.precision = PrecisionSteps()
+        self.keep_precision_steps = True
 
     def add(self, b: BatchStats):
         n = b.batch_size
@@ -303,6 +354,8 @@ class EpochAccumulator:
             self._add_norm(b.norm)
         if b.transformer is not None:
             self.transformer.add(b.transformer)
+        if len(b.lost_updates):
+            self.precision.add(b)
 
         if len(b.time_grad_norm):  # a recurrent network's
             if not len(self.time_grad_norm):
@@ -339,4 +392,16 @@ class EpochAccumulator:
             saturation=self.saturation / ns, epoch=epoch, step=step,
             train_loss=self.loss_sum / ns, val_loss=val_loss, val_accuracy=val_accuracy,
             diverged=divergence is not None, divergence=divergence, norm=self._finish_norm(nb),
-            transformer=self.transformer.finish(nb))
+            transformer=self.transformer.finish(nb), **self._finish_precision())
+
+    def _finish_precision(self) -> dict:
+        p = self.precision
+        if not p.step:
+            return {}
+        rows = {f: np.array(v, dtype=float) for f, v in p.rows.items()}
+        kept = p if self.keep_precision_steps else None
+        lost = rows["lost_updates"]
+        applied = ~np.isnan(lost).all(axis=1)
+        return {"underflow": rows["underflow"].mean(axis=0), "overflow": rows["overflow"].mean(axis=0),
+                "lost_updates": lost[applied].mean(axis=0) if applied.any() else np.full(lost.shape[1], np.nan),
+                "loss_scale": p.loss_scale[-1], "skipped_steps": int(sum(p.skipped)), "precision_steps": kept}

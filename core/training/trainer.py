@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 
-from core.config import ConfigError, ExperimentConfig
+from core.config import STORAGE, ConfigError, ExperimentConfig
 from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
+from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.transformer_stats import from_pass
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
@@ -62,7 +63,7 @@ class Trainer(Inspection):
         check_data(cfg, data)
         self.config = cfg
         data_seed, init_seed, shuffle_seed = np.random.SeedSequence(cfg.seed).spawn(3)
-        dtype = np.dtype(cfg.dtype)
+        dtype = np.dtype(STORAGE[cfg.dtype])   # float16/bfloat16: float32 arrays, rounded by the network
         self.data = data if data is not None else make_dataset(
             cfg.dataset, np.random.default_rng(data_seed), cfg.samples, cfg.noise, cfg.val_fraction, dtype,
             cfg.seq_len)
@@ -101,6 +102,7 @@ class Trainer(Inspection):
         self._last_idx: np.ndarray | None = None  # the samples of the latest batch
         self._pos = 0
         self._acc: EpochAccumulator | None = None
+        self.precision = PrecisionStep(cfg, net)
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
 
@@ -148,9 +150,12 @@ class Trainer(Inspection):
         6. measure the per-layer statistics
         """
         net = self.network
+        prec = self.precision
         with np.errstate(all="ignore"):  # overflow is expected here and reported as divergence
-            r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,        # 1
-                             stats_scratch=self._abs if collect_stats and self.fused_stats else None)
+            with prec.scaled_loss():   # loss scaling: the backward pass takes the loss times the scale
+                r = net.backward(X, y, grad_out=self._grad, update_running=True, interrupt=interrupt,    # 1
+                                 stats_scratch=self._abs if collect_stats and self.fused_stats else None)
+            prec.unscale(r)   # the gradient of the loss itself from here on
             g = r.grad_flat
             w_before = self._w_norms if self._w_norms is not None else self._layers.norms(net.flat)
             # gradient statistics are of dL/dW itself, so they are taken before any clipping
@@ -163,28 +168,54 @@ class Trainer(Inspection):
                 raise Interrupted()
             self.step += 1
             self.optimizer.lr = self.lr_at(self.step)   # issue 22: the warm-up's rate for this step
-            divergence = self._check_loss_and_gradient(r, X, total)                      # 2
-            scale = 1.0
-            if divergence is None:
-                clip = self.config.clip_norm                                             # 3
-                if clip is not None and total > clip:
-                    scale = clip / total
-                    g *= scale  # same direction, global norm = clip
-                net.flat += self.optimizer.update(g, self._update)                       # 4
-                self._w_norms = self._layers.norms(net.flat) if collect_stats else None
-                divergence = self._check_weights()                                       # 5
+            applied = prec.accept(total, self._update)   # False: dynamic loss scaling skips this step
+            divergence = self._check_loss_and_gradient(r, X, total) if applied else None  # 2
+            scale, lost = 1.0, None
+            if divergence is None and applied:
+                scale, lost, divergence = self._update_weights(g, total, collect_stats)  # 3, 4, 5
             if not collect_stats:
                 return None
-            stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence)  # 6
-            if self.inside is not None:   # issue 12: core/measure/distributions.py
-                self.inside.measure(r, X, stats, net.flat, self._update, scale)
-            if getattr(r, "transformer", None) is not None:   # issue 22
-                stats.transformer = from_pass(net, r.transformer, self._update,
-                                              divergence is None or divergence.quantity == "weights")
-            if norm_before is not None:
-                stats.norm = self._norm_stats(*norm_before, applied=divergence is None or
-                                              divergence.quantity == "weights")
+            stats = self._batch_stats(r, len(y), gw_norms, abs_stats, w_before, total, scale, divergence,  # 6
+                                      applied)
+            self._precision_stats(stats, lost, applied)
+            self._pass_measures(r, X, stats, scale, norm_before, divergence is None or
+                                divergence.quantity == "weights")
             return stats
+
+    def _pass_measures(self, r, X, stats: BatchStats, scale: float, norm_before, applied: bool) -> None:
+        """Step 6's measures of the pass itself: the Inside page's (issue 12), a Transformer's own (issue 22) and
+        the norm layers'; ``applied``: the update reached the weights (no divergence before it)."""
+        net = self.network
+        if self.inside is not None:   # issue 12: core/measure/distributions.py
+            self.inside.measure(r, X, stats, net.flat, self._update, scale)
+        if getattr(r, "transformer", None) is not None:   # issue 22
+            stats.transformer = from_pass(net, r.transformer, self._update, applied)
+        if norm_before is not None:
+            stats.norm = self._norm_stats(*norm_before, applied=applied)
+
+    def _update_weights(self, g, total: float, collect_stats: bool):
+        """Steps 3-5: clip, w_new = w_old + update (rounded back to the format without master weights), check
+        the weights. Returns the clipping factor, lost_updates per layer (None without statistics) and the
+        divergence, if any."""
+        net, prec, scale = self.network, self.precision, 1.0
+        clip = self.config.clip_norm
+        if clip is not None and total > clip:
+            scale = clip / total
+            g *= scale  # same direction, global norm = clip
+        if collect_stats:
+            prec.keep(net.flat)
+        net.flat += self.optimizer.update(g, self._update)
+        prec.stored()   # without master weights: w + update rounded to the format
+        lost = prec.lost_updates(net.flat, g) if collect_stats else None
+        self._w_norms = self._layers.norms(net.flat) if collect_stats else None
+        return scale, lost, self._check_weights()
+
+    def _precision_stats(self, stats: BatchStats, lost, applied: bool) -> None:
+        """Issue 24: underflow, overflow, lost_updates per layer, the loss scale used and whether it was skipped."""
+        prec = self.precision
+        stats.underflow, stats.overflow = prec.rounding()
+        stats.lost_updates = lost if lost is not None else np.full(self.network.n_layers, np.nan)
+        stats.loss_scale, stats.skipped = prec.scale_used, not applied
 
     def _gradient_measures(self, r):
         """||dL/dW||, mean and max |dL/dW| per layer: measured during the backward pass (large layers, while
@@ -243,10 +274,10 @@ class Trainer(Inspection):
         return self._diverged("weights", bad[0] + 1)
 
     def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
-                     divergence: Divergence | None) -> BatchStats:
+                     divergence: Divergence | None, applied: bool = True) -> BatchStats:
         L = self.network.n_layers
         mean_abs, max_abs = abs_stats
-        if divergence is not None and divergence.quantity != "weights":
+        if (divergence is not None and divergence.quantity != "weights") or not applied:
             upd_norms = np.zeros(L)  # no update was applied
         elif self.optimizer.scales_gradient:  # SGD: the update is -lr * g, its norm lr * ||g||
             upd_norms = self.optimizer.lr * scale * gw_norms
@@ -295,6 +326,7 @@ class Trainer(Inspection):
             self._order = self._shuffle_rng.permutation(len(self.data.y_train))
             self._pos = 0
             self._acc = EpochAccumulator(self.network.n_layers)
+            self._acc.keep_precision_steps = self.precision.detailed
         idx = self._order[self._pos:self._pos + self.config.batch_size]
         # Interrupted leaves _pos where it was: the next call takes the same batch
         b = self.train_on_batch(self.data.X_train[idx], self.data.y_train[idx], interrupt=interrupt)

@@ -251,3 +251,6 @@ class OptionalNumberEditor(Editor):
 
 EDITORS = {"int": NumberEditor, "float": NumberEditor, "optional_float": OptionalNumberEditor,
            "bool": BoolEditor, "choice": ChoiceEditor}
+
+from gui.controls.scale_editor import LossScaleEditor  # noqa: E402  (issue 24; it subclasses Editor above)
+EDITORS["loss_scale"] = LossScaleEditor

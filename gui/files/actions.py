@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QS
 from core import ConfigError
 from core.io.fileio import check_target
 from core.io.formats import CONFIG, CSV, DATA, PLOT, RECORD, SCREENSHOT, STATS_CSV, SVG, TABLE_PLOT, extension
+from core.training.precision_step import precision_columns   # issue 24
 from core.io.records import history_csv, load_experiment, save_experiment, table_csv, write_atomically
 from core.runtime.resources import check_fits
 from core.training.session import RunState
@@ -91,7 +92,8 @@ class FileActions:
 
     def export_csv(self, path: str) -> bool:
         h = self.model.history
-        return self._write(path, history_csv(h), f"Exported {len(h)} epochs to {path}.")
+        return self._write(path, history_csv(h, precision_columns(self.model.config)),
+                           f"Exported {len(h)} epochs to {path}.")
 
     def export_plot(self, name: str, path: str) -> bool:
         """Export one plot (by object name, or its registry name) as PNG, or SVG when the name ends in .svg; the

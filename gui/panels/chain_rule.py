@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTextBrowser
 
+from core.measure.inspector import format_floors   # issue 24
+
 from gui.widgets import named
 from gui.panels.panel import Panel
 
@@ -18,7 +20,24 @@ def chain_html(chain) -> str:
             "‖δ<sub>l</sub>‖ / ‖δ<sub>l+1</sub>‖; the product is how much reaches layer 1.</p>"
             "<table cellspacing=0 cellpadding=3 border=1>"
             "<tr><th>layer</th><th>mean |φ′(z)|</th><th>gain</th><th>product</th></tr>"
-            f"{rows}</table>")
+            f"{rows}</table>" + floors_html(chain))
+
+
+def floors_html(chain) -> str:
+    """Issue 24: the smallest product each format can hold (core.measure.inspector.format_floors), and the first
+    layer whose product is below it."""
+    floors = format_floors(chain)
+    if not floors:
+        return ""
+    rows = []
+    for fmt, floor in floors.items():
+        below = next((l.layer for l in chain.links if l.product < floor), None)
+        rows.append(f"<tr><td>{fmt}</td><td align=right>{floor:.3g}</td>"
+                    f"<td>{'none' if below is None else f'layer {below} and below'}</td></tr>")
+    return ("<p>The smallest product each format can hold: below it ‖δ‖ itself, and so every entry of δ, is "
+            "smaller than the format's smallest positive number and underflows to 0.</p>"
+            "<table cellspacing=0 cellpadding=3 border=1><tr><th>format</th><th>smallest product</th>"
+            f"<th>all of δ underflows</th></tr>{''.join(rows)}</table>")
 
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from core.measure.theory import predicted_delta_norms
+from core.training.precision_step import zeroed_by_underflow   # issue 24
 from core.runtime.runner import Kind
 
 from gui.widgets import named
@@ -106,8 +109,17 @@ class BarsPanel(Panel):
             profile = predicted_delta_norms(snap.config, values, snap.phase.factor)
         self.plot.show_theory(profile, self.theory)   # first: its legend row counts in the bars' headroom
         marked = snap.divergence.layer if snap.divergence is not None else None
+        self.plot.set_underflow(self._underflow(values))
         self.plot.update(values, marked, caption, values_b)
         self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
+
+
+    def _underflow(self, values):
+        """Issue 24: the layers whose shown bar is 0 and whose latest step's gradient underflowed to all 0."""
+        batch = self.snap.last_batch if self.frame is not None else None
+        if batch is None or len(batch.underflow) != len(values):
+            return None
+        return zeroed_by_underflow(batch) & (np.asarray(values, dtype=float) == 0)
 
 
 class PhasePanel(Panel):

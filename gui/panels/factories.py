@@ -80,3 +80,8 @@ def transformer_views(d):
     """Issue 22: the Transformer's views (a row of the gradients page and a lesson tab), made together."""
     from gui.panels.transformer.transformer_row import TransformerViews
     return TransformerViews(d.lessonTabs, d.chain.widget)   # its tab after the prediction's
+
+
+def precision(d):   # issue 24: underflow, overflow and lost updates per layer
+    from gui.panels.precision import PrecisionPanel
+    return PrecisionPanel(d.steps_of)

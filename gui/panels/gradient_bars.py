@@ -25,6 +25,7 @@ QUANTITIES = {"grad_norm": "‖dL/dW‖ weight gradient", "delta_norms": "‖dL/
 LEGEND = {"healthy": "healthy", "vanishing": f"vanishing < {power_label(VANISHING_RATIO)}·largest",
           "exploding": f"exploding ≥{power_label(EXPLODING_RISE)}·out,>{power_label(EXPLODING_ABOVE)}", "zero": "exactly 0", "nonfinite": "NaN / inf"}
 SHORT = {"grad_norm": "‖dL/dW‖", "delta_norms": "‖dL/dz‖"}
+UNDERFLOW_COLOUR = "#b35806"   # issue 24: the label over a layer whose gradient is all 0 by underflow
 ZERO_STUB = 0.25       # height of an exactly-zero bar, as a share of one decade above the floor
 ROW_SHARE = 0.075      # share of the view above the tallest bar kept free per legend row (and 0.12 more)
 
@@ -66,6 +67,8 @@ class GradientBars:
         self.view, self._caption, self._mouse = None, None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self._args = None   # the latest update's arguments, drawn again when the plot's height changes
+        self.underflow, self.underflow_marks = None, []   # issue 24: layers all 0 by underflow, and their labels
+        self.underflow_sample = pg.ScatterPlotItem(symbol="s", size=10, brush=UNDERFLOW_COLOUR, pen=None)
         self.widget.getPlotItem().vb.sigResized.connect(self._on_resized)
         self.widget.setMouseEnabled(x=False, y=False)
 
@@ -86,6 +89,8 @@ class GradientBars:
         """The legend's rows: the rule of every regime (0 and NaN/inf only when present), the theory, the runs."""
         rows = [(self.samples[k], LEGEND[k].replace("<", "&lt;")) for k in ("healthy", "vanishing", "exploding")]
         rows += [(self.samples[k], LEGEND[k]) for k in ("zero", "nonfinite") if k in present]
+        if self.underflow is not None and self.underflow.any():
+            rows.append((self.underflow_sample, "0 by underflow (apart from true zeros)"))
         if self.theory_label is not None:
             rows.append((self.theory_sample, self.theory_label))
         if self.run_labels is not None:
@@ -164,9 +169,26 @@ class GradientBars:
             ticks = power_ticks(lo + (1 if zero else 0), hi)
             self.widget.getAxis("left").setTicks([([(lo, "0")] if zero else []) + ticks, []])
             self.widget.getAxis("bottom").setTicks([layer_ticks(n), []])
+        self._mark_underflow(lo, hi)
         if caption != self._caption:   # under the plot: a long title would widen it past its place
             self._caption = caption
             self.widget.setLabel("bottom", f"layer{' · ' + caption if caption else ''}")
+
+    def set_underflow(self, mask) -> None:
+        """Issue 24: per layer, True where the bar is 0 because every entry underflowed (core decides:
+        core.training.precision_step.zeroed_by_underflow); None or all False: no mark. Drawn at the next update."""
+        self.underflow = None if mask is None else np.asarray(mask, dtype=bool)
+
+    def _mark_underflow(self, lo: float, hi: float) -> None:
+        layers = [] if self.underflow is None else np.flatnonzero(self.underflow).tolist()
+        while len(self.underflow_marks) < len(layers):
+            mark = pg.TextItem("underflow", color=UNDERFLOW_COLOUR, anchor=(0, 0.5), angle=90)
+            self.widget.addItem(mark, ignoreBounds=True)
+            self.underflow_marks.append(mark)
+        for i, mark in enumerate(self.underflow_marks):
+            mark.setVisible(i < len(layers))
+            if i < len(layers):
+                mark.setPos(layers[i] + 1, lo + ZERO_STUB + 0.02 * (hi - lo))
 
     def show_theory(self, profile, on: bool) -> None:
         """The mean-field prediction of ‖dL/dz‖ (``profile``, one value per layer, NaN where none): drawn

@@ -112,6 +112,14 @@ init U[−1/√n, 1/√n] in tanh layers, δ and the activations both shrink by 
 normalized (Xavier) init keeps them level. <i>Network</i> draws the links coloured by the size of the
 weights, gradients or updates. <i>Rewind</i> takes these three back to any recorded epoch or step.</p>
 
+<p><b>Low precision</b> (<i>Precision</i> tab, <i>Gradient bars</i>). In float32 a weight changes only if the
+update is more than about 2^-24 ≈ 6e-8 of it: in vanishing-sigmoid (update ratio about 1e-10) 63 of layer 1's
+64 weights never change (<code>float32-lost-updates</code>: <i>lost updates</i> near 1). float16 holds nothing below 2^-24: layer
+1's gradient entries (about 1e-8) become exactly 0 (<i>underflow</i>, and the bar is labelled "underflow";
+<code>float16-underflow</code>). Loss scaling multiplies the loss by 65536 before the backward pass and divides
+the gradient after, which brings them back (<code>loss-scaling-fix</code>); bfloat16 has float32's range but
+8 bits of mantissa, so without float32 master weights almost no update lands (<code>bfloat16-no-master</code>).</p>
+
 <p><b>Keys.</b> Space run/pause · N step epoch · B step batch · R reset · F1 this help ·
 Ctrl+O open · Ctrl+S save · Ctrl+E export CSV · Ctrl+Q quit.</p>
 """

@@ -17,6 +17,7 @@ from gui.panels.panel import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
+SCALE_COLOUR, SKIP_COLOUR = "#54a24b", "#b35806"   # issue 24: the loss scale, steps dynamic scaling skipped
 
 
 class LogCache:
@@ -79,7 +80,8 @@ class StepTimeline:
         self.widget = _plot("Step timeline", "value (log scale)", "step",
                             "Every training step: the batch's loss and the global gradient norm ‖dL/dθ‖ over all "
                             "parameters, before clipping, on one log axis. Triangles along the floor mark steps whose "
-                            "gradient was clipped; the dashed line is the clipping threshold.", "timelinePlot")
+                            "gradient was clipped; the dashed line is the clipping threshold. With loss scaling, the "
+                            "green dashed line is each step's loss scale and crosses mark steps it skipped.", "timelinePlot")
         self.legend = self.widget.addLegend(offset=(5, 5), labelTextSize="8pt", verSpacing=-6)
         self.loss = self.widget.plot([], [], pen=pg.mkPen(LOSS_COLOUR), name="loss")
         self.norm = self.widget.plot([], [], pen=pg.mkPen(NORM_COLOUR), name="‖dL/dθ‖ all")
@@ -97,6 +99,12 @@ class StepTimeline:
         self.threshold = pg.InfiniteLine(angle=0, pen=pg.mkPen(CLIP_COLOUR, style=Qt.DashLine))
         self.widget.addItem(self.threshold)
         self.threshold.setVisible(False)
+        # issue 24: with loss scaling, the scale each step used and the steps skipped (legend rows only then)
+        self.scale = pg.PlotDataItem([], [], pen=pg.mkPen(SCALE_COLOUR, style=Qt.DashLine))
+        self.skips = pg.ScatterPlotItem(symbol="x", size=8, brush=SKIP_COLOUR, pen=pg.mkPen(SKIP_COLOUR))
+        for item in (self.scale, self.skips):
+            self.widget.addItem(item)
+        self.scaled = False
         self.widget.setMouseEnabled(x=False, y=False)
         self.widget.disableAutoRange()
         self.view = None
@@ -104,8 +112,9 @@ class StepTimeline:
 
     def clear(self, clip_norm=None) -> None:
         """A new run: no step of the old one stays."""
-        for item in (self.loss, self.norm, self.clips):
+        for item in (self.loss, self.norm, self.clips, self.scale, self.skips):
             item.setData([], [])
+        self._show_scaling(False)
         self.cache = LogCache()
         self.set_clip(clip_norm)
         self.view = None
@@ -125,7 +134,10 @@ class StepTimeline:
         c.update(steps)
         x = c.x[:c.n]
         zero = any(len(z) for z in c.zeros)
-        values = np.array([c.lo, c.hi] + ([self.threshold.value()] if self.threshold.isVisible() else []))
+        scale = _log10(steps.scalar("loss_scale"))
+        self._show_scaling(self.scaled or bool(np.any(np.nan_to_num(scale) != 0)))
+        extra = [float(np.nanmin(scale)), float(np.nanmax(scale))] if self.scaled else []
+        values = np.array([c.lo, c.hi] + extra + ([self.threshold.value()] if self.threshold.isVisible() else []))
         self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
         floor = self.view[0]
         dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
@@ -141,12 +153,29 @@ class StepTimeline:
         clipped = steps.clipped
         if clipped.any() or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
             self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
+        if self.scaled:
+            set_data(self.scale, x, scale, connect="finite")
+            skipped = steps.scalar("skipped") == 1
+            self.skips.setData(x[skipped], np.full(int(skipped.sum()), floor + 0.08 * (self.view[1] - floor)))
+
+    def _show_scaling(self, on: bool) -> None:
+        """The loss scale's legend rows, shown only for a run that scales its loss."""
+        if on == self.scaled:
+            return
+        self.scaled = on
+        if on:
+            self.legend.addItem(self.scale, "loss scale")
+            self.legend.addItem(self.skips, "skipped (inf/NaN gradient)")
+        else:
+            self.legend.removeItem(self.scale)
+            self.legend.removeItem(self.skips)
 
     def _set_range(self, values, n: int, zero: bool = False) -> None:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
         hi = max(hi, lo + 1)
         lo -= 1 if zero else 0   # a floor a decade below the smallest value, labelled 0
-        top = hi + max(1, math.ceil(HEADROOM / (1 - HEADROOM) * (hi - lo)))
+        room = HEADROOM + (0.15 if self.scaled else 0)   # two more legend rows with loss scaling
+        top = hi + max(1, math.ceil(room / (1 - room) * (hi - lo)))
         x_end = axis_end(n)
         if self.view == (lo, top, x_end, zero):
             return

@@ -24,7 +24,8 @@ def test_writes_one_json_record_per_epoch_to_stdout(capsys):
     assert rc == 0 and err == ""
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["epoch"] for r in records] == [1, 2, 3]
-    assert list(records[0]) == ["epoch", "step", "train_loss", "val_loss", "val_accuracy", "diverged", "layers"]
+    assert list(records[0]) == ["epoch", "step", "train_loss", "val_loss", "val_accuracy", "diverged", "layers",
+                                "precision"]   # issue 24: underflow, overflow, lost_updates per layer
     assert [l["layer"] for l in records[0]["layers"]] == [1, 2, 3]
     assert set(records[0]["layers"][0]) == {"layer", "grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm",
                                             "update_ratio", "act_deriv_mean", "saturation"}
@@ -82,7 +83,7 @@ def test_divergence_exits_zero_says_where_and_writes_null(capsys):
     (["--noise", "-1"], "noise"),
     (["--seed", "-3"], "seed"),
     (["--clip-norm", "0"], "clip_norm"),
-    (["--dtype", "float16"], "dtype"),
+    (["--dtype", "float8"], "dtype"),
     (["--frobnicate"], "--frobnicate"),
     (["--config", "/no/such/file.json"], "config"),
     (["--out", "/no/such/dir/x.jsonl"], "out"),

@@ -27,7 +27,7 @@ def test_defaults_round_trip():
     ("clip_norm", -1.0, "clip_norm must be null (no clipping) or a number greater than 0"),
     ("residual", "yes", "residual must be true or false"),
     ("dataset", "mnist", "dataset must be one of xor, circles"),
-    ("dtype", "float16", "dtype must be one of float64, float32"),
+    ("dtype", "float8", "dtype must be one of float64, float32, float16, bfloat16"),
     ("seed", -1, "seed must be an integer from 0"),
     ("batch_size", 0, "batch_size must be an integer from 1"),
 ])

@@ -28,6 +28,11 @@ OTHER = {"depth": 3, "width": 5, "init_gain": 2.0, "bias_std": 0.5, "lr": 0.05, 
 OTHER.update({"width": 8, "heads": 2, "warmup_steps": 3})   # issue 22: 8 and 4 keep the default 4 heads dividing
 
 
+# Issue 24: fields that act only with another setting: both runs take it (for the kinds that use the field)
+CONTEXT = {"master_weights": {"dtype": "bfloat16"}, "loss_scale": {"dtype": "float16"}}
+OTHER.update(master_weights=False, loss_scale=1024.0)
+
+
 def _other_value(kind, name):
     if name in OTHER:
         return OTHER[name]
@@ -74,7 +79,7 @@ def test_a_field_only_another_kind_uses_is_refused_naming_who_uses_it():
 @pytest.mark.parametrize("kind,name", [(k, f) for k in KINDS.values() for f in FIELD_SPECS],
                          ids=[f"{k}-{f}" for k in KINDS for f in FIELD_SPECS])
 def test_a_setting_changes_the_run_or_is_refused(kind, name):
-    base = ExperimentConfig(**BASE, model=kind.name)
+    base = ExperimentConfig(**BASE, model=kind.name, **(CONTEXT.get(name, {}) if kind.uses(name) else {}))
     value = _other_value(kind, name)
     try:
         changed = base.replace(**{name: value})

@@ -153,7 +153,8 @@ def test_mlp_stats_have_no_time_statistics_and_its_records_are_unchanged():
     assert b.time_grad_norm.size == 0 and b.spectral_norm.size == 0 and b.gate_saturation == {}
     assert t.time_chain() is None and t.time_gradient_norms().size == 0
     record = t.step_epoch().to_record()
-    assert set(record) == {"epoch", "step", "train_loss", "val_loss", "val_accuracy", "diverged", "layers"}
+    assert set(record) == {"epoch", "step", "train_loss", "val_loss", "val_accuracy", "diverged", "layers",
+                           "precision"}   # issue 24: underflow, overflow, lost_updates for every dtype
     assert t.history.series("time_grad_norm").shape == (len(t.history), 0)
 
 

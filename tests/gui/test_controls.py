@@ -84,7 +84,7 @@ def test_a_new_field_in_the_spec_table_gets_its_editor_without_other_edits(qtbot
 
 def test_editor_kinds_follow_the_spec(window):
     kinds = {"int": (QSpinBox, QDoubleSpinBox), "float": (QDoubleSpinBox,), "optional_float": (QDoubleSpinBox,),
-             "bool": (QCheckBox,), "choice": (QComboBox,)}
+             "bool": (QCheckBox,), "choice": (QComboBox,), "loss_scale": (QComboBox,)}   # issue 24: editable
     for field, spec in FIELD_SPECS.items():
         widget = getattr(window, window.controls.editors[field].name)
         assert isinstance(widget, kinds[spec.kind]) and widget.toolTip(), field
