@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.training.precision_stats import (PRECISION_FIELDS, PrecisionSteps, finite_or_none,  # noqa: F401  (issue 24)
+                                           precision_record)
 from core.training.transformer_stats import TransformerStats, TransformerSum   # issue 22
 
 LAYER_FIELDS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm",
@@ -198,46 +200,6 @@ class EpochStats(_PerLayer):
         return record
 
 
-PRECISION_FIELDS = ("underflow", "overflow", "lost_updates")
-
-
-@dataclass
-class PrecisionSteps:
-    """Every step of an epoch: step numbers, loss scales, skipped flags, and (steps, layers) arrays."""
-    step: list = field(default_factory=list)
-    loss_scale: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)
-    rows: dict = field(default_factory=lambda: {f: [] for f in PRECISION_FIELDS})
-
-    def add(self, b: "BatchStats") -> None:
-        self.step.append(b.step)
-        self.loss_scale.append(b.loss_scale)
-        self.skipped.append(b.skipped)
-        for f in PRECISION_FIELDS:
-            self.rows[f].append(getattr(b, f))
-
-
-def precision_record(s: "EpochStats") -> dict:
-    """The JSON record's "precision": the epoch's per-layer values, its scale, skipped steps and every step."""
-    def clean(a):
-        return [finite_or_none(v) for v in a]
-    ps = s.precision_steps
-    steps = None if ps is None else [
-        {"step": st, "loss_scale": sc, "skipped": sk, **{f: clean(ps.rows[f][i]) for f in PRECISION_FIELDS}}
-        for i, (st, sc, sk) in enumerate(zip(ps.step, ps.loss_scale, ps.skipped))]
-    return {"loss_scale": finite_or_none(s.loss_scale), "skipped_steps": s.skipped_steps,
-            "layers": [{"layer": i + 1, **{f: finite_or_none(getattr(s, f)[i]) for f in PRECISION_FIELDS}}
-                       for i in range(len(s.lost_updates))],
-            **({} if steps is None else {"steps": steps})}
-
-
-def finite_or_none(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 class Segments:
     """Per-segment reductions of a flat array (one segment per layer's W).
 
@@ -392,16 +354,4 @@ class EpochAccumulator:
             saturation=self.saturation / ns, epoch=epoch, step=step,
             train_loss=self.loss_sum / ns, val_loss=val_loss, val_accuracy=val_accuracy,
             diverged=divergence is not None, divergence=divergence, norm=self._finish_norm(nb),
-            transformer=self.transformer.finish(nb), **self._finish_precision())
-
-    def _finish_precision(self) -> dict:
-        p = self.precision
-        if not p.step:
-            return {}
-        rows = {f: np.array(v, dtype=float) for f, v in p.rows.items()}
-        kept = p if self.keep_precision_steps else None
-        lost = rows["lost_updates"]
-        applied = ~np.isnan(lost).all(axis=1)
-        return {"underflow": rows["underflow"].mean(axis=0), "overflow": rows["overflow"].mean(axis=0),
-                "lost_updates": lost[applied].mean(axis=0) if applied.any() else np.full(lost.shape[1], np.nan),
-                "loss_scale": p.loss_scale[-1], "skipped_steps": int(sum(p.skipped)), "precision_steps": kept}
+            transformer=self.transformer.finish(nb), **self.precision.finish(self.keep_precision_steps))

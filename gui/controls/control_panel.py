@@ -23,7 +23,7 @@ from core.stories.presets import PRESETS
 
 from gui.app import theme
 from gui.controls.editors import EDITORS
-from gui.widgets import named, plain_label  # noqa: F401  (moved to gui/widgets.py; kept importable from here)
+from gui.widgets import named, plain_label
 
 TOP_GROUPS = ("Network", RECURRENT_GROUP, TRANSFORMER_GROUP, "Training")   # other groups a spec names go below the stories
 

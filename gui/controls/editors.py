@@ -11,12 +11,12 @@ import math
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QSlider, QSpinBox, QStyle,
                                QStyleOptionComboBox)
 
 from core.config import FieldSpec
 
-from gui.widgets import named, plain_label  # noqa: F401  (re-exported for the control panel)
+from gui.widgets import named
 
 INT_MAX = 2**31 - 1   # QSpinBox holds a C int; larger integer fields use ExactSpinBox
 

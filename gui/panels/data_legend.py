@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.controls.control_panel import plain_label
+from gui.widgets import plain_label
 from gui.panels.plotting import class_colour
 
 PER_ROW = 5

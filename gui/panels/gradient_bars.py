@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from gui.panels.common import _log10, _plot, hover_label, hover_text, layer_ticks, power_label, power_ticks
+from gui.panels.plotting import _log10, _plot, hover_label, hover_text, layer_ticks, power_label, power_ticks
 
 # Regime colours; NaN/inf is a purple that stands out on the light and the dark background alike.
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "zero": "#9d9d9d",

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from gui.panels.common import _log10, _plot, power_ticks, set_data
+from gui.panels.plotting import _log10, _plot, power_ticks, set_data
 from gui.panels.panel import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend

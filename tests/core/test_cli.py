@@ -115,11 +115,11 @@ def test_bad_config_files_exit_2_naming_the_field(tmp_path, content, field, caps
 def test_failed_write_keeps_the_existing_file(tmp_path, capsys, monkeypatch):
     out = tmp_path / "keep.jsonl"
     out.write_text("precious\n")
-    import core.cli as cli
+    import core.headless as headless   # where the headless run formats its records
 
     def broken(stats):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(cli, "record_line", lambda s, run=None: "x")
+    monkeypatch.setattr(headless, "record_line", lambda s, run=None: "x")
     monkeypatch.setattr(os, "replace", lambda a, b: broken(None))
     rc, _, err = run(FAST + ["--out", str(out), "--quiet"], capsys)
     assert rc == 1 and "No space left" in err  # the run started: a failed run, not bad usage

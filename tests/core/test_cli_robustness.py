@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import core.cli as cli
+from core.headless import output_bound
 from core import ExperimentConfig
 from core.io.fileio import TEMP_PREFIX, AppendingFile
 from core.io.records import experiment_json
@@ -99,7 +100,7 @@ def test_the_size_estimate_bounds_the_real_output_closely(tmp_path):
         assert cli.main(FAST[:-3] + ["--epochs", "20", "--out", str(path), "--quiet"] + extra) == 0
         cfg = ExperimentConfig(depth=2, width=8, samples=100, epochs=20)
         runs = {"A": Trainer(cfg)} if not extra else {"A": Trainer(cfg), "B": Trainer(cfg.replace(depth=3))}
-        bound = cli.output_bound(cfg, runs, name.endswith(".csv"))
+        bound = output_bound(cfg, runs, name.endswith(".csv"))
         size = path.stat().st_size
         assert size <= bound <= 1.6 * size, (name, size, bound)
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from core import ExperimentConfig, Trainer, round_to
-from core.cli import main, output_bound
+from core.cli import main
+from core.headless import output_bound
 from core.io.records import history_csv
 from core.nn.precision import SMALLEST
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core import ConfigError, ExperimentConfig
-from core.cli import _csv_line, record_line, run_headless
+from core.headless import _csv_line, record_line, run_headless
 from core.training.compare import Comparison
 from core.io.records import csv_header, csv_row
 from core.training.session import Change, Session

@@ -6,7 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import ExperimentConfig
-from gui.panels.common import UpdateRatios, set_data
+from gui.panels.plotting import set_data
+from gui.panels.update_ratios import UpdateRatios
 
 from .conftest import epochs_stepped, rebuilt_with_config
 

@@ -335,7 +335,7 @@ def test_screenshot_theme_flag(tmp_path):
 
 
 def test_flow_heatmap_draws_exact_zero_grey_and_nan_purple_not_on_the_scale(qtbot):
-    from gui.panels.common import SPECIAL_RGBA, FlowHeatmap
+    from gui.panels.heatmap import SPECIAL_RGBA, FlowHeatmap
 
     h = FlowHeatmap()
     qtbot.addWidget(h.widget)

@@ -4,7 +4,8 @@ import numpy as np
 
 def test_multiclass_prediction_is_drawn_in_class_colours(qtbot):
     """k classes: each class's colour weighted by its probability, points in their class's colour."""
-    from gui.panels.common import DecisionBoundary, class_colour, class_mix
+    from gui.panels.plotting import class_colour
+    from gui.panels.prediction import DecisionBoundary, class_mix
     prob = np.zeros((2, 3, 3))
     prob[0, 0] = [1, 0, 0]
     prob[0, 1] = [0, 0, 1]

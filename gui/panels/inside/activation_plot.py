@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.controls.control_panel import named, plain_label
+from gui.widgets import named, plain_label
 
 STD_FLOOR = 1e-12
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QVBoxLayout, QWi
 
 from core.measure.distributions import KINDS, QUANTILES
 
-from gui.controls.control_panel import named, plain_label
+from gui.widgets import named, plain_label
 
 ZERO_FLOOR = 1e-12
 FIELD = {"gradients": "grad", "activations": "act", "pre-activations": "pre"}

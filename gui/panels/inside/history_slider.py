@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 
 

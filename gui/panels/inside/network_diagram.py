@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from core.measure.distributions import LINK_KINDS
 
-from gui.controls.control_panel import named, plain_label
-from gui.panels.common import layer_ticks, set_data
+from gui.widgets import named, plain_label
+from gui.panels.plotting import layer_ticks, set_data
 
 COLOUR_BINS = 8
 FIELD = {"weights": "w_blocks", "gradients": "g_blocks", "updates": "u_blocks"}

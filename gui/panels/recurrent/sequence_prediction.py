@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.data.datasets import SEQUENCE_DATASETS
 
-from gui.controls.control_panel import plain_label
-from gui.panels.common import _plot, nice_ceiling
+from gui.widgets import plain_label
+from gui.panels.plotting import _plot, nice_ceiling
 from gui.panels.panel import Panel
 
 NOTE = ("A sequence has no 2-D input plane to draw the prediction on. Shown instead: how the network does on the "

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel
 from core.nn.kinds import kind_of
 from core.measure.through_time import readout_lines
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 
 HEADER = "Pascanu's bound (‖W_h‖₂ < 1/γ, γ = max φ′, guarantees a vanilla RNN's gradient vanishes):"

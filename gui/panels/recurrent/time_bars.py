@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from core.nn.kinds import kind_of
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from gui.panels.common import _log10, _plot, hover_label, hover_text, power_label, power_ticks
+from gui.panels.plotting import _log10, _plot, hover_label, hover_text, power_label, power_ticks
 from gui.panels.gradient_bars import COLOURS
 from gui.panels.panel import Panel
 

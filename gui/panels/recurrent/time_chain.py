@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from core.nn.kinds import kind_of
 
-from gui.controls.control_panel import named
+from gui.widgets import named
 from gui.panels.panel import Panel
 
 SHOWN = 10   # steps shown at each end of a long sequence

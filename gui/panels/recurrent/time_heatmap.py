@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from core.nn.kinds import kind_of
 
-from gui.panels.common import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
+from gui.panels.plotting import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
 from gui.panels.gradient_bars import COLOURS
 from gui.panels.recurrent.time_bars import step_ticks
 from gui.panels.panel import Panel
