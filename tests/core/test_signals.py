@@ -13,8 +13,11 @@ from core import ExperimentConfig
 from core.sweep import make_plan, read_existing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SWEEP = ["--sweep", "depth=1:6:6", "--sweep", "init_gain=0.5:2:4", "--epochs", "2", "--samples", "60", "--width",
-         "4"]
+# Cells long enough (about 4 s for the 24 on 2 idle cores) that a signal sent after the first rows lands mid-sweep
+# on an idle machine too: with 2 epochs of 60 samples the whole sweep took 0.3 s and ended before the signal.
+EPOCHS, SAMPLES = 100, 600
+SWEEP = ["--sweep", "depth=1:6:6", "--sweep", "init_gain=0.5:2:4", "--epochs", str(EPOCHS), "--samples", str(SAMPLES),
+         "--width", "4"]
 
 
 def start(args, marker=None, importtime=False):
@@ -88,7 +91,7 @@ def test_a_signal_during_a_sweep_keeps_the_file_resumable_and_leaves_no_process(
     assert proc.returncode == 128 + signum
     assert "Traceback" not in err and "the same command resumes" in err.strip().splitlines()[-1]
     assert wait_gone(marker) == []
-    plan = make_plan(ExperimentConfig(epochs=2, samples=60, width=4), SWEEP[1:4:2])
+    plan = make_plan(ExperimentConfig(epochs=EPOCHS, samples=SAMPLES, width=4), SWEEP[1:4:2])
     kept, _ = read_existing(str(out), plan)
     assert f"keeps {len(kept)} of 24 cells" in err
     resume = start(["main.py", *SWEEP, "--workers", "2", "--quiet", "--out", str(out)])
@@ -111,6 +114,6 @@ def test_a_sweep_killed_with_sigkill_leaves_no_worker_and_resumes_from_the_cut(t
     resume = start(["main.py", *SWEEP, "--workers", "2", "--quiet", "--out", str(out)])
     _, err = resume.communicate(timeout=300)
     assert resume.returncode == 0, err
-    plan = make_plan(ExperimentConfig(epochs=2, samples=60, width=4), SWEEP[1:4:2])
+    plan = make_plan(ExperimentConfig(epochs=EPOCHS, samples=SAMPLES, width=4), SWEEP[1:4:2])
     rows, complete = read_existing(str(out), plan)
     assert len(rows) == 24 and complete == os.path.getsize(out)
