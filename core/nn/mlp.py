@@ -41,10 +41,10 @@ def mlp_sizes(n_in: int, depth: int, width: int, n_out: int = 1) -> list[int]:
     return [n_in] + [width] * depth + [n_out]
 
 
-from core.nn.model import Backward, check  # noqa: F401  (Backward re-exported: derivs here are (depth, N, width))
+from core.nn.model import Backward, LossFromBackward, check  # noqa: F401  (Backward re-exported: derivs here are (depth, N, width))
 
 
-class MLP:
+class MLP(LossFromBackward):
     def __init__(self, n_in: int, depth: int, width: int, activation: Activation,
                  init: str = "xavier", init_gain: float = 1.0, residual: bool = False,
                  task: str = "classification", rng: np.random.Generator | None = None,
@@ -326,14 +326,6 @@ class MLP:
         out[1, k] = np.add.reduce(A)
         out[2, k] = np.maximum.reduce(A)
 
-    def loss_and_grads(self, X, y):
-        """Mean loss and [(dL/dW, dL/db), ...] per weight layer, input side first."""
-        r = self.backward(X, y)
-        return r.loss, r.grads
-
-    def loss(self, X, y) -> float:
-        """Mean loss in evaluation mode (batch norm: running statistics)."""
-        return self.loss_fn(self.forward(X), np.asarray(y, dtype=self.dtype))[0]
 
     def training_loss(self, X, y) -> float:
         """Mean loss as a training step computes it (batch norm: this batch's statistics); changes nothing."""

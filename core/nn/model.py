@@ -81,6 +81,20 @@ class Backward:
         return m[-1] if len(m) else np.empty(0)
 
 
+class LossFromBackward:
+    """``loss_and_grads`` and ``loss`` written once from a network's ``backward``, ``forward`` and ``loss_fn``:
+    every kind of network inherits them."""
+
+    def loss_and_grads(self, X, y):
+        """Mean loss and gradients shaped like ``params``."""
+        r = self.backward(X, y)
+        return r.loss, r.grads
+
+    def loss(self, X, y) -> float:
+        """Mean loss of ``forward`` (evaluation mode: batch norm uses its running statistics)."""
+        return self.loss_fn(self.forward(X), np.asarray(y, dtype=self.dtype))[0]
+
+
 @runtime_checkable
 class Model(Protocol):
     """The interface above, for type checkers and ``isinstance`` (methods only)."""

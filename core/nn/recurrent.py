@@ -30,7 +30,7 @@ import numpy as np
 from core.nn.activations import ACTIVATIONS, Activation
 from core.nn.initializers import init_recurrent, init_weights
 from core.nn.losses import LOSSES
-from core.nn.model import Backward, check
+from core.nn.model import Backward, LossFromBackward, check
 
 TANH = ACTIVATIONS["tanh"]
 _sigmoid = ACTIVATIONS["sigmoid"].f
@@ -177,7 +177,7 @@ CELLS = {"rnn": _RNNCell, "lstm": _LSTMCell, "gru": _GRUCell}
 GATES = {kind: cell.gates for kind, cell in CELLS.items()}
 
 
-class RecurrentNetwork:
+class RecurrentNetwork(LossFromBackward):
     """``depth`` stacked rnn, lstm or gru layers of ``width`` units, and a linear head on the last h_T."""
 
     FORWARD_ELEMENTS = 1 << 22   # forward() evaluates in chunks of rows holding about this many cached values
@@ -337,13 +337,6 @@ class RecurrentNetwork:
         return Backward(loss, grad_flat, grads, derivs, delta_norms, [L[1][1:] for L in layers],
                         layer_time_grad_norm=dh_norms, gate_derivs=saturation)
 
-    def loss_and_grads(self, X, y):
-        """Mean loss and gradients shaped like ``params``."""
-        r = self.backward(X, y)
-        return r.loss, r.grads
-
-    def loss(self, X, y) -> float:
-        return self.loss_fn(self.forward(X), np.asarray(y, dtype=self.dtype))[0]
 
     def first_nonfinite_layer(self, X) -> int | None:
         """1-based index of the first layer with a non-finite hidden state (the head: depth + 1), or None."""

@@ -23,7 +23,7 @@ import numpy as np
 from core.nn.activations import Activation
 from core.nn.initializers import init_weights
 from core.nn.losses import LOSSES
-from core.nn.model import check
+from core.nn.model import LossFromBackward, check
 from core.nn.transformer import layers as nn
 from core.nn.transformer.layout import Layout
 from core.nn.transformer.measures import (TransformerBackward, TransformerPass, position_norms,
@@ -43,7 +43,7 @@ def check_settings(width: int, heads: int, norm_position: str, branch_scale: str
         raise ValueError(f"branch_scale must be one of {', '.join(BRANCH_SCALES)}, got {branch_scale!r}")
 
 
-class Transformer:
+class Transformer(LossFromBackward):
     """``depth`` blocks of width d = ``width``, ``heads`` heads, on sequences of ``seq_len`` positions."""
 
     FORWARD_ELEMENTS = 1 << 22   # forward() evaluates in chunks of rows holding about this many cached values
@@ -245,13 +245,6 @@ class Transformer:
             token_similarity=np.array([nn.token_similarity(x) for x in xs[1:]]),
             last_attention=np.array([c[1][4][:, :, -1].mean(axis=0) for c in caches]))
 
-    def loss_and_grads(self, X, y):
-        """Mean loss and gradients shaped like ``params``."""
-        r = self.backward(X, y)
-        return r.loss, r.grads
-
-    def loss(self, X, y) -> float:
-        return self.loss_fn(self.forward(X), np.asarray(y, dtype=self.dtype))[0]
 
     def first_nonfinite_layer(self, X) -> int | None:
         """1-based index of the first block whose output is not finite (the embedding counts with block 1;
