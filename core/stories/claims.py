@@ -21,6 +21,7 @@ class Claim:
     label: str
     value: str            # the value now, formatted; "not yet measured" while there is none
     holds: bool | None    # None: not judged yet (the run has not reached the point the text speaks of)
+    judged: bool = True   # False: a number shown for orientation (a story without checks), never judged
 
 
 @dataclass
@@ -286,4 +287,4 @@ def claims(preset, run: RunSoFar) -> list[Claim]:
     own = checks_of(preset)
     if own:
         return [evaluate(c, run) for c in own]
-    return [Claim(c.label, evaluate(c, run).value, None) for c in _DEFAULT]
+    return [Claim(c.label, evaluate(c, run).value, None, judged=False) for c in _DEFAULT]

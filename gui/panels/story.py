@@ -127,7 +127,7 @@ class StoryPanel(QWidget):
         for row, c in zip(self._rows, claims):
             row[0].setText(c.label)
             row[1].setText(c.value)
-            row[2].setText(MARKS[c.holds][0])
+            row[2].setText(MARKS[c.holds][0] if c.judged else "")   # no mark on a number no claim is about
             row[2].setProperty("holds", c.holds)
         self.claimsBox.setVisible(bool(claims))
         self.recolour()

@@ -57,7 +57,7 @@ def test_a_story_without_checks_shows_loss_and_accuracy_unjudged():
     p = replace(get_preset("relu-fix"), name="someone-elses-story")
     t, first, latest = _full_run("relu-fix", epochs=2)
     got = claims(p, RunSoFar.of_trainer(t, first, latest, t.initial_time_grad))
-    assert [c.holds for c in got] == [None, None]
+    assert [c.holds for c in got] == [None, None] and [c.judged for c in got] == [False, False]
     assert got[0].value == f"{t.history.scalar('train_loss')[-1]:.3f}"
 
 

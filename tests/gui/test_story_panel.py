@@ -127,7 +127,7 @@ def test_the_lesson_point_button_takes_the_run_there_and_the_claims_read_live(sm
     shown = w.storyPanel.claims_shown()
     expected = claims(PRESETS["exploding"], RunSoFar(w.history, w.model.steps, w.model.first_batch,
                                                      w.last_snapshot.last_batch, w.last_snapshot.divergence))
-    assert shown == [(c.label, c.value, {True: "✓ holds", False: "✗ not now", None: "… not yet"}[c.holds])
+    assert shown == [(c.label, c.value, {True: "✓ holds", False: "✗ not now", None: "… not yet"}[c.holds] if c.judged else "")
                      for c in expected]
     assert [m for _, _, m in shown] == ["✓ holds"] * 3 + ["… not yet"]   # the divergence: not yet (step 5)
     lo, hi = (float(x) for x in shown[0][1].split(" to "))
@@ -191,3 +191,15 @@ def test_a_claim_on_the_chain_rule_keeps_its_value_between_snapshots_that_do_not
     assert "chain rule" in label and abs(float(value) - 0.58) <= 0.15 * 0.58
     w.story.show_claims()   # as a snapshot without a chain rule would: the value stays
     assert w.storyPanel.claims_shown()[0][1] == value
+
+
+def test_a_story_without_checks_shows_its_numbers_without_a_mark(window, qtbot):
+    """A story with no checks of its own (e.g. a Transformer story) shows the loss and accuracy for orientation,
+    with no mark: "… not yet" would claim a judgement is coming."""
+    w = window
+    choose(w, "transformer-warmup")
+    from core.stories.claims import checks_of
+    from core.stories.presets import get_preset
+    assert checks_of(get_preset("transformer-warmup")) == ()
+    qtbot.waitUntil(lambda: len(w.storyPanel.claims_shown()) == 2, timeout=10000)
+    assert [m for _, _, m in w.storyPanel.claims_shown()] == ["", ""]
