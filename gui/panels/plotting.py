@@ -39,10 +39,15 @@ def power_label(x: float) -> str:
     return f"1e{round(math.log10(x))}"
 
 
-def power_ticks(lo: int, hi: int) -> list[tuple[float, str]]:
-    """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about 10 of them."""
-    step = max(1, math.ceil((hi - lo) / 10))
-    return [(k, f"1e{k}" if k else "1") for k in range(lo, hi + 1) if k % step == 0]
+def power_ticks(lo: int, hi: int, most: int = 10) -> list[tuple[float, str]]:
+    """Tick labels 1e-6, 1e-4 ... for integer log10 positions, at most about ``most`` of them (a short plot
+    passes fewer, so its labels do not overlap)."""
+    step = max(1, math.ceil((hi - lo) / max(1, most)))
+    while True:   # never fewer than two labels where the range spans two powers: one label is no scale
+        ticks = [(k, f"1e{k}" if k else "1") for k in range(lo, hi + 1) if k % step == 0]
+        if len(ticks) >= 2 or step == 1:
+            return ticks
+        step = max(1, step // 2)
 
 
 def nice_ceiling(n: float) -> float:

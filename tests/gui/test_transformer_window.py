@@ -168,3 +168,14 @@ def test_while_comparing_the_views_say_they_show_run_a(window, qtbot):
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and w.last_snapshot.b is not None, timeout=10000)
     for plot in (w.blockGradientPlot, w.attentionMapPlot, w.tokenSimilarityPlot):
         assert "run A, initialisation" in plot.getPlotItem().titleLabel.text
+
+
+def test_power_ticks_thin_out_on_a_short_axis_but_keep_a_scale():
+    """A short plot (the Transformer's rows, the recurrent time-step row) gets fewer log labels so they do not
+    overlap (ten labels on a 60-pixel axis did), never fewer than two where the range spans two powers."""
+    from gui.panels.plotting import power_ticks
+    assert len(power_ticks(-20, 0)) <= 11
+    few = power_ticks(-12, -5, 3)
+    assert 2 <= len(few) <= 4 and all(isinstance(k, int) for k, _ in few)
+    assert [label for _, label in power_ticks(-1, 1, 10)] == ["1e-1", "1", "1e1"]
+    assert len(power_ticks(-3, -2, 1)) == 2

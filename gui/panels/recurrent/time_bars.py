@@ -149,7 +149,9 @@ class TimeGradientBars:
             self.widget.setYRange(lo, hi, padding=0)
             margin = 0.6 + 0.05 * len(g)   # room for the first and last tick labels (pyqtgraph hides a cut one)
             self.widget.setXRange(1 - margin, max(len(g), 1) + margin, padding=0)
-            self.widget.getAxis("left").setTicks([power_ticks(lo, hi)])
+            # one label per 22 px of the axis at most, three at least (the Transformer's rows are short: 10 labels overlapped)
+            room = int(self.widget.getAxis("left").height() // 22) or 10   # 0 before the first layout
+            self.widget.getAxis("left").setTicks([power_ticks(lo, hi, min(10, max(3, room)))])
             self.widget.getAxis("bottom").setTicks([step_ticks(len(g))])
         self._set_caption(caption)
         self.refresh_hover()
