@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QLabel, 
 
 from core.config import ConfigError, ExperimentConfig
 from core.stories.reproductions import REPRODUCTIONS
+from gui.bridge.background import BackgroundJob
 
 COLUMNS = ("Name", "Paper", "Quantity", "Published", "Measured", "Band", "Result", "Seconds")
 
@@ -55,8 +56,7 @@ class ReproductionsDialog(QDialog):
         self.setObjectName("reproductionsDialog")
         self.setWindowTitle("Reproductions: published results, measured here")
         self.on_open, self.workers = on_open, workers
-        self._thread = self._worker = None
-        self._stop = threading.Event()
+        self._job = BackgroundJob()   # the gallery, off the GUI thread
         self._rows_of: dict[str, list[int]] = {}
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("reproductionsTable")
@@ -121,7 +121,7 @@ class ReproductionsDialog(QDialog):
         return self.start(list(REPRODUCTIONS))
 
     def start(self, names: list) -> bool:
-        if self._thread is not None:
+        if self._job.running:
             return False
         for n in names:   # nothing of an earlier run stays on the rows about to be measured
             for r in self._rows_of[n]:
@@ -130,14 +130,8 @@ class ReproductionsDialog(QDialog):
         self._pending = len(names)
         self.progress.setRange(0, len(names))
         self.progress.setValue(0)
-        self._stop = threading.Event()
-        self._thread = QThread()   # no parent: Python owns it, and it is finished before it is let go
-        self._worker = GalleryWorker(names, self._stop, self.workers)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished_one.connect(self._on_result)
-        self._worker.done.connect(self._on_done)
-        self._thread.start()
+        self._job.start(lambda stop: GalleryWorker(names, stop, self.workers), finished_one=self._on_result,
+                        done=self._on_done)
         self.runButton.setEnabled(False)
         self.runAllButton.setEnabled(False)
         self.stopButton.setEnabled(True)
@@ -146,12 +140,12 @@ class ReproductionsDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     @Slot(object)
     def _on_result(self, result) -> None:
         assert self.thread() is QThread.currentThread()
-        if self._worker is None or self.sender() is not self._worker:
+        if not self._job.is_current(self.sender()):
             return
         name, rows = result
         for r, row in zip(self._rows_of[name], rows):
@@ -162,26 +156,24 @@ class ReproductionsDialog(QDialog):
 
     @Slot(str)
     def _on_done(self, error: str) -> None:
-        if self._thread is None or self.sender() is not self._worker:
+        if not self._job.is_current(self.sender()):
             return
-        stopped = self._stop.is_set()
-        self._finish_thread()
+        stopped = self._job.stop_flag.is_set()
+        self._job.finish()
+        self._idle_buttons()
         failed = sum(self.table.item(r, 6).text() == "FAIL" for r in range(self.table.rowCount()))
         self.status.setText(f"The run failed: {error}" if error else
                             f"{'Stopped' if stopped else 'Done'}: {self.progress.value()} run, "
                             f"{failed} check{'s' * (failed != 1)} failing.")
 
     def stop(self) -> None:
-        if self._thread is None:
+        if not self._job.stop():
             return
-        self._stop.set()
-        self._finish_thread()
+        self._idle_buttons()
         self.status.setText("Stopped.")
 
-    def _finish_thread(self) -> None:
-        self._thread.quit()
-        self._thread.wait()
-        self._thread = self._worker = None
+    def _idle_buttons(self) -> None:
+        """The buttons once the gallery's thread has ended."""
         self.runButton.setEnabled(True)
         self.runAllButton.setEnabled(True)
         self.stopButton.setEnabled(False)

@@ -7,11 +7,12 @@ import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from core.config import ConfigError
 from gui.panels.plotting import _plot, layer_ticks
+from gui.bridge.background import BackgroundJob
 
 MEDIAN, BAND, FAN = "#2b5fad", (43, 95, 173, 70), "#c4302b"
 
@@ -49,8 +50,7 @@ class SeedsDialog(QDialog):
         self.setObjectName("seedsDialog")
         self.setWindowTitle("Many seeds: the spread of ||dL/dz_l|| over initialisations")
         self.config, self.workers = config, workers
-        self._thread = self._worker = None
-        self._stop = threading.Event()
+        self._job = BackgroundJob()   # the seeds, off the GUI thread
         self.plot = _plot("log10 ‖dL/dz_l‖ over seeds at initialisation", "log10 ‖dL/dz‖", "layer",
                           "The median (line) and 10-90% band over seeds; dashed: Hanin & Rolnick's predicted "
                           "10-90% band around the median (ReLU MLPs).", "seedsPlot")
@@ -86,38 +86,33 @@ class SeedsDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     def start(self) -> bool:
-        if self._thread is not None:
+        if self._job.running:
             return False
         from core.nn.kinds import kind_of
         if kind_of(self.config).sequences:
             self.status.setText("The per-layer band is for MLPs; this network is recurrent.")
             return False
         self.show_logs(None)
-        self._stop = threading.Event()
-        self._thread = QThread()   # no parent: Python owns it, and it is finished before it is let go
-        inputs = 1 if self.oneInput.isChecked() else 1024
-        self._worker = SeedsWorker(self.config, self.seedsSpin.value(), inputs, self._stop, self.workers)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progressed.connect(self._on_progress)
-        self._worker.done.connect(self._on_done)
-        self._thread.start()
+        inputs, n = (1 if self.oneInput.isChecked() else 1024), self.seedsSpin.value()
+        self._job.start(lambda stop: SeedsWorker(self.config, n, inputs, stop, self.workers),
+                        progressed=self._on_progress, done=self._on_done)
         self.runButton.setEnabled(False)
         return True
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
-        if self.sender() is self._worker:
+        if self._job.is_current(self.sender()):
             self.status.setText(f"{done} of {total} seeds")
 
     @Slot(object, str)
     def _on_done(self, logs, error: str) -> None:
-        if self._thread is None or self.sender() is not self._worker:
+        if not self._job.is_current(self.sender()):
             return
-        self._finish_thread()
+        self._job.finish()
+        self.runButton.setEnabled(True)
         if error:
             self.status.setText(f"The run failed: {error}")
         else:
@@ -148,16 +143,9 @@ class SeedsDialog(QDialog):
              f"{fan[1][0] - fan[0][0]:.2f} decades at layer 1." if fan else
              "No fan: Hanin & Rolnick's theorem is for plain ReLU networks."))
 
-    def _finish_thread(self) -> None:
-        self._thread.quit()
-        self._thread.wait()
-        self._thread = self._worker = None
-        self.runButton.setEnabled(True)
-
     def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._finish_thread()
+        if self._job.stop():
+            self.runButton.setEnabled(True)
 
     def closeEvent(self, event) -> None:
         self.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 
 from PySide6.QtCore import Qt, QThread, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -22,6 +21,7 @@ from core.io.records import write_atomically
 from core.measure.theory import trainability_boundary
 from core.sweep import METRICS, SWEEP_PRESETS, cell_text, make_plan, plan_from_csv, sorted_csv
 
+from gui.bridge.background import BackgroundJob
 from gui.files.export import widget_png, write_image
 from gui.phase_diagram.plot import METRIC_VIEWS, PhasePlot, _index, _label  # noqa: F401  (_index: for tests)
 from gui.phase_diagram.worker import SweepWorker
@@ -42,8 +42,7 @@ class PhaseDiagram(QDialog):
         self.plan = None            # the plan on screen
         self.rows: dict = {}        # its finished cells, by cell; the one copy
         self.boundary = None
-        self._thread = self._worker = None
-        self._stop = threading.Event()
+        self._job = BackgroundJob()   # the sweep, off the GUI thread
         self._build()
 
     # -- layout -----------------------------------------------------------------------
@@ -124,14 +123,8 @@ class PhaseDiagram(QDialog):
             self.show_message(str(e), error=True)
             return False
         self.show_plan(plan, {})
-        self._stop = threading.Event()
-        self._thread = QThread()  # no parent: Python owns it, and it is finished before it is let go
-        self._worker = SweepWorker(plan, self._stop, self.workers)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.rows_ready.connect(self._on_rows)
-        self._worker.done.connect(self._on_done)
-        self._thread.start()
+        self._job.start(lambda stop: SweepWorker(plan, stop, self.workers), rows_ready=self._on_rows,
+                        done=self._on_done)
         self.runButton.setEnabled(False)
         self.stopButton.setEnabled(True)
         self.show_message(f"Running {plan.size} cells…")
@@ -139,27 +132,24 @@ class PhaseDiagram(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job.running
 
     def stop(self) -> None:
         """Ask the worker to stop after the cells in flight, and wait for its thread."""
-        if self._thread is None:
+        if not self._job.stop():   # waits for the cells in flight
             return
-        self._stop.set()
-        self._finish_thread()  # waits for the cells in flight
+        self._idle_buttons()
         self.show_message(f"Stopped: {len(self.rows)} of {self.plan.size} cells.")
 
-    def _finish_thread(self) -> None:
-        self._thread.quit()
-        self._thread.wait()
-        self._thread = self._worker = None
+    def _idle_buttons(self) -> None:
+        """The buttons once the sweep's thread has ended."""
         self.runButton.setEnabled(True)
         self.stopButton.setEnabled(False)
 
     @Slot(object)
     def _on_rows(self, rows) -> None:
         assert self.thread() is QThread.currentThread()
-        if self.plan is None or self._worker is None or self.sender() is not self._worker:
+        if self.plan is None or not self._job.is_current(self.sender()):
             return  # rows of a stopped run arriving late
         from core.sweep import key_of
         self.rows.update((key_of(self.plan, r), r) for r in rows)
@@ -168,10 +158,11 @@ class PhaseDiagram(QDialog):
 
     @Slot(str)
     def _on_done(self, error: str) -> None:
-        if self._thread is None or self.sender() is not self._worker:
+        if not self._job.is_current(self.sender()):
             return
-        stopped = self._stop.is_set()
-        self._finish_thread()
+        stopped = self._job.stop_flag.is_set()
+        self._job.finish()
+        self._idle_buttons()
         if error:
             self.show_message(f"The sweep failed: {error}", error=True)
         else:
