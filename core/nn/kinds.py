@@ -171,7 +171,7 @@ KINDS: dict[str, ModelKind] = {
                      {"recurrent_init": _NO_RECURRENCE, "recurrent_gain": _NO_RECURRENCE,
                       "forget_bias": "it has no gates"},
                      theories={MEAN_FIELD: _mlp_mean_field, PASCANU: "it has no recurrent weights"},
-                     views=("inside", "jacobian"), memory=_mlp_memory,
+                     views=("inside", "jacobian", "precision"), memory=_mlp_memory,
                      dtypes=("float64", "float32") + LOW_PRECISION),
     "rnn": _recurrent_kind("rnn", "RNN (vanilla)", "an RNN", gated=False),
     "lstm": _recurrent_kind("lstm", "LSTM", "an LSTM", gated=True),

@@ -181,6 +181,7 @@ class Dashboard:
                  "gradients/lesson": lambda w, label: self.lessonTabs.insertTab(
                      self.lessonTabs.indexOf(self.chain.widget), w, label)}
         made = set()
+        self._lesson_views = []   # (row, widget) of the lesson tabs: a tab shows only for the kinds it supports
         for view in views.VIEWS:
             if view.factory not in made:
                 made.add(view.factory)
@@ -193,6 +194,8 @@ class Dashboard:
             setattr(self, self.PLACED.get(view.name, view.name.replace("-", "_")), item)
             place = areas[view.place]
             place(item.widget, view.label) if view.place == "gradients/lesson" else place(item.widget)
+            if view.place == "gradients/lesson":
+                self._lesson_views.append((view, item.widget))
         elif view.place.startswith("inside/"):
             self.panels += item.panels
             self._inside = item
@@ -233,6 +236,7 @@ class Dashboard:
         if snap.kind == Kind.REBUILT:
             self._last_stats = None
             self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
+            self._show_lesson_tabs(snap.config.model)
             try:
                 for p in self.panels:
                     p.clear(snap)
@@ -253,6 +257,13 @@ class Dashboard:
             for p in self.panels:
                 p.on_epochs(f)
         self.draw_shown()
+
+    def _show_lesson_tabs(self, model: str) -> None:
+        """The registry says which kinds show a lesson tab (the Jacobian and Precision tabs: MLPs only)."""
+        for view, widget in self._lesson_views:
+            index = self.lessonTabs.indexOf(widget)
+            if index >= 0:
+                self.lessonTabs.setTabVisible(index, view.supports(model))
 
     def draw_shown(self, everything: bool = False) -> None:
         """Draw the panels with new data that can be seen (``everything``: all of them, e.g. before an

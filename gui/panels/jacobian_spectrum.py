@@ -7,10 +7,9 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.measure.jacobian import ISOMETRY_BAND
-from core.nn.kinds import kind_of
 from gui.panels.panel import Panel
 from gui.panels.plotting import _plot, empty_note
 from gui.widgets import named
@@ -83,16 +82,7 @@ class JacobianPanel(Panel):
 
     def clear(self, snap) -> None:
         self.view = getattr(snap, "jacobian", None)
-        self._show_tab("jacobian" in kind_of(snap.config).views)
         self.draw()
-
-    def _show_tab(self, supported: bool) -> None:
-        """Only networks whose kind has this view (MLPs) show the tab: a recurrent net's Jacobian is through time."""
-        tabs = self.widget.parentWidget()
-        while tabs is not None and not isinstance(tabs, QTabWidget):
-            tabs = tabs.parentWidget()
-        if tabs is not None and tabs.indexOf(self.widget) >= 0:
-            tabs.setTabVisible(tabs.indexOf(self.widget), supported)
 
     def on_batch(self, f) -> None:
         view = getattr(f.snap, "jacobian", None)

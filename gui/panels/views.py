@@ -60,7 +60,7 @@ VIEWS: tuple[View, ...] = (
     View("activations", "Forward signal", "activationPlot", "inside/top", ALL, _INSIDE),
     View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),
     View("jacobian", "Jacobian spectrum", "jacobianPanel", "gradients/lesson", "jacobian", _F + "jacobian"),
-    View("precision", "Precision", "precisionPlot", "gradients/lesson", ALL, _F + "precision"),   # issue 24
+    View("precision", "Precision", "precisionPlot", "gradients/lesson", "precision", _F + "precision"),   # issue 24: mlp only
 )
 # issue 22, the window: the Transformer's views (gui/panels/transformer), made together by one factory
 _TRANSFORMER = _F + "transformer_views"

@@ -45,3 +45,7 @@ def test_no_prediction_where_the_theory_does_not_hold_and_hidden_for_rnn(window,
                                                         samples=60))
     assert window.last_snapshot.jacobian is None
     assert not tabs.isTabVisible(tabs.indexOf(panel.widget))
+    precision = tabs.indexOf(window.dashboard.precision.widget)   # low precision is the MLP's only: no tab either
+    assert precision >= 0 and not tabs.isTabVisible(precision)
+    rebuilt_with_config(window, qtbot, CFG)
+    assert tabs.isTabVisible(tabs.indexOf(panel.widget)) and tabs.isTabVisible(precision)
