@@ -92,6 +92,8 @@ def no_thread_left_running():
 
 
 SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=5)
+SMALL_RNN = ExperimentConfig(model="rnn", activation="tanh", dataset="recall", seq_len=12, width=8, depth=1,
+                             samples=120, batch_size=32, epochs=2)   # the window tests' small recurrent network
 
 
 @pytest.fixture

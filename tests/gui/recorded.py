@@ -18,10 +18,8 @@ from core import ExperimentConfig
 from core.runtime.runner import Kind, Rebuild, Run, Runner, SnapshotAssembler, Step, ThreadChannel
 from core.stories.presets import get_preset
 from core.training.history import EpochHistory, StepHistory
-from tests.gui.conftest import SMALL   # the window tests' small network
+from tests.gui.conftest import SMALL, SMALL_RNN   # the window tests' small network
 # a small recurrent run: 12 steps, 96 training sequences (3 batches an epoch), as tests/gui/test_recurrent_window.py's
-SMALL_RNN = ExperimentConfig(model="rnn", activation="tanh", dataset="recall", seq_len=12, width=8, depth=1,
-                             samples=120, batch_size=32, epochs=2)
 
 
 class _Keeping(ThreadChannel):

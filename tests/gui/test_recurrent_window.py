@@ -12,11 +12,10 @@ from core.stories.presets import PRESETS
 from core.io.records import load_experiment
 from core.measure.regimes import classify_layers
 from gui.panels.recurrent.time_bars import REGIME_COLOURS
+from tests.gui.conftest import SMALL_RNN
 
 ROOT = Path(__file__).resolve().parents[2]
 # a small recurrent run: 12 steps, 96 training sequences (3 batches an epoch)
-SMALL_RNN = ExperimentConfig(model="rnn", activation="tanh", dataset="recall", seq_len=12, width=8, depth=1, samples=120,
-                             batch_size=32, epochs=2)
 
 
 def rebuilt(qtbot, w, act):

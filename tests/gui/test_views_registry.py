@@ -8,15 +8,12 @@ import pyqtgraph as pg
 import pytest
 from PIL import Image
 
-from core import ExperimentConfig
 from gui.files.recorder import check_target
 from gui.panels import views
 from gui.panels.panel import Panel
-from tests.gui.conftest import SMALL, epochs_stepped, rebuilt_with_config
+from tests.gui.conftest import SMALL, SMALL_RNN, epochs_stepped, rebuilt_with_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL_RNN = ExperimentConfig(model="rnn", activation="tanh", dataset="recall", seq_len=12, width=8, depth=1,
-                             samples=120, batch_size=32, epochs=2)
 
 
 def export_menu(w):
