@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from gui.panels.data_legend import DataLegend
 from gui.panels.panel import Panel
 from gui.panels.plotting import _plot, class_colour
+from gui.panels.unit_axis import show_units, unit_axes
 
 
 def class_mix(prob: np.ndarray) -> np.ndarray:
@@ -33,6 +34,7 @@ class DecisionBoundary:
 
     def __init__(self):
         self.widget = _plot("Prediction", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
+        self.axes = unit_axes(self.widget)   # issue 21: a data file's axes in its own units (gui/panels/unit_axis.py)
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))
@@ -103,6 +105,7 @@ class BoundaryPanel(Panel):
 
     def clear(self, snap) -> None:
         self.plot.set_data(*snap.data)
+        show_units(self.plot.axes, self.plot.widget, snap.units, self.plot.one_d)   # issue 21
         self.legend.show_data(snap)
 
     def on_batch(self, f) -> None:
