@@ -8,13 +8,15 @@ writers can fail without raising) leaves the old file in place and raises OSErro
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect
-from PySide6.QtGui import QImage, QPainter
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, Qt
+from PySide6.QtGui import QImage, QPainter, QPen
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 from core.io.export_size import check_pixels, dots_per_metre
 from core.io.fileio import write_with
@@ -47,11 +49,53 @@ def scaled_image(widget, scale: float = 1.0) -> QImage:
     image = QImage(w, h, QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(scale)
     image.fill(widget.palette().window().color())
-    QWidget.render(widget, image)   # QGraphicsView.render (a plot's) draws only the scene: the widget's own
+    with redrawn_at(widget, scale):
+        QWidget.render(widget, image)   # QGraphicsView.render (a plot's) draws only the scene: the widget's own
     image.setDevicePixelRatio(1.0)  # a PNG reader sees pixels; the DPI says how large they print
     image.setDotsPerMeterX(dots_per_metre(scale))
     image.setDotsPerMeterY(dots_per_metre(scale))
     return image
+
+
+@contextlib.contextmanager
+def redrawn_at(widget, scale: float):
+    """Prepare the widget's plots for a picture ``scale`` times larger, and put them back after: items Qt keeps
+    as a pixmap at screen resolution (the axes with grid lines: plotting.cache_axes) are drawn afresh, not
+    enlarged and blurred; curves and reference lines, drawn with pens a fixed number of device pixels wide
+    (cosmetic), get pens ``scale`` times wider, so they keep their weight beside the larger text."""
+    views = ([widget] if isinstance(widget, QGraphicsView) else []) + widget.findChildren(QGraphicsView)
+    items = [item for view in views if view.scene() is not None for item in view.scene().items()]
+    cached = [(item, item.cacheMode()) for item in items if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    pens = [(item, pen, _given_pen(item)) for item in items for pen in [_line_pen(item)] if pen is not None]
+    for item, _ in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    for item, pen, _ in pens:
+        wider = QPen(pen)
+        wider.setWidthF(max(pen.widthF(), 1.0) * scale)
+        item.setPen(wider)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
+        for item, _, given in pens:
+            item.setPen(given)   # as the plot set it (a PlotDataItem keeps what it was given)
+
+
+def _given_pen(item):
+    return item.pen if isinstance(item, pg.InfiniteLine) else item.opts.get("pen")
+
+
+def _line_pen(item) -> QPen | None:
+    """The cosmetic pen of a curve (a PlotDataItem's: its legend sample follows) or a reference line, which a
+    larger picture would draw too thin; else None."""
+    if isinstance(item, pg.PlotDataItem) or (isinstance(item, pg.PlotCurveItem)
+                                             and not isinstance(item.parentItem(), pg.PlotDataItem)):
+        pen = item.opts.get("pen")
+        pen = None if pen is None else pg.mkPen(pen)
+    else:
+        pen = item.pen if isinstance(item, pg.InfiniteLine) else None
+    return QPen(pen) if isinstance(pen, QPen) and pen.isCosmetic() and pen.style() != Qt.NoPen else None
 
 
 def laid_out(widget) -> None:

@@ -97,3 +97,44 @@ def test_a_dark_window_exports_a_light_plot_at_the_larger_size(small_window, qtb
     _, _, g = read_png(tmp_path / "dark.png")
     assert np.median(g) > 200   # a light background, as exports are drawn unless the theme is kept
     assert gui.files.actions.PLOT_SCALE == 2.0
+
+
+def test_axes_kept_as_screen_pixmaps_are_redrawn_at_the_larger_size(small_window, qtbot, tmp_path):
+    """The gradient bars' axes are cached as pixmaps at screen resolution (plotting.cache_axes): blown up they
+    would be 3x3 blocks of one colour; redrawn, the tick labels' edges fall inside the blocks."""
+    from PySide6.QtWidgets import QGraphicsItem
+    w = small_window
+    epochs(qtbot, w, 1)
+    widget = w.dashboard.plot_widgets["gradientPlot"]
+    assert w.export_plot("gradients", str(tmp_path / "bars.png"), 3.0)
+    _, _, g = read_png(tmp_path / "bars.png")
+    strip = g[: g.shape[0] // 3 * 3, : g.shape[1] // 6 // 3 * 3]   # the left axis: tick labels and its title
+    blocks = strip.reshape(strip.shape[0] // 3, 3, strip.shape[1] // 3, 3).transpose(0, 2, 1, 3).reshape(
+        -1, 9)
+    inked = blocks.min(axis=1) < 200
+    uneven = blocks.max(axis=1) - blocks.min(axis=1) > 30
+    assert inked.sum() > 50 and (uneven & inked).sum() > 0.5 * inked.sum()
+    cached = [a["item"] for a in widget.getPlotItem().axes.values()
+              if a["item"].cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache]
+    assert cached   # and the cache is back for the screen
+
+
+def test_curves_keep_their_weight_at_3x_and_the_window_keeps_its_pens(small_window, qtbot, tmp_path):
+    """A curve's pen is a fixed number of device pixels (cosmetic): at 3x its length triples, and so must its
+    width, else a slide shows hairlines. The pixels of the curves' colours grow ~9x, not ~3x."""
+    import pyqtgraph as pg
+    w = small_window
+    epochs(qtbot, w, 3)
+    widget = w.dashboard.plot_widgets["lossPlot"]
+    curves = [i for i in widget.getPlotItem().items if isinstance(i, pg.PlotDataItem) and i.opts.get("pen")]
+    before = [pg.mkPen(c.opts["pen"]) for c in curves]
+    for scale in (1.0, 3.0):
+        assert w.export_plot("lossPlot", str(tmp_path / f"{scale:g}.png"), scale)
+    assert [pg.mkPen(c.opts["pen"]) for c in curves] == before   # the window's own pens are back
+    colour = np.array(before[0].color().getRgb()[:3], dtype=float)   # the first curve's colour
+    counts = []
+    for scale in (1, 3):
+        with Image.open(tmp_path / f"{scale}.png") as im:
+            rgb = np.asarray(im.convert("RGB"), dtype=float)
+        counts.append(int((np.abs(rgb - colour).max(axis=2) < 40).sum()))
+    assert counts[0] > 20 and counts[1] > 6 * counts[0], counts
