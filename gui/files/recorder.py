@@ -99,7 +99,7 @@ class Recorder:
     def _grab_then_step(self) -> None:
         self.window.dashboard.draw_shown(everything=True)   # the recorded plot may be on a page not in front
         snap = self.window.last_snapshot
-        self.stamps.append(stamp_text(snap.epoch, snap.step))
+        self.stamps.append(stamp_text(snap.epoch, snap.step, self.window.state == RunState.DIVERGED))
         self.frames.append(stamped(frame_of(self.widget, self.scale), self.stamps[-1], self.scale))
         self._seen = snap
         w = self.window

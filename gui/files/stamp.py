@@ -14,9 +14,10 @@ TEXT_PX = 14            # the text's height in pixels at scale 1
 BAND_COLOUR, TEXT_COLOUR = "#ffffff", "#1a1a1a"   # 17:1 contrast
 
 
-def stamp_text(epoch: int, step: int) -> str:
-    """What a frame says: the epochs completed and the optimiser steps taken when it was grabbed."""
-    return f"epoch {epoch} · step {step}"
+def stamp_text(epoch: int, step: int, diverged: bool = False) -> str:
+    """What a frame says: the epochs and optimiser steps the window's status line shows when it was grabbed
+    (a divergence ends its epoch: the epoch is counted, and the frame says it diverged)."""
+    return f"epoch {epoch} · step {step}" + (" · diverged" if diverged else "")
 
 
 def band_height(scale: float = 1.0) -> int:

@@ -70,3 +70,24 @@ def test_export_scale_draws_the_frames_larger(tmp_path):
     h1, w1 = f1.shape[0] - band_height(), f1.shape[1]
     assert f3.shape[:2] == (3 * h1 + band_height(3), 3 * w1)
     assert np.abs(f3[3 * h1:] - band_of(3 * w1, "epoch 1 · step 3", 3)).mean() < 1.0
+
+
+def test_a_diverged_run_says_so_on_its_last_frame(small_window, qtbot, tmp_path):
+    """In the window: the recorder's log of stamps follows the status line, and the frame after a divergence
+    says it diverged."""
+    from core.stories.presets import PRESETS
+    from tests.gui.conftest import rebuilt_with_config
+    w = small_window
+    rebuilt_with_config(w, qtbot, PRESETS["exploding"].config(epochs=3))
+    path = tmp_path / "boom.gif"
+    assert w.files.record(str(path), 3, "gradients")
+    qtbot.waitUntil(lambda: w.files.recorder.done, timeout=60000)
+    rec = w.files.recorder
+    assert rec.error is None and len(rec.stamps) == len(rec.frames) >= 2
+    assert rec.stamps[0] == "epoch 0 · step 0" and rec.stamps[-1].endswith(" · diverged")
+    status = (w.findChild(type(w.messageLabel), "epochLabel").text(), w.findChild(type(w.messageLabel),
+                                                                                  "stepLabel").text())
+    assert rec.stamps[-1] == f"{status[0].lower()} · {status[1]} · diverged"
+    frames = gif_frames(path)
+    h, width = frames[-1].shape[:2]
+    assert np.abs(frames[-1][h - band_height():] - band_of(width, rec.stamps[-1])).mean() < 1.0
