@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pyqtgraph as pg
 
 
@@ -67,3 +68,31 @@ def show_units(axes: dict[str, UnitAxis], widget: pg.PlotWidget, units, one_d: b
     names = [html.escape(units.names[c]) for c in columns]   # a file's header: pyqtgraph's labels read HTML
     widget.setLabel("bottom", names[0])
     widget.setLabel("left", html.escape(units.target) if one_d else names[1])
+
+
+def regression_map(snap) -> bool:
+    """Whether the prediction is a map of a regression's target (a data file with 2 or more features), whose
+    colours are the target's values, not a probability."""
+    X = snap.data[0] if snap.data is not None else None
+    return snap.units is not None and not snap.class_names and X is not None and X.ndim == 2 and X.shape[1] >= 2
+
+
+def colour_levels(snap) -> tuple[float, float]:
+    """What the prediction's colour map spans: a regression's targets from lowest to highest, in the file's
+    units; else a probability, 0 to 1."""
+    if not regression_map(snap):
+        return 0.0, 1.0
+    y = snap.data[1][np.isfinite(snap.data[1])]
+    lo, hi = (float(y.min()), float(y.max())) if y.size else (0.0, 1.0)
+    return (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
+
+
+REGRESSION_TIP = ("Colour: the network's predicted target over the input plane, in the file's units, from its lowest "
+                  "target (blue) to its highest (red); the data points on top in their own target's colour.")
+
+
+def target_brushes(y: np.ndarray, levels: tuple[float, float]) -> list:
+    """A regression's points coloured by their targets on the prediction map's scale (CET-D1 over ``levels``)."""
+    lo, hi = levels
+    colours = pg.colormap.get("CET-D1").map(np.clip((y - lo) / (hi - lo), 0.0, 1.0), mode="qcolor")
+    return [pg.mkBrush(c) for c in colours]

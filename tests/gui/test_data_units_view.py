@@ -96,3 +96,31 @@ def test_a_column_name_is_shown_as_text_not_markup(small_window, qtbot, tmp_path
     plot = w.dashboard.plot_widgets["boundaryPlot"]
     assert axis_text(plot, "bottom") == "&lt;b&gt;bold&lt;/b&gt;" and axis_text(plot, "left") == "b &amp; c"
     assert plot.getAxis("bottom").label.toPlainText().strip() == "<b>bold</b>"
+
+
+def test_a_regression_map_colours_its_target_in_the_files_units(small_window, qtbot, tmp_path):
+    """Two features and a target of thousands: the map's colour spans the targets (not a probability clipped to
+    0..1, all one red), the points wear their own target's colour, and the legend says what the colour is."""
+    from PySide6.QtWidgets import QLabel
+    w = small_window
+    rng = np.random.default_rng(5)
+    area, rooms = rng.uniform(30.0, 200.0, 150), rng.integers(1, 6, 150).astype(float)
+    price = 2000.0 * area + 10000.0 * rooms + rng.normal(0, 500.0, 150)
+    (tmp_path / "flats.csv").write_text("area_m2,rooms,price\n" + "".join(
+        f"{float(a)!r},{float(r)!r},{float(p)!r}\n" for a, r, p in zip(area, rooms, price)))
+    snap = rebuilt_after(w, qtbot, lambda: w.open_data(str(tmp_path / "flats.csv")))
+    w.step_epoch()
+    qtbot.waitUntil(lambda: len(w.history) == 1, timeout=10000)
+    w.dashboard.draw_shown(everything=True)
+    panel_plot = w.dashboard.plot_widgets["boundaryPlot"]
+    image = [i for i in panel_plot.getPlotItem().items if isinstance(i, pg.ImageItem)][0]
+    y = snap.data[1]
+    assert image.getLevels() == pytest.approx((y.min(), y.max()))
+    shown = image.image
+    assert shown.min() >= y.min() - 1e-6 and shown.max() <= y.max() + 1e-6
+    assert "Colour: the predicted price, from " in w.findChild(QLabel, "boundaryLabel").text()
+    scatter = [i for i in panel_plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)][0]
+    brushes = [p.brush().color().getRgb()[:3] for p in scatter.points()]
+    order = np.argsort(y[:len(brushes)])
+    cheap, dear = brushes[order[0]], brushes[order[-1]]
+    assert cheap[2] > cheap[0] and dear[0] > dear[2]   # the cheapest blue, the dearest red, as on the map
