@@ -91,6 +91,7 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     p.add_argument("--record-every", metavar="N", type=int, help="with --record: a frame every N steps instead")
     p.add_argument("--record-plot", metavar="NAME", help="with --record: only this plot (" + (
         ", ".join(record_plots) if record_plots else "a view's name") + "), not the whole window")
+    _add_export_flags(p, record_plots)
     p.add_argument("--data", metavar="FILE.csv", help="train on your own data: numeric columns, the last one the "
                    "label or target, an optional header row (see core/data/userdata.py); --save-config then records "
                    "its path and SHA-256, and --config checks them")
@@ -104,6 +105,16 @@ def build_parser(record_plots: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     _add_reproduction_flags(p)
     _add_config_flags(p)
     return p
+
+
+def _add_export_flags(p: argparse.ArgumentParser, record_plots: tuple[str, ...]) -> None:
+    """Issue 21: one plot instead of the window, and how large (core/io/export_size.py checks the values)."""
+    p.add_argument("--export-plot", metavar="NAME", help="with --screenshot: save only this plot (" + (
+        ", ".join(record_plots) if record_plots else "a view's name") + ") as File > Export plot does, .png or .svg")
+    p.add_argument("--export-scale", metavar="S", help="with --screenshot or --record: draw at S times the "
+                   "on-screen size, 0.25 to 8 (a plot 2, the whole window 1)")
+    p.add_argument("--export-dpi", metavar="D", help="with --screenshot or --record: draw at D/96 times the on-screen "
+                   "size, 24 to 768, and write D as the PNG's DPI (instead of --export-scale)")
 
 
 def _add_reproduction_flags(p: argparse.ArgumentParser) -> None:
@@ -163,7 +174,7 @@ MODES = {
                   "its paper's own setup"),
     "seeds": (_COMMON | {"headless", "seeds", "out", "workers", "scheduler"}, "with --seeds"),
     "window": (_COMMON | {"compare", "theory", "theme", "page", "screenshot", "record", "record_every", "record_plot",
-                          "trainer"},
+                          "trainer", "export_plot", "export_scale", "export_dpi"},
                "in the window: it needs --headless"),
 }
 

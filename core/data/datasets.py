@@ -24,6 +24,7 @@ class Dataset:
     class_names: tuple = ()       # what each class index stands for (the file's label values)
     feature_names: tuple = ()     # one per column of X; empty: x1, x2, ...
     source: dict | None = None    # a data file's {"path", "sha256"}; None for a built-in data set
+    units: object = None          # a data file's core.data.units.FeatureUnits (its columns' own units); None: built in
 
     @property
     def n_outputs(self) -> int:

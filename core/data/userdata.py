@@ -28,6 +28,7 @@ import numpy as np
 
 from core.config import ConfigError
 from core.data.datasets import Dataset
+from core.data.units import feature_units
 from core.io.fileio import shorten
 
 MAX_CLASSES = 20
@@ -231,6 +232,7 @@ def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fractio
     X, y = table[order, :-1], table[order, -1]
     if task != "regression":
         y = np.searchsorted(classes, y).astype(np.float64)  # class index 0..k-1
+    units = feature_units(X[n_val:], names)   # the inverse of the next line, for the window's axes
     with np.errstate(over="ignore", invalid="ignore"):
         X = standardise(X, X[n_val:])
     overflowed = np.flatnonzero(~np.isfinite(X).all(axis=0))
@@ -244,7 +246,7 @@ def dataset_from_table(table: np.ndarray, names: list, source: dict, val_fractio
     feature_names = tuple(names[:-1]) if names else ()
     return Dataset(os.path.basename(source["path"]), task, np.ascontiguousarray(X[n_val:]), y[n_val:],
                    np.ascontiguousarray(X[:n_val]), y[:n_val], len(classes) if task != "regression" else 0,
-                   tuple(f"{c:g}" for c in classes), feature_names, dict(source))
+                   tuple(f"{c:g}" for c in classes), feature_names, dict(source), units)
 
 
 def load_csv(path: str, val_fraction: float = 0.2, seed: int = 0, dtype=np.float64, progress=None,

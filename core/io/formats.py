@@ -90,6 +90,7 @@ PLOT = FileRole("export", (PNG, SVG), fallback=PNG)            # File > Export p
 TABLE_PLOT = FileRole("export", (PNG, SVG, CSV), fallback=PNG)  # the inside views (issue 12)
 PHASE = FileRole("export", (PNG, SVG, CSV))                    # the phase diagram's Export buttons
 STATS_CSV = FileRole("export", (CSV,), fallback=CSV)           # File > Export statistics as CSV
+PLOT_SCREENSHOT = FileRole("screenshot", (PNG, SVG))           # --screenshot with --export-plot (issue 21)
 
 
 def ending(path: str) -> bytes | None:

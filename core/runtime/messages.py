@@ -110,6 +110,8 @@ class Snapshot:
     # one pass on the first batch, update ratios 0); after a step, last_batch.transformer and each EpochStats'
     # .transformer hold the step's and the epoch's (None for other kinds)
     initial_transformer: object = None
+    units: object = None                             # with REBUILT: a data file's core.data.units.FeatureUnits for
+                                                     # the prediction's axes (issue 21); None: built-in data
 
 
 @dataclass

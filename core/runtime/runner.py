@@ -217,7 +217,8 @@ class Runner(SnapshotMaker):
                    initial=(grad_a, s.b.gradient_norms() if s.b is not None else None),
                    initial_delta_norm=delta_a, initial_transformer=transformer_a,
                    boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
-                   class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source)
+                   class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source,
+                   units=None if d.is_sequence else d.units)
 
     def _train_one_batch(self) -> None:
         c = self.channel

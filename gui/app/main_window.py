@@ -128,11 +128,11 @@ class MainWindow(QMainWindow):
     def open_data(self, path: str) -> bool:
         return self.files.open_data(path)
 
-    def export_plot(self, name: str, path: str) -> bool:
-        return self.files.export_plot(name, path)
+    def export_plot(self, name: str, path: str, scale: float | None = None) -> bool:
+        return self.files.export_plot(name, path, scale)
 
-    def save_screenshot(self, path: str) -> bool:
-        return self.files.save_screenshot(path)
+    def save_screenshot(self, path: str, scale: float | None = None) -> bool:
+        return self.files.save_screenshot(path, scale)
 
     def step_batch(self) -> None:
         self.model.step_batch()

@@ -15,11 +15,13 @@ import sys
 
 from core import ConfigError
 from core.io.fileio import shorten
-from core.io.formats import SCREENSHOT, FormatError
+from core.io.export_size import PLOT_SCALE, WINDOW_SCALE, export_scale
+from core.io.formats import PLOT_SCREENSHOT, SCREENSHOT, FormatError
 from core.cli import (EXIT_BAD_INPUT, UsageError, build_parser, check_flags, check_writable, config_from_args,
                       error_line, parse_compare)
 from core.runtime.runner_process import MODES as TRAINERS, env_mode
 
+from gui.panels import views
 from gui.panels.views import NAMES   # Qt-free
 
 ORGANISATION, APPLICATION = "gradient-flow", "simulator"
@@ -79,8 +81,9 @@ def checked_args(argv: list[str]):
     compare = parse_compare(args.compare, config) if args.compare is not None else None
     if args.screenshot is not None:
         check_writable("screenshot", args.screenshot)
-        SCREENSHOT.choose(args.screenshot)
+        (PLOT_SCREENSHOT if args.export_plot else SCREENSHOT).choose(args.screenshot)
     check_record_args(args, config)
+    args.scale = check_export_args(args, config)
     check_choices(args)
     return args, config, compare
 
@@ -93,8 +96,13 @@ def run_once(app, window, args, config, compare, closer) -> int:
     closer.attach(window)
     if args.record:
         from gui.files.recorder import record_window
-        return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every)
-    return take_screenshot(app, window, args.screenshot, config.epochs)
+        return record_window(app, window, args.record, config.epochs, args.record_plot, args.record_every,
+                             args.scale)
+    if args.export_plot:
+        return take_screenshot(app, window, args.screenshot, config.epochs,
+                               lambda path: window.export_plot(args.export_plot, path, args.scale))
+    return take_screenshot(app, window, args.screenshot, config.epochs,
+                           lambda path: window.save_screenshot(path, args.scale))
 
 
 class CloseOnSignal:
@@ -153,6 +161,25 @@ def check_choices(args) -> None:
         raise UsageError(str(e)) from None
 
 
+def check_export_args(args, config) -> float:
+    """--export-plot, --export-scale, --export-dpi (issue 21): the scale to draw at; UsageError or ConfigError
+    naming the flag, the value and what is allowed."""
+    sized = args.export_scale is not None or args.export_dpi is not None
+    if sized and not (args.screenshot or args.record):
+        raise UsageError("export_scale and export_dpi need --screenshot FILE.png or --record FILE.gif")
+    if args.export_plot is not None:
+        if not args.screenshot:
+            raise UsageError("export_plot needs --screenshot FILE.png (with --record, --record-plot picks the plot)")
+        view = views.by_name(args.export_plot)
+        if view is None:
+            raise UsageError(f"export_plot must be one of {', '.join(NAMES)}, got {shorten(repr(args.export_plot))}")
+        if not view.supports(config.model):
+            raise UsageError(f"export_plot: {view.name} is shown for {view.shown_for()} only, got model "
+                             f"{config.model!r}")
+    default = PLOT_SCALE if args.export_plot else WINDOW_SCALE
+    return export_scale(args.export_scale, args.export_dpi, default)
+
+
 def check_record_args(args, config) -> None:
     if not args.record:
         if args.record_every is not None or args.record_plot:
@@ -179,8 +206,10 @@ def prepare(window, args, compare) -> None:
         window.start_compare(*compare)
 
 
-def take_screenshot(app, window, path: str, epochs: int) -> int:
-    """Train to ``epochs`` in the window, draw, save the whole window as PNG, and close."""
+def take_screenshot(app, window, path: str, epochs: int, save=None) -> int:
+    """Train to ``epochs`` in the window, draw, save the whole window as PNG (or ``save(path)``: one plot), and
+    close."""
+    save = save or window.save_screenshot
     from PySide6.QtCore import QTimer
 
     from core.runtime.runner import Kind
@@ -205,7 +234,7 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
     def shoot():
         if not window.isVisible():
             return
-        if not window.save_screenshot(path):
+        if not save(path):
             print(f"main.py: error: {window.messageLabel.text()}", file=sys.stderr)
             status["code"] = 1
         window.close()

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QStackedWidget
 
 from core import ConfigError
+from core.io.export_size import PLOT_SCALE, SCREEN_DPI, WINDOW_SCALE, dpi_of, pixels
 from core.io.fileio import check_target
 from core.io.formats import CONFIG, CSV, DATA, PLOT, RECORD, SCREENSHOT, STATS_CSV, SVG, TABLE_PLOT, extension
 from core.training.precision_step import precision_columns   # issue 24
@@ -22,8 +23,17 @@ from core.training.trainer import check_data
 from core.data.userdata import load_for, load_source, source_of_experiment
 
 from gui.app import theme
-from gui.files.export import plot_png as render_png, widget_png, widget_svg as render_svg, write_image
+from gui.files.export import laid_out, plot_png as render_png, widget_png, widget_svg as render_svg, write_image
 from gui.panels import views
+
+def export_choices(width: int, height: int) -> dict[str, float]:
+    """File > Export plot's sizes: label -> scale (the second, twice the on-screen size, is the default)."""
+    def label(scale, head):
+        return "{} ({}x{} px, {:g} DPI)".format(head, *pixels(width, height, scale), round(dpi_of(scale)))
+    sizes = {label(s, f"{s:g}x the screen") + (", the default" if s == PLOT_SCALE else ""): s for s in (1, 2, 3, 4)}
+    sizes.update({label(d / SCREEN_DPI, f"{d} DPI for print"): d / SCREEN_DPI for d in (300, 600)})
+    return sizes
+
 
 INSIDE = tuple(v.object_name for v in views.VIEWS if v.place.startswith("inside/"))   # issue 12: these export CSV too
 
@@ -95,9 +105,11 @@ class FileActions:
         return self._write(path, history_csv(h, precision_columns(self.model.config)),
                            f"Exported {len(h)} epochs to {path}.")
 
-    def export_plot(self, name: str, path: str) -> bool:
+    def export_plot(self, name: str, path: str, scale: float | None = None) -> bool:
         """Export one plot (by object name, or its registry name) as PNG, or SVG when the name ends in .svg; the
-        inside views (issue 12) also as CSV, the numbers they show, when the name ends in .csv."""
+        inside views (issue 12) also as CSV, the numbers they show, when the name ends in .csv. A PNG is drawn at
+        ``scale`` times the on-screen size (default export_size.PLOT_SCALE) and records its DPI."""
+        scale = PLOT_SCALE if scale is None else scale
         view = views.by_name(name)
         name = view.object_name if view is not None else name
         self.window.dashboard.draw_shown(everything=True)   # a plot not in front has the latest data too
@@ -113,7 +125,8 @@ class FileActions:
         if not shown_for_this_network(widget, self.window):
             self.model.say(f"Could not export: {name} is not shown for this network.", error=True)
             return False
-        render = render_svg if fmt is SVG else render_png
+        def render(w, tmp):
+            return render_svg(w, tmp) if fmt is SVG else render_png(w, tmp, scale)
         shown = getattr(self.window, "theme_mode", "light")
 
         def draw(tmp):
@@ -124,12 +137,31 @@ class FileActions:
                 return render(widget, tmp)
             finally:
                 theme.style_plot(widget, shown)
+        laid_out(widget)
+        size = "" if fmt is SVG else " ({}x{} px, {:g} DPI)".format(*pixels(widget.width(), widget.height(), scale),
+                                                                     dpi_of(scale))
         return self._write(path, lambda: write_image(path, widget, fmt, lambda _w, tmp: draw(tmp)),
-                           f"Exported the plot to {path}.")
+                           f"Exported the plot to {path}{size}.")
 
-    def save_screenshot(self, path: str) -> bool:
-        return self._write(path, lambda: write_image(path, self.window, SCREENSHOT.default, widget_png),
+    def save_screenshot(self, path: str, scale: float | None = None) -> bool:
+        """The whole window as PNG, at ``scale`` times its on-screen size (default: as on screen)."""
+        scale = WINDOW_SCALE if scale is None else scale
+        return self._write(path, lambda: write_image(path, self.window, SCREENSHOT.default,
+                                                     lambda w, tmp: widget_png(w, tmp, scale)),
                            f"Saved a screenshot to {path}.")
+
+    def ask_export(self, name: str, path: str) -> None:
+        """File > Export plot: a PNG asks how large (export_size: a scale of the on-screen size or a print DPI)."""
+        view = views.by_name(name)
+        widget = self.window.dashboard.plot_widgets.get(view.object_name if view is not None else name)
+        if widget is None or extension(path) != ".png":
+            self.window.export_plot(name, path)
+            return
+        choices = export_choices(widget.width(), widget.height())
+        text, ok = QInputDialog.getItem(self.window, "Export plot", "Size of the PNG (the plot is "
+                                        f"{widget.width()}x{widget.height()} on screen):", list(choices), 1, False)
+        if ok:
+            self.window.export_plot(name, path, choices[text])
 
     def open_experiment(self, path: str) -> bool:
         """Open an experiment (or config) file. With a recorded history, the run is replayed from its seed to
@@ -255,7 +287,7 @@ class FileActions:
         for name, label in plots:
             role = TABLE_PLOT if name in INSIDE else PLOT
             action(menu, f"{label}…", lambda _=False, n=name, r=role: ask(
-                True, "Export plot", r, lambda p: w.export_plot(n, p)), None,
+                True, "Export plot", r, lambda p: self.ask_export(n, p)), None,
                 " or ".join(f.ext[1:].upper() for f in role.formats) + ".")
         keep = action(f, "Export plots in the window's &theme", lambda on: setattr(self, "keep_theme", on), None,
                       "Off: exported plots have a light background whatever the theme.")

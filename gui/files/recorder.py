@@ -4,7 +4,8 @@ The recorder drives the window through its own Step epoch / Step batch commands,
 shows what the window drew from the core's numbers for exactly that epoch (or every N steps):
 one frame at initialisation, then one per epoch (``every`` None) or one every ``every`` steps,
 up to ``epochs`` or a divergence. A frame is the whole window, or one plot (``plot``, a name in
-PLOTS, the view registry's names). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
+PLOTS, the view registry's names), at ``scale`` times its on-screen size (--export-scale / --export-dpi), with a
+band below it saying the epoch and step it shows (gui/files/stamp.py; ``Recorder.stamps`` lists them). GIFs are encoded by Pillow, MP4 by imageio with its ffmpeg plugin where installed; the
 file is written through core's atomic writer, so a failed recording leaves no partial file.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.runtime.runner import Kind
 from core.training.session import RunState
 
 from gui.files.export import frame_of  # noqa: F401  (the recorder's frames; tests import it from here)
+from gui.files.stamp import stamp_text, stamped
 from gui.panels import views
 
 # --record-plot NAME -> the window's attribute holding that plot's widget: every view of the registry
@@ -72,10 +74,12 @@ class Recorder:
     """Steps ``window`` to ``epochs`` and keeps one frame per epoch (or every ``every`` steps)."""
 
     def __init__(self, window, path: str, epochs: int, plot: str | None = None, every: int | None = None,
-                 on_done=None):
+                 on_done=None, scale: float = 1.0):
         self.window, self.path, self.epochs, self.every, self.on_done = window, path, epochs, every, on_done
         self.widget = getattr(window, views.by_name(plot).object_name) if plot else window
+        self.scale = scale   # frames drawn at this times the on-screen size (core.io.export_size checked it)
         self.frames: list[np.ndarray] = []
+        self.stamps: list[str] = []   # what each frame's band says (gui/files/stamp.py), in order
         self.error: str | None = None
         self.done = False
         self._seen = None  # the snapshot the last frame was taken after
@@ -94,8 +98,10 @@ class Recorder:
 
     def _grab_then_step(self) -> None:
         self.window.dashboard.draw_shown(everything=True)   # the recorded plot may be on a page not in front
-        self.frames.append(frame_of(self.widget))
-        self._seen = self.window.last_snapshot
+        snap = self.window.last_snapshot
+        self.stamps.append(stamp_text(snap.epoch, snap.step, self.window.state == RunState.DIVERGED))
+        self.frames.append(stamped(frame_of(self.widget, self.scale), self.stamps[-1], self.scale))
+        self._seen = snap
         w = self.window
         if len(w.history) >= self.epochs or w.state == RunState.DIVERGED:
             self.finish()
@@ -136,12 +142,13 @@ class Recorder:
             self.on_done()
 
 
-def record_window(app, window, path: str, epochs: int, plot: str | None, every: int | None) -> int:
+def record_window(app, window, path: str, epochs: int, plot: str | None, every: int | None,
+                  scale: float = 1.0) -> int:
     """Run the recording in the (shown) window, then close it; the exit status (1 when it failed)."""
     def finished():
         window.close()
         app.quit()
-    recorder = Recorder(window, path, epochs, plot, every, on_done=finished)
+    recorder = Recorder(window, path, epochs, plot, every, on_done=finished, scale=scale)
     QTimer.singleShot(100, recorder.start)
     app.exec()
     if recorder.error:

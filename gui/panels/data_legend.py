@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets import plain_label
 from gui.panels.plotting import class_colour
+from gui.panels.unit_axis import colour_levels, regression_map
 
 PER_ROW = 5
 
@@ -37,7 +38,12 @@ class DataLegend(QWidget):
         """From a REBUILT snapshot: the axes in words and one colour swatch per class (none for a regression)."""
         source = snap.data_source
         name = f"the file {os.path.basename(source['path'])}" if source else f"{snap.config.dataset} (built in)"
-        self.axesLabel.setText(f"Data: {name}." + (f" Axes: {snap.boundary_label}" if snap.boundary_label else ""))
+        colour = ""
+        if regression_map(snap):   # issue 21: the map's colours are the target, in the file's units
+            lo, hi = colour_levels(snap)
+            colour = f" Colour: the predicted {snap.units.target}, from {lo:.4g} (blue) to {hi:.4g} (red)."
+        self.axesLabel.setText(f"Data: {name}." + (f" Axes: {snap.boundary_label}" if snap.boundary_label else "")
+                               + colour)
         names = snap.class_names
         while len(self.entries) < len(names):   # created once per class index, then reused
             c = len(self.entries)

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from gui.panels.data_legend import DataLegend
 from gui.panels.panel import Panel
 from gui.panels.plotting import _plot, class_colour
+from gui.panels.unit_axis import (REGRESSION_TIP, colour_levels, regression_map, show_units, target_brushes,
+                                  unit_axes)
 
 
 def class_mix(prob: np.ndarray) -> np.ndarray:
@@ -33,6 +35,7 @@ class DecisionBoundary:
 
     def __init__(self):
         self.widget = _plot("Prediction", "x₂", "x₁", self.BINARY_TIP, "boundaryPlot")
+        self.axes = unit_axes(self.widget)   # issue 21: a data file's axes in its own units (gui/panels/unit_axis.py)
         self.widget.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))
@@ -43,6 +46,8 @@ class DecisionBoundary:
         self.widget.setMouseEnabled(x=False, y=False)
         self.one_d = False
         self.multi = False
+        self.levels = (0.0, 1.0)   # what the colour map spans (gui/panels/unit_axis.colour_levels)
+        self.regression = False    # a map of a regression's target (a data file's), not of a probability
 
     def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
         if X.ndim != 2:  # a sequence task's inputs span no plane: nothing to draw (core gives no grid either)
@@ -61,7 +66,8 @@ class DecisionBoundary:
         else:
             # class indices beyond 1 make multi-class data; class 1 red, class 0 blue either way,
             # the colours of the binary probability map (CET-D1: 0 blue, 1 red)
-            self.multi = bool(len(y)) and float(y.max()) > 1 and bool(np.all(y == np.round(y)))
+            self.multi = not self.regression and bool(len(y)) and float(y.max()) > 1 and bool(
+                np.all(y == np.round(y)))
             self.widget.setToolTip(self.MULTI_TIP if self.multi else self.BINARY_TIP)
             if self.multi:
                 palette = [pg.mkBrush(class_colour(c)) for c in range(int(y.max()) + 1)]
@@ -70,6 +76,10 @@ class DecisionBoundary:
                 red, blue = pg.mkBrush(class_colour(1)), pg.mkBrush(class_colour(0))
                 brushes = [red if v > 0.5 else blue for v in y]
             self.points.setData(X[:, 0], X[:, 1], brush=brushes, pen=pg.mkPen("#ffffff" if self.multi else None))
+            if self.regression:   # issue 21: each point in its target's colour on the map's scale, outlined
+                self.points.setBrush(target_brushes(y, self.levels))
+                self.points.setPen(pg.mkPen("#202020"))
+                self.widget.setToolTip(REGRESSION_TIP)
             self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
             self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)
 
@@ -85,8 +95,9 @@ class DecisionBoundary:
             self.image.setImage(class_mix(pred), autoLevels=False, levels=(0.0, 1.0))
         else:
             self.image.setColorMap(pg.colormap.get("CET-D1"))
-            img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=0.5), 0.0, 1.0), dtype=np.float32)
-            self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
+            lo, hi = self.levels   # issue 21: a regression's target in its own units, else probability 0..1
+            img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=(lo + hi) / 2), lo, hi), dtype=np.float32)
+            self.image.setImage(img, autoLevels=False, levels=(lo, hi))
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
 
@@ -102,7 +113,9 @@ class BoundaryPanel(Panel):
         v.addWidget(self.legend, 0)
 
     def clear(self, snap) -> None:
+        self.plot.levels, self.plot.regression = colour_levels(snap), regression_map(snap)   # issue 21
         self.plot.set_data(*snap.data)
+        show_units(self.plot.axes, self.plot.widget, snap.units, self.plot.one_d)
         self.legend.show_data(snap)
 
     def on_batch(self, f) -> None:

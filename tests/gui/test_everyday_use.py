@@ -148,7 +148,7 @@ def test_an_exporter_that_fails_silently_leaves_the_old_file_and_says_so(small_w
     w = small_window
     path = tmp_path / "bars.png"
     path.write_bytes(b"old")
-    monkeypatch.setattr(gui.files.actions, "render_png", lambda widget, tmp: False)   # as pyqtgraph's may
+    monkeypatch.setattr(gui.files.actions, "render_png", lambda widget, tmp, scale=1: False)   # as pyqtgraph's may
     assert not w.export_plot("gradientPlot", str(path))
     assert path.read_bytes() == b"old" and "Could not write" in w.messageLabel.text()
     assert not w.export_plot("noSuchPlot", str(path)) and "no plot named 'noSuchPlot'" in w.messageLabel.text()

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from gui.files.recorder import PLOTS, Recorder, check_target, encode, frame_of, mp4_writer_missing
+from gui.files.stamp import band_height
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--depth", "3", "--width", "8", "--samples", "100", "--batch-size", "32"]  # 80 training rows: 3 batches
@@ -42,7 +43,7 @@ def test_records_every_n_steps_of_the_whole_window(tmp_path):
     assert p.returncode == 0, p.stderr
     n, size = frames_of(gif)
     # 6 steps in 2 epochs: frames after steps 2, 4 and 6, plus the one at initialisation
-    assert n == 4 and size == (1280, 800)
+    assert n == 4 and size == (1280, 800 + band_height())   # the window, and the band saying epoch and step
 
 
 @pytest.mark.parametrize("args, says", [

@@ -155,7 +155,7 @@ def test_each_transformer_view_exports_a_png_of_its_plot(window, qtbot, tmp_path
         assert w.export_plot(v.name, str(path)), w.messageLabel.text()
         widget = w.dashboard.plot_widgets[v.object_name]
         with Image.open(path) as im:
-            assert im.size == (widget.width(), widget.height()), v.name
+            assert im.size == (2 * widget.width(), 2 * widget.height()), v.name   # issue 21: 2x
     rebuilt(qtbot, w, ExperimentConfig(samples=64))
     assert not w.export_plot("attention", str(tmp_path / "no.png"))   # not shown for an MLP
 

@@ -114,4 +114,4 @@ def test_every_view_exports_a_png_the_size_of_its_widget(window, qtbot, tmp_path
     for v in shown:
         widget = w.dashboard.plot_widgets[v.object_name]
         size = _exported_size(w, v.name, tmp_path / f"{v.name}.png")
-        assert size == (widget.width(), widget.height()), v.name
+        assert size == (2 * widget.width(), 2 * widget.height()), v.name   # issue 21: twice the screen
