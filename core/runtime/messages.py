@@ -110,6 +110,7 @@ class Snapshot:
     # one pass on the first batch, update ratios 0); after a step, last_batch.transformer and each EpochStats'
     # .transformer hold the step's and the epoch's (None for other kinds)
     initial_transformer: object = None
+    rewind: object = None   # issue 21: run A's core.training.rewind.RewindHistory (sent as a RewindDelta)
 
 
 @dataclass
@@ -126,3 +127,4 @@ class RunView:
     divergence: object
     n_layers: int
     inside: object = None   # core.measure.distributions.InsideView of run B (sent as an InsideDelta, as Snapshot's)
+    rewind: object = None   # issue 21: run B's RewindHistory (sent as a RewindDelta, as Snapshot's)
