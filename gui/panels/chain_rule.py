@@ -56,4 +56,16 @@ class ChainPanel(Panel):
             self.changed()
 
     def draw(self) -> None:
+        if self.at is not None:   # issue 21: rewound, that step's chain (from its own numbers, core's)
+            chain = self.at.point.chain()
+            if chain is not None:
+                self.widget.setHtml(f"<p><i>{self.at.caption}</i></p>" + chain_html(chain))
+            return
         self.widget.setHtml(chain_html(self.chain))
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        if at is not None or hasattr(self, "chain"):
+            self.changed()
