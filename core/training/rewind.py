@@ -55,8 +55,8 @@ class RewindPoint:
     def caption(self) -> str:
         """Which point this is, in the words the plots' captions use."""
         if self.epoch_stats is not None:
-            return f"rewound: epoch {self.epoch}'s mean (step {self.step})"
-        return f"rewound: step {self.step} (epoch {self.epoch})"
+            return f"rewound: epoch {self.epoch} mean"
+        return f"rewound: step {self.step}"
 
     def chain(self):
         """The chain rule of this step, from its own ‖dL/dz‖ and mean |phi'| (as the live tab's)."""

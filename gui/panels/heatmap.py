@@ -123,6 +123,8 @@ class HeatmapPanel(Panel):
         self.at = at
         if self.cursor is None:
             self.cursor = rewind_cursor(self.plot.widget)
+        if at is None:
+            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
         if at is not None or hasattr(self, "history"):
             self.changed()
 

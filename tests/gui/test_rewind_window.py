@@ -2,9 +2,9 @@
 after rewinding to a recorded step s: it shows the statistics core recorded at s (not the live ones), and Live
 makes it follow training again."""
 import numpy as np
+import pytest
 
 from core import ExperimentConfig
-from core.training.statistics import LAYER_FIELDS  # noqa: F401  (the fields the bars and ratios read)
 from gui.panels.transformer.common import block_values
 
 from .conftest import epochs_stepped, rebuilt_with_config
@@ -35,6 +35,7 @@ def _rewind_to(d, i):
     return d.rewind.at
 
 
+@pytest.mark.wiring
 def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(window, qtbot):
     w, d = window, window.dashboard
     w.lessonTabs.setCurrentWidget(w.chainView)
@@ -50,6 +51,7 @@ def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(w
     np.testing.assert_allclose(_tops(d.bars.plot.bars_b), np.log10(pb.stats.grad_norm), rtol=1e-9)
     assert not np.allclose(_tops(d.bars.plot.bars), np.log10(live.grad_norm), rtol=1e-3)
     assert "rewound" in d.bars.plot.widget.getAxis("bottom").labelText
+    assert "not rewound" in d.boundary.plot.widget.getPlotItem().titleLabel.text
     # update ratios, A and B
     np.testing.assert_allclose(d.updates.plot.curve.getData()[1], np.log10(p.stats.update_ratio), rtol=1e-9)
     np.testing.assert_allclose(d.updates.plot.curve_b.getData()[1], np.log10(pb.stats.update_ratio), rtol=1e-9)
@@ -62,6 +64,7 @@ def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(w
     assert d.heatmap.cursor.isVisible() and d.heatmap.cursor.value() == 1.5
     assert d.loss.cursor.isVisible() and d.loss.cursor.value() == 1.0
     assert d.timeline.cursor.isVisible() and d.timeline.cursor.value() == p.step
+    assert d.loss.cursor.label.textItem.toPlainText() == f"step {p.step}"
     # it stays there while training goes on
     epochs_stepped(w, qtbot, 1)
     assert d.rewind.at.point is p and d.rewind.widget.slider.value() == 0
@@ -78,6 +81,7 @@ def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(w
     newest = w.history[len(w.history) - 1]
     np.testing.assert_allclose(_tops(d.bars.plot.bars), np.log10(newest.grad_norm), rtol=1e-9)
     assert not d.heatmap.cursor.isVisible() and not d.loss.cursor.isVisible() and not d.timeline.cursor.isVisible()
+    assert d.boundary.plot.widget.getPlotItem().titleLabel.text == "Prediction"
     assert d.heatmap.plot.image.image.shape[1] == len(w.history) and d.rewind.widget.slider.value() == len(snap.rewind) - 1
     epochs_stepped(w, qtbot, 1)
     assert d.rewind.widget.slider.value() == len(w.last_snapshot.rewind) - 1
@@ -101,6 +105,7 @@ def test_mid_epoch_step_shows_the_steps_own_numbers(window, qtbot):
     assert d.loss.cursor.value() == at.point.step / w.last_snapshot.batches_per_epoch
 
 
+@pytest.mark.wiring
 def test_rnn_time_step_views_rewind_for_a_and_b(window, qtbot):
     w, d = window, window.dashboard
     w.lessonTabs.setCurrentWidget(d.time.chain.widget)
@@ -138,3 +143,33 @@ def test_transformer_block_views_rewind(window, qtbot):
     d.rewind.widget.liveButton.click()
     x, tops, _ = views.blocks.plot.drawn()
     np.testing.assert_allclose(tops, np.log10(live), rtol=1e-9)
+
+
+def test_a_rebuild_while_rewound_leaves_nothing_of_the_old_run(window, qtbot):
+    w, d = window, window.dashboard
+    rebuilt_with_config(w, qtbot, TANH)
+    epochs_stepped(w, qtbot, 3)
+    _rewind_to(d, 0)
+    assert d.heatmap.cursor.isVisible() and d.loss.cursor.isVisible()
+    rebuilt_with_config(w, qtbot, TANH.replace(width=10))
+    assert d.rewind.at is None and d.bars.at is None and d.heatmap.at is None
+    assert not d.heatmap.cursor.isVisible() and not d.loss.cursor.isVisible() and not d.timeline.cursor.isVisible()
+    assert not d.rewind.widget.slider.isEnabled() and "nothing" in d.rewind.widget.label.text()
+    epochs_stepped(w, qtbot, 2)
+    assert d.rewind.widget.label.text().startswith("live: ")
+    np.testing.assert_allclose(_tops(d.bars.plot.bars), np.log10(w.history[1].grad_norm), rtol=1e-9)
+
+
+def test_the_wheel_does_not_move_the_rewind_slider_unless_clicked_into(window, qtbot):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+    w, d = window, window.dashboard
+    rebuilt_with_config(w, qtbot, TANH)
+    epochs_stepped(w, qtbot, 3)
+    s = d.rewind.widget.slider
+    before = s.value()
+    ev = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, 120), Qt.NoButton, Qt.NoModifier,
+                     Qt.NoScrollPhase, False)
+    QApplication.sendEvent(s, ev)
+    assert s.value() == before and d.rewind.at is None

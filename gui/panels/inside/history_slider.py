@@ -225,6 +225,6 @@ def place_cursor(line, x: float | None, text: str = "") -> None:
     if x is None:
         line.setVisible(False)
         return
+    line.setVisible(True)   # first: a hidden label does not take its new text
     line.setValue(x)
     line.label.setFormat(text)
-    line.setVisible(True)

@@ -139,6 +139,8 @@ class TimeHeatmapPanel(Panel):
         self.at = at
         if self.cursor is None:
             self.cursor = rewind_cursor(self.plot.widget)
+        if at is None:
+            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
         self.changed()
 
     cursor = None
