@@ -116,4 +116,4 @@ class BoundaryPanel(Panel):
     def mark_at(self, at) -> None:
         """Issue 21: the prediction picture is not recorded per step; rewound, its title says it shows the latest
         weights."""
-        self.plot.widget.setTitle("Prediction" if at is None else "Prediction (latest weights, not rewound)")
+        self.plot.widget.setTitle("Prediction" if at is None else "Prediction (now, not rewound)")

@@ -44,7 +44,8 @@ class HistorySlider(QWidget):
         super().__init__()
         self.slider = named(QSlider(Qt.Horizontal), "historySlider",
                             "Rewind: the recorded epochs, then the recorded steps of the latest epoch. Every plot "
-                            "on both pages shows the chosen step; at the right end they follow training.")
+                            "on both pages shows the chosen step (the loss, the step timeline and the heatmaps "
+                            "mark it with a red dashed line); at the right end they follow training.")
         wheel_only_when_focused(self.slider)   # no wheel moves it unless clicked into (issue 21)
         self.slider.setMinimumWidth(120)
         self.label = named(QLabel("live"), "historyLabel", "Which recorded point the plots show.")
@@ -166,7 +167,11 @@ class InsidePanel(Panel):
 
     def on_batch(self, f) -> None:
         snap = f.snap
-        if snap.inside is None or len(snap.inside) == 0:
+        if snap.inside is None:   # no recorder for this kind of network: say so rather than "nothing yet"
+            for v in self.plots:
+                v.caption.setText("These views are measured for MLPs only so far.")
+            return
+        if len(snap.inside) == 0:
             return
         key = (len(snap.inside), int(snap.inside.series("step")[-1]),
                None if snap.b is None or snap.b.inside is None else len(snap.b.inside))
@@ -210,10 +215,10 @@ class InsidePanel(Panel):
 
 def rewind_cursor(widget, colour: str = "#e45756"):
     """A vertical dashed line that marks the rewound point on a plot with a step or epoch axis; hidden while
-    live. ``place_cursor`` moves it."""
+    live. ``place_cursor`` moves it. No label on the plot (it would cover a legend): the rewind control names the
+    point, the line's tooltip says what it is."""
     import pyqtgraph as pg
-    line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(colour, width=2, style=Qt.DashLine),
-                           label="", labelOpts={"position": 0.93, "color": colour, "anchors": [(0, 0), (0, 0)]})
+    line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(colour, width=2, style=Qt.DashLine))
     line.setZValue(20)
     line.setVisible(False)
     widget.addItem(line)
@@ -225,6 +230,6 @@ def place_cursor(line, x: float | None, text: str = "") -> None:
     if x is None:
         line.setVisible(False)
         return
-    line.setVisible(True)   # first: a hidden label does not take its new text
+    line.setVisible(True)
     line.setValue(x)
-    line.label.setFormat(text)
+    line.setToolTip(f"Rewound to {text}: the other plots show this point (Live follows training again)")
