@@ -53,9 +53,14 @@ class RewindPoint:
         return self.epoch if self.epoch_stats is not None else self.epoch - 1
 
     def caption(self) -> str:
-        """Which point this is, in the words the plots' captions use."""
+        """What the bars show at this point, short enough for a plot's axis caption: an epoch's mean (at its
+        last step) or the step's own numbers."""
         if self.epoch_stats is not None:
-            return f"rewound: epoch {self.epoch} mean"
+            return f"rewound: epoch {self.epoch}"
+        return self.step_caption()
+
+    def step_caption(self) -> str:
+        """The step itself (what the chain rule and the spectral readout are of, also at an epoch's end)."""
         return f"rewound: step {self.step}"
 
     def chain(self):

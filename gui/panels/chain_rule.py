@@ -59,7 +59,7 @@ class ChainPanel(Panel):
         if self.at is not None:   # issue 21: rewound, that step's chain (from its own numbers, core's)
             chain = self.at.point.chain()
             if chain is not None:
-                self.widget.setHtml(f"<p><i>{self.at.caption}</i></p>" + chain_html(chain))
+                self.widget.setHtml(f"<p><i>{self.at.point.step_caption()}</i></p>" + chain_html(chain))
             return
         self.widget.setHtml(chain_html(self.chain))
 

@@ -122,7 +122,7 @@ def test_rnn_time_step_views_rewind_for_a_and_b(window, qtbot):
     chain = p.through_time().chain
     assert "rewound" in d.time.chain.widget.toPlainText()
     assert f"{chain.links[0].product:.3g}" in d.time.chain.widget.toPlainText()
-    assert d.time.readout.widget.text().startswith(at.caption)
+    assert d.time.readout.widget.text().startswith(f"rewound: step {p.step}")
     d.rewind.widget.liveButton.click()
     x, tops, _ = d.time.bars.plot.drawn()
     np.testing.assert_allclose(tops, np.log10(live), rtol=1e-9)

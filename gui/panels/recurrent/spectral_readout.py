@@ -37,7 +37,7 @@ class SpectralReadoutPanel(Panel):
         if at is None:
             self.widget.setText(self.live_text)
         elif through is not None:
-            self._set(through.spectral, f"{at.caption}: ")
+            self._set(through.spectral, f"{at.point.step_caption()}: ")
 
     def on_batch(self, f) -> None:
         through = f.snap.through_time

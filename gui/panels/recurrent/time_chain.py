@@ -65,7 +65,7 @@ class TimeChainPanel(Panel):
     def draw(self) -> None:
         through = self.at.point.through_time() if self.at is not None else None
         if through is not None:   # issue 21: the rewound step's chain, from its own numbers (core's)
-            self.widget.setHtml(f"<p><i>{self.at.caption}</i></p>" + time_chain_html(through.chain))
+            self.widget.setHtml(f"<p><i>{self.at.point.step_caption()}</i></p>" + time_chain_html(through.chain))
         elif hasattr(self, "chain"):
             self.widget.setHtml(time_chain_html(self.chain))
 
