@@ -140,6 +140,10 @@ def test_transformer_block_views_rewind(window, qtbot):
     np.testing.assert_allclose(tops, np.log10(want), rtol=1e-9)
     live = block_values(w.history[len(w.history) - 1].transformer, views.blocks.choice)
     assert not np.allclose(tops, np.log10(live), rtol=1e-3)
+    w.lessonTabs.setCurrentWidget(views.similarity.widget)   # the similarity meter, a lesson tab
+    np.testing.assert_allclose(views.similarity.plot.drawn()[1], at.point.stats.transformer.token_similarity)
+    x, tops, _ = d.time.bars.plot.drawn()   # the positions' ||dL/dx_t||
+    np.testing.assert_allclose(tops, np.log10(at.point.stats.time_grad_norm), rtol=1e-9)
     d.rewind.widget.liveButton.click()
     x, tops, _ = views.blocks.plot.drawn()
     np.testing.assert_allclose(tops, np.log10(live), rtol=1e-9)
