@@ -17,6 +17,7 @@ class RewindDelta:
     steps: list
     new_epoch: bool
     reset: bool
+    all_epochs: bool = False   # ``epochs`` are all of them (the sender's were thinned): they replace the receiver's
 
 
 class RewindSender:
@@ -25,6 +26,7 @@ class RewindSender:
 
     def __init__(self):
         self._recorder, self._current, self._epochs, self._steps = None, None, 0, 0
+        self._thinned = 0
 
     def delta(self, recorder) -> RewindDelta | None:
         if recorder is None:
@@ -34,12 +36,16 @@ class RewindSender:
         reset = recorder is not self._recorder
         if reset:
             self._recorder, self._current, self._epochs, self._steps = recorder, None, 0, 0
+            self._thinned = h.thinned
+        all_epochs = h.thinned != self._thinned
+        if all_epochs:
+            self._epochs, self._thinned = 0, h.thinned
         new_epoch = h.current is not self._current
         if new_epoch:
             self._current, self._steps = h.current, 0
         epochs, steps = h.epochs[self._epochs:], h.current[self._steps:]
         self._epochs, self._steps = len(h.epochs), len(h.current)
-        return RewindDelta(epochs, steps, new_epoch, reset)
+        return RewindDelta(epochs, steps, new_epoch, reset, all_epochs)
 
 
 class RewindAssembler:
@@ -52,7 +58,7 @@ class RewindAssembler:
     def history(self, delta: RewindDelta | None) -> RewindHistory | None:
         if delta is None:
             return None
-        if delta.reset:
+        if delta.reset or delta.all_epochs:
             self.epochs = []
         if delta.new_epoch or delta.reset:
             self.steps = []

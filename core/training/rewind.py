@@ -11,9 +11,12 @@ Which steps are recorded: for a network with an Inside page, exactly the steps i
 others every ``every``-th step counted back from each epoch's last, at most ``MAX_PER_EPOCH`` a epoch; always each
 epoch's last step and a divergence.
 
-Bounded as ``InsideHistory``: the last step of every completed epoch and the recorded steps of the current one
-(at most ``MAX_PER_EPOCH``, or the Inside recorder's count); a Transformer's points drop the (blocks x positions)
-arrays and the attention weights (``TransformerStats.compact``). ``RewindHistory.nbytes`` measures what it holds.
+Bounded: the last step of completed epochs (every one up to ``MAX_EPOCH_POINTS``; reaching it, only the epochs that
+are multiples of a stride that doubles are kept, so a run of 10^6 epochs keeps between 1000 and 2000 of them, evenly
+spread) and the recorded
+steps of the current epoch (at most ``MAX_PER_EPOCH``, or the Inside recorder's count); a Transformer's points
+drop the (blocks x positions) arrays and the attention weights (``TransformerStats.compact``).
+``RewindHistory.nbytes`` measures what it holds (benchmarks/bench_rewind.py prints it per point).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 MAX_PER_EPOCH = 100   # recorded steps of one epoch, at most, for a network without an Inside recorder
+MAX_EPOCH_POINTS = 2000   # completed epochs' points, at most: then only every second epoch's is kept
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,18 @@ class RewindHistory:
     def __init__(self):
         self.epochs: list[RewindPoint] = []
         self.current: list[RewindPoint] = []
+        self.thinned = 0   # how many times the epochs' points were thinned (a receiver then takes them all again)
+        self.stride = 1    # the epochs kept: multiples of it
 
     def add(self, p: RewindPoint) -> None:
         cur = self.current
         if cur and cur[-1].epoch != p.epoch:   # a new epoch: the last one's final point is its record
-            self.epochs.append(cur[-1])
+            if cur[-1].epoch % self.stride == 0:
+                self.epochs.append(cur[-1])
+            if len(self.epochs) >= MAX_EPOCH_POINTS:
+                self.stride *= 2
+                self.epochs = [q for q in self.epochs if q.epoch % self.stride == 0]
+                self.thinned += 1
             self.current = []
         self.current.append(p)
 

@@ -93,3 +93,19 @@ def test_bytes_per_point():
     for name, limit in (("vanishing-sigmoid", 6000), ("rnn-vanishing", 6000), ("transformer-pre-ln", 12000)):
         h = _trainer(name, epochs=2).rewind.history
         assert 0 < h.nbytes / len(h) < limit, name
+
+
+def test_a_long_run_keeps_at_most_max_epoch_points_evenly_and_the_receiver_follows(monkeypatch):
+    import core.training.rewind as rewind
+    monkeypatch.setattr(rewind, "MAX_EPOCH_POINTS", 8)
+    t = Trainer(PRESETS["rnn-vanishing"].config().replace(samples=40, batch_size=32))   # one batch an epoch
+    sender, assembler = RewindSender(), RewindAssembler()
+    got = None
+    for _ in range(21):
+        t.step_batch()
+        got = assembler.history(pickle.loads(pickle.dumps(sender.delta(t.rewind))))
+    h = t.rewind.history
+    assert h.thinned >= 1 and len(h.epochs) < 8
+    steps = [p.step for p in h.epochs]   # one step an epoch: the epochs kept are multiples of the stride
+    assert h.stride == 4 and steps == [4, 8, 12, 16, 20]
+    assert list(got.steps()) == list(h.steps())
