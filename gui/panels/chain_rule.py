@@ -58,8 +58,9 @@ class ChainPanel(Panel):
     def draw(self) -> None:
         if self.at is not None:   # issue 21: rewound, that step's chain (from its own numbers, core's)
             chain = self.at.point.chain()
-            if chain is not None:
-                self.widget.setHtml(f"<p><i>{self.at.point.step_caption()}</i></p>" + chain_html(chain))
+            head = f"<p><i>{self.at.point.step_caption()}</i></p>"
+            self.widget.setHtml(head + (chain_html(chain) if chain is not None else
+                                        "<p>This step recorded no error signal per layer.</p>"))
             return
         self.widget.setHtml(chain_html(self.chain))
 
