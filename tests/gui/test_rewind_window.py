@@ -42,6 +42,7 @@ def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(w
     _compared(w, qtbot, TANH, "activation", "relu")
     h = w.last_snapshot.rewind
     assert d.rewind.widget.slider.maximum() == len(h) - 1 and d.rewind.widget.label.text().startswith("live: ")
+    assert d.rewind.widget.label.text() == f"live: step {w.last_snapshot.step} (epoch 3)"
     at = _rewind_to(d, 0)   # the end of epoch 1: that epoch's means, as the bars showed then
     p, pb = at.point, at.point_b
     assert p.epoch_stats is not None and pb is not None and pb.step == p.step
@@ -82,9 +83,9 @@ def test_mlp_every_panel_shows_the_rewound_step_for_a_and_b_then_follows_again(w
     np.testing.assert_allclose(_tops(d.bars.plot.bars), np.log10(newest.grad_norm), rtol=1e-9)
     assert not d.heatmap.cursor.isVisible() and not d.loss.cursor.isVisible() and not d.timeline.cursor.isVisible()
     assert d.boundary.plot.widget.getPlotItem().titleLabel.text == "Prediction"
-    assert d.heatmap.plot.image.image.shape[1] == len(w.history) and d.rewind.widget.slider.value() == len(snap.rewind) - 1
+    assert d.heatmap.plot.image.image.shape[1] == len(w.history) and d.rewind.widget.slider.value() == d.rewind.positions - 1
     epochs_stepped(w, qtbot, 1)
-    assert d.rewind.widget.slider.value() == len(w.last_snapshot.rewind) - 1
+    assert d.rewind.widget.slider.value() == d.rewind.positions - 1
 
 
 def test_mid_epoch_step_shows_the_steps_own_numbers(window, qtbot):
@@ -177,3 +178,24 @@ def test_the_wheel_does_not_move_the_rewind_slider_unless_clicked_into(window, q
                      Qt.NoScrollPhase, False)
     QApplication.sendEvent(s, ev)
     assert s.value() == before and d.rewind.at is None
+
+
+def test_a_latest_step_that_was_not_recorded_is_one_more_live_position(window, qtbot):
+    """A small MLP records every n-th step (as its Inside views): the label names the step the plots show live,
+    and every recorded point, the newest included, can be rewound to."""
+    w, d = window, window.dashboard
+    rebuilt_with_config(w, qtbot, TANH)
+    epochs_stepped(w, qtbot, 1)
+    s = w.last_snapshot.step
+    w.step_batch()
+    qtbot.waitUntil(lambda: w.last_snapshot.step > s and not w.model._step_pending, timeout=10000)
+    h, step = w.last_snapshot.rewind, w.last_snapshot.step
+    if h.point(-1).step == step:
+        pytest.skip("this network records every step")
+    assert d.rewind.positions == len(h) + 1 and d.rewind.widget.slider.maximum() == len(h)
+    assert d.rewind.widget.label.text() == f"live: step {step} (epoch 2)"
+    at = _rewind_to(d, len(h) - 1)
+    assert at.point.step == h.point(-1).step < step
+    np.testing.assert_allclose(_tops(d.bars.plot.bars), np.log10(at.point.stats.grad_norm), rtol=1e-9)
+    _rewind_to(d, len(h))
+    assert d.rewind.at is None and d.rewind.widget.label.text().startswith("live: ")

@@ -71,6 +71,8 @@ class RewindPanel(Panel):
         self.history = self.history_b = None
         self.pinned_step: int | None = None   # None: follow training
         self.at: RewindAt | None = None
+        self.latest = None     # run A's latest step (BatchStats): what the plots show live
+        self.positions = 0     # the recorded points, and one more for live when the latest step was not recorded
         self._setting = False
         self.widget.slider.valueChanged.connect(self._moved)
         self.widget.liveButton.clicked.connect(self.follow)
@@ -80,7 +82,7 @@ class RewindPanel(Panel):
 
     def clear(self, snap) -> None:
         self.history = self.history_b = None
-        self.pinned_step, self.at = None, None
+        self.pinned_step, self.at, self.latest, self.positions = None, None, None, 0
         self._set_range(0)
         self.widget.label.setText("nothing recorded yet")
 
@@ -91,12 +93,15 @@ class RewindPanel(Panel):
             return
         self.history = h
         self.history_b = getattr(snap.b, "rewind", None) if snap.b is not None else None
+        self.latest = snap.last_batch
+        recorded = self.latest is None or self.latest.step <= h.point(-1).step
+        self.positions = len(h) + (0 if recorded else 1)
         if self.pinned_step is None:
-            self._set_range(len(h), len(h) - 1)
+            self._set_range(self.positions, self.positions - 1)
             self._label()
             return
         i = h.find(self.pinned_step)
-        self._set_range(len(h), 0 if i is None else i)
+        self._set_range(self.positions, 0 if i is None else i)
         self._pin(0 if i is None else i)
 
     def what(self, i: int) -> str:
@@ -106,8 +111,12 @@ class RewindPanel(Panel):
                 else f"step {p.step} (epoch {p.epoch})")
 
     def _label(self) -> None:
-        i = self.widget.slider.value()
-        self.widget.label.setText(("live: " if self.pinned_step is None else "") + self.what(i))
+        if self.pinned_step is not None:
+            self.widget.label.setText(self.what(self.widget.slider.value()))
+        elif self.latest is not None:   # the step the plots show live (the Inside views name their own)
+            self.widget.label.setText(f"live: step {self.latest.step} (epoch {self.latest.epoch})")
+        else:
+            self.widget.label.setText("live: " + self.what(len(self.history) - 1))
 
     def _set_range(self, n: int, value: int = 0) -> None:
         self._setting = True
@@ -120,7 +129,7 @@ class RewindPanel(Panel):
     def _moved(self, value: int) -> None:
         if self._setting or self.history is None:
             return
-        if value == len(self.history) - 1:
+        if value == self.positions - 1:
             self.follow()
             return
         self.pinned_step = self.history.point(value).step
@@ -141,7 +150,7 @@ class RewindPanel(Panel):
         was = self.at
         self.pinned_step, self.at = None, None
         if self.history is not None:
-            self._set_range(len(self.history), len(self.history) - 1)
+            self._set_range(self.positions, self.positions - 1)
             self._label()
         if was is not None:
             self.on_rewind(None)
