@@ -95,10 +95,14 @@ class SnapshotAssembler:
     """Called on the window's side on every snapshot, in order: the runs' InsideDeltas become InsideViews."""
 
     def __init__(self):
+        from core.runtime.rewind_delta import RewindAssembler   # issue 21: the rewind points likewise
         self._a, self._b = InsideAssembler(), InsideAssembler()
+        self._rewind_a, self._rewind_b = RewindAssembler(), RewindAssembler()
 
     def __call__(self, snap: "Snapshot") -> "Snapshot":
         snap.inside = self._a.view(snap.inside)
+        snap.rewind = self._rewind_a.history(snap.rewind)
         if snap.b is not None:
             snap.b.inside = self._b.view(snap.b.inside)
+            snap.b.rewind = self._rewind_b.history(snap.b.rewind)
         return snap

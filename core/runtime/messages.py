@@ -112,6 +112,7 @@ class Snapshot:
     initial_transformer: object = None
     units: object = None                             # with REBUILT: a data file's core.data.units.FeatureUnits for
                                                      # the prediction's axes (issue 21); None: built-in data
+    rewind: object = None   # issue 21: run A's core.training.rewind.RewindHistory (sent as a RewindDelta)
 
 
 @dataclass
@@ -128,3 +129,4 @@ class RunView:
     divergence: object
     n_layers: int
     inside: object = None   # core.measure.distributions.InsideView of run B (sent as an InsideDelta, as Snapshot's)
+    rewind: object = None   # issue 21: run B's RewindHistory (sent as a RewindDelta, as Snapshot's)

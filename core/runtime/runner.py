@@ -32,6 +32,7 @@ from core.data.datasets import SEQUENCE_DATASETS
 from core.measure.theory import readout_phase
 from core.nn.losses import chance_loss
 from core.runtime.channel import ThreadChannel
+from core.runtime.rewind_delta import RewindSender   # issue 21
 from core.runtime.inside_delta import InsideAssembler, InsideDelta, InsideSender, SnapshotAssembler
 from core.runtime.messages import Batch, Configure, Kind, Rebuild, Run, RunView, Snapshot, Step, _Paused, _Wake
 from core.runtime.snapshots import SnapshotMaker
@@ -80,6 +81,7 @@ class Runner(SnapshotMaker):
         self._sending_picture = False  # that picture is being sent now
         self._picture_of = None     # (generation, step) of the weights the latest picture shows
         self._inside = {"A": InsideSender(), "B": InsideSender()}   # what each run's distributions gained
+        self._rewind = {"A": RewindSender(), "B": RewindSender()}   # issue 21: what each run's rewind points gained
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:

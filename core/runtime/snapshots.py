@@ -88,7 +88,8 @@ class SnapshotMaker:
             return None
         return RunView(label=s.label("B"), label_a=s.label("A"), config=tb.config, epoch=tb.epoch, step=tb.step,
                        new_epochs=self._new_epochs("B"), last_batch=tb.last_batch, divergence=tb.divergence,
-                       n_layers=tb.network.n_layers, inside=self._inside["B"].delta(tb.inside))
+                       n_layers=tb.network.n_layers, inside=self._inside["B"].delta(tb.inside),
+                       rewind=self._rewind["B"].delta(tb.rewind))
 
     def _emit(self, kind: Kind, force: bool = False, data=None, message: str = "", initial=None, **rebuilt) -> bool:
         """``rebuilt``: the Snapshot fields only a REBUILT snapshot carries (what the data set is)."""
@@ -108,7 +109,8 @@ class SnapshotMaker:
                         b=self._b_view(), target_epoch=s.target_epoch, last_finite_batch=t.last_finite_batch,
                         initial_grad_norm=initial, batches_per_epoch=t.batches_per_epoch, error=error,
                         steps=self._new_steps(), chance_loss=self._chance,
-                        inside=self._inside["A"].delta(t.inside), **rebuilt)
+                        inside=self._inside["A"].delta(t.inside), rewind=self._rewind["A"].delta(t.rewind),
+                        **rebuilt)
         snap.through_time = through_time
         snap.jacobian = getattr(self, "_jacobian_view", None)
         self._last_emit = now

@@ -17,6 +17,8 @@ from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
 from core.training.precision_step import PrecisionStep   # issue 24
+from core.training.rewind import RewindRecorder   # issue 21
+from core.measure.through_time import pascanu_bound
 from core.training.transformer_stats import from_pass
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
@@ -105,6 +107,7 @@ class Trainer(Inspection):
         self.precision = PrecisionStep(cfg, net)
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
+        self.rewind = RewindRecorder(self.batches_per_epoch, self.inside, pascanu_bound(cfg, net))   # issue 21
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -339,6 +342,7 @@ class Trainer(Inspection):
         self.last_batch = b
         if not b.diverged:
             self.last_finite_batch = b
+        self.rewind.add(b)   # issue 21: what the plots show at this step, if it is a recorded one
         return b
 
     def step_epoch(self) -> EpochStats:

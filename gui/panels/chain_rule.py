@@ -56,4 +56,17 @@ class ChainPanel(Panel):
             self.changed()
 
     def draw(self) -> None:
+        if self.at is not None:   # issue 21: rewound, that step's chain (from its own numbers, core's)
+            chain = self.at.point.chain()
+            head = f"<p><i>{self.at.point.step_caption()}</i></p>"
+            self.widget.setHtml(head + (chain_html(chain) if chain is not None else
+                                        "<p>This step recorded no error signal per layer.</p>"))
+            return
         self.widget.setHtml(chain_html(self.chain))
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        if at is not None or hasattr(self, "chain"):
+            self.changed()

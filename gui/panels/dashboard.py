@@ -24,6 +24,7 @@ from gui.widgets import named
 from gui.panels.chain_rule import ChainPanel
 from gui.panels.gradient_bars import QUANTITIES, GradientBars
 from gui.panels.help import HELP_HTML
+from gui.panels.inside.history_slider import RewindPanel   # issue 21: rewind drives both pages
 from gui.panels.panel import Panel, ShowWatcher, shown
 from gui.panels.plotting import cache_axes, with_controls
 from gui.panels.status import StatusPanel
@@ -57,6 +58,11 @@ class BarsPanel(Panel):
         self.widget = with_controls(self.plot.widget, self.quantityCombo)
         self.quantityCombo.currentIndexChanged.connect(lambda _: self._set_quantity())
         self.snap, self.frame, self.theory = None, None, False
+        self.at = None   # issue 21: the rewound point, None: live
+
+    def set_at(self, at) -> None:
+        self.at = at
+        self.changed()
 
     def clear(self, snap) -> None:
         self.plot.clear_hover()
@@ -82,6 +88,8 @@ class BarsPanel(Panel):
     def _values(self):
         """(values A, values B or None, caption) of the chosen quantity."""
         snap, f = self.snap, self.frame
+        if self.at is not None:
+            return self._values_at(self.at)
         if self.plot.quantity == "grad_norm":
             if f is None or f.stats is None:
                 grad, grad_b = snap.initial_grad_norm
@@ -109,14 +117,26 @@ class BarsPanel(Panel):
             profile = predicted_delta_norms(snap.config, values, snap.phase.factor)
         self.plot.show_theory(profile, self.theory)   # first: its legend row counts in the bars' headroom
         marked = snap.divergence.layer if snap.divergence is not None else None
+        if self.at is not None:
+            d = self.at.point.batch.divergence
+            marked = d.layer if d is not None else None
         self.plot.set_underflow(self._underflow(values))
         self.plot.update(values, marked, caption, values_b)
         self.plot.refresh_hover()   # the new values where the mouse is, nothing of the old
 
 
+    def _values_at(self, at):
+        """Issue 21: A's and B's numbers at the rewound point (an epoch's means at its last step, as live)."""
+        b = at.point_b
+        if self.plot.quantity == "grad_norm":
+            return at.point.stats.grad_norm, None if b is None else b.stats.grad_norm, at.caption
+        return at.point.batch.delta_norms, None if b is None else b.batch.delta_norms, at.caption
+
     def _underflow(self, values):
         """Issue 24: the layers whose shown bar is 0 and whose latest step's gradient underflowed to all 0."""
         batch = self.snap.last_batch if self.frame is not None else None
+        if self.at is not None:
+            batch = self.at.point.batch
         if batch is None or len(batch.underflow) != len(values):
             return None
         return zeroed_by_underflow(batch) & (np.asarray(values, dtype=float) == 0)
@@ -169,6 +189,10 @@ class Dashboard:
                                                       "Inside: forward signal, distributions, the network, rewind.")
         self.pages.addTab(self.plotSplitter, "Gradients")   # each page readable at 1024x700
         self.pages.addTab(self._inside_page(), "Inside the network")
+        self.rewind = RewindPanel(self._rewound)   # issue 21: in the pages' tab bar, on both pages
+        self.inside.widget = self.rewind.widget
+        self.pages.setCornerWidget(self.rewind.widget, Qt.TopRightCorner)
+        self.panels.append(self.rewind)
         self.theory = False
         self._last_stats = None
         self._clearing = False
@@ -212,7 +236,6 @@ class Dashboard:
         v = QVBoxLayout(page)
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.insideSplitter, 1)
-        v.addWidget(self.inside.widget)
         return page
 
     def _watch(self) -> None:
@@ -235,6 +258,7 @@ class Dashboard:
         """Draw one snapshot; ``history``/``history_b`` already hold its new epochs."""
         if snap.kind == Kind.REBUILT:
             self._last_stats = None
+            self._hand_at(None)   # nothing rewound into the old run stays
             self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
             self._show_lesson_tabs(snap.config.model)
             try:
@@ -273,7 +297,11 @@ class Dashboard:
         for p in self.panels:
             if p.dirty and (everything or any(shown(w) for w in p.views())):
                 p.dirty = False
+                at = getattr(p, "at", None)
+                if at is not None and getattr(p, "_drawn_at", None) is at:
+                    continue   # rewound: it shows that point already, whatever training added since
                 p.draw()
+                p._drawn_at = at
 
     @staticmethod
     def _choose_stats(f: Frame) -> None:
@@ -292,3 +320,16 @@ class Dashboard:
     def set_theory(self, on: bool) -> None:
         self.theory = on
         self.bars.set_theory(on)
+
+    def _hand_at(self, at) -> None:
+        """Issue 21: the rewound point (a gui.panels.inside.history_slider.RewindAt, None: live) to every panel
+        that rewinds (``set_at``: draws that point) or marks it (``mark_at``: a cursor on its curves)."""
+        for p in self.panels:
+            if hasattr(p, "set_at"):
+                p.set_at(at)
+            if hasattr(p, "mark_at"):
+                p.mark_at(at)
+
+    def _rewound(self, at) -> None:
+        self._hand_at(at)
+        self.draw_shown()

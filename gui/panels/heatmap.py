@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from gui.panels.panel import Panel
+from gui.panels.inside.history_slider import place_cursor, rewind_cursor   # issue 21
 from gui.panels.plotting import MAX_IMAGE_COLUMNS, _log10, _plot, empty_note, layer_ticks, nice_ceiling
 
 ZERO_COLOUR = "#9d9d9d"   # exactly 0: the same grey as the bars' "exactly 0"
@@ -109,4 +110,28 @@ class HeatmapPanel(Panel):
         self.changed()
 
     def draw(self) -> None:
+        if self.at is not None:   # issue 21: the epochs done at the rewound point, and a cursor there
+            self._draw_at(self.at)
+            return
+        place_cursor(self.cursor, None)
         self.plot.update(self.history.layer("grad_norm"))
+
+    at = None
+    cursor = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        if self.cursor is None:
+            self.cursor = rewind_cursor(self.plot.widget)
+        if at is None:
+            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
+        if at is not None or hasattr(self, "history"):
+            self.changed()
+
+    def _draw_at(self, at) -> None:
+        shown = self.history.layer("grad_norm")[:at.point.epochs_done] if hasattr(self, "history") else None
+        if shown is None or not len(shown):
+            self.plot.clear(self.plot._n_layers)
+        else:
+            self.plot.update(shown)
+        place_cursor(self.cursor, at.point.position + 0.5, f"step {at.step}")

@@ -198,3 +198,13 @@ class LossPanel(Panel):
         self.plot.update(h.scalar("epoch").copy(), h.scalar("train_loss").copy(), h.scalar("val_loss").copy(),
                          (hb.scalar("epoch").copy(), hb.scalar("train_loss").copy(), hb.scalar("val_loss").copy())
                          if hb else None, h.scalar("val_accuracy").copy())
+
+    cursor = None
+
+    def mark_at(self, at) -> None:
+        """Issue 21: a cursor at the rewound point (epochs done, steps / steps per epoch); None: live, none."""
+        from gui.panels.inside.history_slider import place_cursor, rewind_cursor
+        if self.cursor is None:
+            self.cursor = rewind_cursor(self.plot.widget)
+        place_cursor(self.cursor, None if at is None else at.point.position,
+                     "" if at is None else f"step {at.step}")

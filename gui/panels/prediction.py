@@ -125,3 +125,8 @@ class BoundaryPanel(Panel):
 
     def draw(self) -> None:
         self.plot.update(self.boundary)
+
+    def mark_at(self, at) -> None:
+        """Issue 21: the prediction picture is not recorded per step; rewound, its title says it shows the latest
+        weights."""
+        self.plot.widget.setTitle("Prediction" if at is None else "Prediction (now, not rewound)")

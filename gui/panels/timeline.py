@@ -207,3 +207,12 @@ class TimelinePanel(Panel):
         steps = self.steps_of()
         if len(steps):
             self.plot.update(steps)
+
+    cursor = None
+
+    def mark_at(self, at) -> None:
+        """Issue 21: a cursor at the rewound step; None: live, none."""
+        from gui.panels.inside.history_slider import place_cursor, rewind_cursor
+        if self.cursor is None:
+            self.cursor = rewind_cursor(self.plot.widget)
+        place_cursor(self.cursor, None if at is None else at.step, "" if at is None else f"step {at.step}")

@@ -101,4 +101,15 @@ class UpdatesPanel(Panel):
         self.changed()
 
     def draw(self) -> None:
+        if self.at is not None:   # issue 21: rewound, the point's ratios (its epoch's means at an epoch's end)
+            b = self.at.point_b
+            self.plot.update(self.at.point.stats.update_ratio, None if b is None else b.stats.update_ratio)
+            return
         self.plot.update(*self.ratios, sticky=self.running)   # while running, the axis does not jump
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        if at is not None or hasattr(self, "ratios"):
+            self.changed()

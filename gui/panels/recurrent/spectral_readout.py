@@ -26,14 +26,34 @@ class SpectralReadoutPanel(Panel):
 
     def clear(self, snap) -> None:
         self.widget.setText("")
+        self.at, self.live_text, self.comparing = None, "", snap.b is not None
+
+    at, live_text, comparing = None, "", False
+
+    def set_at(self, at) -> None:
+        """Issue 21: rewound, the readout of that step's ‖W_h‖₂ (after the step); live again, the latest."""
+        self.at = at
+        through = at.point.through_time() if at is not None else None
+        if at is None:
+            self.widget.setText(self.live_text)
+        elif through is not None:
+            self._set(through.spectral, f"{at.point.step_caption()}: ")
 
     def on_batch(self, f) -> None:
         through = f.snap.through_time
         if "spectral" in kind_of(f.snap.config).views and through is not None and through[0] is not None:
-            lines = readout_lines(through[0].spectral)
-            if f.snap.b is not None:   # while comparing, this is A's network
-                lines = [f"run A, {line}" for line in lines]
-            self.widget.setText(" ".join([HEADER] + lines) if len(lines) == 1 else "\n".join([HEADER] + lines))
+            self.comparing = f.snap.b is not None
+            self._set(through[0].spectral)
+            self.live_text = self.widget.text()
+            if self.at is not None:
+                self.set_at(self.at)
+
+    def _set(self, spectral, prefix: str = "") -> None:
+        lines = readout_lines(spectral)
+        if self.comparing:   # while comparing, this is A's network
+            lines = [f"run A, {line}" for line in lines]
+        header = prefix + HEADER
+        self.widget.setText(" ".join([header] + lines) if len(lines) == 1 else "\n".join([header] + lines))
 
     def on_epochs(self, f) -> None:
         pass

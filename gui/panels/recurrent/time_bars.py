@@ -257,4 +257,17 @@ class TimeBarsPanel(Panel):
         self.changed()
 
     def draw(self) -> None:
-        self.plot.update(*self.values)
+        at = self.at
+        if at is not None and len(at.point.stats.time_grad_norm):   # issue 21: the rewound point's
+            b = at.point_b
+            self.plot.update(at.point.stats.time_grad_norm, at.caption,
+                             b.stats.time_grad_norm if b is not None and len(b.stats.time_grad_norm) else None)
+            return
+        if hasattr(self, "values"):
+            self.plot.update(*self.values)
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        self.changed()

@@ -63,4 +63,14 @@ class TimeChainPanel(Panel):
             self.changed()
 
     def draw(self) -> None:
-        self.widget.setHtml(time_chain_html(self.chain))
+        through = self.at.point.through_time() if self.at is not None else None
+        if through is not None:   # issue 21: the rewound step's chain, from its own numbers (core's)
+            self.widget.setHtml(f"<p><i>{self.at.point.step_caption()}</i></p>" + time_chain_html(through.chain))
+        elif hasattr(self, "chain"):
+            self.widget.setHtml(time_chain_html(self.chain))
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        self.changed()

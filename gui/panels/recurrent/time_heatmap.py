@@ -20,6 +20,7 @@ from gui.panels.plotting import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
 from gui.panels.gradient_bars import COLOURS
 from gui.panels.recurrent.time_bars import step_ticks
 from gui.panels.panel import Panel
+from gui.panels.inside.history_slider import place_cursor, rewind_cursor   # issue 21
 
 DEFAULT_LEVELS = (-8.0, 2.0)
 
@@ -121,4 +122,25 @@ class TimeHeatmapPanel(Panel):
             self.changed()
 
     def draw(self) -> None:
-        self.plot.update(self.history.series("time_grad_norm"))
+        if not hasattr(self, "history"):
+            return
+        rows = self.history.series("time_grad_norm")
+        if self.at is not None:   # issue 21: the epochs done at the rewound point, and a cursor there
+            rows = rows[:self.at.point.epochs_done]
+            if not len(rows):
+                self.plot.clear(self.plot.n_steps, self.plot._suffix)
+        place_cursor(self.cursor, None if self.at is None else self.at.point.position + 0.5,
+                     "" if self.at is None else f"step {self.at.step}")
+        self.plot.update(rows)
+
+    at = None
+
+    def set_at(self, at) -> None:   # issue 21
+        self.at = at
+        if self.cursor is None:
+            self.cursor = rewind_cursor(self.plot.widget)
+        if at is None:
+            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
+        self.changed()
+
+    cursor = None

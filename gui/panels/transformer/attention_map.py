@@ -73,6 +73,7 @@ class AttentionMap:
 
 
 class AttentionMapPanel(TransformerPanel):
+    REWINDS = False   # issue 21: the recorded points keep no attention weights; its caption names its step
     def __init__(self):
         self.plot = AttentionMap()
         self.blockSpin = wheel_only_when_focused(named(QSpinBox(), "attentionBlockSpin",

@@ -36,8 +36,25 @@ class TransformerPanel(Panel):
     def on_batch(self, f) -> None:
         stats = getattr(f.stats, "transformer", None)
         if stats is not None:
+            if self.at is not None and self.REWINDS:   # rewound: the latest waits for Live
+                self.live = (stats, f.caption)
+                return
             self.stats, self.caption, self.comparing = stats, f.caption, f.snap.b is not None
             self.changed()
+
+    at, live = None, None
+    REWINDS = True   # issue 21: draws the rewound point's per-block numbers (the attention map does not keep them)
+
+    def set_at(self, at) -> None:
+        """Issue 21: rewound, the point's TransformerStats (its epoch's at an epoch's end); None: the latest."""
+        if not self.REWINDS:
+            return
+        if self.at is None:
+            self.live = (self.stats, self.caption)
+        self.at = at
+        point = getattr(at.point.stats, "transformer", None) if at is not None else None
+        self.stats, self.caption = (point, at.caption) if point is not None else self.live
+        self.changed()
 
     def title_caption(self) -> str:
         """While comparing, the views show run A's numbers (B's bars are elsewhere): said in the caption."""
