@@ -260,11 +260,11 @@ class Dashboard:
             self._last_stats = None
             self._hand_at(None)   # nothing rewound into the old run stays
             self._clearing = True   # a view shown by a clear (the recurrent row) draws nothing of the old run
-            self._show_lesson_tabs(snap.config.model)
             try:
                 for p in self.panels:
                     p.clear(snap)
                     p.dirty = False
+                self._show_lesson_tabs(snap.config.model)   # after the row's clear has shown its own tabs
             finally:
                 self._clearing = False
         f = Frame(snap, history, history_b, theory=self.theory)
