@@ -18,6 +18,7 @@ from core.training.history import EpochHistory, StepHistory
 from core.training.inspection import Inspection
 from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.transformer_stats import from_pass
+from core.training.update_pass import UpdatePass   # issue 25
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import make_optimizer
@@ -103,6 +104,7 @@ class Trainer(Inspection):
         self._pos = 0
         self._acc: EpochAccumulator | None = None
         self.precision = PrecisionStep(cfg, net)
+        self._update_pass = UpdatePass.for_network(net, self.precision)   # issue 25: None for small or low precision
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
 
@@ -202,9 +204,14 @@ class Trainer(Inspection):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
+        update = self.optimizer.update(g, self._update)
+        if collect_stats and self._update_pass is not None:   # large float64 weights: one pass (update_pass.py)
+            self._w_norms, lost = self._update_pass.apply(net.flat, update, g)
+            net.flat[net.n_weights:] += update[net.n_weights:]
+            return scale, lost, self._check_weights()
         if collect_stats:
             prec.keep(net.flat)
-        net.flat += self.optimizer.update(g, self._update)
+        net.flat += update
         prec.stored()   # without master weights: w + update rounded to the format
         lost = prec.lost_updates(net.flat, g) if collect_stats else None
         self._w_norms = self._layers.norms(net.flat) if collect_stats else None
