@@ -126,6 +126,33 @@ def step_flops(depth: int, width: int, batch: int) -> float:
     return hidden + edges
 
 
+def dgemm_ratio(depth: int, width: int, batch: int, rounds: int, steps: int = 2) -> list:
+    """Per round, the step's arithmetic rate (its products' flops over the whole step's time, statistics included)
+    over this core's DGEMM rate on the step's own product, (batch x width) @ (width x width), timed in the same
+    round (interleaved: a shared machine's load moves both alike). Returns the rounds' ratios."""
+    a = np.random.default_rng(0).standard_normal((batch, width))
+    w = np.random.default_rng(1).standard_normal((width, width))
+    out = np.empty((batch, width))
+    gemm_calls = max(1, round(3 * depth * steps))   # about as long as the steps
+    t = interleaved({"step": core_step(depth, width, batch, True),
+                     "dgemm": lambda: np.matmul(a, w, out=out)}, 1, 0)   # warm both
+    ratios = []
+    step, gemm = core_step(depth, width, batch, True), lambda: np.matmul(a, w, out=out)
+    step(), gemm()
+    for _ in range(rounds):
+        t0 = time.thread_time()
+        for _ in range(steps):
+            step()
+        t_step = (time.thread_time() - t0) / steps
+        t0 = time.thread_time()
+        for _ in range(gemm_calls):
+            gemm()
+        t_gemm = (time.thread_time() - t0) / gemm_calls
+        ratios.append((step_flops(depth, width, batch) / t_step) / (2.0 * batch * width * width / t_gemm))
+    del t
+    return ratios
+
+
 def kernel_line() -> str:
     kernel = os.environ.get("OPENBLAS_CORETYPE")
     try:

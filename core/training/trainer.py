@@ -21,7 +21,7 @@ from core.training.transformer_stats import from_pass
 from core.training.update_pass import UpdatePass   # issue 25
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
-from core.nn.optimizers import make_optimizer
+from core.nn.optimizers import SGD, make_optimizer
 from core.nn.recurrent import SIGMOID_MAX_DERIV
 from core.runtime.resources import check_fits
 from core.training.statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, NormStats,
@@ -204,11 +204,13 @@ class Trainer(Inspection):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
-        update = self.optimizer.update(g, self._update)
         if collect_stats and self._update_pass is not None:   # large float64 weights: one pass (update_pass.py)
-            self._w_norms, lost = self._update_pass.apply(net.flat, update, g)
-            net.flat[net.n_weights:] += update[net.n_weights:]
+            sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
+            update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
+            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
+            net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()
+        update = self.optimizer.update(g, self._update)
         if collect_stats:
             prec.keep(net.flat)
         net.flat += update

@@ -39,13 +39,17 @@ class UpdatePass:
                  and network.n_weights * network.flat.itemsize > cls.MIN_BYTES)
         return cls(network.w_offsets, sizes, network.flat.dtype) if suits else None
 
-    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """flat[:n_weights] += update[:n_weights], in place; returns (||W|| after, lost_updates) per layer."""
+    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None):
+        """flat[:n_weights] += update[:n_weights], in place; returns (||W|| after, lost_updates) per layer.
+        ``sgd_lr``: plain SGD's rate; the update (-lr g, as ``SGD.update`` writes it) is then written into ``update``
+        chunk by chunk here, while the chunk is in cache, instead of in a pass of its own before."""
         L = len(self.sizes)
         sq, lost, counted = np.zeros(L), np.zeros(L, np.int64), np.zeros(L, np.int64)
         for k, a, b in self.chunks:
             n = b - a
             w, new, same, moved = flat[a:b], self._new[:n], self._same[:n], self._moved[:n]
+            if sgd_lr is not None:
+                np.multiply(grad[a:b], -sgd_lr, out=update[a:b])
             np.add(w, update[a:b], out=new)
             np.not_equal(grad[a:b], 0, out=moved)     # has a gradient
             counted[k] += np.count_nonzero(moved)
