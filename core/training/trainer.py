@@ -104,7 +104,7 @@ class Trainer(Inspection):
         self._pos = 0
         self._acc: EpochAccumulator | None = None
         self.precision = PrecisionStep(cfg, net)
-        self._update_pass = UpdatePass.for_network(net, self.precision)   # issue 25: None for small or low precision
+        self._update_pass = UpdatePass.for_network(net, self.precision)   # issue 25; None: the separate passes
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
 
@@ -204,7 +204,7 @@ class Trainer(Inspection):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
-        if collect_stats and self._update_pass is not None:   # large float64 weights: one pass (update_pass.py)
+        if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
             sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
             update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
             self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
