@@ -20,7 +20,8 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
-# Issue 14's figures in one run: the step against eager PyTorch (float64 and float32; needs
+# Issues 14 and 25's figures in one run: the step's rate against this core's DGEMM rate and against
+# eager PyTorch, each goal's line saying whether it is met (float64 and float32; PyTorch needs
 # `pip install torch==2.13.0` in the venv), then the window's redraws per second and its training
 # speed against headless, with the trainer in a thread and in its own process.
 bench: $(STAMP)

@@ -6,10 +6,17 @@ dtype, and per-layer gradient norms). Figures are ratios measured in one run: th
 PyTorch alternate round by round (the machine is shared), each timed in thread CPU time, and
 each ratio is the median of the rounds' ratios with their range.
 
-    .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--quick] [--no-extra] [--against DIR]
+    .venv/bin/python benchmarks/bench_core.py [--rounds 15] [--runs 5] [--quick] [--no-extra] [--against DIR]
 
---against DIR also times DIR's core (another checkout, e.g. main) in the same process, imported under
-another name, alternating round by round with this one: a before/after ratio from one run.
+Issue 25's goals first, each line saying whether it is met: the step's arithmetic rate over this core's DGEMM
+rate at 10/1024/256 (goal 0.85) and 10/256/128 (0.75), with the step without statistics and the products alone
+beside it (what limits it); then core / PyTorch at 10/32/32 and 20/64/64 in --runs runs (goal: every run's
+median at most 0.5x). Then the sizes in float64 and float32 and the per-layer cost from 10 to 100 layers.
+The BLAS kernel in use and OPENBLAS_CORETYPE are printed first: rerun with ``env -u OPENBLAS_CORETYPE`` and
+with ``OPENBLAS_CORETYPE=Haswell`` to see both kernel sets.
+
+--against DIR also times DIR's core (another checkout, e.g. main) in a child process, alternating round by
+round with this one: a before/after ratio from one run.
 """
 from __future__ import annotations
 
@@ -35,18 +42,6 @@ import numpy as np  # noqa: E402
 from core import ExperimentConfig, Trainer  # noqa: E402
 
 SIZES = [(10, 32, 32), (20, 64, 64), (10, 256, 128)]
-
-
-def best_time(fn, steps: int, repeat: int) -> float:
-    """Smallest mean time per call over `repeat` rounds of `steps` calls: the least disturbed round."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / steps)
-    return best
 
 
 def core_step(depth, width, batch, stats, norm="none", dtype="float64", core=None):
@@ -112,18 +107,99 @@ def steps_for(depth, width, batch) -> int:
     return max(10, int(5e7 / (depth * width * width * batch * 6 + 3e5)))
 
 
-def blas_rate(batch: int, width: int, repeat: int) -> float:
-    """This machine's BLAS on the step's own products: (batch x width) @ (width x width), in flop/s."""
-    a = np.random.default_rng(0).standard_normal((batch, width))
-    w = np.random.default_rng(1).standard_normal((width, width))
-    return 2.0 * batch * width * width / best_time(lambda: a @ w, 10, repeat)
-
-
 def step_flops(depth: int, width: int, batch: int) -> float:
     """Multiply-add flops of one step's products: forward h W, backward h^T dz and dz W^T."""
     hidden = 2.0 * batch * width * width * (3 * (depth - 1))  # hidden-to-hidden layers
     edges = 2.0 * batch * 2 * width * 2 + 2.0 * batch * width * 3  # input layer (no dh), output layer
     return hidden + edges
+
+
+def products_only(depth: int, width: int, batch: int):
+    """The step's hidden-layer products alone, in the step's order and on its shapes: forward h W through ``depth``
+    distinct weight matrices, then back h^T dz and dz W^T: what the step's BLAS work costs with its own working
+    set (the weights leave L2 as they do in the step)."""
+    rng = np.random.default_rng(2)
+    Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(depth)]
+    H = np.tanh(rng.standard_normal((depth, batch, width)))
+    dW, out = np.empty((width, width)), np.empty((batch, width))
+
+    def run():
+        for k in range(1, depth):
+            np.matmul(H[k - 1], Ws[k], out=out)
+        for k in range(depth - 1, 0, -1):
+            np.matmul(H[k - 1].T, H[k], out=dW)
+            H[k] @ Ws[k].T
+    return run
+
+
+def dgemm_ratios(depth: int, width: int, batch: int, rounds: int, steps: int) -> dict:
+    """Per round, the arithmetic rate (the products' flops over the time) of the step with statistics, the step
+    without, and the products alone, each over this core's DGEMM rate on the step's own product (batch x width)
+    @ (width x width) timed in the same round (interleaved, thread CPU time: a shared machine's load moves all
+    alike). Returns {name: the rounds' ratios}."""
+    a = np.random.default_rng(0).standard_normal((batch, width))
+    w = np.random.default_rng(1).standard_normal((width, width))
+    out = np.empty((batch, width))
+    flops = {"step": step_flops(depth, width, batch), "bare": step_flops(depth, width, batch),
+             "products": 2.0 * batch * width * width * 3 * (depth - 1), "dgemm": 2.0 * batch * width * width}
+    calls = {"step": steps, "bare": steps, "products": steps, "dgemm": max(1, 3 * depth * steps)}
+    fns = {"step": core_step(depth, width, batch, True), "bare": core_step(depth, width, batch, False),
+           "products": products_only(depth, width, batch), "dgemm": lambda: np.matmul(a, w, out=out)}
+    for f in fns.values():
+        f()
+    ratios = {k: [] for k in fns if k != "dgemm"}
+    for _ in range(rounds):
+        rate = {}
+        for k, f in fns.items():
+            t0 = time.thread_time()
+            for _ in range(calls[k]):
+                f()
+            rate[k] = flops[k] * calls[k] / (time.thread_time() - t0)
+        for k in ratios:
+            ratios[k].append(rate[k] / rate["dgemm"])
+    return ratios
+
+
+def spread(values: list, fmt: str = ".3f") -> str:
+    v = sorted(values)
+    return f"{statistics.median(v):{fmt}} ({v[0]:{fmt}}-{v[-1]:{fmt}})"
+
+
+DGEMM_GOALS = {(10, 1024, 256): 0.85, (10, 256, 128): 0.75}
+
+
+def dgemm_section(rounds: int) -> None:
+    print("\nstep's arithmetic rate / this core's DGEMM rate on (batch x width) @ (width x width), float64, "
+          f"median of interleaved rounds (range); goal at least")
+    print(f"{'depth/width/batch':>18} {'step+stats':>20} {'goal':>5} {'met':>4} {'step, no stats':>20} "
+          f"{'products alone':>20}")
+    for (depth, width, batch), goal in DGEMM_GOALS.items():
+        big = width >= 1024
+        r = dgemm_ratios(depth, width, batch, max(5, rounds // 3) if big else rounds, 2 if big else 10)
+        met = "yes" if statistics.median(r["step"]) >= goal else "NO"
+        print(f"{f'{depth}/{width}/{batch}':>18} {spread(r['step']):>20} {goal:>5.2f} {met:>4} "
+              f"{spread(r['bare']):>20} {spread(r['products']):>20}", flush=True)
+    print("  (products alone: the step's own BLAS calls cycling through its layers' weights; their ratio is the "
+          "ceiling a step with no other work would reach)")
+
+
+TORCH_GOAL_SIZES, TORCH_GOAL = [(10, 32, 32), (20, 64, 64)], 0.5
+
+
+def torch_runs(runs: int, rounds: int) -> None:
+    """The step with statistics / eager PyTorch at the goal's sizes, ``runs`` times (each the median of ``rounds``
+    interleaved rounds): the goal holds only if every run's median is at most TORCH_GOAL."""
+    print(f"\ncore / PyTorch, float64, {runs} runs of {rounds} interleaved rounds each: every run's median "
+          f"(and range) must be at most {TORCH_GOAL}x")
+    for depth, width, batch in TORCH_GOAL_SIZES:
+        medians = []
+        for _ in range(runs):
+            t = interleaved({"core": core_step(depth, width, batch, True), "torch": torch_step(depth, width, batch)},
+                            steps_for(depth, width, batch), rounds)
+            medians.append(statistics.median(a / b for a, b in zip(t["core"], t["torch"])))
+        met = "yes" if max(medians) <= TORCH_GOAL else "NO"
+        print(f"{f'{depth}/{width}/{batch}':>18}  runs: {' '.join(f'{m:.2f}x' for m in medians)}  "
+              f"worst {max(medians):.2f}x  met: {met}", flush=True)
 
 
 def kernel_line() -> str:
@@ -155,37 +231,83 @@ def compare_sizes(sizes, dtype, rounds, have_torch):
         print(row + f" {med['stats'] * 1e6 / depth:>7.1f}")
 
 
-def load_core(root: str, name: str = "core_against"):
-    """Another checkout's ``core`` package, imported as ``name`` (its relative imports stay inside it)."""
-    import importlib.util
-    pkg = os.path.join(os.path.abspath(root), "core")
-    spec = importlib.util.spec_from_file_location(name, os.path.join(pkg, "__init__.py"),
-                                                  submodule_search_locations=[pkg])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+class OtherCheckout:
+    """Another checkout's step, timed in a child process of its own (benchmarks/step_worker.py), on request."""
+
+    def __init__(self, root: str):
+        import subprocess
+        worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "step_worker.py")
+        self.proc = subprocess.Popen([sys.executable, worker, root], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def ask(self, **cmd):
+        import json
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
-def compare_checkouts(other, root: str, sizes, rounds: int) -> None:
-    """This checkout's step with statistics against ``other``'s (another checkout's core), interleaved."""
+def compare_checkouts(root: str, sizes, rounds: int) -> None:
+    """This checkout's step with statistics against ``root``'s, round by round: this one in this process, then
+    the other in its child process (which waits meanwhile)."""
+    other = OtherCheckout(root)
     print(f"\nthis checkout / {root}: step with statistics, median of {rounds} interleaved rounds (range)")
     for dtype in ("float64", "float32"):
         for depth, width, batch in sizes:
-            t = interleaved({"this": core_step(depth, width, batch, True, dtype=dtype),
-                             "other": core_step(depth, width, batch, True, dtype=dtype, core=other)},
-                            max(24, steps_for(depth, width, batch)), rounds)   # 24: whole recording cycles
+            if dtype == "float32" and width > 256:
+                continue
+            key = [depth, width, batch, dtype]
+            other.ask(make=key)
+            # 24: whole recording cycles of the small sizes; at width 1024 a step is ~0.4 s and records every step
+            n = 2 if width > 256 else max(24, steps_for(depth, width, batch))
+            mine = core_step(depth, width, batch, True, dtype=dtype)
+            mine()
+            t = {"this": [], "other": []}
+            for _ in range(rounds):
+                t0 = time.thread_time()
+                for _ in range(n):
+                    mine()
+                t["this"].append((time.thread_time() - t0) / n)
+                t["other"].append(other.ask(time=key, steps=n))
             print(f"{f'{depth}/{width}/{batch}':>18} {dtype}  {statistics.median(t['this']) * 1e6:>8.0f}us / "
-                  f"{statistics.median(t['other']) * 1e6:>8.0f}us = {ratio_text(t['this'], t['other'])}")
+                  f"{statistics.median(t['other']) * 1e6:>8.0f}us = {ratio_text(t['this'], t['other'])}", flush=True)
+    other.close()
+
+
+def per_layer_section(rounds: int, have_torch: bool) -> None:
+    print("\nper-layer cost from 10 to 100 layers (us/layer should stay flat):")
+    for dtype in ("float64", "float32"):
+        compare_sizes([(10, 128, 32), (30, 128, 32), (100, 128, 32)], dtype, rounds, have_torch)
+    fns = {**{("step", d): core_step(d, 128, 32, True) for d in (10, 100)},
+           **{("products", d): products_only(d, 128, 32) for d in (10, 100)}}
+    calls = {k: 1000 // k[1] for k in fns}   # equal work per round: the first, colder call weighs the same at each depth
+    t = {k: [] for k in fns}
+    for f in fns.values():
+        f()
+    for _ in range(rounds):
+        for k, f in fns.items():
+            t0 = time.thread_time()
+            for _ in range(calls[k]):
+                f()
+            t[k].append((time.thread_time() - t0) / calls[k])
+    for what, n in (("step", 0), ("products", 1)):   # per layer: per hidden layer, per hidden-to-hidden product
+        r = sorted((a / (100 - n)) / (b / (10 - n)) for a, b in zip(t[(what, 100)], t[(what, 10)]))
+        print(f"  float64, {'step with statistics' if what == 'step' else 'its products alone':>20}: cost per layer "
+              f"at depth 100 / at depth 10, interleaved: {statistics.median(r):.2f}x ({r[0]:.2f}-{r[-1]:.2f})")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--quick", action="store_true", help="only the three target sizes, float64")
+    ap.add_argument("--runs", type=int, default=5, help="runs of the PyTorch goal's sizes (default 5)")
+    ap.add_argument("--quick", action="store_true", help="only the goals: DGEMM ratios and the PyTorch runs")
     ap.add_argument("--root", help="the checkout whose core is timed (default: this one)")
-    ap.add_argument("--no-extra", action="store_true", help="leave out the normalisation and large sections")
-    ap.add_argument("--against", metavar="DIR", help="also time DIR's core against this one, same process")
+    ap.add_argument("--no-extra", action="store_true", help="leave out the normalisation section")
+    ap.add_argument("--against", metavar="DIR", help="also time DIR's core against this one (a child process)")
     args = ap.parse_args()
     try:
         import torch  # noqa: F401
@@ -197,15 +319,16 @@ def main():
     print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, tanh, SGD"
           + (f", torch {torch.__version__} (threads 1)" if have_torch else ", torch not installed"))
     if args.against:
-        compare_checkouts(load_core(args.against), args.against,
-                          SIZES + ([] if args.quick else [(100, 128, 32)]), max(5, args.rounds))
-    compare_sizes(SIZES, "float64", args.rounds, have_torch)
+        compare_checkouts(args.against, SIZES + ([] if args.quick else [(100, 128, 32), (10, 1024, 256)]),
+                          max(5, args.rounds // 2))
+    dgemm_section(args.rounds)
+    if have_torch:
+        torch_runs(args.runs, args.rounds)
     if args.quick:
         return
+    compare_sizes(SIZES, "float64", args.rounds, have_torch)
     compare_sizes(SIZES, "float32", args.rounds, have_torch)
-    print("\nper-layer cost from 10 to 100 layers (us/layer should stay flat):")
-    for dtype in ("float64", "float32"):
-        compare_sizes([(10, 128, 32), (30, 128, 32), (100, 128, 32)], dtype, max(5, args.rounds // 3), have_torch)
+    per_layer_section(max(5, args.rounds // 3), have_torch)
     if args.no_extra:
         return
     print("\nnormalisation layers (step with statistics; cost relative to norm none in this run):")
@@ -216,17 +339,6 @@ def main():
         print(f"{f'{depth}/{width}/{batch}':>18}  none {times['none'] * 1e6:>7.0f}us  batch {times['batch'] * 1e6:>7.0f}us "
               f"({times['batch'] / times['none'] - 1:+.0%})  layer {times['layer'] * 1e6:>7.0f}us "
               f"({times['layer'] / times['none'] - 1:+.0%})")
-    depth, width, batch = 10, 1024, 256
-    step = best_time(core_step(depth, width, batch, True), 5, 5)
-    achieved = step_flops(depth, width, batch) / step
-    machine = blas_rate(batch, width, 5)
-    print(f"\nlarge: depth {depth} / width {width} / batch {batch}, one full step with statistics: {step * 1e3:.1f} ms")
-    print(f"  step's products at {achieved / 1e9:.1f} GFLOP/s; this machine's BLAS on ({batch}x{width}) @ "
-          f"({width}x{width}): {machine / 1e9:.1f} GFLOP/s; ratio {achieved / machine:.0%}")
-    if have_torch:
-        t = interleaved({"core": core_step(depth, width, batch, True), "torch": torch_step(depth, width, batch)},
-                        3, 5)
-        print(f"  core / torch: {ratio_text(t['core'], t['torch'])}")
 
 
 if __name__ == "__main__":

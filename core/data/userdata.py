@@ -277,9 +277,9 @@ def load_source(source, config, since: str = "the experiment was saved") -> Data
 
 def source_of_experiment(path: str):
     """The "data" entry of an experiment file ({"path", "sha256"}), or None when it names none."""
-    from core.io.reader import read_json
+    from core.io.records import read_document_json
     try:
-        doc = read_json(path, "config")
+        doc = read_document_json(path, "config")
     except ConfigError:
         return None  # the experiment reader reports what is wrong with the file itself
     return doc.get("data") if isinstance(doc, dict) else None

@@ -13,8 +13,9 @@ saturated share), 6 significant digits; opening a file ignores it (the replay re
 
 The window's "Save config only" and ``--save-config`` write it without a history. A plain object of config
 fields (what ``--save-config`` wrote before) is read too. Another format or version is refused, by name.
-Non-finite numbers are written as null. Files are read by ``reader.read_json`` (limits, every failure a
-ConfigError) and written by ``fileio`` (checked target, temporary file, fsync, rename).
+Non-finite numbers are written as null. Files are read by ``read_document_json`` (``reader.read_json``: limits,
+every failure a ConfigError; a large file that is no experiment refused from its first bytes) and written by
+``fileio`` (checked target, temporary file, fsync, rename).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from core.nn.kinds import kind_of
 from core.measure.distributions import QUANTILES
 from core.io.fileio import file_mode, shorten, write_atomically, write_with  # noqa: F401  (one write path, re-exported)
 from core.training.history import SCALARS, SERIES, EpochHistory
-from core.io.reader import read_json
+from core.io.reader import opening, read_json
 from core.training.statistics import LAYER_FIELDS, PRECISION_FIELDS, EpochStats
 from core.training.transformer_stats import csv_columns
 
@@ -38,6 +39,9 @@ FORMAT = "gradient-flow-experiment"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 KEYS = ("format", "version", "config", "data", "history", "inside")   # inside: issue 12, written, not read back
+# A plain config is a few kB of field: value pairs (every field at once, indented: under 4 kB); only an experiment,
+# whose history grows with its epochs, is larger. A larger file that is no experiment is refused before parsing.
+CONFIG_MAX_BYTES = 1 << 20
 MAX_COUNT = 2**53  # epoch and step numbers: whole numbers a float holds exactly
 
 
@@ -240,7 +244,7 @@ def save_experiment(path: str, config: ExperimentConfig, history: EpochHistory |
 def read_document(path: str, field: str = "file") -> tuple[dict, object]:
     """(config fields, recorded history or None) of a config or experiment file, not yet validated;
     ConfigError(field, ...) for a file that is neither, another format, or an unsupported version."""
-    doc = read_json(path, field)
+    doc = read_document_json(path, field)
     where = f"{field}: {shorten(repr(path))}"
     if type(doc) is not dict:
         raise ConfigError(field, f"{where}: config must be a JSON object of field: value pairs (or an "
@@ -262,6 +266,27 @@ def read_document(path: str, field: str = "file") -> tuple[dict, object]:
     if type(doc.get("config")) is not dict:
         raise ConfigError(field, f"{where} has no config object (got {_kind(doc.get('config'))})")
     return doc["config"], doc.get("history")
+
+
+def read_document_json(path: str, field: str = "file"):
+    """``read_json`` of a config or experiment file; a file over CONFIG_MAX_BYTES that does not open as an
+    experiment (an object whose first key is one of KEYS, or anything but a list) is refused from its first bytes,
+    before it is read: a config that large is padding, and parsing 200 MB of numbers took 100 s (issue 25). An
+    experiment, whatever its size, is parsed."""
+    where = f"{field}: {shorten(repr(path))}"
+
+    def check_head(head: bytes, size: int) -> None:
+        if size <= CONFIG_MAX_BYTES:
+            return
+        first, key = opening(head)
+        if first == "[":
+            raise ConfigError(field, f"{where}: config must be a JSON object of field: value pairs (or an "
+                                     "experiment), got a list")
+        if first == "{" and key is not None and key not in KEYS:
+            raise ConfigError(field, f"{where} is {size:,} bytes, too large for a config file (a JSON object of "
+                                     f"field: value pairs, at most {CONFIG_MAX_BYTES:,} bytes); only an experiment "
+                                     f"file, which opens with {json.dumps(KEYS[0])}, may be larger")
+    return read_json(path, field, check_head=check_head)
 
 
 def load_experiment(path: str, field: str = "file") -> tuple[ExperimentConfig, EpochHistory | None]:

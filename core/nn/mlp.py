@@ -319,12 +319,21 @@ class MLP(LossFromBackward):
             self._ones_cache = np.ones(n, dtype=self.dtype)
         return self._ones_cache
 
+    STATS_CHUNK = 1 << 15   # values: a layer larger than two of these is measured in chunks (issue 25)
+
     def _measure_grad(self, k: int, dW, scratch, out) -> None:
-        """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache."""
-        A = np.abs(dW.reshape(-1), out=scratch[:dW.size])   # the same scratch for every layer: it stays in cache
-        out[0, k] = np.vdot(dW, dW)
-        out[1, k] = np.add.reduce(A)
-        out[2, k] = np.maximum.reduce(A)
+        """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache. A layer
+        larger than L2 goes in chunks, so that each chunk's |dL/dW| is summed and its maximum taken while the chunk
+        is in cache (at width 1024, four passes over 8 MB from L3 were 4 ms per layer)."""
+        v, c = dW.reshape(-1), self.STATS_CHUNK
+        parts = [v] if v.size <= 2 * c else [v[a:a + c] for a in range(0, v.size, c)]
+        sq, total, peak = 0.0, 0.0, np.float64(-np.inf)
+        for part in parts:
+            A = np.abs(part, out=scratch[:part.size])   # the same scratch for every layer: it stays in cache
+            sq += np.vdot(part, part)
+            total += np.add.reduce(A)
+            peak = np.maximum(peak, np.maximum.reduce(A))   # NaN propagates
+        out[:, k] = sq, total, peak
 
 
     def training_loss(self, X, y) -> float:

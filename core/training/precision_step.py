@@ -63,6 +63,11 @@ class PrecisionStep:
             update.fill(0.0)
         return applied
 
+    @property
+    def stores_as_computed(self) -> bool:
+        """The weights are kept as w + update computes them (not rounded to a smaller format after the step)."""
+        return self._store is None
+
     def keep(self, flat: np.ndarray) -> None:
         """Before the update: remember the stored weights."""
         np.copyto(self._before, flat[:self.network.n_weights])

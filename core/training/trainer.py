@@ -20,9 +20,10 @@ from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.rewind import RewindRecorder   # issue 21
 from core.measure.through_time import pascanu_bound
 from core.training.transformer_stats import from_pass
+from core.training.update_pass import UpdatePass   # issue 25
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
-from core.nn.optimizers import make_optimizer
+from core.nn.optimizers import SGD, make_optimizer
 from core.nn.recurrent import SIGMOID_MAX_DERIV
 from core.runtime.resources import check_fits
 from core.training.statistics import (BatchStats, Divergence, EpochAccumulator, EpochStats, NormStats,
@@ -105,6 +106,7 @@ class Trainer(Inspection):
         self._pos = 0
         self._acc: EpochAccumulator | None = None
         self.precision = PrecisionStep(cfg, net)
+        self._update_pass = UpdatePass.for_network(net, self.precision)   # issue 25; None: the separate passes
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
         self.rewind = RewindRecorder(self.batches_per_epoch, self.inside, pascanu_bound(cfg, net))   # issue 21
@@ -205,9 +207,16 @@ class Trainer(Inspection):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
+        if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
+            sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
+            update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
+            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
+            net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
+            return scale, lost, self._check_weights()
+        update = self.optimizer.update(g, self._update)
         if collect_stats:
             prec.keep(net.flat)
-        net.flat += self.optimizer.update(g, self._update)
+        net.flat += update
         prec.stored()   # without master weights: w + update rounded to the format
         lost = prec.lost_updates(net.flat, g) if collect_stats else None
         self._w_norms = self._layers.norms(net.flat) if collect_stats else None
