@@ -385,6 +385,30 @@ SLOW_STORIES = {"clipping-fix": (check_clipping_fix_start, check_clipping_fix),
                 "attention-vs-rnn": (check_attention_vs_rnn_start, check_learns)}
 
 
+@pytest.fixture(scope="module")
+def shared(qapp):
+    """One window for the module's stories, created before the per-test thread and process checks start
+    counting (a window costs about 2 s to build); every story chosen in it sets its whole view and rebuilds,
+    so each test also checks that nothing of the story before stays on screen."""
+    from gui.app.main_window import MainWindow
+    from core.runtime.runner_process import ENV
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV, "thread")
+        w = MainWindow()
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    assert w.shutdown(), "worker thread did not stop"
+    w.close()
+    w.deleteLater()
+
+
+@pytest.fixture
+def window(shared, qtbot):
+    qtbot.waitUntil(lambda: shared.last_snapshot is not None, timeout=10000)
+    return shared
+
+
 def test_every_story_has_a_picture_check():
     assert set(FAST) | set(SLOW_STORIES) == set(PRESETS) and not set(FAST) & set(SLOW_STORIES)
 
