@@ -439,3 +439,21 @@ def test_a_slow_story_shows_its_first_figures_from_the_start(window, qtbot, name
 def test_a_slow_story_at_its_lesson_point(window, qtbot, name):
     to_lesson_point(window, qtbot, name, timeout=900000)
     SLOW_STORIES[name][1](window, PRESETS[name].expect)
+
+
+def test_a_screenshot_of_a_story_is_taken_at_its_lesson_point_in_its_view(qtbot, qapp, tmp_path):
+    """main.py --preset NAME --screenshot F.png: the story's lesson point (exploding: step 1, not the divergence at
+    step 5) and its view (the error signal), as the story panel's button would leave it."""
+    from gui.app.main_window import MainWindow
+    from gui.app.start import take_screenshot
+    from PySide6.QtGui import QImage
+    w = MainWindow(PRESETS["exploding"].config())
+    qtbot.addWidget(w)
+    w.show_lesson("exploding")
+    w.resize(1280, 800)
+    w.show()
+    path = tmp_path / "exploding.png"
+    assert take_screenshot(qapp, w, str(path), PRESETS["exploding"].config().epochs) == 0
+    assert len(w.model.steps) == 1 and w.model.last.divergence is None and not w.isVisible()
+    assert w.gradientQuantityCombo.currentData() == "delta_norms"
+    assert QImage(str(path)).width() >= 1000
