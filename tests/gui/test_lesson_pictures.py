@@ -128,7 +128,7 @@ def check_layernorm_fix(w, e):
 def check_glorot_standard(w, e):
     assert w.gradientQuantityCombo.currentData() == "delta_norms"
     assert w.lessonTabs.tabText(w.lessonTabs.currentIndex()) == "Chain rule"
-    d, _, r = bars(w)   # ||dL/dz||, the last epoch's mean: shrinking toward the input
+    d, _, r = bars(w)   # ||dL/dz|| of the latest step: shrinking toward the input
     hidden = d[:-1]
     gains = hidden[:-1] / hidden[1:]
     assert np.exp(np.log(gains).mean()) == pytest.approx(e["gain"], rel=e["gain_tolerance"]), gains
