@@ -293,7 +293,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "the error signal ||dL/dz|| with the theory overlay, and the phase readout: 'near the edge of chaos'.",
            "at step 1 layer 1's error signal is {delta_ratio[0]} to {delta_ratio[1]} of layer 30's: about "
            "0.95 per layer over 29 layers, where the ordered phase at sigma_w^2 = 0.5 would give {ordered_factor} per "
-           "layer, {ordered_factor}^29 = {ordered_factor_29:sci}. The loss falls to {final_loss} (below {final_loss_max}), validation "
+           "layer, {ordered_factor}^29 = {ordered_factor_29:sci}. Run on to epoch 20: the loss falls to {final_loss} (below {final_loss_max}), validation "
            "accuracy {val_accuracy:.0%}.",
            "mean-field theory (Poole et al. 2016; Schoenholz et al. 2017): chi_1 = 1 at sigma_w^2 = 1 for tanh "
            "without biases, the boundary between the ordered and the chaotic phase.",
