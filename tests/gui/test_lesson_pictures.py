@@ -443,7 +443,7 @@ def test_a_slow_story_at_its_lesson_point(window, qtbot, name):
     SLOW_STORIES[name][1](window, PRESETS[name].expect)
 
 
-def test_a_screenshot_of_a_story_is_taken_at_its_lesson_point_in_its_view(qtbot, qapp, tmp_path):
+def test_a_screenshot_of_a_story_is_taken_at_its_lesson_point_in_its_view(qtbot, tmp_path):
     """main.py --preset NAME --screenshot F.png: the story's lesson point (exploding: step 1, not the divergence at
     step 5) and its view (the error signal), as the story panel's button would leave it."""
     from gui.app.main_window import MainWindow
@@ -455,7 +455,15 @@ def test_a_screenshot_of_a_story_is_taken_at_its_lesson_point_in_its_view(qtbot,
     w.resize(1280, 800)
     w.show()
     path = tmp_path / "exploding.png"
-    assert take_screenshot(qapp, w, str(path), PRESETS["exploding"].config().epochs) == 0
+
+    class App:   # the test's own event loop in place of app.exec(): QApplication.quit() would end pytest-qt's too
+        def exec(self):
+            qtbot.waitUntil(lambda: not w.isVisible(), timeout=60000)
+
+        def quit(self):
+            pass
+
+    assert take_screenshot(App(), w, str(path), PRESETS["exploding"].config().epochs) == 0
     assert len(w.model.steps) == 1 and w.model.last.divergence is None and not w.isVisible()
     assert w.gradientQuantityCombo.currentData() == "delta_norms"
     assert QImage(str(path)).width() >= 1000
