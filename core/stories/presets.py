@@ -139,9 +139,10 @@ PRECISION_PRESETS = [
            "the gradient bars (layers 1 and 2 marked 'underflow') and the Precision panel.",
            "every entry of layer 1's dL/dW is exactly 0 in float16 all the time; in layers 1 and 2 at least "
            "{underflow12:.0%} of the entries are non-zero in the same pass without rounding (underflow); layer 3 "
-           "loses about {underflow3:.0%}.",
+           "loses about {underflow3:.0%} over an epoch (the Precision panel shows one step: between "
+           "{underflow3_steps[0]:.0%} and {underflow3_steps[1]:.0%}).",
            "those entries are about 1e-8, below float16's smallest subnormal 2^-24 = 6e-8.",
-           dict(_VANISHING, dtype="float16"), underflow12=0.99, underflow3=0.7),
+           dict(_VANISHING, dtype="float16"), underflow12=0.99, underflow3=0.7, underflow3_steps=(0.4, 0.95)),
     _story("loss-scaling-fix",
            "float16 with dynamic loss scaling (GradScaler's rules): the gradients come back",
            "the Precision panel (underflow at 0, the scale) and layer 1's gradient bar.",
@@ -226,22 +227,24 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     _story("residual-fix",
            "the deep sigmoid network with residual connections: the gradient reaches layer 1",
            "layer 1's bar, compared with vanishing-sigmoid, and the loss.",
-           "layer 1's gradient is about 1/100 of the output layer's (above {layer1_ratio:sci}) instead of 1e-6 "
-           "of it. At lr {lr} the loss is bumpy (about {first_loss} in epoch 1: each sigmoid layer adds about 0.5 to "
+           "in the last epoch layer 1's gradient is about {layer1_last:g} of the output layer's (above "
+           "{layer1_ratio:sci}) instead of 1e-6 of it. At lr {lr} the loss is bumpy (about {first_loss} in epoch 1: each sigmoid layer adds about 0.5 to "
            "every unit, so the output starts far off) and ends at {final_loss:.2f} (below {final_loss_max:.2f}), "
            "validation accuracy {val_accuracy:.0%}; the plain sigmoid network at the same lr ends at "
            "{plain_final_loss}, at chance.",
            "h + phi(hW + b) has derivative I + phi'W: the identity carries the gradient past the small factors.",
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.03, residual=True),
-           layer1_ratio=5e-3, lr=0.03, final_loss=0.56, final_loss_max=0.60, val_accuracy=0.775,
-           plain_final_loss=0.69, first_loss=2.4),
+           layer1_ratio=5e-3, lr=0.03, final_loss=0.56, final_loss_max=0.60, val_accuracy=0.774,
+           plain_final_loss=0.69, first_loss=2.4, layer1_last=0.05),
     _story("batchnorm-fix",
-           "the deep sigmoid network with batch norm: layer 1's gradient is {layer1_ratio:.2g}x the output layer's; "
-           "it learns",
+           "the deep sigmoid network with batch norm: layer 1's gradient is {layer1_ratio:.2g}x the output layer's "
+           "(mean over 20 epochs); it learns",
            "the bars, level instead of falling to the left, and the loss curve, against vanishing-sigmoid.",
-           "layer 1's gradient is {layer1_ratio:.2g} times the output layer's (vanishing-sigmoid: "
-           "{plain_layer1_ratio:.2g} times); the hidden layers' gradients are within a factor of {hidden_spread:.2g} "
-           "of each other, and the training loss falls from {first_loss:.2f} to {final_loss:.2f} in 20 epochs, "
+           "averaged over the 20 epochs layer 1's gradient is {layer1_ratio:.2g} times the output layer's "
+           "(vanishing-sigmoid: {plain_layer1_ratio:.2g} times), in the bars (the last epoch's) {layer1_last:.2g} "
+           "times; "
+           "the hidden layers' gradients are within a factor of {hidden_spread:.2g} of each other (the last "
+           "epoch's bars: {hidden_spread_last:.2g}), and the training loss falls from {first_loss:.2f} to {final_loss:.2f} in 20 epochs, "
            "validation accuracy {val_accuracy:.2f} (vanishing-sigmoid: loss {plain_final_loss:.2f}, accuracy "
            "{plain_val_accuracy:.2f}).",
            "batch norm divides each unit's z by its spread over the batch, about {spread:.1f} here: deep in a "
@@ -249,24 +252,26 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "about {gain:.0f}, which cancels sigmoid' ({dphi:.2f} on average) at every layer.",
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="batch"),
            layer1_ratio=6.1, plain_layer1_ratio=6.1e-07, hidden_spread=6.1, first_loss=0.66, final_loss=0.45,
-           val_accuracy=0.92, plain_final_loss=0.70, plain_val_accuracy=0.54, spread=0.2, gain=5, dphi=0.20),
+           val_accuracy=0.92, plain_final_loss=0.70, plain_val_accuracy=0.54, spread=0.2, gain=5, dphi=0.20,
+           layer1_last=7.3, hidden_spread_last=7.7),
     _story("layernorm-fix",
            "the deep sigmoid network with layer norm: the gradient vanishes less, but still vanishes",
            "layer 1's bar against vanishing-sigmoid's, and the still flat loss.",
-           "layer 1's gradient rises to {layer1_ratio:.1e} of the output layer's (vanishing-sigmoid: "
-           "{plain_layer1_ratio:.1e}), but it still shrinks about {per_layer:.1f}x per layer and the loss stays "
+           "averaged over the 20 epochs layer 1's gradient rises to {layer1_ratio:.1e} of the output layer's "
+           "(vanishing-sigmoid: {plain_layer1_ratio:.1e}), in the bars (the last epoch's) {layer1_last:.1e}, but it still shrinks about {per_layer:.1f}x per layer and the loss stays "
            "at {final_loss:.2f}, validation accuracy {val_accuracy:.2f}: layer norm does not fix this network.",
            "layer norm divides by the spread of one sample's z across the layer's 32 units, about {spread:.1f} "
            "here, not by the small spread across the batch: the backward signal is doubled, not multiplied by 5, "
            "so with sigmoid' about {dphi:.1f} each layer still loses more than half of it.",
            dict(_DEEP, activation="sigmoid", init="xavier", optimizer="sgd", lr=0.001, norm="layer"),
            layer1_ratio=1.8e-04, plain_layer1_ratio=6.1e-07, per_layer=2.4, final_loss=0.70, val_accuracy=0.54,
-           spread=0.5, dphi=0.2),
+           spread=0.5, dphi=0.2, layer1_last=2.5e-4),
     _story("glorot-standard",
            "tanh with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] (Glorot & Bengio 2010): gradients shrink",
-           "the chain-rule inspector's gains, and the bars against xavier-tanh.",
-           "the back-propagated gradient shrinks by about {gain} per layer toward the input (the inspector's "
-           "hidden gains, within {gain_tolerance:.0%}); the weight gradients stay nearly level (the activations "
+           "the error signal ||dL/dz|| (the bars) and the Chain rule tab's gains; then the ||dL/dW|| bars against "
+           "xavier-tanh.",
+           "the back-propagated gradient ||dL/dz|| shrinks by about {gain} per layer toward the input (the bars, "
+           "and the Chain rule tab's hidden gains, within {gain_tolerance:.0%}); the weight gradients stay nearly level (the activations "
            "shrink the other way) but layer 1's is below {layer1_vs_xavier} of xavier-tanh's. The loss stays "
            "near chance: {final_loss} after 20 epochs (between {final_loss_range[0]:.2f} and {final_loss_range[1]:.2f}).",
            "the standard init has variance 1/(3n): each tanh layer multiplies the gradient by about "
@@ -276,18 +281,19 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     _story("xavier-tanh",
            "tanh with Xavier (normalised) init: the gradient keeps its size through the layers",
            "the bars: nearly level; the loss falling.",
-           "the hidden layers' gradients stay within a factor of {hidden_spread} of each other, and the loss "
+           "averaged over the 20 epochs the hidden layers' gradients stay within a factor of {hidden_spread} of "
+           "each other (the bars, the last epoch's: within {hidden_spread_last}), and the loss "
            "falls to {final_loss:.2f} (below {final_loss_max:.2f}) in 20 epochs, validation accuracy {val_accuracy:.0%}.",
            "Xavier's variance 2/(fan_in + fan_out) keeps each layer's gain near 1 for tanh around 0, where "
            "tanh' is near 1 (for sigmoid, whose slope is at most 0.25, it does not: see vanishing-sigmoid).",
            dict(_DEEP, depth=8, width=64, activation="tanh", init="xavier", optimizer="sgd", lr=0.01),
-           hidden_spread=2, final_loss=0.29, final_loss_max=0.30, val_accuracy=0.882),
+           hidden_spread=2, final_loss=0.29, final_loss_max=0.30, val_accuracy=0.882, hidden_spread_last=4.1),
     _story("edge-of-chaos",
            "30 tanh layers at the critical weight variance sigma_w^2 = 1: gradients neither vanish nor explode",
            "the error signal ||dL/dz|| with the theory overlay, and the phase readout: 'near the edge of chaos'.",
            "at step 1 layer 1's error signal is {delta_ratio[0]} to {delta_ratio[1]} of layer 30's: about "
            "0.95 per layer over 29 layers, where the ordered phase at sigma_w^2 = 0.5 would give {ordered_factor} per "
-           "layer, {ordered_factor}^29 = {ordered_factor_29:sci}. The loss falls to {final_loss} (below {final_loss_max}), validation "
+           "layer, {ordered_factor}^29 = {ordered_factor_29:sci}. Run on to epoch 20: the loss falls to {final_loss} (below {final_loss_max}), validation "
            "accuracy {val_accuracy:.0%}.",
            "mean-field theory (Poole et al. 2016; Schoenholz et al. 2017): chi_1 = 1 at sigma_w^2 = 1 for tanh "
            "without biases, the boundary between the ordered and the chaotic phase.",
@@ -299,7 +305,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "for the first {early_epochs} epochs layer 1's gradient stays below {layer1_ratio:sci} of the output "
            "layer's, yet every hidden layer's update ratio is within a factor of {update_spread} of the others "
            "and layer 1's is above {update_ratio1:sci} (vanishing-sigmoid's: about 1e-10). The loss sits at "
-           "chance (within {chance_margin}) for {chance_epochs} epochs, then falls: below {final_loss_max} from epoch "
+           "chance (within {chance_margin}) for {chance_epochs} epochs, then falls (Run on past the lesson point, "
+           "epoch {early_epochs}): below {final_loss_max} from epoch "
            "{below_from} on, about {final_loss} at epoch 20; by then layer 1's gradient is above {final_layer1_ratio} "
            "of the output layer's: it no longer vanishes.",
            "Adam divides each step by a running root-mean-square of the gradient, so its size hardly depends "
@@ -340,10 +347,10 @@ _LESSONS = {
     "residual-fix": (("epochs", 20), {}),
     "batchnorm-fix": (("epochs", 20), {}),
     "layernorm-fix": (("epochs", 20), {}),
-    "glorot-standard": (("epochs", 20), dict(tab="Chain rule")),
+    "glorot-standard": (("epochs", 20), dict(tab="Chain rule", quantity="delta_norms")),
     "xavier-tanh": (("epochs", 20), {}),
     "edge-of-chaos": (("batches", 1), dict(quantity="delta_norms", theory=True)),
-    "adam-masks": (("epochs", 20), {}),
+    "adam-masks": (("epochs", 10), {}),   # where the gradients still vanish; Run goes on to epoch 20
     "constant-init": (("epochs", 100), {}),
     "rnn-vanishing": (("batches", 1), {}),
     "lstm-fix": (("epochs", 5), {}),
@@ -351,6 +358,10 @@ _LESSONS = {
     "rnn-exploding": (("batches", 1), {}),
     "rnn-clipping": (("epochs", 3), {}),
     "irnn": (("epochs", 5), {}),
+    "float32-lost-updates": (("epochs", 20), dict(tab="Precision")),
+    "float16-underflow": (("epochs", 20), dict(tab="Precision")),
+    "loss-scaling-fix": (("epochs", 20), dict(tab="Precision")),
+    "bfloat16-no-master": (("epochs", 20), dict(tab="Precision")),
 }
 for _name, (_point, _view) in _LESSONS.items():
     if _name in PRESETS and PRESETS[_name].lesson_point is None:

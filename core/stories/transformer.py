@@ -57,7 +57,7 @@ TRANSFORMER_PRESETS = [
            "12 attention blocks without skip connections: every token becomes the same, and nothing is learned",
            "the token-similarity meter per block, block 1's ||dL/dWq||, and the loss.",
            "at initialisation the last block's tokens have mean cosine similarity above {similarity_min} (with skips: "
-           "{similarity_skips:.2f}), and block 1's ||dL/dWq|| is {wq_fall:.0f}x below the same network's with "
+           "{similarity_skips:.3f}), and block 1's ||dL/dWq|| is {wq_fall:.0f}x below the same network's with "
            "skips. Over {epochs} epochs the loss stays at chance (at least {chance_loss_min:.2f}).",
            "attention averages the tokens; without x + f(x) nothing keeps them apart, so depth drives them to one "
            "direction (rank collapse), and the softmax's gradient to the queries and keys vanishes with it "
@@ -67,7 +67,7 @@ TRANSFORMER_PRESETS = [
     _story("transformer-skips",
            "the same 12 blocks with skip connections (Pre-LN): the tokens stay apart and it learns",
            "the token-similarity meter and the loss against transformer-rank-collapse's.",
-           "the last block's token similarity is {similarity:.2f} at initialisation, and validation accuracy "
+           "the last block's token similarity is {similarity:.3f} at initialisation, and validation accuracy "
            "reaches {val_accuracy:.0%} at epoch {learned_epoch}.",
            "x + f(LN(x)) carries every token's own representation past each block: attention adds to it instead "
            "of replacing it.",
@@ -77,7 +77,8 @@ TRANSFORMER_PRESETS = [
            "one attention block on recall with T = 100: the first position's gradient is about {ratio:.2f} of the "
            "last's, against rnn-vanishing's {rnn_ratio:sci}",
            "the position plot: nearly level, where rnn-vanishing's time-step plot falls 21 orders of magnitude.",
-           "at initialisation ||dL/dx_1|| / ||dL/dx_100|| of the embedded input is {ratio:.3f} (1/T = 0.01: the "
+           "at the initial weights (step 1) ||dL/dx_1|| / ||dL/dx_100|| of the embedded input is about {ratio:.2f} "
+           "(1/T = 0.01: the "
            "last query spreads its attention over the 100 positions), against rnn-vanishing's {rnn_ratio:sci}; "
            "validation accuracy reaches {val_accuracy:.0%} by epoch {epochs}.",
            "attention joins every position to the last in one step, so the gradient to position 1 is divided "

@@ -2,8 +2,9 @@
 
 The window takes the same flags as the command line (``--config``, ``--preset``, ``--depth`` ...);
 bad ones exit with status 2 and one line on stderr, before any window opens. Without any,
-it reopens the last session's config. ``--screenshot FILE.png`` trains for ``--epochs`` in the
-window, saves a PNG of it and exits (works with QT_QPA_PLATFORM=offscreen); ``--record FILE.gif``
+it reopens the last session's config. ``--screenshot FILE.png`` trains in the window (a ``--preset`` story
+to its lesson point, in the story's view; else for ``--epochs``), saves a PNG of it and exits (works with
+QT_QPA_PLATFORM=offscreen); ``--record FILE.gif``
 does the same, saving an animation (gui/files/recorder.py). Ctrl+C and SIGTERM close the window as its
 Close button does (settings saved, trainer stopped); the exit status is then 128 + the signal's number.
 """
@@ -207,8 +208,8 @@ def prepare(window, args, compare) -> None:
 
 
 def take_screenshot(app, window, path: str, epochs: int, save=None) -> int:
-    """Train to ``epochs`` in the window, draw, save the whole window as PNG (or ``save(path)``: one plot), and
-    close."""
+    """Take the run to the story's lesson point (with a story whose settings are unchanged: its picture), else
+    train to ``epochs``; draw, save the whole window as PNG (or ``save(path)``: one plot), and close."""
     save = save or window.save_screenshot
     from PySide6.QtCore import QTimer
 
@@ -216,17 +217,28 @@ def take_screenshot(app, window, path: str, epochs: int, save=None) -> int:
     from core.training.session import RunState
 
     status = {"code": 0}
+    story = window.story.lesson_point() is not None
 
     def start():
-        window.toggle_run() if window.state == RunState.READY else QTimer.singleShot(50, start)
+        if window.state != RunState.READY:
+            QTimer.singleShot(50, start)
+        elif story:
+            window.story.go_to_lesson_point()
+        else:
+            window.toggle_run()
+
+    def trained() -> bool:
+        if story:
+            return window.story.at_lesson_point()
+        snap = window.last_snapshot
+        finished = snap is not None and snap.kind in (Kind.DONE, Kind.DIVERGED) and len(window.history) >= min(
+            epochs, snap.epoch)
+        return window.state in (RunState.DONE, RunState.DIVERGED) and finished
 
     def poll():
         if not window.isVisible():  # closed by a signal: no screenshot
             return
-        snap = window.last_snapshot
-        finished = snap is not None and snap.kind in (Kind.DONE, Kind.DIVERGED) and len(window.history) >= min(
-            epochs, snap.epoch)
-        if window.state in (RunState.DONE, RunState.DIVERGED) and finished:
+        if trained():
             QTimer.singleShot(300, shoot)  # let the last frame paint
         else:
             QTimer.singleShot(50, poll)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.stories.claims import RunSoFar, claims
 from core.stories.presets import PRESETS, lesson_point, lesson_point_text, story_view
+from core.training.session import RunState
 
 PAGES = ("gradients", "inside")   # the dashboard's pages, in order (as gui/app/start.py's --page)
 
@@ -70,3 +71,19 @@ class StoryControl:
     def go_to_lesson_point(self) -> None:
         if self.model.story is not None and not self.model.story_stale:
             self.model.go_to(*lesson_point(PRESETS[self.model.story]))
+
+    def lesson_point(self) -> tuple | None:
+        """The chosen story's lesson point, None without a story or once the settings departed from it."""
+        m = self.model
+        return lesson_point(PRESETS[m.story]) if m.story is not None and not m.story_stale else None
+
+    def at_lesson_point(self) -> bool:
+        """The run has reached the story's lesson point (or diverged on the way) and nothing is pending:
+        what is drawn now is the story's picture."""
+        m, point = self.model, self.lesson_point()
+        if point is None or m._step_pending or m.state == RunState.RUNNING:
+            return False
+        if m.state == RunState.DIVERGED:
+            return True
+        unit, n = point
+        return len(m.steps) >= n and m.first_batch is not None if unit == "batches" else len(m.history) >= n

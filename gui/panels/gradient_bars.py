@@ -125,11 +125,11 @@ class GradientBars:
         v = np.concatenate([np.asarray(a, dtype=float) for a in values])
         pos = v[np.isfinite(v) & (v > 0)]
         zero = bool(np.any(v == 0))
-        if pos.size:
-            lo, hi = math.floor(math.log10(pos.min())) - 1, math.ceil(math.log10(pos.max()))
+        if pos.size:   # the floor half a decade to a decade and a half below the smallest bar: a 6x step shows
+            lo, hi = math.floor(math.log10(pos.min()) - 0.5), math.ceil(math.log10(pos.max()))
         else:
             lo, hi = -3, 1
-        lo = min(lo, hi - 3) - (1 if zero else 0)   # a zero gets a floor a decade below the smallest bar
+        lo = min(lo, hi - 2) - (1 if zero else 0)   # a zero gets a floor a decade below the smallest bar
         return lo, hi + max(1, math.ceil(share / (1 - share) * (hi - lo))), zero
 
     def _heights(self, g, lo: int, hi: int):
