@@ -131,7 +131,8 @@ _LIST = [
     Reproduction(
         "sequence-length", "Pascanu, Mikolov & Bengio 2013, Sec. 3.1 (the bound); Hochreiter & Schmidhuber 1997 "
         "(gated memory): success rate against T on recall",
-        "rnn, lstm, gru of 16 units on recall (distractors of std 0.5), W_h orthogonal with ||W_h||_2 = 0.5, Adam 3e-3, "
+        "rnn, lstm, gru of 16 units on recall (distractors of std 0.5), W_h orthogonal with ||W_h||_2 = 0.5, Adam "
+        "3e-3, "
         "clip 1, 10 epochs of 256 sequences, T = 5, 10, 20, 40, 3 seeds each; success: validation accuracy >= 0.75; "
         "half-life of ||dL/dh_t|| at initialisation at T = 40; scaled down: short runs and T up to 40",
         (Check("success rate, rnn, T = 10 (learns when short)", math.nan, 2 / 3, 1.0),
