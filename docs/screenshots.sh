@@ -21,3 +21,7 @@ for theme in light dark; do
   $PY main.py "${TF[@]}" --branch-scale none --epochs 2 --theme "$theme" --screenshot "docs/transformer-no-skips-$theme.png"
   $PY main.py "${TF[@]}" --optimizer adam --lr 0.001 --epochs 5 --theme "$theme" --screenshot "docs/transformer-pre-ln-$theme.png"
 done
+# issue 23: the Jacobian tab's free-probability density (ReLU: the curve beside the histogram, the atom at 0 stated)
+for theme in light dark; do
+  $PY docs/jacobian_screenshot.py relu he "$theme" "docs/jacobian-density-relu-$theme.png"
+done

@@ -147,6 +147,7 @@ def fuss_catalan_density(n_layers: int, points: int = 400) -> tuple[np.ndarray, 
 
 
 HIST_BINS = 30
+ZERO_BELOW = 1e-12   # a singular value below this times the largest is zero up to rounding
 LIVE_BUDGET = 2e8   # multiply-adds per live measurement (rows x layers x width^3): a few tens of milliseconds
 
 
@@ -164,7 +165,12 @@ class JacobianView:
     shares: np.ndarray = field(default_factory=lambda: np.zeros(0))      # and each bin's share of the values
     moments: tuple = (math.nan, math.nan)                                 # measured mean and variance of s^2
     density: np.ndarray = field(default_factory=lambda: np.zeros(0))     # predicted share per bin at log_edges'
-    #   centres (linear network, Gaussian-like weights: the Fuss-Catalan law); empty where no law is drawn
+    #   centres (linear network, Gaussian-like weights: the Fuss-Catalan law; tanh, ReLU, ...: the free-probability
+    #   density, core.measure.free_density); empty where no law is drawn, ``law`` then says why
+    law: str = ""                                                         # the drawn law's name, or why none is
+    zero_mass: float = 0.0                                                # the law's share of singular values at 0
+    zero_share: float = 0.0      # measured share below ZERO_BELOW x the largest (not in the histogram; its shares
+    #                              are of all the values, so they add up to 1 - zero_share)
 
 
 def measure_view(trainer, budget: float = LIVE_BUDGET) -> JacobianView:
@@ -186,19 +192,41 @@ def measure_view(trainer, budget: float = LIVE_BUDGET) -> JacobianView:
         predicted = predicted_moments(cfg.depth - 1, sigma_w2_of(cfg), cfg.init == "orthogonal", cfg.activation,
                                       sigma_b2_of(cfg))
     edges, shares, moments = np.zeros(0), np.zeros(0), (math.nan, math.nan)
-    if s.size and np.isfinite(s).all():
-        with np.errstate(divide="ignore"):
-            logs = np.log10(np.maximum(s, 1e-300))
+    zero_share = 0.0
+    if s.size and np.isfinite(s).all() and s.max() > 0:
+        nonzero = s > ZERO_BELOW * s.max()   # ReLU's exact zeros come out as rounding noise: off the log axis
+        zero_share = float(1.0 - nonzero.mean())
+        logs = np.log10(s[nonzero])
         lo, hi = float(logs.min()), float(logs.max())
         edges = np.linspace(lo - 0.05, hi + 0.05, HIST_BINS + 1)
         shares = np.histogram(logs, edges)[0] / s.size
         moments = (float(np.mean(s * s)), float(np.var(s * s)))
-    density = np.zeros(0)
-    if predicted is not None and cfg.activation == "linear" and cfg.init != "orthogonal" and len(edges):
-        density = fuss_catalan_shares(cfg.depth - 1, sigma_w2_of(cfg), edges)
+    density, law, zero_mass = np.zeros(0), "", 0.0
+    if predicted is not None and len(edges):
+        density, law, zero_mass = predicted_shares(cfg.depth - 1, sigma_w2_of(cfg), cfg.init == "orthogonal",
+                                                   cfg.activation, sigma_b2_of(cfg), edges)
     return JacobianView(s, rows, isometry_share(s), predicted,
                         "" if reason is None else f"no free-probability prediction: {reason}", edges, shares, moments,
-                        density)
+                        density, law, zero_mass, zero_share)
+
+
+def predicted_shares(n_layers: int, sigma_w2: float, orthogonal: bool, activation: str, sigma_b2: float,
+                     log_edges: np.ndarray) -> tuple[np.ndarray, str, float]:
+    """(share per bin of log10 s, the law's name or why none is drawn, its share of singular values at 0).
+    Linear with Gaussian weights: the Fuss-Catalan law (closed form); linear orthogonal: every s is sigma_w^L (a
+    point, no density); otherwise the free-probability density solved numerically, drawn only where the solver
+    converged everywhere with a density >= 0."""
+    if activation == "linear":
+        if orthogonal:
+            point = sigma_w2 ** (n_layers / 2)
+            return np.zeros(0), f"every singular value is sigma_w^L = {point:.3g} (no density)", 0.0
+        return fuss_catalan_shares(n_layers, sigma_w2, log_edges), "the Fuss-Catalan law", 0.0
+    from core.measure.free_density import cached_free_density, log_bin_shares
+    fd = cached_free_density(n_layers, sigma_w2, orthogonal, activation, sigma_b2)
+    if not fd.ok:
+        return (np.zeros(0), "no density drawn: the free-probability equation has no closed form here and its "
+                "numerical solution did not converge", fd.zero_mass)
+    return log_bin_shares(fd, log_edges), "the free-probability density (solved numerically)", fd.zero_mass
 
 
 def fuss_catalan_shares(n_layers: int, sigma_w2: float, log_edges: np.ndarray) -> np.ndarray:

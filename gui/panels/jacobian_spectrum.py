@@ -1,6 +1,8 @@
 """The Jacobian tab: the singular values of dh_L/dh_1 (core.measure.jacobian.measure_view, sent as Snapshot.jacobian)
 as a histogram on a log axis, the dynamical-isometry band [0.5, 2] shaded, the free-probability prediction of the mean
-of s^2 as a dashed line where it holds, and the gauge (share of singular values in the band) in words."""
+of s^2 as a dashed line where it holds, its density as a red curve (the Fuss-Catalan law for a linear network, the
+numerically solved free-probability density for tanh, ReLU, ...; where none is drawn the readout says why), and the
+gauge (share of singular values in the band) in words."""
 from __future__ import annotations
 
 import math
@@ -32,10 +34,19 @@ def gauge_text(view) -> str:
     if view.predicted is not None:
         mean, var = view.predicted
         text += (f" Free probability (Pennington, Schoenholz & Ganguli 2017, wide limit): mean of s² {mean:.3g}, "
-                 f"variance {var:.3g} (dashed line: √mean" + ("; red curve: the Fuss-Catalan law)." if len(view.density)
+                 f"variance {var:.3g} (dashed line: √mean" + (f"; red curve: {view.law})." if len(view.density)
                                                                else ")."))
+        law = getattr(view, "law", "")
+        if not len(view.density) and law:
+            text += f" Density: {law}."
+        if getattr(view, "zero_mass", 0.0) > 0:
+            text += (f" The law puts {100 * view.zero_mass:.0f}% of the singular values at exactly 0 (off the log "
+                     "axis; the curve is the rest).")
     else:
         text += f" {view.reason}."
+    if getattr(view, "zero_share", 0.0) > 0:
+        text += (f" Measured: {100 * view.zero_share:.0f}% of the singular values are 0 up to rounding (below 1e-12 "
+                 "of the largest; not in the histogram).")
     return text
 
 

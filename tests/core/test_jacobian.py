@@ -110,4 +110,8 @@ def test_live_view_draws_the_fuss_catalan_law_for_a_linear_gaussian_net():
     assert v.rows >= 1 and len(v.density) == len(v.shares) == 30
     assert abs(v.density.sum() - 1.0) < 0.05          # the law's shares add up to (about) all the values
     assert np.abs(v.density - v.shares).sum() < 0.6    # and follow the measured histogram
-    assert len(measure_view(Trainer(ExperimentConfig(depth=9, width=16, activation="tanh"))).density) == 0
+    assert v.law == "the Fuss-Catalan law"
+    tanh = measure_view(Trainer(ExperimentConfig(depth=9, width=16, activation="tanh")))
+    assert len(tanh.density) == 30 and "free-probability density" in tanh.law     # issue 23: tanh, ReLU too
+    orth = measure_view(Trainer(ExperimentConfig(depth=9, width=16, activation="linear", init="orthogonal")))
+    assert len(orth.density) == 0 and "no density" in orth.law

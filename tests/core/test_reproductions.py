@@ -19,7 +19,8 @@ from core.sweep.executors import SerialExecutor
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE_NAMES = ("glorot-2010", "he-2015", "saxe-2014", "schoenholz-2017", "pennington-2017", "pascanu-2013",
-               "bengio-1994", "hochreiter-1991", "le-2015", "hanin-2018", "de-2020", "xiong-2020", "noci-2022")
+               "bengio-1994", "hochreiter-1991", "le-2015", "hanin-2018", "de-2020", "xiong-2020", "noci-2022",
+               "sequence-length")
 
 
 def test_registry_has_the_issues_names_and_sane_checks():

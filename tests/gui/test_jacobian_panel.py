@@ -49,3 +49,20 @@ def test_no_prediction_where_the_theory_does_not_hold_and_hidden_for_rnn(window,
     assert precision >= 0 and not tabs.isTabVisible(precision)
     rebuilt_with_config(window, qtbot, CFG)
     assert tabs.isTabVisible(tabs.indexOf(panel.widget)) and tabs.isTabVisible(precision)
+
+
+def test_free_probability_density_drawn_for_tanh_and_relu(window, qtbot):
+    """Issue 23: the red curve is core's free-probability density for tanh and ReLU, not only the linear law."""
+    panel = window.dashboard.jacobian
+    tabs = window.dashboard.lessonTabs
+    for activation, init in (("tanh", "lecun"), ("relu", "he")):
+        rebuilt_with_config(window, qtbot, ExperimentConfig(depth=5, width=32, activation=activation, init=init,
+                                                            samples=120, batch_size=32))
+        view = window.last_snapshot.jacobian
+        assert len(view.density) == len(view.shares) and "free-probability density" in view.law
+        tabs.setCurrentIndex(tabs.indexOf(panel.widget))
+        window.dashboard.draw_shown()
+        x, y = panel.law.getData()
+        np.testing.assert_allclose(y, view.density)
+        assert f"red curve: {view.law}" in panel.label.text()
+        assert ("% of the singular values at exactly 0" in panel.label.text()) == (activation == "relu")

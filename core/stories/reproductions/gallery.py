@@ -38,8 +38,8 @@ def run_all(reps: list[Reproduction], executor, size: str = "full", stop=None) -
 
 # Seconds each took in the measured full run (docs/REPRODUCTIONS.md): the longest go first, so the workers
 # finish together.
-COST = {"schoenholz-2017": 25.0, "le-2015": 60.0, "pennington-2017": 15.0, "saxe-2014": 20.0,
-        "he-2015": 10.0, "hanin-2018": 8.0, "glorot-2010": 6.0, "xiong-2020": 5.0, "noci-2022": 3.0}
+COST = {"sequence-length": 30.0, "schoenholz-2017": 80.0, "le-2015": 60.0, "pennington-2017": 15.0, "saxe-2014": 24.0,
+        "he-2015": 33.0, "hanin-2018": 8.0, "glorot-2010": 6.0, "xiong-2020": 5.0, "noci-2022": 3.0}
 
 
 def list_lines() -> list[str]:

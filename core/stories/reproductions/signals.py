@@ -57,6 +57,31 @@ def he(size: str) -> tuple:
     return tuple(out)
 
 
+def he_with_training(size: str) -> tuple:
+    """he-2015's four rows: the forward std ratios (Xavier, He), then He trains and Xavier stalls."""
+    return he(size) + he_training(size)
+
+
+def he_training(size: str) -> tuple:
+    """"He trains, Xavier stalls": 30 hidden ReLU layers of 32 trained by the simulator's Trainer (SGD 0.01, circles,
+    512 samples, 30 epochs); the median over seeds of the last epoch's training loss over ln 2 (the loss of a
+    network that has learnt nothing), for He and for Xavier init. Scaled down from the paper's 30-layer conv net on
+    ImageNet (Fig. 3: Xavier's does not converge, He's does)."""
+    from core.config import ExperimentConfig
+    from core.training.trainer import Trainer
+    seeds, width, epochs, samples = (3, 32, 30, 512) if size == "full" else (1, 32, 30, 512)
+    out = []
+    for init in ("he", "xavier"):
+        losses = []
+        for s in range(seeds):
+            t = Trainer(ExperimentConfig(depth=30, width=width, activation="relu", init=init, dataset="circles",
+                                         optimizer="sgd", lr=0.01, epochs=epochs, samples=samples, seed=s))
+            t.run()
+            losses.append(t.last_epoch.train_loss / math.log(2.0))
+        out.append(float(np.median(losses)))
+    return tuple(out)
+
+
 def residual_growth(size: str) -> tuple:
     """De & Smith's pre-activation residual block x_{l+1} = x_l + relu(n(x_l)) W, W He-initialised by the
     simulator's initialiser, n the identity or batch norm (this batch's statistics). Returns the per-block growth

@@ -72,3 +72,35 @@ def critical_point(size: str) -> tuple:
     i = int(crossing[0])
     x0, x1, y0, y1 = grid[i], grid[i + 1], log_gain[i], log_gain[i + 1]
     return (float(x0 - y0 * (x1 - x0) / (y1 - y0)),)
+
+
+TRAINABLE_SIGMA_W2 = 0.8   # off criticality (ordered phase) at sigma_b^2 = 0.05: xi_c = 2.30, 6 xi_c = 13.8 layers
+
+
+def trainable_depth(size: str) -> tuple:
+    """Schoenholz et al.'s "trainable depth is about 6 xi_c": xi_c from the theory (core.measure.theory.depth_scale,
+    tanh, sigma_w^2 = 0.8, sigma_b^2 = 0.05), then networks of depth round(0.5 x 6 xi_c) and round(2 x 6 xi_c)
+    trained by the simulator's Trainer (circles, SGD 0.05, 30 epochs, width 64): the median over seeds of the last
+    epoch's training loss over ln 2 (1: learnt nothing), shallow then deep. Scaled down from MNIST / CIFAR grids."""
+    from core.config import ExperimentConfig
+    from core.measure.theory import depth_scale
+    from core.training.trainer import Trainer
+    six_xi = 6.0 * depth_scale("tanh", TRAINABLE_SIGMA_W2, 0.05)
+    seeds, width, epochs, samples = (3, 64, 30, 512) if size == "full" else (1, 64, 30, 512)
+    out = []
+    for depth in (round(0.5 * six_xi), round(2.0 * six_xi)):
+        losses = []
+        for s in range(seeds):
+            t = Trainer(ExperimentConfig(depth=depth, width=width, activation="tanh", init="lecun",
+                                         init_gain=math.sqrt(TRAINABLE_SIGMA_W2), bias_std=math.sqrt(0.05),
+                                         dataset="circles", optimizer="sgd", lr=0.05, epochs=epochs,
+                                         samples=samples, seed=s))
+            t.run()
+            losses.append(t.last_epoch.train_loss / math.log(2.0))
+        out.append(float(np.median(losses)))
+    return tuple(out)
+
+
+def schoenholz(size: str) -> tuple:
+    """The critical point, then the trainable depth's two rows."""
+    return critical_point(size) + trainable_depth(size)
