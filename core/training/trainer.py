@@ -15,6 +15,7 @@ from core.config import STORAGE, ConfigError, ExperimentConfig
 from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
 from core.training.history import EpochHistory, StepHistory
+from core.training.divergence_checks import DivergenceChecks
 from core.training.inspection import Inspection
 from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.rewind import RewindRecorder   # issue 21
@@ -47,7 +48,7 @@ def _deriv_can_be_negative(activation) -> bool:
         return bool(np.min(activation.df(z, activation.f(z))) < 0)
 
 
-class Trainer(Inspection):
+class Trainer(Inspection, DivergenceChecks):
     # Layers of this many weights or more have their gradient statistics measured inside the backward pass; so do
     # layers of half as many when the whole gradient is larger than FUSED_STATS_BYTES (it no longer stays in L2
     # until the pass ends: step on/off 0.965 at 100/128/32 and 0.968 at 30/128/32, 1.00 at 10/128/32).
@@ -93,10 +94,7 @@ class Trainer(Inspection):
         # gamma of each hidden layer, then beta of each: one segment each
         self._norm_segments = Segments(np.append(net.gamma_offsets, net.beta_offsets),
                                        [net.sizes[1]] * (2 * len(net.gamma_offsets))) if net.norm_params else None
-        # Reused every step: fresh arrays this large would cost page faults each time.
-        self._grad = np.empty_like(net.flat)
-        self._update = np.empty_like(net.flat)
-        self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
+        self._allocate_buffers(net)
         self._sat_level = SATURATION_THRESHOLD * net.activation.max_deriv
         self._signed_deriv = _deriv_can_be_negative(net.activation)
         # measure each layer's gradient during the backward pass when its layers are large (switch by size)
@@ -110,6 +108,12 @@ class Trainer(Inspection):
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
             if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
         self.rewind = RewindRecorder(self.batches_per_epoch, self.inside, pascanu_bound(cfg, net))   # issue 21
+
+    def _allocate_buffers(self, net) -> None:
+        """Reused every step: fresh arrays this large would cost page faults each time."""
+        self._grad = np.empty_like(net.flat)
+        self._update = np.empty_like(net.flat)
+        self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -262,29 +266,6 @@ class Trainer(Inspection):
         b0 = self._b_slice.start
         return combined_norm(np.append(gw_norms, segment_norms(g, [b0], [g.size - b0])))
 
-    def _check_loss_and_gradient(self, r, X, total: float) -> Divergence | None:
-        net = self.network
-        if not math.isfinite(r.loss):
-            return self._diverged("loss", net.first_nonfinite_layer(X) or net.n_layers)
-        if not math.isfinite(total):
-            # it starts at the layer nearest the output: everything below inherits it
-            grads = [g + (r.norm_grads[k] if r.norm_grads and k < len(r.norm_grads) else ())
-                     for k, g in enumerate(r.grads)]
-            bad = [k for k, gs in enumerate(grads) if not all(np.isfinite(x).all() for x in gs)]
-            return self._diverged("gradient", bad[-1] + 1 if bad else net.n_layers)
-        return None
-
-    def _check_weights(self) -> Divergence | None:
-        net, flat = self.network, self.network.flat
-        if self._w_norms is not None:
-            ok = np.isfinite(self._w_norms).all() and np.isfinite(flat[self._b_slice]).all()
-        else:
-            ok = math.isfinite(float(np.vdot(flat, flat))) or np.isfinite(flat).all()  # vdot may overflow
-        if ok:
-            return None
-        bad = [k for k in range(net.n_layers) if not all(np.isfinite(p).all() for p in net.layer_params(k))]
-        return self._diverged("weights", bad[0] + 1)
-
     def _batch_stats(self, r, batch_size: int, gw_norms, abs_stats, w_before, total: float, scale: float,
                      divergence: Divergence | None, applied: bool = True) -> BatchStats:
         L = self.network.n_layers
@@ -323,10 +304,6 @@ class Trainer(Inspection):
         level = SATURATION_THRESHOLD * SIGMOID_MAX_DERIV
         return {name: np.array([np.count_nonzero(d <= level) / d.size for d in per_layer])
                 for name, per_layer in gate_derivs.items()}
-
-    def _diverged(self, quantity: str, layer: int) -> Divergence:
-        self.divergence = Divergence(self.epoch + 1, self.step, int(layer), quantity)
-        return self.divergence
 
     # -- batches and epochs -----------------------------------------------------------
     def step_batch(self, interrupt=None) -> BatchStats:
