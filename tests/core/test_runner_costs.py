@@ -1,0 +1,106 @@
+"""What the window's trainer loop costs training (issue 25, core.runtime.runner / snapshots): the costly extras (the
+prediction picture, the Jacobian's spectrum) are spaced to take EXTRAS_SHARE of the time, the cheap chain rule keeps
+its own rhythm, and a short step is not asked about Pause between its layers (a long one still is)."""
+import time
+
+from core import ExperimentConfig
+from core.runtime.runner import Kind, Run, Runner, ThreadChannel
+from core.runtime.snapshots import SnapshotMaker
+
+SMALL = ExperimentConfig(depth=3, width=8, samples=200, batch_size=32, epochs=1000)
+
+
+class Instant(ThreadChannel):
+    """Every snapshot is drawn at once; snapshots kept."""
+
+    def __init__(self):
+        self.snapshots = []
+        super().__init__(self._keep, lambda message, config: None)
+
+    def _keep(self, snap):
+        self.snapshots.append(snap)
+        self.drawn.set()
+
+
+def running(config=SMALL):
+    channel = Instant()
+    runner = Runner(channel, config)
+    runner._start()
+    runner._handle(Run(None))
+    return runner, channel
+
+
+def test_the_costly_extras_are_spaced_to_their_share_of_the_time(monkeypatch):
+    runner, channel = running()
+    cost = 0.02
+
+    def slow_picture(t, kind):
+        time.sleep(cost)
+        return ("picture", t.step)
+    monkeypatch.setattr(runner, "_picture", slow_picture)
+    runner._train_one_batch()
+    now = time.perf_counter()
+    runner._emit(Kind.PROGRESS, force=True)
+    assert channel.snapshots[-1].boundary == ("picture", runner.session.a.step)
+    spacing = runner._costly_due - now
+    least = cost * (1 / SnapshotMaker.EXTRAS_SHARE - 1) + 0.2
+    assert least <= spacing < least + cost * (1 / SnapshotMaker.EXTRAS_SHARE) * 2, spacing
+    # not due: the next unforced snapshots carry no picture, but the chain rule when its own (cheap) time comes
+    runner._extras_due = runner._last_emit = 0.0
+    n = len(channel.snapshots)
+    runner._train_one_batch()            # sends its PROGRESS snapshot (drawn at once, no spacing)
+    assert len(channel.snapshots) == n + 1
+    snap = channel.snapshots[-1]
+    assert snap.boundary is None and snap.chain is not None and snap.step == runner.session.a.step
+    # due again (its time comes with the chain rule's): the picture of the latest weights
+    runner._costly_due = runner._extras_due = runner._last_emit = 0.0
+    runner._train_one_batch()
+    assert len(channel.snapshots) == n + 2
+    assert channel.snapshots[-1].boundary == ("picture", runner.session.a.step)
+
+
+def test_a_pause_or_a_step_sends_the_picture_at_once_whatever_its_spacing():
+    runner, channel = running()
+    runner._train_one_batch()
+    runner._costly_due = runner._extras_due = time.perf_counter() + 1e6   # neither due for a long while
+    runner._emit(Kind.PAUSED, force=True)
+    snap = channel.snapshots[-1]
+    assert snap.boundary is not None and snap.chain is not None
+
+
+def test_short_steps_are_not_asked_between_layers_long_ones_are(monkeypatch):
+    runner, _ = running()
+    asked = []
+    real = runner.session.train_one_batch
+
+    def watched(interrupt=None):
+        asked.append(interrupt is not None)
+        return real(interrupt)
+    monkeypatch.setattr(runner.session, "train_one_batch", watched)
+    runner._train_one_batch()            # the first step of new networks: its length unknown, asked
+    runner._train_one_batch()            # a step of this size takes far less than CHECK_LAYERS_AFTER
+    assert asked == [True, False]
+    assert runner._step_seconds < Runner.CHECK_LAYERS_AFTER
+    runner._step_seconds = 2 * Runner.CHECK_LAYERS_AFTER   # as after a long step
+    runner._train_one_batch()
+    assert asked[-1] is True
+
+
+def test_a_rebuild_asks_the_first_step_of_the_new_networks_again(monkeypatch):
+    runner, _ = running()
+    runner._train_one_batch()
+    runner._train_one_batch()
+    assert runner._step_seconds < Runner.CHECK_LAYERS_AFTER
+    runner._rebuilt()
+    assert runner._step_seconds == float("inf")
+
+
+def test_a_pause_during_a_short_step_still_leaves_it_untaken_or_whole():
+    """Without the questions between layers, Pause is seen before the next step: nothing trains after it."""
+    runner, channel = running()
+    for _ in range(3):
+        runner._train_one_batch()
+    step = runner.session.a.step
+    channel.running.clear()              # Pause pressed
+    runner._train_one_batch()
+    assert runner.session.a.step == step
