@@ -57,14 +57,15 @@ class Headless:
         self.trainer = Trainer(cfg)
         self.trainer.step_batch()
 
-    def rate(self, seconds: float) -> tuple[float, float]:
-        """Steps per second, and per second of this thread's CPU time."""
+    def rate(self, seconds: float) -> dict:
+        """Steps per second, per second of this thread's CPU time, and the share of a core it had."""
         t = self.trainer
         start, cpu, steps = time.perf_counter(), time.thread_time(), 0
         while time.perf_counter() - start < seconds:
             t.step_batch()
             steps += 1
-        return steps / (time.perf_counter() - start), steps / max(time.thread_time() - cpu, 1e-9)
+        wall, used = time.perf_counter() - start, time.thread_time() - cpu
+        return {"head": steps / wall, "head_cpu": steps / max(used, 1e-9), "head_core": used / wall}
 
 
 def trainer_cpu(w) -> float:
@@ -151,7 +152,8 @@ def report(size: str, mode: str, rows: list, window: Window) -> bool:
           f"{statistics.median([r['rate'] for r in rows]):>7.0f}/s {spread(share, '{:.0%}'):>18} "
           f"{spread(per_cpu, '{:.0%}'):>18} {spread(fps, '{:.1f}'):>18} "
           f"{statistics.median([r['frame_ms'] for r in rows]):>8.1f}ms "
-          f"{statistics.median([r['stall'] for r in rows]):>7.0f}ms {statistics.median([r['core'] for r in rows]):>6.0%} "
+          f"{statistics.median([r['stall'] for r in rows]):>7.0f}ms {statistics.median([r['head_core'] for r in rows]):>6.0%} "
+          f"{statistics.median([r['core'] for r in rows]):>6.0%} "
           f"{window.first:>6.2f}s  {'goal met' if met else 'goal NOT met'}", flush=True)
     return met
 
@@ -179,8 +181,7 @@ def main():
     for _ in range(args.rounds):
         for size in sizes:
             for mode in modes:   # headless right before each window segment: the same moment's load
-                head, head_cpu = headless[size].rate(args.seconds)
-                rows[(size, mode)].append({"head": head, "head_cpu": head_cpu,
+                rows[(size, mode)].append({**headless[size].rate(args.seconds),
                                            **windows[(size, mode)].segment(args.seconds)})
     load1 = os.getloadavg()
     print(f"load average (1 min) {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; {len(os.sched_getaffinity(0))} "
@@ -188,11 +189,11 @@ def main():
           f"of {args.seconds:g} s, headless and window alternating")
     print("window/headless: steps per second, median (range) over the rounds; per CPU-s: steps per second of the "
           "trainer's own CPU time against a bare loop's (what the window costs a step, which a busy machine's "
-          "waiting does not count); frames/s: redraws per second (at most one per step); core: the share of a "
-          f"core the trainer had; goal: window/headless >= {GOAL_SHARE:.0%} and frames/s >= {GOAL_FRAMES:g} "
+          "waiting does not count); frames/s: redraws per second (at most one per step); core H / W: the share of "
+          f"a core the headless loop / the window's trainer had (below 100%: the machine is busy); goal: window/headless >= {GOAL_SHARE:.0%} and frames/s >= {GOAL_FRAMES:g} "
           "(or one per step when it takes fewer steps)")
     print(f"{'size':>10} {'trainer':>8} {'headless':>10} {'window':>9} {'window/headless':>18} {'per CPU-s':>18} "
-          f"{'frames/s':>18} {'GUI/frame':>10} {'stall':>9} {'core':>6} {'start':>7}")
+          f"{'frames/s':>18} {'GUI/frame':>10} {'stall':>9} {'core H':>6} {'core W':>6} {'start':>7}")
     met = [report(size, windows[(size, mode)].mode if mode == "auto" else mode, rows[(size, mode)],
                   windows[(size, mode)]) for size in sizes for mode in modes]
     for window in windows.values():

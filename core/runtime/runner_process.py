@@ -10,7 +10,8 @@ whose Qt threads are running) and runs the same ``core.runtime.runner.Runner`` a
   snapshots, run A's step count) live in a small block of shared memory, one double each: a read
   between a step's layers costs a memory load, not a system call;
 - snapshots come back through a second pipe, pickled (measured in docs/PERFORMANCE.md: a few
-  hundred microseconds even for the largest network, against milliseconds of drawing).
+  hundred microseconds even for the largest network, against milliseconds of drawing), widened to
+  ``PIPE_BYTES`` so that sending one never waits for the window to read it.
 
 ``TrainerProcess`` is the window's handle: ``put``, the flags, ``receive`` and ``shutdown`` (stop,
 join with a timeout, then terminate, then kill: no orphan, no zombie). A child that dies (killed, a
@@ -34,6 +35,31 @@ RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP, CPU = range(7)
 
 MODES = ("thread", "process")   # where the window's trainer runs (--trainer, GRADFLOW_TRAINER, View menu)
 ENV = "GRADFLOW_TRAINER"
+
+
+# Snapshots of small, fast networks carry tens of steps and their distribution records: 40 - 150 kB. A pipe holds
+# 64 kB by default, so the trainer's send waited for the window's process to read each one (a wake-up and a
+# reschedule on a busy machine, every frame); with room for a few of them it never waits (the window draws one
+# snapshot at a time, so at most one is in the pipe besides small messages).
+PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(conn, size: int = PIPE_BYTES) -> int:
+    """Let the pipe under ``conn`` hold ``size`` bytes where the system allows it (Linux, within
+    /proc/sys/fs/pipe-max-size); returns what it holds now (0: not known on this system)."""
+    try:
+        import fcntl
+    except ImportError:   # not a POSIX system
+        return 0
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
+        return 0
+    try:
+        return fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, size)
+    except OSError:   # above the system's limit for this user: keep what it has
+        try:
+            return fcntl.fcntl(conn.fileno(), fcntl.F_GETPIPE_SZ)
+        except OSError:
+            return 0
 
 
 def usable_cores() -> int:
@@ -190,6 +216,7 @@ class TrainerProcess:
         self.drawn.set()
         child_commands, self._commands = ctx.Pipe(duplex=False)
         self._results, child_results = ctx.Pipe(duplex=False)
+        self.pipe_bytes = widen_pipe(child_results)   # the trainer never waits for the window to read a snapshot
         self.process = ctx.Process(target=child_main, name="trainer", daemon=True,
                                    args=(child_commands, child_results, self._values, config, max_rate,
                                          generation, compare, data))

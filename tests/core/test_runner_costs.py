@@ -104,3 +104,47 @@ def test_a_pause_during_a_short_step_still_leaves_it_untaken_or_whole():
     channel.running.clear()              # Pause pressed
     runner._train_one_batch()
     assert runner.session.a.step == step
+
+
+def test_the_snapshot_pipe_holds_a_large_snapshot_without_a_reader():
+    """A snapshot of a fast network (tens of steps and their distribution records, 40 - 150 kB) is sent without
+    waiting for the window's process to read it: the pipe holds PIPE_BYTES (a default pipe holds 64 kB)."""
+    import fcntl
+    import multiprocessing
+    import threading
+    import numpy as np
+    import pytest
+    from core.runtime.runner_process import PIPE_BYTES, widen_pipe
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
+        pytest.skip("no F_SETPIPE_SZ here")
+    with open("/proc/sys/fs/pipe-max-size") as fh:
+        if int(fh.read()) < PIPE_BYTES:
+            pytest.skip("this system's pipe-max-size is below PIPE_BYTES")
+    snapshot_like = {"inside": np.random.default_rng(0).random(150_000 // 8)}   # 150 kB
+    for widen, sent_at_once in ((False, False), (True, True)):
+        reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        if widen:
+            assert widen_pipe(writer) >= PIPE_BYTES
+        done = threading.Event()
+        sender = threading.Thread(target=lambda: (writer.send(snapshot_like), done.set()), daemon=True)
+        sender.start()
+        assert done.wait(1.0) is sent_at_once   # nobody reads yet: a default pipe makes the sender wait
+        got = reader.recv()                      # (and then lets it go)
+        sender.join(5.0)
+        assert np.array_equal(got["inside"], snapshot_like["inside"]) and not sender.is_alive()
+        reader.close()
+        writer.close()
+
+
+def test_a_trainer_process_gets_the_wide_pipe():
+    import fcntl
+    import pytest
+    from core.runtime.runner_process import PIPE_BYTES, TrainerProcess
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
+        pytest.skip("no F_SETPIPE_SZ here")
+    proc = TrainerProcess(SMALL)
+    try:
+        assert proc.pipe_bytes >= PIPE_BYTES
+        assert fcntl.fcntl(proc._results.fileno(), fcntl.F_GETPIPE_SZ) >= PIPE_BYTES
+    finally:
+        assert proc.shutdown() is not None
