@@ -101,6 +101,70 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def echo_one_way(snapshots, acks) -> None:
+    """The window's side of a trainer process, drawing in no time: read each snapshot, answer with its step."""
+    while True:
+        try:
+            message = snapshots.recv()
+        except EOFError:
+            return
+        acks.send(message.step)
+
+
+def step_shares(sizes: list, seconds: float, rate: float = 30.0) -> None:
+    """Of the trainer's own time, the share its steps take, measured step by step in the same loop as the
+    snapshots it makes and sends (through a one-way pipe, as a trainer process's, to another process that
+    acknowledges each): a busy machine slows both alike, so this share is what the window leaves to training.
+    CPU: this thread's CPU time; wall: including any wait for the pipe (a reader that was slow to run)."""
+    try:
+        from core.runtime.runner_process import widen_pipe
+    except ImportError:   # a checkout from before issue 25
+        widen_pipe = None
+    ctx = multiprocessing.get_context("spawn")
+    print(f"the trainer's time in steps, {rate:g} snapshots/s at most, snapshots through a one-way pipe "
+          f"({'widened' if widen_pipe else 'default size'}) to another process; {seconds:g} s per size")
+    for size in sizes:
+        depth, width, batch = (int(v) for v in size.split("/"))
+        cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, epochs=1_000_000)
+        snap_r, snap_w = ctx.Pipe(duplex=False)
+        ack_r, ack_w = ctx.Pipe(duplex=False)
+        if widen_pipe is not None:
+            widen_pipe(snap_w)
+        other = ctx.Process(target=echo_one_way, args=(snap_r, ack_w), daemon=True)
+        other.start()
+        channel = ThreadChannel(snap_w.send, lambda message, config: None)
+        channel.min_interval = 1.0 / rate
+        runner = Runner(channel, cfg)
+        runner._start()
+        runner._handle(Run(None))
+        spent = {"cpu": 0.0, "wall": 0.0}
+        session_step = runner.session.train_one_batch
+
+        def timed_step(interrupt=None):
+            c, w = time.thread_time(), time.perf_counter()
+            try:
+                return session_step(interrupt)
+            finally:
+                spent["cpu"] += time.thread_time() - c
+                spent["wall"] += time.perf_counter() - w
+        runner.session.train_one_batch = timed_step
+        start = None
+        deadline, snaps = time.perf_counter() + 0.5 + seconds, 0
+        while time.perf_counter() < deadline:
+            if start is None and time.perf_counter() > deadline - seconds:   # after a warm-up
+                start, cpu0, snaps, spent["cpu"], spent["wall"] = time.perf_counter(), time.thread_time(), 0, 0.0, 0.0
+            while ack_r.poll():
+                ack_r.recv()
+                channel.drawn.set()
+                snaps += 1
+            runner._train_one_batch()
+        cpu, wall = time.thread_time() - cpu0, time.perf_counter() - start
+        snap_w.close()
+        other.join(5)
+        print(f"{size:>18} {snaps / wall:5.1f} snapshots/s: steps take {spent['cpu'] / cpu:.1%} of its CPU time, "
+              f"{spent['wall'] / wall:.1%} of its wall time", flush=True)
+
+
 class Bare:
     """A bare Trainer loop, kept warm between rounds."""
 
@@ -207,7 +271,9 @@ def main():
                   f"{1e3 * trip:>8.3f}ms {nbytes / 1024:>8.1f}kB", flush=True)
     here.close()
     other.join(5)
-    process_costs(args.process_sizes.split(","), args.seconds, args.process_rounds)
+    step_shares(args.process_sizes.split(","), 2 * args.seconds)
+    if args.process_rounds > 0:
+        process_costs(args.process_sizes.split(","), args.seconds, args.process_rounds)
 
 if __name__ == "__main__":
     main()

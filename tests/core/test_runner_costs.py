@@ -148,3 +148,72 @@ def test_a_trainer_process_gets_the_wide_pipe():
         assert fcntl.fcntl(proc._results.fileno(), fcntl.F_GETPIPE_SZ) >= PIPE_BYTES
     finally:
         assert proc.shutdown() is not None
+
+
+class CountingConn:
+    """A command pipe's reading end that counts how often it is asked."""
+
+    def __init__(self, conn):
+        self.conn, self.polls = conn, 0
+
+    def poll(self, timeout=0.0):
+        self.polls += 1
+        return self.conn.poll(timeout)
+
+    def recv(self):
+        return self.conn.recv()
+
+
+def test_a_running_trainer_process_looks_at_its_command_pipe_only_when_a_command_was_sent():
+    """No system call per step for commands: the window counts each command it sends (SENT in shared memory),
+    the child looks at the pipe when that count grew, and every LOOK_EVERY seconds (to notice a window that went)."""
+    import multiprocessing
+    from core.runtime.messages import _Wake
+    from core.runtime.runner_process import SENT, PipeChannel
+    ctx = multiprocessing.get_context("spawn")
+    values = ctx.RawArray("d", SENT + 1)
+    reader, writer = ctx.Pipe(duplex=False)
+    results_r, results_w = ctx.Pipe(duplex=False)
+    commands = CountingConn(reader)
+    channel = PipeChannel(commands, results_w, values)
+    channel.LOOK_EVERY = 1e6
+    assert channel.get(0.0) is None            # the first look (nothing there)
+    polls = commands.polls
+    writer.send(_Wake())                       # in the pipe, but not yet counted by the sender
+    for _ in range(1000):
+        assert channel.get(0.0) is None
+    assert commands.polls == polls             # not one system call for a thousand steps
+    values[SENT] += 1                          # the window's sender thread counts it after sending
+    assert channel.get(0.0) == _Wake()
+    assert channel.get(0.0) is None and commands.polls == polls + 1
+    assert channel.get(0.25) is None           # waiting (idle) always looks
+    writer.send(_Wake())
+    assert channel.get(0.25) == _Wake()        # ... and counts what it took
+    values[SENT] += 1
+    polls = commands.polls
+    assert channel.get(0.0) is None and commands.polls == polls
+    channel.LOOK_EVERY, channel._next_look = 0.05, 0.0
+    writer.close()                             # the window's process went away
+    time.sleep(0.06)
+    assert channel.get(0.0) is None and channel.stop.is_set()
+    for conn in (reader, results_r, results_w):
+        conn.close()
+
+
+def test_the_trainer_process_publishes_its_cpu_time_every_few_milliseconds_not_every_step():
+    import multiprocessing
+    from core.runtime.runner_process import CPU, SENT, STEP, PipeChannel
+    ctx = multiprocessing.get_context("spawn")
+    values = ctx.RawArray("d", SENT + 1)
+    channel = PipeChannel(None, None, values)
+    channel.publish_step(1)
+    first = values[CPU]
+    assert first > 0 and values[STEP] == 1
+    channel.publish_step(2)
+    assert values[STEP] == 2 and values[CPU] == first   # within CPU_EVERY: the same reading
+    time.sleep(channel.CPU_EVERY * 2)
+    busy = time.process_time() + 0.01
+    while time.process_time() < busy:
+        pass
+    channel.publish_step(3)
+    assert values[STEP] == 3 and values[CPU] > first
