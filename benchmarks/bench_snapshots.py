@@ -101,44 +101,44 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def echo_one_way(snapshots, acks) -> None:
-    """The window's side of a trainer process, drawing in no time: read each snapshot, answer with its step."""
+def echo_drawn(snapshots, values) -> None:
+    """The window's side of a trainer process, drawing in no time: read each snapshot, set the shared "drawn" flag."""
+    from core.runtime.runner_process import DRAWN
     while True:
         try:
-            message = snapshots.recv()
+            snapshots.recv()
         except EOFError:
             return
-        acks.send(message.step)
+        values[DRAWN] = 1.0
 
 
 def step_shares(sizes: list, seconds: float, rate: float = 30.0) -> None:
-    """Of the trainer's own time, the share its steps take, measured step by step in the same loop as the
-    snapshots it makes and sends (through a one-way pipe, as a trainer process's, to another process that
-    acknowledges each): a busy machine slows both alike, so this share is what the window leaves to training.
-    CPU: this thread's CPU time; wall: including any wait for the pipe (a reader that was slow to run)."""
-    try:
-        from core.runtime.runner_process import widen_pipe
-    except ImportError:   # a checkout from before issue 25
-        widen_pipe = None
+    """Of a trainer's own time, the share its steps take, measured step by step in the loop of a trainer process
+    (``Runner.run``'s body with a ``PipeChannel``: commands looked for, snapshots made, pickled and sent through a
+    one-way pipe to another process, which sets the shared "drawn" flag as a window does once it has drawn): a
+    busy machine slows steps and the rest alike, so this share is what the loop leaves to training. CPU: this
+    thread's CPU time; wall: including any wait (a pipe full until the reader runs, preemption)."""
+    from core.runtime import runner_process as rp
+    widened = hasattr(rp, "widen_pipe")   # (a checkout from before issue 25 has neither)
     ctx = multiprocessing.get_context("spawn")
-    print(f"the trainer's time in steps, {rate:g} snapshots/s at most, snapshots through a one-way pipe "
-          f"({'widened' if widen_pipe else 'default size'}) to another process; {seconds:g} s per size")
+    print(f"the trainer process's loop: its time in steps, at most {rate:g} snapshots/s; {seconds:g} s per size")
     for size in sizes:
         depth, width, batch = (int(v) for v in size.split("/"))
         cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, epochs=1_000_000)
+        values = ctx.RawArray("d", 8)
+        values[rp.MIN_INTERVAL], values[rp.DRAWN] = 1.0 / rate, 1.0
+        cmd_r, cmd_w = ctx.Pipe(duplex=False)
         snap_r, snap_w = ctx.Pipe(duplex=False)
-        ack_r, ack_w = ctx.Pipe(duplex=False)
-        if widen_pipe is not None:
-            widen_pipe(snap_w)
-        other = ctx.Process(target=echo_one_way, args=(snap_r, ack_w), daemon=True)
+        if widened:
+            rp.widen_pipe(snap_w)
+        other = ctx.Process(target=echo_drawn, args=(snap_r, values), daemon=True)
         other.start()
-        channel = ThreadChannel(snap_w.send, lambda message, config: None)
-        channel.min_interval = 1.0 / rate
+        channel = rp.PipeChannel(cmd_r, snap_w, values)
         runner = Runner(channel, cfg)
         runner._start()
         runner._handle(Run(None))
-        spent = {"cpu": 0.0, "wall": 0.0}
-        session_step = runner.session.train_one_batch
+        spent = {"cpu": 0.0, "wall": 0.0, "snaps": 0}
+        session_step, send = runner.session.train_one_batch, channel.emit
 
         def timed_step(interrupt=None):
             c, w = time.thread_time(), time.perf_counter()
@@ -147,22 +147,25 @@ def step_shares(sizes: list, seconds: float, rate: float = 30.0) -> None:
             finally:
                 spent["cpu"] += time.thread_time() - c
                 spent["wall"] += time.perf_counter() - w
-        runner.session.train_one_batch = timed_step
-        start = None
-        deadline, snaps = time.perf_counter() + 0.5 + seconds, 0
+
+        def counted(snap):
+            spent["snaps"] += 1
+            send(snap)
+        runner.session.train_one_batch, channel.emit = timed_step, counted
+        start, deadline = None, time.perf_counter() + 0.5 + seconds
         while time.perf_counter() < deadline:
             if start is None and time.perf_counter() > deadline - seconds:   # after a warm-up
-                start, cpu0, snaps, spent["cpu"], spent["wall"] = time.perf_counter(), time.thread_time(), 0, 0.0, 0.0
-            while ack_r.poll():
-                ack_r.recv()
-                channel.drawn.set()
-                snaps += 1
-            runner._train_one_batch()
+                start, cpu0 = time.perf_counter(), time.thread_time()
+                spent.update(cpu=0.0, wall=0.0, snaps=0)
+            runner._once()
         cpu, wall = time.thread_time() - cpu0, time.perf_counter() - start
         snap_w.close()
         other.join(5)
-        print(f"{size:>18} {snaps / wall:5.1f} snapshots/s: steps take {spent['cpu'] / cpu:.1%} of its CPU time, "
-              f"{spent['wall'] / wall:.1%} of its wall time", flush=True)
+        for conn in (cmd_r, cmd_w, snap_r):
+            conn.close()
+        print(f"{size:>18} {spent['snaps'] / wall:5.1f} snapshots/s: steps take {spent['cpu'] / cpu:.1%} of its CPU "
+              f"time, {spent['wall'] / wall:.1%} of its wall time (pipe {'widened' if widened else 'default'})",
+              flush=True)
 
 
 class Bare:
