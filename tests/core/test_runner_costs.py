@@ -69,6 +69,7 @@ def test_a_pause_or_a_step_sends_the_picture_at_once_whatever_its_spacing():
 
 
 def test_short_steps_are_not_asked_between_layers_long_ones_are(monkeypatch):
+    monkeypatch.setattr(Runner, "CHECK_LAYERS_AFTER", 1.0)   # "short" whatever this machine's load does to a step
     runner, _ = running()
     asked = []
     real = runner.session.train_one_batch
@@ -78,7 +79,7 @@ def test_short_steps_are_not_asked_between_layers_long_ones_are(monkeypatch):
         return real(interrupt)
     monkeypatch.setattr(runner.session, "train_one_batch", watched)
     runner._train_one_batch()            # the first step of new networks: its length unknown, asked
-    runner._train_one_batch()            # a step of this size takes far less than CHECK_LAYERS_AFTER
+    runner._train_one_batch()            # a step of this size takes far less than CHECK_LAYERS_AFTER (here 1 s)
     assert asked == [True, False]
     assert runner._step_seconds < Runner.CHECK_LAYERS_AFTER
     runner._step_seconds = 2 * Runner.CHECK_LAYERS_AFTER   # as after a long step
@@ -87,6 +88,7 @@ def test_short_steps_are_not_asked_between_layers_long_ones_are(monkeypatch):
 
 
 def test_a_rebuild_asks_the_first_step_of_the_new_networks_again(monkeypatch):
+    monkeypatch.setattr(Runner, "CHECK_LAYERS_AFTER", 1.0)
     runner, _ = running()
     runner._train_one_batch()
     runner._train_one_batch()
