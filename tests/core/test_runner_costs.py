@@ -44,7 +44,7 @@ def test_the_costly_extras_are_spaced_to_their_share_of_the_time(monkeypatch):
     assert channel.snapshots[-1].boundary == ("picture", runner.session.a.step)
     spacing = runner._costly_due - now
     least = cost * (1 / SnapshotMaker.EXTRAS_SHARE - 1) + 0.2
-    assert least <= spacing < least + cost * (1 / SnapshotMaker.EXTRAS_SHARE) * 2, spacing
+    assert least <= spacing < 30, spacing   # at least 1/EXTRAS_SHARE - 1 times its cost (the old 10x gave 0.4 s)
     # not due: the next unforced snapshots carry no picture, but the chain rule when its own (cheap) time comes
     runner._extras_due = runner._last_emit = 0.0
     n = len(channel.snapshots)
@@ -130,7 +130,7 @@ def test_the_snapshot_pipe_holds_a_large_snapshot_without_a_reader():
         done = threading.Event()
         sender = threading.Thread(target=lambda: (writer.send(snapshot_like), done.set()), daemon=True)
         sender.start()
-        assert done.wait(1.0) is sent_at_once   # nobody reads yet: a default pipe makes the sender wait
+        assert done.wait(5.0 if sent_at_once else 1.0) is sent_at_once   # nobody reads: a default pipe makes it wait
         got = reader.recv()                      # (and then lets it go)
         sender.join(5.0)
         assert np.array_equal(got["inside"], snapshot_like["inside"]) and not sender.is_alive()
@@ -208,12 +208,13 @@ def test_the_trainer_process_publishes_its_cpu_time_every_few_milliseconds_not_e
     ctx = multiprocessing.get_context("spawn")
     values = ctx.RawArray("d", SENT + 1)
     channel = PipeChannel(None, None, values)
+    channel.CPU_EVERY = 60.0   # (2 ms in use: a loaded machine may pause this test longer between two calls)
     channel.publish_step(1)
     first = values[CPU]
     assert first > 0 and values[STEP] == 1
     channel.publish_step(2)
     assert values[STEP] == 2 and values[CPU] == first   # within CPU_EVERY: the same reading
-    time.sleep(channel.CPU_EVERY * 2)
+    channel._next_cpu = time.perf_counter()   # CPU_EVERY has passed
     busy = time.process_time() + 0.01
     while time.process_time() < busy:
         pass
