@@ -22,11 +22,13 @@ test: $(STAMP)
 
 # Issues 14 and 25's figures in one run: the step's rate against this core's DGEMM rate and against
 # eager PyTorch, each goal's line saying whether it is met (float64 and float32; PyTorch needs
-# `pip install torch==2.13.0` in the venv), then the window's redraws per second and its training
-# speed against headless, with the trainer in a thread and in its own process.
+# `pip install torch==2.13.0` in the venv), then the window's training speed against headless and its
+# redraws per second at 8/32/32, 20/32/32, 20/64/64 and 50/256/64, with the trainer where the window
+# puts it by itself (auto: its own process on >= 2 cores), headless and window segments alternating in
+# 5 rounds.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
-	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py --sizes 8/32/32,20/64/64,50/256/64 --trainer thread,process
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py --sizes 8/32/32,20/32/32,20/64/64,50/256/64 --trainer auto --rounds 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core import ExperimentConfig, Trainer  # noqa: E402
 
 SIZES = {"8/32/32": ExperimentConfig(depth=8, width=32, epochs=1_000_000),
+         "20/32/32": ExperimentConfig(depth=20, width=32, epochs=1_000_000),
          "20/64/64": ExperimentConfig(depth=20, width=64, batch_size=64, epochs=1_000_000),
          "50/256/64": ExperimentConfig(depth=50, width=256, batch_size=64, epochs=1_000_000)}
 GUI_SHARE = 0.08   # gui/bridge/worker.py's pacing target
@@ -92,7 +93,7 @@ def replay(app, w, snaps, cfg: ExperimentConfig) -> list[float]:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default=",".join(SIZES), help="e.g. 8/32/32,20/64/64 (default: all three)")
+    ap.add_argument("--sizes", default=",".join(SIZES), help="e.g. 8/32/32,20/64/64 (default: all four)")
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--page", choices=("gradients", "inside"), default="gradients")
     args = ap.parse_args()

@@ -9,9 +9,10 @@ with and without the spaced extras: prediction picture, chain rule), and the REB
 - pipe: one snapshot through a real ``multiprocessing`` pipe to another process and an
   acknowledgement back (round trip, so both copies and both wake-ups are in it);
 
-then, at 20/64/64, a real trainer process (``core.runtime.runner_process.TrainerProcess``) running with its
-snapshots acknowledged as soon as they arrive, at 30 a second and at none: its steps per second of
-its own CPU time against a bare ``Trainer`` loop's in this process (what sending snapshots costs a step).
+then, per size of issue 25 (``--process-sizes``), a real trainer process (``core.runtime.runner_process.TrainerProcess``)
+running with its snapshots acknowledged as soon as they arrive, at 30 a second and at none: its steps per second
+of its own CPU time against a bare ``Trainer`` loop's in this process (what making and sending snapshots costs a
+step, without any drawing), the three alternating in rounds.
 
 No Qt. Medians of ``--rounds`` snapshots:
 
@@ -100,45 +101,160 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bare_per_cpu_second(cfg: ExperimentConfig, seconds: float) -> float:
-    from core import Trainer
-    t = Trainer(cfg)
-    t.step_batch()
-    cpu, steps = time.thread_time(), 0
-    while time.thread_time() - cpu < seconds:
-        t.step_batch()
-        steps += 1
-    return steps / (time.thread_time() - cpu)
+def echo_drawn(snapshots, values) -> None:
+    """The window's side of a trainer process, drawing in no time: read each snapshot, set the shared "drawn" flag."""
+    from core.runtime.runner_process import DRAWN
+    while True:
+        try:
+            snapshots.recv()
+        except EOFError:
+            return
+        values[DRAWN] = 1.0
 
 
-def process_per_cpu_second(cfg: ExperimentConfig, rate: float, seconds: float) -> tuple[float, float]:
-    """Steps per CPU-second of a trainer process whose snapshots are acknowledged at once, and snapshots/s."""
-    from core.runtime.runner_process import TrainerProcess
-    proc = TrainerProcess(cfg)
-    try:
-        while (m := proc.receive(5.0)) is None or m[0] != "snapshot":
-            pass
-        proc.min_interval = 1.0 / rate if rate > 0 else 1e9
-        proc.put(Run(None))
-        deadline = time.perf_counter() + 1.0 + seconds
-        start = None
+def step_shares(sizes: list, seconds: float, rate: float = 30.0) -> None:
+    """Of a trainer's own time, the share its steps take, measured step by step in the loop of a trainer process
+    (``Runner.run``'s body with a ``PipeChannel``: commands looked for, snapshots made, pickled and sent through a
+    one-way pipe to another process, which sets the shared "drawn" flag as a window does once it has drawn): a
+    busy machine slows steps and the rest alike, so this share is what the loop leaves to training. CPU: this
+    thread's CPU time; wall: including any wait (a pipe full until the reader runs, preemption)."""
+    from core.runtime import runner_process as rp
+    widened = hasattr(rp, "widen_pipe")   # (a checkout from before issue 25 has neither)
+    ctx = multiprocessing.get_context("spawn")
+    print(f"the trainer process's loop: its time in steps, at most {rate:g} snapshots/s; {seconds:g} s per size")
+    for size in sizes:
+        depth, width, batch = (int(v) for v in size.split("/"))
+        cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, epochs=1_000_000)
+        values = ctx.RawArray("d", 8)
+        values[rp.MIN_INTERVAL], values[rp.DRAWN] = 1.0 / rate, 1.0
+        cmd_r, cmd_w = ctx.Pipe(duplex=False)
+        snap_r, snap_w = ctx.Pipe(duplex=False)
+        if widened:
+            rp.widen_pipe(snap_w)
+        other = ctx.Process(target=echo_drawn, args=(snap_r, values), daemon=True)
+        other.start()
+        channel = rp.PipeChannel(cmd_r, snap_w, values)
+        runner = Runner(channel, cfg)
+        runner._start()
+        runner._handle(Run(None))
+        spent = {"cpu": 0.0, "wall": 0.0, "snaps": 0}
+        session_step, send = runner.session.train_one_batch, channel.emit
+
+        def timed_step(interrupt=None):
+            c, w = time.thread_time(), time.perf_counter()
+            try:
+                return session_step(interrupt)
+            finally:
+                spent["cpu"] += time.thread_time() - c
+                spent["wall"] += time.perf_counter() - w
+
+        def counted(snap):
+            spent["snaps"] += 1
+            send(snap)
+        runner.session.train_one_batch, channel.emit = timed_step, counted
+        start, deadline = None, time.perf_counter() + 0.5 + seconds
         while time.perf_counter() < deadline:
-            if start is None and time.perf_counter() > deadline - seconds:   # after a second's warm-up
+            if start is None and time.perf_counter() > deadline - seconds:   # after a warm-up
+                start, cpu0 = time.perf_counter(), time.thread_time()
+                spent.update(cpu=0.0, wall=0.0, snaps=0)
+            runner._once()
+        cpu, wall = time.thread_time() - cpu0, time.perf_counter() - start
+        snap_w.close()
+        other.join(5)
+        for conn in (cmd_r, cmd_w, snap_r):
+            conn.close()
+        print(f"{size:>18} {spent['snaps'] / wall:5.1f} snapshots/s: steps take {spent['cpu'] / cpu:.1%} of its CPU "
+              f"time, {spent['wall'] / wall:.1%} of its wall time (pipe {'widened' if widened else 'default'})",
+              flush=True)
+
+
+class Bare:
+    """A bare Trainer loop, kept warm between rounds."""
+
+    def __init__(self, cfg: ExperimentConfig):
+        from core import Trainer
+        self.t = Trainer(cfg)
+        self.t.step_batch()
+
+    def per_cpu_second(self, seconds: float) -> float:
+        cpu, steps = time.thread_time(), 0
+        while time.thread_time() - cpu < seconds:
+            self.t.step_batch()
+            steps += 1
+        return steps / (time.thread_time() - cpu)
+
+
+class Child:
+    """A trainer process whose snapshots are acknowledged as soon as they arrive (a window that draws in no time),
+    at ``rate`` a second (0: none while running), run in segments."""
+
+    def __init__(self, cfg: ExperimentConfig, rate: float):
+        from core.runtime.runner_process import TrainerProcess
+        self.proc = TrainerProcess(cfg)
+        while (m := self.proc.receive(10.0)) is None or m[0] != "snapshot":
+            pass
+        self.proc.min_interval = 1.0 / rate if rate > 0 else 1e9
+
+    def segment(self, seconds: float) -> tuple[float, float]:
+        """Steps per CPU-second and snapshots per second over ``seconds`` of running (after a warm-up), then paused."""
+        from core.runtime.messages import _Paused
+        proc = self.proc
+        proc.put(Run(None))
+        deadline, start = time.perf_counter() + 0.5 + seconds, None
+        while time.perf_counter() < deadline:
+            if start is None and time.perf_counter() > deadline - seconds:   # after the warm-up
                 start, steps0, cpu0, snaps = time.perf_counter(), proc.step, cpu_seconds(proc.process.pid), 0
             m = proc.receive(0.05)
             if m is not None and m[0] == "snapshot":
                 proc.drawn.set()
                 snaps = snaps + 1 if start is not None else 0
-        steps, cpu = proc.step - steps0, cpu_seconds(proc.process.pid) - cpu0
-        return steps / cpu, snaps / (time.perf_counter() - start)
-    finally:
-        proc.shutdown()
+        steps, cpu, wall = proc.step - steps0, cpu_seconds(proc.process.pid) - cpu0, time.perf_counter() - start
+        proc.running.clear()
+        proc.put(_Paused())
+        while (m := proc.receive(2.0)) is not None and not (m[0] == "snapshot" and m[1].kind == Kind.PAUSED):
+            proc.drawn.set()
+        proc.drawn.set()
+        return steps / max(cpu, 1e-9), snaps / wall
+
+    def close(self) -> None:
+        self.proc.shutdown()
+
+
+def process_costs(sizes: list, seconds: float, rounds: int) -> None:
+    """What sending snapshots costs a trainer process's step, per size: its steps per CPU-second at 30 snapshots a
+    second and at none, against a bare loop's in this process; the three alternate in ``rounds`` rounds."""
+    print(f"trainer process, snapshots acknowledged at once, against a bare loop (steps per CPU-s); {rounds} rounds of "
+          f"{seconds:g} s alternating; median (range)")
+    for size in sizes:
+        depth, width, batch = (int(v) for v in size.split("/"))
+        cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, epochs=1_000_000)
+        bare, at30, at0 = Bare(cfg), Child(cfg, 30.0), Child(cfg, 0.0)
+        r30, r0, fps = [], [], []
+        try:
+            for _ in range(rounds):
+                b1 = bare.per_cpu_second(seconds / 2)
+                c30, f30 = at30.segment(seconds)
+                c0, _ = at0.segment(seconds)
+                b = (b1 + bare.per_cpu_second(seconds / 2)) / 2
+                r30.append(c30 / b)
+                r0.append(c0 / b)
+                fps.append(f30)
+        finally:
+            at30.close()
+            at0.close()
+        med = statistics.median
+        print(f"{size:>18} {med(fps):5.1f} snapshots/s: {med(r30):.0%} ({min(r30):.0%} – {max(r30):.0%});  "
+              f"none: {med(r0):.0%} ({min(r0):.0%} – {max(r0):.0%})", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="8/32/32,20/64/64,50/256/64,100/1024/1")
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--process-sizes", default="8/32/32,20/32/32,20/64/64,50/256/64",
+                    help="sizes whose trainer process is timed against a bare loop (last section)")
+    ap.add_argument("--process-rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=2.0, help="of each segment of the last section")
     args = ap.parse_args()
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
@@ -158,13 +274,9 @@ def main():
                   f"{1e3 * trip:>8.3f}ms {nbytes / 1024:>8.1f}kB", flush=True)
     here.close()
     other.join(5)
-    cfg = ExperimentConfig(depth=20, width=64, batch_size=64, epochs=1_000_000)
-    for rate in (30.0, 0.0):
-        bare = bare_per_cpu_second(cfg, 4.0)
-        per_cpu, snaps = process_per_cpu_second(cfg, rate, 4.0)
-        print(f"20/64/64 trainer process, {snaps:4.1f} snapshots/s: {per_cpu:.0f} steps per CPU-s, "
-              f"a bare loop {bare:.0f}: {per_cpu / bare:.0%}", flush=True)
-
+    step_shares(args.process_sizes.split(","), 2 * args.seconds)
+    if args.process_rounds > 0:
+        process_costs(args.process_sizes.split(","), args.seconds, args.process_rounds)
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,5 @@
 """How the ``Runner`` makes a snapshot: what is new since the last one, the extras (prediction picture, chain rule,
-chain through time) spaced to cost about a tenth of the time, and the message a snapshot carries."""
+chain through time) spaced to cost a small share of the time, and the message a snapshot carries."""
 from __future__ import annotations
 
 import time
@@ -14,6 +14,12 @@ from core.training.session import RunState, divergence_message
 class SnapshotMaker:
     """The snapshot half of ``core.runtime.runner.Runner``: it reads the state ``Runner.__init__`` sets (the
     session, the channel, what was sent so far, the pacing of extras and of the prediction picture)."""
+
+    # The costly extras (the prediction picture, the Jacobian's spectrum) take at most this share of the trainer's
+    # time while it runs: 3% (spaced with the chain rule, they took up to 9%, the largest cost of the window to
+    # training; docs/PERFORMANCE.md). The picture is then redrawn every ~0.3 s (small networks) to every ~3 s (50
+    # layers of 256); a pause or a step sends it at once.
+    EXTRAS_SHARE = 0.03
 
     # A PAUSED snapshot leaves out a prediction picture that costs more than this (seconds): sent after it.
     QUICK_PICTURE = 0.05
@@ -41,9 +47,10 @@ class SnapshotMaker:
         return new
 
     def _extras(self, now: float, force: bool, kind: Kind):
-        """The prediction picture (a forward pass over a grid) is extra work: spaced to take ~10% of the time.
-        The chain rule and, for a recurrent model, the chain through time are the latest step's own numbers:
-        no pass of their own (before any step, one pass on the first batch)."""
+        """The chain rule and, for a recurrent model, the chain through time are the latest step's own numbers (no
+        pass of their own; before any step, one pass on the first batch): spaced to take ~10% of the time. The
+        prediction picture (a forward pass over a grid) and the Jacobian's spectrum cost passes: spaced on their own
+        to take ``EXTRAS_SHARE`` of it. Forced (a step, a pause, a rebuild): all of them."""
         if not (force or now >= self._extras_due):
             self._jacobian_view = None
             return None, None, None
@@ -53,9 +60,13 @@ class SnapshotMaker:
         through = None
         if "time_chain" in kind_of(t.config).views and not t.diverged:   # B's only when forced: its bars before a step
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
-        boundary = self._picture(t, kind)
-        self._jacobian_view = measure_view(t) if "jacobian" in kind_of(t.config).views and not t.diverged else None
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
+        boundary, self._jacobian_view = None, None
+        if force or now >= self._costly_due:
+            started = time.perf_counter()
+            boundary = self._picture(t, kind)
+            self._jacobian_view = measure_view(t) if "jacobian" in kind_of(t.config).views and not t.diverged else None
+            self._costly_due = now + (time.perf_counter() - started) * (1 / self.EXTRAS_SHARE - 1) + 0.2
         return boundary, chain, through
 
     @staticmethod
