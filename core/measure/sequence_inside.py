@@ -49,6 +49,7 @@ class SequenceLayout:
     time: tuple                 # ((field, label), ...) of the (layers, T) fields
     saturation_rule: str
     samples: int = SAMPLES
+    attention: bool = False     # a Transformer (blocks x positions), else a recurrent network (layers x steps)
     every: int = 1
     sequence: bool = True
 
@@ -64,20 +65,20 @@ def make_sequence_layout(net, steps: int) -> SequenceLayout:
     """The layout of a recurrent network's or a Transformer's records on sequences of ``steps`` positions."""
     tanh = net.activation.name == "tanh"
     rule = "|tanh(u)| > 0.97 (makemore)" if tanh else "phi'(u) <= 5% of its largest value"
-    model = getattr(net, "kind", "transformer")
-    if model == "transformer":
+    attention = not hasattr(net, "n_gates")   # a Transformer's blocks, else recurrent layers (with their cells)
+    if attention:
         dist = (("grad", "gradient dL/dx_l"), ("act", "residual stream x_l"), ("attn", "attention output"),
                 ("mlp", "MLP output"))
         time = (("signal", "std of x_l[:, t]"), ("grad_t", "||dL/dx_l[:, t]||"), ("attn_signal", "std of Attn output"),
                 ("mlp_signal", "std of MLP output"), ("saturation", "saturated share (MLP units)"))
-        return SequenceLayout(model, net.depth, steps, "block", "position", dist, time, rule)
+        return SequenceLayout("transformer", net.depth, steps, "block", "position", dist, time, rule, attention=True)
     dist = (("grad", "gradient dL/dh_t"), ("act", "hidden state h_t"),
             ("pre", "pre-activation (what enters tanh)" if net.n_gates > 1 else "pre-activation z_t"))
-    time = (("signal", "std of h_t"), ("grad_t", "||dL/dh_t||"), ("saturation", "saturated share (tanh units)"
-                                                                   if net.n_gates > 1 else "saturated share"))
+    time = (("signal", "std of h_t"), ("grad_t", "||dL/dh_t||"),
+            ("saturation", "saturated share (candidate)" if net.n_gates > 1 else "saturated share (phi units)"))
     if net.n_gates > 1:
         time += (("gate_saturation", "saturated share (gates)"),)
-    return SequenceLayout(model, net.depth, steps, "layer", "time step", dist, time, rule)
+    return SequenceLayout(net.kind, net.depth, steps, "layer", "time step", dist, time, rule)
 
 
 def std_per_step(a: np.ndarray, time_axis: int) -> np.ndarray:
@@ -101,7 +102,7 @@ class SequenceInsideRecorder:
         self.net, self.k = net, samples
         self.rng = np.random.default_rng([int(seed), 21])
         self.layout = make_sequence_layout(net, steps)
-        self.transformer = self.layout.model == "transformer"
+        self.transformer = self.layout.attention
         self.tanh = net.activation.name == "tanh"
         self.sat_level = (1.0 - TANH_SATURATED ** 2) if self.tanh else 0.05 * net.activation.max_deriv
         L, T = self.layout.n_layers, steps
