@@ -126,3 +126,4 @@ class RunView:
     divergence: object
     n_layers: int
     inside: object = None   # core.measure.distributions.InsideView of run B (sent as an InsideDelta, as Snapshot's)
+    initial_transformer: object = None   # issue 22: run B's TransformerStats at initialisation (with REBUILT)
