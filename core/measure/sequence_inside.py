@@ -4,10 +4,11 @@ For every training step ``SequenceInsideRecorder.measure`` takes, from the pass 
 network's ``Backward``), per layer (a recurrent layer or a Transformer block) l:
 
 - through time, one value per time step / position t (arrays (layers, T)):
-  ``signal``      the standard deviation of the layer's output at t over all its (sample, unit) entries:
-                  recurrent h_t, Transformer the residual stream x_l[:, t] after block l;
-  ``grad_t``      ||dL/dh_t|| (recurrent, as the time-step bars) or ||dL/dx_l[:, t]|| (Transformer), over the
-                  batch and the units;
+  ``signal``      the standard deviation at t over all (sample, unit) entries of the layer's output h_t
+                  (recurrent) or of the residual stream x_{l-1}[:, t] entering block l (Transformer: block 1's row
+                  is the embedded input x_0; the last block's output feeds only the read-out position);
+  ``grad_t``      ||dL/dh_t|| (recurrent, as the time-step bars) or ||dL/dx_{l-1}[:, t]|| (Transformer; block 1's
+                  row is the position plot's ||dL/dx_0[:, t]||), over the batch and the units;
   ``saturation``  the share of saturated units at t: recurrent, the layer's tanh/phi (the RNN's phi, the LSTM's
                   candidate g, the GRU's n), Transformer the MLP's phi units; tanh by makemore's |tanh(u)| > 0.97
                   (phi'(u) < 1 - 0.97^2), other activations phi'(u) <= 5% of the largest phi';
@@ -17,8 +18,8 @@ network's ``Backward``), per layer (a recurrent layer or a Transformer block) l:
                   MLP(.) at t (before their branch scale).
 - distributions, percentile bands of |value| (min, 2.3%, 15.9%, median, 84.1%, 97.7%, max, as
   core.measure.distributions.QUANTILES; np.percentile's linear rule) over all time steps of a fixed sample of
-  SAMPLES entries per layer (all entries when a layer has fewer), arrays (layers, 7): ``grad`` dL/dh_t (dL/dx_l),
-  ``act`` h_t (x_l), recurrent ``pre`` what enters the tanh/phi, Transformer ``attn`` and ``mlp``.
+  SAMPLES entries per layer (all entries when a layer has fewer), arrays (layers, 7): ``grad`` dL/dh_t (dL/dx_{l-1}),
+  ``act`` h_t (x_{l-1}), recurrent ``pre`` what enters the tanh/phi, Transformer ``attn`` and ``mlp``.
 
 Every step is recorded (a step of these networks is a Python loop over time or a stack of attention blocks; the
 measurement is a few reductions per layer). Stored as float32 in a core.measure.distributions.InsideHistory, so
@@ -67,10 +68,11 @@ def make_sequence_layout(net, steps: int) -> SequenceLayout:
     rule = "|tanh(u)| > 0.97 (makemore)" if tanh else "phi'(u) <= 5% of its largest value"
     attention = not hasattr(net, "n_gates")   # a Transformer's blocks, else recurrent layers (with their cells)
     if attention:
-        dist = (("grad", "gradient dL/dx_l"), ("act", "residual stream x_l"), ("attn", "attention output"),
-                ("mlp", "MLP output"))
-        time = (("signal", "std of x_l[:, t]"), ("grad_t", "||dL/dx_l[:, t]||"), ("attn_signal", "std of Attn output"),
-                ("mlp_signal", "std of MLP output"), ("saturation", "saturated share (MLP units)"))
+        dist = (("grad", "gradient dL/dx_{l-1} (block input)"), ("act", "residual stream x_{l-1} (block input)"),
+                ("attn", "attention output"), ("mlp", "MLP output"))
+        time = (("signal", "std of x_{l-1}[:, t] (block input)"), ("grad_t", "||dL/dx_{l-1}[:, t]|| (block input)"),
+                ("attn_signal", "std of Attn output"), ("mlp_signal", "std of MLP output"),
+                ("saturation", "saturated share (MLP units)"))
         return SequenceLayout("transformer", net.depth, steps, "block", "position", dist, time, rule, attention=True)
     dist = (("grad", "gradient dL/dh_t"), ("act", "hidden state h_t"),
             ("pre", "pre-activation (what enters tanh)" if net.n_gates > 1 else "pre-activation z_t"))
@@ -157,13 +159,15 @@ class SequenceInsideRecorder:
         return rec
 
     def _transformer(self, r) -> dict:
-        """Arrays are batch first: x_l, dL/dx_l, Attn and MLP outputs (N, T, d), phi' (blocks, N, T, 4d)."""
+        """Arrays are batch first: each block's input x_{l-1} and dL/dx_{l-1}, its Attn and MLP outputs (N, T, d),
+        phi' (blocks, N, T, 4d)."""
         attn = [a for a, _ in r.branch_outputs]
         mlp = [m for _, m in r.branch_outputs]
-        return {"grad": self.bands(r.hidden_grads), "act": self.bands(r.activations),
+        inputs = [r.embedded] + list(r.activations[:-1])
+        return {"grad": self.bands(r.hidden_grads), "act": self.bands(inputs),
                 "attn": self.bands(attn), "mlp": self.bands(mlp),
-                "signal": np.array([std_per_step(x, 1) for x in r.activations]),
-                "grad_t": np.asarray(r.transformer.position_grad_norm[1:], dtype=np.float64),
+                "signal": np.array([std_per_step(x, 1) for x in inputs]),
+                "grad_t": np.asarray(r.transformer.position_grad_norm[:-1], dtype=np.float64),
                 "attn_signal": np.array([std_per_step(a, 1) for a in attn]),
                 "mlp_signal": np.array([std_per_step(m, 1) for m in mlp]),
                 "saturation": np.array([share_per_step(self._saturated(d), 1) for d in r.derivs])}

@@ -138,9 +138,10 @@ def _transformer(norm_position, branch_scale="one"):
     return net, X, y
 
 
-def _loss_from_block(net, x, l, y):
-    """The loss with block l's output replaced by x: the blocks after it, then the read-out."""
-    for p in net._blocks[l + 1:]:
+def _loss_from_input(net, x, l, y):
+    """The loss with block l's input (0-based l: x_l, the embedded input for l = 0) replaced by x: block l and
+    those after it, then the read-out."""
+    for p in net._blocks[l:]:
         x, _ = net._block(p, x, np.empty(x.shape[:2] + (4 * net.width,)))
     h = x[:, -1]
     if net.pre:
@@ -156,7 +157,7 @@ def test_transformer_residual_stream_branches_and_gradients(norm_position, branc
     _, (_, xs, caches, derivs, _, _) = net._forward(X)
     eps = 1e-6
     for l in range(2):
-        x = xs[l + 1]
+        x = xs[l]   # block l + 1's input: the embedded input x_0, then block 1's output
         np.testing.assert_allclose(rec["signal"][l], [np.std(x[:, t]) for t in range(5)], rtol=1e-12)
         np.testing.assert_allclose(rec["act"][l], _pct(x), rtol=1e-12)
         a, m = caches[l][4], caches[l][5]
@@ -169,9 +170,11 @@ def test_transformer_residual_stream_branches_and_gradients(norm_position, branc
             xp, xm = x.copy(), x.copy()
             xp[idx] += eps
             xm[idx] -= eps
-            G[idx] = (_loss_from_block(net, xp, l, y) - _loss_from_block(net, xm, l, y)) / (2 * eps)
+            G[idx] = (_loss_from_input(net, xp, l, y) - _loss_from_input(net, xm, l, y)) / (2 * eps)
         np.testing.assert_allclose(rec["grad_t"][l], np.sqrt((G ** 2).sum(axis=(0, 2))), rtol=1e-6, atol=1e-12)
         np.testing.assert_allclose(rec["grad"][l], _pct(G), rtol=1e-5, atol=1e-10)
+    r = net.backward(X, y)
+    np.testing.assert_allclose(rec["grad_t"][0], r.time_grad_norm, rtol=1e-12)   # block 1's row: the position plot
 
 
 def test_attention_output_is_attention_of_the_normalised_stream():
