@@ -21,3 +21,9 @@ for theme in light dark; do
   $PY main.py "${TF[@]}" --branch-scale none --epochs 2 --theme "$theme" --screenshot "docs/transformer-no-skips-$theme.png"
   $PY main.py "${TF[@]}" --optimizer adam --lr 0.001 --epochs 5 --theme "$theme" --screenshot "docs/transformer-pre-ln-$theme.png"
 done
+# issue 21: the Inside page of recurrent models and the Transformer (per layer x time step, unrolled)
+for name in rnn-vanishing lstm-fix gru-fix attention-vs-rnn; do
+  for theme in light dark; do
+    $PY main.py --preset "$name" --page inside --theme "$theme" --screenshot "docs/inside-$name-$theme.png"
+  done
+done

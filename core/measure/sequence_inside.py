@@ -51,6 +51,7 @@ class SequenceLayout:
     saturation_rule: str
     samples: int = SAMPLES
     attention: bool = False     # a Transformer (blocks x positions), else a recurrent network (layers x steps)
+    note: str = ""              # what the captions add (the Transformer: which x the rows are)
     every: int = 1
     sequence: bool = True
 
@@ -68,12 +69,13 @@ def make_sequence_layout(net, steps: int) -> SequenceLayout:
     rule = "|tanh(u)| > 0.97 (makemore)" if tanh else "phi'(u) <= 5% of its largest value"
     attention = not hasattr(net, "n_gates")   # a Transformer's blocks, else recurrent layers (with their cells)
     if attention:
-        dist = (("grad", "gradient dL/dx_{l-1} (block input)"), ("act", "residual stream x_{l-1} (block input)"),
+        dist = (("grad", "gradient dL/dx_{l-1}"), ("act", "residual stream x_{l-1}"),
                 ("attn", "attention output"), ("mlp", "MLP output"))
-        time = (("signal", "std of x_{l-1}[:, t] (block input)"), ("grad_t", "||dL/dx_{l-1}[:, t]|| (block input)"),
+        time = (("signal", "std of x_{l-1}[:, t]"), ("grad_t", "||dL/dx_{l-1}[:, t]||"),
                 ("attn_signal", "std of Attn output"), ("mlp_signal", "std of MLP output"),
                 ("saturation", "saturated share (MLP units)"))
-        return SequenceLayout("transformer", net.depth, steps, "block", "position", dist, time, rule, attention=True)
+        return SequenceLayout("transformer", net.depth, steps, "block", "position", dist, time, rule, attention=True,
+                              note="x_{l-1} is block l's input (block 1: the embedded input x_0).")
     dist = (("grad", "gradient dL/dh_t"), ("act", "hidden state h_t"),
             ("pre", "pre-activation (what enters tanh)" if net.n_gates > 1 else "pre-activation z_t"))
     time = (("signal", "std of h_t"), ("grad_t", "||dL/dh_t||"),

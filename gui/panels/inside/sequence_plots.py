@@ -48,7 +48,7 @@ def log_ticks(lo: int, hi: int, most: int) -> list:
 def colour_key(layout, colours) -> str:
     """The title's key: a coloured square per layer (first, last and a few between for deep networks)."""
     n = len(colours)
-    shown = sorted({0, n - 1, *range(0, n, max(1, n // 4))})
+    shown = sorted({0, n // 2, n - 1}) if n > 3 else range(n)
     return " ".join(f"<span style='color:{colours[k].name()}'>■</span> {k + 1}" for k in shown)
 
 
@@ -177,6 +177,7 @@ class SequenceSignalPlot:
         self.caption.setText(f"At {self.what}: {name} at each {lay.time_name}, one line per {lay.layer_name} "
                              f"(colours in the title, {lay.layer_name} 1 the input side).{rule}"
                              + (f" Exact zeros drawn at {zero:.0e}." if zero is not None else "")
+                             + (f" {lay.note}" if lay.note else "")
                              + (" Dashed: run B at the same step." if self.rec_b is not None else ""))
 
     def table(self) -> tuple[list, list]:
@@ -259,7 +260,7 @@ class SequenceDistributionPlot:
         label = lay.label(field)
         self.widget.setTitle(f"|{label}| per {lay.layer_name}", size="10pt")
         self.caption.setText(f"At {self.what}: |{label}| over every {lay.time_name} of up to {lay.samples} fixed "
-                             f"entries per {lay.layer_name}; dot: median."
+                             f"entries per {lay.layer_name}; dot: median." + (f" {lay.note}" if lay.note else "")
                              + (f" Exact zeros drawn at {floor:.0e}." if zero else "")
                              + (" Dashed, hollow: run B at the same step." if self.rec_b is not None else ""))
 

@@ -112,6 +112,7 @@ class UnrolledNetwork:
                              f"{lay.time_name} (columns), coloured by {name}"
                              + ("" if share else "; the colour bar's numbers are log10")
                              + ("; exact zeros in the lowest colour" if not share and (values == 0).any() else "")
+                             + (f". {lay.note[:-1]}" if lay.note else "")
                              + (". Bottom rows run A, top rows (B1 ...) run B at the same step." if self.rec_b
                                 is not None else "."))
 
