@@ -184,6 +184,13 @@ def test_while_comparing_the_views_draw_run_b_labelled(window, qtbot):
     np.testing.assert_allclose(drawn[:heads], a.last_attention[0], rtol=1e-6)
     labels = [text for _, text in w.attentionMapPlot.getAxis("left")._tickLevels[0]]
     assert labels[0].startswith("A 1") and labels[-1].startswith(f"B {heads}")
+    w.step_epoch()   # after a step: B's own numbers of the step or epoch the layer bars show
+    qtbot.waitUntil(lambda: w.last_snapshot.epoch >= 1 and not w.model._step_pending, timeout=10000)
+    w.dashboard.draw_shown(everything=True)
+    title = w.tokenSimilarityPlot.getPlotItem().titleLabel.text
+    assert "runs A and B" in title and "initialisation" not in title
+    assert not np.allclose(t.similarity.plot.values_b, b.token_similarity)   # moved on from initialisation
+    assert w.last_snapshot.b.last_batch.transformer is not None
 
 
 def test_power_ticks_thin_out_on_a_short_axis_but_keep_a_scale():
@@ -195,10 +202,3 @@ def test_power_ticks_thin_out_on_a_short_axis_but_keep_a_scale():
     assert 2 <= len(few) <= 4 and all(isinstance(k, int) for k, _ in few)
     assert [label for _, label in power_ticks(-1, 1, 10)] == ["1e-1", "1", "1e1"]
     assert len(power_ticks(-3, -2, 1)) == 2
-    w.step_epoch()   # after a step: B's own numbers of the step or epoch the layer bars show
-    qtbot.waitUntil(lambda: w.last_snapshot.epoch >= 1 and not w.model._step_pending, timeout=10000)
-    w.dashboard.draw_shown(everything=True)
-    title = w.tokenSimilarityPlot.getPlotItem().titleLabel.text
-    assert "runs A and B" in title and "initialisation" not in title
-    assert not np.allclose(t.similarity.plot.values_b, b.token_similarity)   # moved on from initialisation
-    assert w.last_snapshot.b.last_batch.transformer is not None
