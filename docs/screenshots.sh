@@ -25,3 +25,9 @@ done
 for theme in light dark; do
   $PY docs/jacobian_screenshot.py relu he "$theme" "docs/jacobian-density-relu-$theme.png"
 done
+# issue 21: the Inside page of recurrent models and the Transformer (per layer x time step, unrolled)
+for name in rnn-vanishing lstm-fix gru-fix attention-vs-rnn; do
+  for theme in light dark; do
+    $PY main.py --preset "$name" --page inside --theme "$theme" --screenshot "docs/inside-$name-$theme.png"
+  done
+done

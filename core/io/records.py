@@ -172,14 +172,19 @@ def inside_to_dict(view) -> dict:
                 for row in np.asarray(a, dtype=float).reshape(len(a), -1)] if np.ndim(a) > 1 else \
             [None if not math.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(a, dtype=float)]
     n = len(view.epochs["step"])
-    pick = {k: np.concatenate([view.epochs[k], view.steps[k][-1:]]) for k in INSIDE_FIELDS + ("step", "epoch")} \
-        if len(view.steps["step"]) else {k: view.epochs[k] for k in INSIDE_FIELDS + ("step", "epoch")}
     lay = view.layout
+    fields = lay.fields if getattr(lay, "sequence", False) else INSIDE_FIELDS   # issue 21: a sequence model's
+    pick = {k: np.concatenate([view.epochs[k], view.steps[k][-1:]]) for k in fields + ("step", "epoch")} \
+        if len(view.steps["step"]) else {k: view.epochs[k] for k in fields + ("step", "epoch")}
     d = {"version": INSIDE_VERSION, "quantiles": [float(q) for q in QUANTILES], "samples": lay.samples,
-         "saturation_rule": lay.saturation_rule, "pre_activation": lay.pre_label,
-         "step": [int(v) for v in pick["step"]], "epoch": [int(v) for v in pick["epoch"]],
-         "completed_epoch_records": n}
-    for k in INSIDE_FIELDS:
+         "saturation_rule": lay.saturation_rule, "step": [int(v) for v in pick["step"]],
+         "epoch": [int(v) for v in pick["epoch"]], "completed_epoch_records": n}
+    if getattr(lay, "sequence", False):
+        d.update(model=lay.model, layer=lay.layer_name, time=lay.time_name,
+                 labels={f: lay.label(f) for f in fields})
+    else:
+        d["pre_activation"] = lay.pre_label
+    for k in fields:
         a = pick[k]
         d[k] = [short(r) for r in a]
     return d

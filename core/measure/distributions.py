@@ -194,7 +194,7 @@ class InsideView:
         i = range(len(self))[i]
         ne = len(self.epochs["step"])
         src, j = (self.epochs, i) if i < ne else (self.steps, i - ne)
-        rec = {k: src[k][j] for k in FULL}
+        rec = {k: src[k][j] for k in src if k not in ("step", "epoch")}   # FULL, or a sequence model's fields
         what = (f"end of epoch {src['epoch'][j]} (step {src['step'][j]})" if i < ne
                 else f"step {src['step'][j]} (epoch {src['epoch'][j]})")
         return rec, what
@@ -203,9 +203,9 @@ class InsideView:
 class InsideHistory:
     """Timeline (every step), completed epochs' last steps and the current epoch's steps."""
 
-    def __init__(self, full_shapes: dict):
+    def __init__(self, full_shapes: dict, timeline: tuple = TIMELINE):
         self.full_shapes = full_shapes
-        self.timeline = _Rows({k: full_shapes[k] for k in TIMELINE}, 256)
+        self.timeline = _Rows({k: full_shapes[k] for k in timeline}, 256)
         self.epochs = _Rows(full_shapes)
         self.current = _Rows(full_shapes)
 

@@ -234,6 +234,12 @@ KINDS["transformer"] = ModelKind(
 TRANSFORMER_VIEWS = ("transformer_blocks", "attention_map", "token_similarity")
 KINDS["transformer"] = replace(KINDS["transformer"], views=KINDS["transformer"].views + TRANSFORMER_VIEWS)
 
+# issue 21: the Inside page of sequence models (core/measure/sequence_inside.py, gui/panels/inside/sequence_*.py):
+# per layer or block and per time step or position, the forward signal, the distributions, the unrolled picture
+SEQUENCE_INSIDE = "inside_time"
+for _name in ("rnn", "lstm", "gru", "transformer"):
+    KINDS[_name] = replace(KINDS[_name], views=KINDS[_name].views + (SEQUENCE_INSIDE,))
+
 
 def kind_of(config_or_name) -> ModelKind:
     """The kind of a config (its ``model``) or of a kind's name; KeyError naming the known kinds otherwise."""

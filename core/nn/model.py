@@ -73,6 +73,11 @@ class Backward:
     # MLPs: each hidden layer's pre-activation z = h_in W + b as the pass computed it (before any norm layer),
     # (hidden layers, N, width); empty otherwise
     pre_activations: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
+    # issue 21, the Inside page of sequence models: recurrent networks: per layer dL/dh_t (T, N, width) and (in
+    # pre_activations, a list) what enters the layer's tanh/phi, (T, N, width); a Transformer: per block dL/dx of
+    # its input x_{l-1} (N, T, d), and in branch_outputs per block (Attn(.), MLP(.)) before their branch scale
+    hidden_grads: list = field(default_factory=list)
+    branch_outputs: list = field(default_factory=list)
 
     @property
     def time_grad_norm(self) -> np.ndarray:

@@ -55,15 +55,21 @@ class _RNNCell:
             H[t + 1] = self.phi.f(Z[t])           # h_t = phi(z_t)
         return H, (Z,)
 
-    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms):
+    @staticmethod
+    def pre(cache):
+        """What enters phi at every step: z_t (T, N, n)."""
+        return cache[0]
+
+    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms, dh_all):
         """BPTT through one layer. dH_ext[t] = dL/dh_t from above (or the head); returns dL/dz for the
-        input side and the recurrent side (the same here), per step."""
+        input side and the recurrent side (the same here), per step. dh_all[t] receives dL/dh_t."""
         (Z,) = cache
         D = self.phi.derivative_into(Z, H[1:], derivs)   # phi'(z_t), every t at once
         dZ = np.empty_like(Z)
         dh_next = np.zeros_like(H[0])             # dL/dh_t through h_{t+1}; none after the last step
         for t in range(len(Z) - 1, -1, -1):
-            dh = dH_ext[t] + dh_next              # dL/dh_t: from above and from step t+1
+            dh = dh_all[t]
+            np.add(dH_ext[t], dh_next, out=dh)    # dL/dh_t: from above and from step t+1
             dh_norms[t] = math.sqrt(np.vdot(dh, dh))
             np.multiply(dh, D[t], out=dZ[t])      # dL/dz_t = dL/dh_t * phi'(z_t)
             dh_next = dZ[t] @ W_h.T               # dL/dh_{t-1} = dL/dz_t W_h^T
@@ -92,10 +98,17 @@ class _LSTMCell:
             C[t + 1] = f * C[t] + i * g                 # c_t = f c_{t-1} + i g
             TC[t] = np.tanh(C[t + 1])
             H[t + 1] = o * TC[t]                        # h_t = o tanh(c_t)
-        return H, (A, C, TC)
+        return H, (A, C, TC, Z)
 
-    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms):
-        A, C, TC = cache
+    @staticmethod
+    def pre(cache):
+        """What enters the cell's tanh at every step: z_g (T, N, n)."""
+        Z = cache[3]
+        n = Z.shape[-1] // 4
+        return Z[..., 2 * n:3 * n]
+
+    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms, dh_all):
+        A, C, TC, _ = cache
         T, N, n4 = A.shape
         n = n4 // 4
         # Each gate's derivative, every step at once: sigma' = a (1 - a), tanh' = 1 - g^2 for g.
@@ -109,7 +122,8 @@ class _LSTMCell:
         dc_next = np.zeros((N, n), dtype=A.dtype)       # dL/dc_t through c_{t+1}
         for t in range(T - 1, -1, -1):
             i, f, g, o = A[t, :, :n], A[t, :, n:2 * n], A[t, :, 2 * n:3 * n], A[t, :, 3 * n:]
-            dh = dH_ext[t] + dh_next                    # dL/dh_t
+            dh = dh_all[t]
+            np.add(dH_ext[t], dh_next, out=dh)          # dL/dh_t
             dh_norms[t] = math.sqrt(np.vdot(dh, dh))
             dc = dc_next + dh * o * (1.0 - TC[t] * TC[t])  # dL/dc_t: via c_{t+1} and via h_t = o tanh(c_t)
             dz = dZ[t]
@@ -135,6 +149,7 @@ class _GRUCell:
         H = np.zeros((T + 1, N, n), dtype=ZX.dtype)
         ZH = np.empty_like(ZX)                          # h_{t-1} W_h + b_h
         A = np.empty_like(ZX)                           # r, z, n after their non-linearities
+        PN = np.empty((T, N, n), dtype=ZX.dtype)        # what enters n's tanh: zx_n + r zh_n
         for t in range(T):
             zh = ZH[t]
             np.matmul(H[t], W_h, out=zh)
@@ -142,13 +157,19 @@ class _GRUCell:
             a = A[t]
             a[:, :2 * n] = _sigmoid(ZX[t, :, :2 * n] + zh[:, :2 * n])  # r, z = sigma(zx + zh)
             r, z = a[:, :n], a[:, n:2 * n]
-            a[:, 2 * n:] = np.tanh(ZX[t, :, 2 * n:] + r * zh[:, 2 * n:])  # n = tanh(zx_n + r zh_n)
+            np.add(ZX[t, :, 2 * n:], r * zh[:, 2 * n:], out=PN[t])
+            a[:, 2 * n:] = np.tanh(PN[t])               # n = tanh(zx_n + r zh_n)
             cand = a[:, 2 * n:]
             H[t + 1] = cand + z * (H[t] - cand)         # h_t = (1 - z) n + z h_{t-1}
-        return H, (A, ZH)
+        return H, (A, ZH, PN)
 
-    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms):
-        A, ZH = cache
+    @staticmethod
+    def pre(cache):
+        """What enters n's tanh at every step: zx_n + r zh_n (T, N, n)."""
+        return cache[2]
+
+    def backward(self, cache, H, dH_ext, W_h, derivs, dh_norms, dh_all):
+        A, ZH, _ = cache
         T, N, n3 = A.shape
         n = n3 // 3
         D = A * (1.0 - A)                               # sigma' for r and z
@@ -159,7 +180,8 @@ class _GRUCell:
         dh_next = np.zeros((N, n), dtype=A.dtype)
         for t in range(T - 1, -1, -1):
             r, z, cand = A[t, :, :n], A[t, :, n:2 * n], A[t, :, 2 * n:]
-            dh = dH_ext[t] + dh_next                    # dL/dh_t
+            dh = dh_all[t]
+            np.add(dH_ext[t], dh_next, out=dh)          # dL/dh_t
             dh_norms[t] = math.sqrt(np.vdot(dh, dh))
             dzx, dzh = dZX[t], dZH[t]                   # dL/d(zx_t) and dL/d(zh_t)
             dn = dzx[:, 2 * n:]
@@ -317,11 +339,12 @@ class RecurrentNetwork(LossFromBackward):
         dH = np.zeros((T, N, n), dtype=self.dtype)
         dH[-1] = dz @ W_y.T                           # only h_T feeds the head
         saturation = {}
+        hidden_grads = [np.empty((T, N, n), dtype=self.dtype) for _ in range(self.depth)]   # dL/dh_t per layer
         for k in range(self.depth - 1, -1, -1):
             check(interrupt)
             U, H, cache = layers[k]
             W_x, W_h = self.params[k][0], self.params[k][1]
-            dZX, dZH, gates = self._cell.backward(cache, H, dH, W_h, derivs[k], dh_norms[k])
+            dZX, dZH, gates = self._cell.backward(cache, H, dH, W_h, derivs[k], dh_norms[k], hidden_grads[k])
             g = grads[k]
             flat_x, flat_h = dZX.reshape(T * N, -1), dZH.reshape(T * N, -1)
             np.matmul(U.reshape(T * N, -1).T, flat_x, out=g[0])          # dL/dW_x = sum_t x_t^T dz_t
@@ -335,7 +358,8 @@ class RecurrentNetwork(LossFromBackward):
             if k > 0:
                 dH = dZX @ W_x.T                      # dL/dh_t of the layer below, every t
         return Backward(loss, grad_flat, grads, derivs, delta_norms, [L[1][1:] for L in layers],
-                        layer_time_grad_norm=dh_norms, gate_derivs=saturation)
+                        layer_time_grad_norm=dh_norms, gate_derivs=saturation, hidden_grads=hidden_grads,
+                        pre_activations=[self._cell.pre(L[2]) for L in layers])
 
 
     def first_nonfinite_layer(self, X) -> int | None:

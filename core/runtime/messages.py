@@ -130,3 +130,4 @@ class RunView:
     n_layers: int
     inside: object = None   # core.measure.distributions.InsideView of run B (sent as an InsideDelta, as Snapshot's)
     rewind: object = None   # issue 21: run B's RewindHistory (sent as a RewindDelta, as Snapshot's)
+    initial_transformer: object = None   # issue 22: run B's TransformerStats at initialisation (with REBUILT)

@@ -224,6 +224,7 @@ class Runner(SnapshotMaker):
         self._emit(Kind.REBUILT, force=True, data=data, message=message,
                    initial=(grad_a, s.b.gradient_norms() if s.b is not None else None),
                    initial_delta_norm=delta_a, initial_transformer=transformer_a,
+                   initial_transformer_b=s.b.transformer_measures() if s.b is not None else None,   # issue 22
                    boundary_label="" if d.name in SEQUENCE_DATASETS or d.is_sequence else d.boundary_label,
                    class_names=d.class_names if d.task != "regression" else (), data_source=s.data_source,
                    units=None if d.is_sequence else d.units)

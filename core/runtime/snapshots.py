@@ -112,6 +112,7 @@ class SnapshotMaker:
             self._rate_steps, self._rate_time = 0, now
         s, t = self.session, self.session.a
         message, error = self._message(kind, message)
+        initial_b = rebuilt.pop("initial_transformer_b", None)   # issue 22: run B's Transformer at initialisation
         boundary, chain, through_time = self._extras(now, force, kind)
         snap = Snapshot(generation=self._generation, kind=kind, state=s.state, config=s.config,
                         epoch=t.epoch, step=t.step, new_epochs=self._new_epochs("A"), last_batch=t.last_batch,
@@ -122,6 +123,8 @@ class SnapshotMaker:
                         steps=self._new_steps(), chance_loss=self._chance,
                         inside=self._inside["A"].delta(t.inside), rewind=self._rewind["A"].delta(t.rewind),
                         **rebuilt)
+        if snap.b is not None:
+            snap.b.initial_transformer = initial_b
         snap.through_time = through_time
         snap.jacobian = getattr(self, "_jacobian_view", None)
         self._last_emit = now

@@ -14,6 +14,7 @@ import numpy as np
 from core.config import STORAGE, ConfigError, ExperimentConfig
 from core.data.datasets import Dataset, make_dataset
 from core.measure.distributions import InsideRecorder   # issue 12
+from core.measure.sequence_inside import SequenceInsideRecorder   # issue 21
 from core.training.history import EpochHistory, StepHistory
 from core.training.divergence_checks import DivergenceChecks
 from core.training.inspection import Inspection
@@ -106,7 +107,8 @@ class Trainer(Inspection, DivergenceChecks):
         self.precision = PrecisionStep(cfg, net)
         self._update_pass = UpdatePass.for_network(net, self.precision)   # issue 25; None: the separate passes
         self.inside = InsideRecorder(net, cfg.seed, cfg.batch_size, self.batches_per_epoch) \
-            if "inside" in kind_of(cfg).views else None   # issue 12 (MLPs only so far)
+            if "inside" in kind_of(cfg).views else SequenceInsideRecorder(net, cfg.seed, self.data.X_train.shape[1]) \
+            if "inside_time" in kind_of(cfg).views else None   # issue 12; issue 21: recurrent and Transformer
         self.rewind = RewindRecorder(self.batches_per_epoch, self.inside, pascanu_bound(cfg, net))   # issue 21
 
     def _allocate_buffers(self, net) -> None:

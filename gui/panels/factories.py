@@ -11,6 +11,9 @@ from gui.panels.inside.activation_plot import ActivationPlot          # issue 12
 from gui.panels.inside.distribution_plot import DistributionPlot
 from gui.panels.inside.history_slider import InsidePanel
 from gui.panels.inside.network_diagram import NetworkDiagram
+from gui.panels.inside.sequence_plots import SequenceDistributionPlot, SequenceSignalPlot   # issue 21
+from gui.panels.inside.sequence_switch import DiagramPlace, DistributionPlace, PageSwitch, SignalPlace
+from gui.panels.inside.unrolled_network import UnrolledNetwork
 from gui.panels.loss import LossPanel
 from gui.panels.prediction import BoundaryPanel
 from gui.panels.recurrent.time_row import TimeViews
@@ -50,21 +53,28 @@ def time_views(d):
 
 class InsideViews:
     """Issue 12: the forward signal beside the distributions, the network picture under them and the rewind
-    slider below. One panel (InsidePanel) feeds all three plots."""
+    slider below. One panel (InsidePanel) feeds all three plots. Issue 21: each place shows the MLP's plot or
+    the sequence models' (gui/panels/inside/sequence_switch.py): through time, per layer, unrolled."""
 
     def __init__(self):
         self.distribution, self.activation, self.diagram = DistributionPlot(), ActivationPlot(), NetworkDiagram()
-        self.inside = InsidePanel(self.distribution, self.activation, self.diagram)
-        self.panels = [self.inside]
-        self.plots = {v.widget.objectName(): v for v in (self.distribution, self.activation, self.diagram)}
+        self.time_signal, self.time_distribution, self.unrolled = (SequenceSignalPlot(), SequenceDistributionPlot(),
+                                                                   UnrolledNetwork())
+        dist = DistributionPlace(self.distribution, self.time_distribution)
+        places = (dist, SignalPlace(self.activation, self.time_signal, dist),
+                  DiagramPlace(self.diagram, self.unrolled))
+        self.inside = InsidePanel(*places)
+        self.panels = [PageSwitch(places), self.inside]
+        self.plots = {v.widget.objectName(): v for v in (self.distribution, self.activation, self.diagram,
+                                                          self.time_signal, self.time_distribution, self.unrolled)}
         self.splitter = named(QSplitter(Qt.Vertical), "insideSplitter",
                               "The forward signal and the distributions; the network as a picture.")
         top = QSplitter(Qt.Horizontal)
-        top.addWidget(self.activation.box)    # the forward signal: why the exploding story's dL/dW bars are level
-        top.addWidget(self.distribution.box)
+        top.addWidget(places[1].box)    # the forward signal: why the exploding story's dL/dW bars are level
+        top.addWidget(places[0].box)
         top.setSizes([380, 560])
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.diagram.box)
+        self.splitter.addWidget(places[2].box)
 
 
 def inside_views(d):

@@ -110,7 +110,11 @@ spread of |dL/dW|, of the activations or of the pre-activations in each layer as
 axis: a ridge sliding left toward layer 1 is a vanishing gradient. With Glorot &amp; Bengio's "standard"
 init U[−1/√n, 1/√n] in tanh layers, δ and the activations both shrink by about √(1/3) per layer; the
 normalized (Xavier) init keeps them level. <i>Network</i> draws the links coloured by the size of the
-weights, gradients or updates. <i>Rewind</i> takes these three back to any recorded epoch or step.</p>
+weights, gradients or updates. <i>Rewind</i> takes these three back to any recorded epoch or step.
+For an RNN, LSTM, GRU or Transformer the page shows the network through time instead: the forward signal
+(std of h_t, ‖dL/dh_t‖, saturated units and gates) per layer against the time step, the distributions per
+layer over all time steps, and the network unrolled, layers × time steps (a Transformer: blocks × positions,
+each block's input) coloured by the quantity chosen; rewind moves them too.</p>
 
 <p><b>Low precision</b> (<i>Precision</i> tab, <i>Gradient bars</i>). In float32 a weight changes only if the
 update is more than about 2^-24 ≈ 6e-8 of it: in vanishing-sigmoid (update ratio about 1e-10) 63 of layer 1's

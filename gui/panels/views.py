@@ -56,9 +56,9 @@ VIEWS: tuple[View, ...] = (
     View("time-heatmap", "Gradient through time per epoch", "timeHeatmapPlot", "gradients/time", "time_heatmap", _TIME),
     View("sequence-score", "Validation score (sequences)", "sequenceScorePlot", "gradients/lesson",
          "sequence_prediction", _TIME),
-    View("distributions", "Distributions", "distributionPlot", "inside/top", ALL, _INSIDE),
-    View("activations", "Forward signal", "activationPlot", "inside/top", ALL, _INSIDE),
-    View("network", "Network", "networkDiagram", "inside/bottom", ALL, _INSIDE),
+    View("distributions", "Distributions", "distributionPlot", "inside/top", "inside", _INSIDE),
+    View("activations", "Forward signal", "activationPlot", "inside/top", "inside", _INSIDE),
+    View("network", "Network", "networkDiagram", "inside/bottom", "inside", _INSIDE),
     View("jacobian", "Jacobian spectrum", "jacobianPanel", "gradients/lesson", "jacobian", _F + "jacobian"),
     View("precision", "Precision", "precisionPlot", "gradients/lesson", "precision", _F + "precision"),   # issue 24: mlp only
 )
@@ -70,6 +70,14 @@ VIEWS += (
     View("similarity", "Token similarity", "tokenSimilarityPlot", "gradients/lesson", "token_similarity",
          _TRANSFORMER),
     View("attention", "Attention map", "attentionMapPlot", "gradients/transformer", "attention_map", _TRANSFORMER),
+)
+# issue 21: the Inside page of recurrent models and the Transformer (gui/panels/inside/sequence_*.py, made with
+# the MLP's by the same factory; each place shows one or the other)
+VIEWS += (
+    View("time-signal", "Forward signal through time", "timeSignalPlot", "inside/top", "inside_time", _INSIDE),
+    View("time-distributions", "Distributions per layer (sequences)", "sequenceDistributionPlot", "inside/top",
+         "inside_time", _INSIDE),
+    View("unrolled", "Network unrolled through time", "unrolledNetwork", "inside/bottom", "inside_time", _INSIDE),
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 BY_NAME: dict[str, View] = {v.name: v for v in VIEWS}

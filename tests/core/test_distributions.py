@@ -176,13 +176,15 @@ def test_experiment_file_holds_the_epoch_records_and_still_opens(tmp_path):
     assert config == t.config and len(history) == 3
 
 
-def test_recurrent_models_record_no_distributions_yet_and_train_as_before():
+def test_recurrent_models_record_their_own_inside_and_train_as_before():
+    """Issue 21: a recurrent model records per layer and time step (core.measure.sequence_inside), not the MLP's."""
     from core.data.datasets import SEQUENCE_DATASETS
+    from core.measure.sequence_inside import SequenceInsideRecorder
     t = Trainer(ExperimentConfig(model="rnn", dataset=sorted(SEQUENCE_DATASETS)[0], depth=1, width=8, samples=64,
                                  seq_len=5))
-    assert t.inside is None
+    assert isinstance(t.inside, SequenceInsideRecorder)
     b = t.step_batch()
-    assert b.step == 1 and np.isfinite(b.loss)
+    assert b.step == 1 and np.isfinite(b.loss) and len(t.inside.view()) == 1
 
 
 def test_pre_activations_are_the_steps_own_before_its_update():

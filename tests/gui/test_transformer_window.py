@@ -160,14 +160,37 @@ def test_each_transformer_view_exports_a_png_of_its_plot(window, qtbot, tmp_path
     assert not w.export_plot("attention", str(tmp_path / "no.png"))   # not shown for an MLP
 
 
-def test_while_comparing_the_views_say_they_show_run_a(window, qtbot):
+def test_while_comparing_the_views_draw_run_b_labelled(window, qtbot):
+    """Issue 22: run B's Transformer views are drawn beside A's (B's line on the block bars, B's rows of the
+    attention map, B's bars of the token similarity), from B's own numbers, and the titles say both runs."""
     w = window
-    rebuilt(qtbot, w, SMALL_TRANSFORMER)
+    rebuilt(qtbot, w, SMALL_TRANSFORMER.replace(init_gain=2.0))
     gen = w.last_snapshot.generation
-    assert w.start_compare("lr", 0.01), w.messageLabel.text()
+    assert w.start_compare("init_gain", 0.5), w.messageLabel.text()
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and w.last_snapshot.b is not None, timeout=10000)
     for plot in (w.blockGradientPlot, w.attentionMapPlot, w.tokenSimilarityPlot):
-        assert "run A, initialisation" in plot.getPlotItem().titleLabel.text
+        assert "runs A and B, initialisation" in plot.getPlotItem().titleLabel.text
+    snap, t = w.last_snapshot, w.dashboard.transformer
+    a, b = snap.initial_transformer, snap.b.initial_transformer
+    np.testing.assert_allclose(t.blocks.plot.values_b, b.sublayer_grad_norm["Wq"])
+    assert not np.allclose(t.blocks.plot.values, t.blocks.plot.values_b)   # two different runs drawn
+    assert "line: B: init_gain = 0.5" in w.blockGradientPlot.getPlotItem().titleLabel.text
+    np.testing.assert_allclose(t.similarity.plot.values_b, b.token_similarity)
+    np.testing.assert_allclose(t.similarity.plot.values, a.token_similarity)
+    heads = a.last_attention.shape[1]
+    drawn = t.attention.plot.drawn_weights
+    assert drawn.shape[0] == 2 * heads + 1 and np.isnan(drawn[heads]).all()
+    np.testing.assert_allclose(drawn[heads + 1:], b.last_attention[0], rtol=1e-6)
+    np.testing.assert_allclose(drawn[:heads], a.last_attention[0], rtol=1e-6)
+    labels = [text for _, text in w.attentionMapPlot.getAxis("left")._tickLevels[0]]
+    assert labels[0].startswith("A 1") and labels[-1].startswith(f"B {heads}")
+    w.step_epoch()   # after a step: B's own numbers of the step or epoch the layer bars show
+    qtbot.waitUntil(lambda: w.last_snapshot.epoch >= 1 and not w.model._step_pending, timeout=10000)
+    w.dashboard.draw_shown(everything=True)
+    title = w.tokenSimilarityPlot.getPlotItem().titleLabel.text
+    assert "runs A and B" in title and "initialisation" not in title
+    assert not np.allclose(t.similarity.plot.values_b, b.token_similarity)   # moved on from initialisation
+    assert w.last_snapshot.b.last_batch.transformer is not None
 
 
 def test_power_ticks_thin_out_on_a_short_axis_but_keep_a_scale():

@@ -45,6 +45,7 @@ class TransformerBackward(Backward):
     """``Backward`` with the Transformer's own statistics (``transformer``)."""
 
     transformer: TransformerPass | None = field(default=None)
+    embedded: np.ndarray | None = field(default=None)   # x_0, the embedded input (issue 21: the Inside page)
 
 
 def sublayer_norms(blocks: list[dict]) -> dict:

@@ -224,16 +224,19 @@ class Transformer(LossFromBackward):
         dx = np.zeros_like(xs[-1])
         dx[:, -1] = dh_last                         # only the last position feeds the head
         position_grad = np.empty((self.depth + 1, xs[0].shape[1]))
+        hidden_grads = [None] * self.depth           # dL/dx of each block's input, x_0 .. x_{L-1} (fresh arrays)
         for l in range(self.depth - 1, -1, -1):
             check(interrupt)
             position_grad[l + 1] = position_norms(dx)
             delta_norms[l] = math.sqrt(float(position_grad[l + 1] @ position_grad[l + 1]))
-            dx = self._block_back(self._blocks[l], g_blocks[l], caches[l], dx)
+            dx = hidden_grads[l] = self._block_back(self._blocks[l], g_blocks[l], caches[l], dx)
         position_grad[0] = position_norms(dx)
         nn.linear_back(dx, X, self._embed["W"], g_embed["W"], g_embed["b"])
         stats = self._measures(g_blocks, position_grad, xs, caches)
         return TransformerBackward(loss, grad_flat, grads, derivs, delta_norms, xs[1:],
-                                   layer_time_grad_norm=position_grad[:1], transformer=stats)
+                                   layer_time_grad_norm=position_grad[:1], transformer=stats,
+                                   hidden_grads=hidden_grads, branch_outputs=[(c[4], c[5]) for c in caches],
+                                   embedded=xs[0])
 
     def _measures(self, g_blocks, position_grad, xs, caches) -> TransformerPass:
         return TransformerPass(

@@ -178,7 +178,7 @@ class InsidePanel(Panel):
         snap = f.snap
         if snap.inside is None:   # no recorder for this kind of network: say so rather than "nothing yet"
             for v in self.plots:
-                v.caption.setText("These views are measured for MLPs only so far.")
+                v.caption.setText("These views are not measured for this kind of network.")
             return
         if len(snap.inside) == 0:
             return

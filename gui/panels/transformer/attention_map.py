@@ -39,11 +39,11 @@ class AttentionMap:
                                         label="attention weight")
         self.colorbar.setImageItem(self.image, insert_in=self.widget.getPlotItem())
         self.empty = empty_note(self.widget, "not measured yet")
-        self.weights = np.empty((0, 0))
+        self.weights = self.drawn_weights = np.empty((0, 0))
         self.widget.setMouseEnabled(x=False, y=False)
 
     def clear(self) -> None:
-        self.weights = np.empty((0, 0))
+        self.weights = self.drawn_weights = np.empty((0, 0))
         self.image.clear()
         self.empty.setPos(1.0, 1.0)
         self.empty.setVisible(True)
@@ -51,11 +51,22 @@ class AttentionMap:
         self.widget.setYRange(0.5, 1.5, padding=0)
         self.widget.setTitle(TITLE, size="10pt")
 
-    def update(self, weights, entropy, block: int, text: str) -> None:
-        """weights: (heads, T) of block ``block`` (1-based); entropy: (heads,) that block's attention entropy."""
-        w = np.ascontiguousarray(weights, dtype=np.float32)
-        self.weights = w
-        heads, T = w.shape
+    def update(self, weights, entropy, block: int, text: str, weights_b=None, entropy_b=None) -> None:
+        """weights: (heads, T) of block ``block`` (1-based); entropy: (heads,) that block's attention entropy.
+        weights_b, entropy_b: run B's of the same block while comparing (issue 22): its rows above A's, a blank
+        row between."""
+        a = np.asarray(weights, dtype=np.float32)
+        self.weights = a
+        heads_a, T = a.shape
+        labels = [(h + 1, f"{h + 1}: {e:.2f}") for h, e in enumerate(np.asarray(entropy, dtype=float))]
+        w = a
+        if weights_b is not None:
+            b = np.asarray(weights_b, dtype=np.float32)
+            w = np.concatenate([a, np.full((1, T), np.nan, dtype=np.float32), b[:, :T]])
+            labels = [(k, f"A {text_}") for k, text_ in labels] + [
+                (heads_a + 2 + h, f"B {h + 1}: {e:.2f}") for h, e in enumerate(np.asarray(entropy_b, dtype=float))]
+        self.drawn_weights = w = np.ascontiguousarray(w)
+        heads = len(w)
         self.empty.setVisible(False)
         self.image.setImage(w, autoLevels=False, levels=LEVELS)
         self.image.setRect(QRectF(0.5, 0.5, T, heads))
@@ -63,9 +74,9 @@ class AttentionMap:
         self.widget.setYRange(0.5, heads + 0.5, padding=0)
         self.widget.getAxis("bottom").setTicks([step_ticks(T)])
         # each head's attention entropy (nats) beside its number: ln T is uniform attention, 0 one position
-        self.widget.getAxis("left").setTicks([[(h + 1, f"{h + 1}: {e:.2f}")
-                                               for h, e in enumerate(np.asarray(entropy, dtype=float))]])
-        self.widget.setTitle(f"{TITLE}, block {block}<br><span style='font-size:8pt'>{text}; "
+        self.widget.getAxis("left").setTicks([labels])
+        rows = "; rows A below, B above" if weights_b is not None else ""
+        self.widget.setTitle(f"{TITLE}, block {block}<br><span style='font-size:8pt'>{text}{rows}; "
                              f"uniform: ln {T} = {np.log(T):.2f}</span>", size="10pt")
         item = self.widget.getPlotItem()
         item.titleLabel.setMaximumHeight(TITLE_HEIGHT)   # two lines, not setTitle's one
@@ -95,4 +106,8 @@ class AttentionMapPanel(TransformerPanel):
         if s is None or not s.last_attention.size:
             return
         block = min(self.blockSpin.value(), s.depth)
-        self.plot.update(s.last_attention[block - 1], s.attention_entropy[block - 1], block, self.title_caption())
+        b = self.stats_b
+        same = b is not None and b.last_attention.size and block <= b.depth and \
+            b.last_attention.shape[-1] == s.last_attention.shape[-1]   # B's block, on A's positions
+        self.plot.update(s.last_attention[block - 1], s.attention_entropy[block - 1], block, self.title_caption(),
+                         b.last_attention[block - 1] if same else None, b.attention_entropy[block - 1] if same else None)

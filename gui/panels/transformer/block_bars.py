@@ -52,4 +52,7 @@ class BlockBarsPanel(TransformerPanel):
         if self.stats is None:
             self.plot.clear()
             return
-        self.plot.update(block_values(self.stats, self.choice), self.title_caption())
+        b = self.stats_b
+        self.plot.set_run_labels(self.labels if b is not None else None)   # issue 22: run B's line, labelled
+        self.plot.update(block_values(self.stats, self.choice), self.title_caption(),
+                         block_values(b, self.choice) if b is not None else None)

@@ -24,12 +24,15 @@ def block_values(stats, name: str):
 
 
 class TransformerPanel(Panel):
-    """Keeps the latest TransformerStats and what they are (``caption``); ``draw`` is the view's."""
+    """Keeps the latest TransformerStats of runs A and B (``stats_b``: None unless comparing with a Transformer as
+    B) and what they are (``caption``); ``draw`` is the view's."""
 
-    stats, caption, comparing = None, "", False
+    stats, stats_b, caption, comparing, labels = None, None, "", False, None
 
     def clear(self, snap) -> None:
         self.stats, self.caption, self.comparing = snap.initial_transformer, INITIAL, snap.b is not None
+        self.stats_b = getattr(snap.b, "initial_transformer", None)   # issue 22: run B's at initialisation
+        self.labels = (snap.b.label_a, snap.b.label) if snap.b is not None else None
         self.clear_plot()
         self.draw()
 
@@ -40,6 +43,8 @@ class TransformerPanel(Panel):
                 self.live = (stats, f.caption)
                 return
             self.stats, self.caption, self.comparing = stats, f.caption, f.snap.b is not None
+            self.stats_b = getattr(f.other, "transformer", None) if f.snap.b is not None else None
+            self.labels = (f.snap.b.label_a, f.snap.b.label) if f.snap.b is not None else None
             self.changed()
 
     at, live = None, None
@@ -57,8 +62,10 @@ class TransformerPanel(Panel):
         self.changed()
 
     def title_caption(self) -> str:
-        """While comparing, the views show run A's numbers (B's bars are elsewhere): said in the caption."""
-        return f"run A, {self.caption}" if self.comparing else self.caption
+        """While comparing, which run's numbers are drawn: both when B is a Transformer too, else A's only."""
+        if not self.comparing:
+            return self.caption
+        return f"runs A and B, {self.caption}" if self.stats_b is not None else f"run A, {self.caption}"
 
     def clear_plot(self) -> None:
         self.plot.clear()

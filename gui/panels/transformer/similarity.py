@@ -14,6 +14,7 @@ from gui.panels.transformer.common import TransformerPanel
 
 TITLE = "Token similarity"
 BAR_COLOUR = "#4c72b0"
+BAR_COLOUR_B = "#dd8452"   # run B's bars, beside A's while comparing (issue 22)
 COLLAPSED_COLOUR = "#c44e52"
 TITLE_HEIGHT = 36   # pixels: the title and the legend's line
 
@@ -27,6 +28,8 @@ class SimilarityPlot:
                             "skip connections.", "tokenSimilarityPlot")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, y0=0, pen=pg.mkPen(None), brush=BAR_COLOUR)
         self.widget.addItem(self.bars)
+        self.bars_b = pg.BarGraphItem(x=[], height=[], width=0.35, y0=0, pen=pg.mkPen(None), brush=BAR_COLOUR_B)
+        self.widget.addItem(self.bars_b)
         self.collapsed = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen(COLLAPSED_COLOUR, width=1.5,
                                                                          style=pg.QtCore.Qt.DashLine))
         self.widget.addItem(self.collapsed)
@@ -36,8 +39,9 @@ class SimilarityPlot:
         self.clear()
 
     def clear(self) -> None:
-        self.values = np.empty(0)
+        self.values, self.values_b = np.empty(0), None
         self.bars.setOpts(x=[], height=[])
+        self.bars_b.setOpts(x=[], height=[])
         self.widget.setYRange(0, 1.05, padding=0)
         self.widget.setXRange(0.4, 1.6, padding=0)
         self.empty.setText("not measured yet")
@@ -45,25 +49,41 @@ class SimilarityPlot:
         self.empty.setVisible(True)
         self._title("")
 
-    def update(self, values, text: str) -> None:
-        """values: (depth,) mean cosine similarity of each block's output (NaN with one position)."""
+    def update(self, values, text: str, values_b=None) -> None:
+        """values: (depth,) mean cosine similarity of each block's output (NaN with one position); values_b: run
+        B's while comparing (its bars to the right of A's), or None."""
         v = np.asarray(values, dtype=float)
-        self.values = v
+        vb = None if values_b is None else np.asarray(values_b, dtype=float)
+        self.values, self.values_b = v, vb
         finite = np.isfinite(v)
+        shift, width = (0.2, 0.35) if vb is not None else (0.0, 0.7)
         x = np.arange(1, len(v) + 1, dtype=float)
-        self.bars.setOpts(x=x[finite], height=v[finite])
-        self.empty.setVisible(not finite.any())
+        self.bars.setOpts(x=x[finite] - shift, height=v[finite], width=width)
+        both = v[finite] if vb is None else np.concatenate([v[finite], vb[np.isfinite(vb)]])
+        if vb is not None:
+            xb = np.arange(1, len(vb) + 1, dtype=float)
+            self.bars_b.setOpts(x=xb[np.isfinite(vb)] + shift, height=vb[np.isfinite(vb)], width=width)
+        else:
+            self.bars_b.setOpts(x=[], height=[])
+        self.empty.setVisible(not both.size)
         self.empty.setText("one position: no pairs to compare")
-        lo = min(0.0, math.floor(v[finite].min() * 10) / 10) if finite.any() else 0.0
+        lo = min(0.0, math.floor(both.min() * 10) / 10) if both.size else 0.0
+        n = max(len(v), 0 if vb is None else len(vb))
         self.widget.setYRange(lo, 1.05, padding=0)
-        self.widget.setXRange(0.4, len(v) + 0.6, padding=0)
-        self.widget.getAxis("bottom").setTicks([step_ticks(len(v))])
+        self.widget.setXRange(0.4, n + 0.6, padding=0)
+        self.widget.getAxis("bottom").setTicks([step_ticks(n)])
         last = f"block {len(v)}: {v[-1]:.3f}" if len(v) and finite[-1] else ""
-        self._title(text, last)
+        if vb is not None and len(vb) and np.isfinite(vb[-1]) and last:
+            last = (f"block {len(v)}: A {v[-1]:.3f}, B {vb[-1]:.3f}" if len(vb) == len(v) else
+                    f"A {last}, B {len(vb)}: {vb[-1]:.3f}")
+        self._title(text, last, vb is not None)
 
-    def _title(self, text: str, last: str = "") -> None:
-        """Line 1: the meter and the last block's value; line 2: which numbers, and the collapsed line's key."""
-        legend = (f"<br><span style='font-size:8pt'>{text}{'; ' if text else ''}<span style='color:"
+    def _title(self, text: str, last: str = "", with_b: bool = False) -> None:
+        """Line 1: the meter and the last block's value; line 2: which numbers, the runs' and the collapsed
+        line's key."""
+        runs = (f"<span style='color:{BAR_COLOUR}'>■</span> A <span style='color:{BAR_COLOUR_B}'>■</span> B; "
+                if with_b else "")
+        legend = (f"<br><span style='font-size:8pt'>{text}{'; ' if text else ''}{runs}<span style='color:"
                   f"{COLLAPSED_COLOUR}'>- -</span> 1: all alike</span>")
         self.widget.setTitle(f"{TITLE}{f', {last}' if last else ''}{legend}", size="10pt")
         item = self.widget.getPlotItem()
@@ -82,4 +102,5 @@ class SimilarityPanel(TransformerPanel):
 
     def draw(self) -> None:
         if self.stats is not None:
-            self.plot.update(self.stats.token_similarity, self.title_caption())
+            self.plot.update(self.stats.token_similarity, self.title_caption(),
+                             None if self.stats_b is None else self.stats_b.token_similarity)
