@@ -15,7 +15,7 @@ from core.io.fileio import AppendingFile, shorten
 from core.io.formats import CSV, OUT, record_line
 from core.io.records import csv_header, csv_row
 from core.nn.kinds import kind_of
-from core.runtime.exits import RunFailed
+from core.runtime.exits import RunFailed, raise_if_signalled
 from core.runtime.resources import check_disk_space
 from core.training.precision_step import precision_columns, widest_precision
 from core.training.statistics import LAYER_FIELDS, EpochStats
@@ -156,6 +156,7 @@ def _train_epochs(session, sink, header: str, epoch_lines, progress) -> None:
     started = last_report = time.monotonic()
     a = runs["A"]
     for _ in range(cfg.epochs):
+        raise_if_signalled()   # a signal whose exception was lost (core.runtime.exits) still stops the run
         if all(t.diverged for t in runs.values()):
             break
         sink.append(header + epoch_lines())

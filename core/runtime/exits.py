@@ -26,10 +26,28 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+_received: list[int] = []   # every SIGINT/SIGTERM handled so far, in order
+
+
 def _raise(signum, _frame) -> None:
+    _received.append(signum)
     for s in SIGNALS:
         signal.signal(s, signal.SIG_DFL)
     raise Interrupted(signum)
+
+
+def raise_if_signalled() -> None:
+    """Raise Interrupted if a signal was handled before, even though its exception was lost: Python drops an
+    exception raised while a ``__del__`` or a garbage-collector callback runs ("Exception ignored in ..."), and
+    the handler has already made the next signal fatal, so the run would go on with no way to stop it but
+    SIGKILL. Loops call this once per unit of work (the headless run: each epoch)."""
+    if _received:
+        raise Interrupted(_received[0])
+
+
+def forget_signals() -> None:
+    """The signals so far were dealt with (their run ended): a later run in this process starts afresh."""
+    _received.clear()
 
 
 def raise_on_signals() -> None:

@@ -117,3 +117,29 @@ def test_a_sweep_killed_with_sigkill_leaves_no_worker_and_resumes_from_the_cut(t
     plan = make_plan(ExperimentConfig(epochs=EPOCHS, samples=SAMPLES, width=4), SWEEP[1:4:2])
     rows, complete = read_existing(str(out), plan)
     assert len(rows) == 24 and complete == os.path.getsize(out)
+
+
+LOST = """
+import signal, sys
+from core.runtime.exits import raise_on_signals
+raise_on_signals()
+
+class Collected:
+    def __del__(self):   # the handler's exception is raised here, where Python drops it ("Exception ignored")
+        signal.raise_signal(signal.SIGTERM)
+
+Collected()
+print("went on", flush=True)
+from core.cli import main
+sys.exit(main(["--headless", "--quiet", "--epochs", "1000000", "--depth", "2", "--width", "4"]))
+"""
+
+
+def test_a_signal_whose_exception_was_lost_still_ends_the_run():
+    """A signal handled inside a __del__ loses its exception, and its handler has made the next one fatal: the
+    run must still stop (core.runtime.exits.raise_if_signalled), not train on for a million epochs."""
+    proc = subprocess.run([sys.executable, "-c", LOST], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert proc.stdout == "went on\n" and "Exception ignored" in proc.stderr
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == "main.py: interrupted by SIGTERM"
