@@ -15,7 +15,9 @@ from PySide6.QtGui import QColor
 
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from gui.panels.plotting import _log10, _plot, hover_label, hover_text, layer_ticks, power_label, power_ticks
+from gui.app import theme
+from gui.panels.plotting import (_log10, _plot, hover_label, hover_text, layer_ticks, legend_share, power_label,
+                                 power_ticks)
 
 # Regime colours; NaN/inf is a purple that stands out on the light and the dark background alike.
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "zero": "#9d9d9d",
@@ -105,13 +107,9 @@ class GradientBars:
 
     def _legend_share(self, rows: int) -> float:
         """The share of the view's height kept free above the tallest bar for the legend: per legend row, or
-        the legend's own measured height once the plot is laid out, whichever is more (a short plot, as in
-        the recurrent layout, put the legend over layer 1's bar)."""
-        share = 0.12 + ROW_SHARE * rows
-        view = self.widget.getPlotItem().vb.height()
-        if view > 50:
-            share = max(share, (self.legend.boundingRect().height() + 10) / view)
-        return min(0.7, share)
+        the legend's own measured height once the plot is laid out (in a short plot, as in the recurrent and
+        Transformer layouts, its rows side by side): gui/panels/plotting.legend_share."""
+        return legend_share(self.widget, self.legend, 0.12 + ROW_SHARE * rows, most=0.8)
 
     def _on_resized(self) -> None:
         """A new height may need another headroom for the legend: the same bars again."""
@@ -182,7 +180,8 @@ class GradientBars:
     def _mark_underflow(self, lo: float, hi: float) -> None:
         layers = [] if self.underflow is None else np.flatnonzero(self.underflow).tolist()
         while len(self.underflow_marks) < len(layers):
-            mark = pg.TextItem("underflow", color=UNDERFLOW_COLOUR, anchor=(0, 0.5), angle=90)
+            mark = pg.TextItem("underflow", color=theme.role_colour("underflow"), anchor=(0, 0.5), angle=90)
+            mark.theme_role = "underflow"   # restyled with the theme
             self.widget.addItem(mark, ignoreBounds=True)
             self.underflow_marks.append(mark)
         for i, mark in enumerate(self.underflow_marks):
