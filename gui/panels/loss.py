@@ -13,12 +13,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QBoxLayout, QCheckBox, QWidget
 
 from gui.widgets import named
 from gui.panels.panel import Panel
-from gui.panels.plotting import _log10, _plot, empty_note, legend_share, nice_ceiling, power_ticks, with_controls
+from gui.panels.plotting import (TITLE_LEGEND_ABOVE, _log10, _plot, empty_note, legend_cell, legend_share, nice_ceiling,
+                                 power_ticks, title_legend, with_controls)
 
 ROW_SHARE = 0.075   # share of the view above the data kept free per legend row (and 0.12 more), before layout
 ACC_COLOUR = "#9c6ade"
@@ -37,19 +38,31 @@ class AccuracyPlot:
     """Validation accuracy per epoch on a 0-1 axis of its own, its x axis linked to the loss plot's."""
 
     def __init__(self, loss_widget):
-        self.widget = _plot("", "val. accuracy", "",
+        self.widget = _plot("", "val. acc.", "",
                             "The share of validation samples classified correctly after each epoch, 0 to 1 (for "
                             "regression there is no accuracy and this plot stays empty).", "accuracyPlot")
         self.widget.setXLink(loss_widget)
-        self.widget.setYRange(0, 1.05, padding=0)
+        self.widget.setYRange(-0.08, 1.12, padding=0)   # 0 and 1 with room for their tick labels
         self.widget.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1.0)], []])
         self.widget.setMouseEnabled(x=False, y=False)
-        self.widget.getPlotItem().hideAxis("bottom")   # the loss plot's epoch axis, just above, is the same
-        self.widget.getPlotItem().layout.setRowFixedHeight(0, 4)   # no title row
+        self.set_beside(False)
         for w in (self.widget, loss_widget):
             w.setMinimumHeight(40)   # the pair takes the room the loss plot alone took (the row keeps its height)
         self.curve = self.widget.plot([], [], pen=pg.mkPen(ACC_COLOUR))
         self.empty = empty_note(self.widget, "no accuracy measured yet")
+
+    def set_beside(self, on: bool) -> None:
+        """Beside the loss plot: a title and an epoch axis of its own; under it: neither (the loss plot's epoch
+        axis, just above, is the same)."""
+        item = self.widget.getPlotItem()
+        if on:
+            item.showAxis("bottom")
+            item.setLabel("bottom", "epoch")
+            item.setTitle("Validation accuracy", size="10pt")
+        else:
+            item.hideAxis("bottom")
+            item.setTitle(None)
+            item.layout.setRowFixedHeight(0, 4)
 
     def update(self, x, acc) -> None:
         finite = np.isfinite(acc)
@@ -58,6 +71,7 @@ class AccuracyPlot:
         if not finite.any():
             (x0, x1), _ = self.widget.getPlotItem().vb.viewRange()
             self.empty.setPos((x0 + x1) / 2, 0.5)
+        self.empty.setText("no epoch completed yet" if not len(x) else "no accuracy measured for these epochs")
 
 
 class LossCurves:
@@ -85,6 +99,7 @@ class LossCurves:
         self.acc, self.acc_view = self.accuracy.curve, self.accuracy.widget.getPlotItem().vb
         self.widget.companions = (self.accuracy.widget,)   # themed with this plot (gui/app/theme.style_plot)
         self.log_scale, self.fit, self.comparing = False, False, False
+        self.legend_in_title, self._title_rows = False, None
         self.chance_value = math.nan
         self.widget.disableAutoRange()
         self.widget.setMouseEnabled(x=False, y=False)
@@ -99,8 +114,21 @@ class LossCurves:
         self.update(*self._last)
 
     def headroom(self) -> float:
-        """The share of the view above the curves that the legend needs (gui/panels/plotting.legend_share)."""
-        return legend_share(self.widget, self.legend, 0.12 + ROW_SHARE * (5 if self.comparing else 3))
+        """The share of the view above the curves that the legend needs (gui/panels/plotting.legend_share); in a
+        plot too short for that, the legend goes under the title and the curves keep the view."""
+        share = legend_share(self.widget, self.legend, 0.12 + ROW_SHARE * (5 if self.comparing else 3), most=1.0)
+        in_title = share > TITLE_LEGEND_ABOVE
+        if in_title != self.legend_in_title or in_title and self._title_rows != self._rows():
+            self.legend_in_title, self._title_rows = in_title, self._rows()
+            title_legend(self.widget, self.legend, "Loss per epoch", self._title_rows if in_title else None)
+        return 0.08 if in_title else share
+
+    def _rows(self) -> list[str]:
+        curves = ((self.train, "━"), (self.val, "━")) + (((self.train_b, "━"), (self.val_b, "━"))
+                                                           if self.comparing else ())
+        names = {id(sample.item): label.text for sample, label in self.legend.items}
+        return [legend_cell(item.opts["pen"].color().name(), glyph, names[id(item)]) for item, glyph in curves] + \
+            [legend_cell("#777777", "╌", "chance loss")]
 
     def set_compare(self, on: bool) -> None:
         """Show or hide run B's curves, and name the runs in the legend."""
@@ -113,7 +141,7 @@ class LossCurves:
         for item, name in zip((self.train, self.val, self.train_b, self.val_b), names):
             self.legend.addItem(item, name)
         self.legend.addItem(self.chance_sample, "chance loss")
-        self.accuracy.widget.setLabel("left", "A val. accuracy" if on else "val. accuracy")
+        self.accuracy.widget.setLabel("left", "A val. acc." if on else "val. acc.")
         self.view = None
         for item in (self.train_b, self.val_b):
             item.setVisible(on)
@@ -164,9 +192,12 @@ class LossCurves:
         shown = any(np.isfinite(y).any() for y in drawn)
         self.empty.setText("no epoch completed yet" if n == 0 else "no finite loss to draw: training diverged")
         self.empty.setVisible(not shown)
-        if not shown:   # in the middle of the data's part of the view, under the legend's headroom
-            (x0, x1), _ = self.widget.getPlotItem().vb.viewRange()
-            self.empty.setPos((x0 + x1) / 2, (lo + hi) / 2)
+        if not shown:   # in the middle of the view's part under the legend
+            vb = self.widget.getPlotItem().vb
+            room = vb.sceneBoundingRect()
+            top = self.legend.mapRectToScene(self.legend.boundingRect()).bottom() if self.legend.isVisible() \
+                else room.top()
+            self.empty.setPos(vb.mapSceneToView(QPointF(room.center().x(), (max(top, room.top()) + room.bottom()) / 2)))
 
     def _data_range(self, values) -> tuple[float, float]:
         if not values.size:
@@ -215,15 +246,31 @@ def finished_only(h, divergence):
 
 
 class SharedRoom(QWidget):
-    """The loss plot and the accuracy strip under it ask for the room the loss plot alone asked for, so the rows
-    of the dashboard keep their heights (a taller hint took room from the plots above)."""
+    """The loss plot and the accuracy plot: the accuracy under the loss where there is height for both, beside it
+    in a short, wide place (the Transformer and recurrent layouts). Together they ask for the room the loss plot
+    alone asked for, so the dashboard's rows keep their heights."""
 
-    def __init__(self, first):
+    TALL = 200   # pixels: from this height the accuracy goes under the loss
+
+    def __init__(self, loss: LossCurves):
         super().__init__()
-        self.first = first
+        self.loss = loss
+        self.box = QBoxLayout(QBoxLayout.TopToBottom, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(0)
+        self.box.addWidget(loss.widget, 2)
+        self.box.addWidget(loss.accuracy.widget, 1)
 
     def sizeHint(self):   # noqa: N802 (Qt's name)
-        return self.first.sizeHint()
+        return self.loss.widget.sizeHint()
+
+    def resizeEvent(self, event) -> None:   # noqa: N802 (Qt's name)
+        under = event.size().height() >= self.TALL or event.size().height() >= event.size().width()
+        direction = QBoxLayout.TopToBottom if under else QBoxLayout.LeftToRight
+        if self.box.direction() != direction:
+            self.box.setDirection(direction)
+            self.loss.accuracy.set_beside(not under)
+        super().resizeEvent(event)
 
 
 class LossPanel(Panel):
@@ -233,13 +280,7 @@ class LossPanel(Panel):
                               "Show the loss on a logarithmic axis, with a tick at every power of ten.")
         self.fitCheck = named(QCheckBox("Fit to data"), "lossFitCheck",
                               "Zoom the loss axis to the curves; off, it starts at 0 so a plateau looks flat.")
-        plots = SharedRoom(self.plot.widget)
-        v = QVBoxLayout(plots)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.setSpacing(0)
-        v.addWidget(self.plot.widget, 3)
-        v.addWidget(self.plot.accuracy.widget, 1)
-        self.widget = with_controls(plots, self.fitCheck, self.logCheck)
+        self.widget = with_controls(SharedRoom(self.plot), self.fitCheck, self.logCheck)
         self.history = self.history_b = None
         self.divergence = self.divergence_b = None
         self.logCheck.toggled.connect(self.plot.set_log)

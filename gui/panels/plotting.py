@@ -166,6 +166,30 @@ def legend_share(widget, legend, estimate: float, most: float = 0.75) -> float:
                          (legend.boundingRect().height() + 12) / vb.height()))
 
 
+TITLE_LEGEND_ABOVE = 0.5   # a legend that needs more of the view than this goes under the title
+
+
+def legend_cell(colour: str, glyph: str, text: str) -> str:
+    """One legend row written under a title: a coloured glyph (■ a bar's colour, ━ a line, ╌ a dashed line)."""
+    return f"<span style='color:{colour}'>{glyph}</span>&nbsp;{text}"
+
+
+def title_legend(widget, legend, title: str, cells) -> None:
+    """``cells`` None: ``title`` alone, the legend in the view. Otherwise the legend hidden and its rows
+    (``legend_cell``) under the title, three a line, outside the data's view: for plots too short to give the
+    legend room above the data."""
+    legend.setVisible(cells is None)
+    item = widget.getPlotItem()
+    if cells is None:
+        item.setTitle(title, size="10pt")
+        return
+    lines = ["&nbsp;&nbsp;".join(cells[i:i + 3]) for i in range(0, len(cells), 3)]
+    item.setTitle(f"{title}<br><span style='font-size:8pt'>{'<br>'.join(lines)}</span>", size="10pt")
+    height = 30 + 13 * len(lines)
+    item.titleLabel.setMaximumHeight(height)   # the title and the legend's lines, not setTitle's one
+    item.layout.setRowFixedHeight(0, height)
+
+
 def hover_label(widget: pg.PlotWidget) -> pg.TextItem:
     """A bar plot's hover label: dark text on a white box above the mouse, hidden until it has text."""
     item = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
