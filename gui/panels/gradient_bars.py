@@ -116,7 +116,7 @@ class GradientBars:
         return 0.1 if in_title else share
 
     def _legend_in_title(self, on: bool) -> None:
-        key = (on, self.title(), tuple(text for _, text in self.entries))
+        key = (on, self.title(), tuple(text for _, text in self.entries), self.widget.width() if on else 0)
         if key != self._title_key:
             self._title_key = key
             cells = [legend_cell(self._sample_colour(sample), "╌" if sample is self.theory_sample else "■", text)

@@ -42,7 +42,7 @@ class AccuracyPlot:
                             "The share of validation samples classified correctly after each epoch, 0 to 1 (for "
                             "regression there is no accuracy and this plot stays empty).", "accuracyPlot")
         self.widget.setXLink(loss_widget)
-        self.widget.setYRange(-0.08, 1.12, padding=0)   # 0 and 1 with room for their tick labels
+        self.widget.setYRange(-0.14, 1.12, padding=0)   # 0 and 1 with room for their tick labels
         self.widget.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1.0)], []])
         self.widget.setMouseEnabled(x=False, y=False)
         self.set_beside(False)
@@ -52,17 +52,16 @@ class AccuracyPlot:
         self.empty = empty_note(self.widget, "no accuracy measured yet")
 
     def set_beside(self, on: bool) -> None:
-        """Beside the loss plot: a title and an epoch axis of its own; under it: neither (the loss plot's epoch
-        axis, just above, is the same)."""
+        """Beside the loss plot: an epoch axis of its own; under it: none (the loss plot's epoch axis, just above,
+        is the same)."""
         item = self.widget.getPlotItem()
         if on:
             item.showAxis("bottom")
             item.setLabel("bottom", "epoch")
-            item.setTitle("Validation accuracy", size="10pt")
         else:
             item.hideAxis("bottom")
-            item.setTitle(None)
-            item.layout.setRowFixedHeight(0, 4)
+        item.setTitle(None)
+        item.layout.setRowFixedHeight(0, 4)
 
     def update(self, x, acc) -> None:
         finite = np.isfinite(acc)
@@ -97,7 +96,7 @@ class LossCurves:
         self.legend.addItem(self.chance_sample, "chance loss")
         self.accuracy = AccuracyPlot(self.widget)
         self.acc, self.acc_view = self.accuracy.curve, self.accuracy.widget.getPlotItem().vb
-        self.widget.companions = (self.accuracy.widget,)   # themed with this plot (gui/app/theme.style_plot)
+        self.widget.companions = (self.accuracy.widget,)
         self.log_scale, self.fit, self.comparing = False, False, False
         self.legend_in_title, self._title_rows = False, None
         self.chance_value = math.nan
@@ -118,9 +117,10 @@ class LossCurves:
         plot too short for that, the legend goes under the title and the curves keep the view."""
         share = legend_share(self.widget, self.legend, 0.12 + ROW_SHARE * (5 if self.comparing else 3), most=1.0)
         in_title = share > TITLE_LEGEND_ABOVE
-        if in_title != self.legend_in_title or in_title and self._title_rows != self._rows():
-            self.legend_in_title, self._title_rows = in_title, self._rows()
-            title_legend(self.widget, self.legend, "Loss per epoch", self._title_rows if in_title else None)
+        key = (self._rows(), self.widget.width()) if in_title else None
+        if in_title != self.legend_in_title or key != self._title_rows:
+            self.legend_in_title, self._title_rows = in_title, key
+            title_legend(self.widget, self.legend, "Loss per epoch", key[0] if in_title else None)
         return 0.08 if in_title else share
 
     def _rows(self) -> list[str]:

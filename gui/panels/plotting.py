@@ -7,11 +7,12 @@ The plots draw what ``core`` measured; the only arithmetic here is for display
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsGridLayout, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
@@ -151,8 +152,10 @@ def legend_share(widget, legend, estimate: float, most: float = 0.75) -> float:
     are set side by side, as many columns as its width allows, so it needs less height (issue 21: a fixed share
     put the Transformer layout's legends over the data)."""
     vb = widget.getPlotItem().vb
-    if vb.height() <= 50 or not legend.items:
+    if vb.height() < 1 or not legend.items:   # not laid out yet
         return min(most, estimate)
+    if vb.height() <= 50:   # no room for a legend at all (an estimate here made a legend under the title, which
+        return most         # took the view's height, come back into the view, and go again, without end)
     columns = 1
     if vb.height() < 200:
         columns = len(legend.items)
@@ -176,15 +179,26 @@ def legend_cell(colour: str, glyph: str, text: str) -> str:
 
 def title_legend(widget, legend, title: str, cells) -> None:
     """``cells`` None: ``title`` alone, the legend in the view. Otherwise the legend hidden and its rows
-    (``legend_cell``) under the title, three a line, outside the data's view: for plots too short to give the
-    legend room above the data."""
+    (``legend_cell``) under the title, as many a line as the plot's width holds, outside the data's view: for
+    plots too short to give the legend room above the data."""
     legend.setVisible(cells is None)
     item = widget.getPlotItem()
     if cells is None:
         item.setTitle(title, size="10pt")
         return
-    lines = ["&nbsp;&nbsp;".join(cells[i:i + 3]) for i in range(0, len(cells), 3)]
-    item.setTitle(f"{title}<br><span style='font-size:8pt'>{'<br>'.join(lines)}</span>", size="10pt")
+    font = QFont(widget.font())
+    font.setPointSize(8)
+    metrics, room = QFontMetrics(font), max(widget.width() - 40, 150)
+    lines, width = [[]], 0
+    for cell in cells:
+        w = metrics.horizontalAdvance(re.sub(r"<[^>]*>", "", cell).replace("&nbsp;", " ").replace("&lt;", "<")) + 12
+        if lines[-1] and width + w > room:
+            lines.append([])
+            width = 0
+        lines[-1].append(cell)
+        width += w
+    text = "<br>".join("&nbsp;&nbsp;".join(line) for line in lines)
+    item.setTitle(f"{title}<br><span style='font-size:8pt'>{text}</span>", size="10pt")
     height = 30 + 13 * len(lines)
     item.titleLabel.setMaximumHeight(height)   # the title and the legend's lines, not setTitle's one
     item.layout.setRowFixedHeight(0, height)

@@ -13,12 +13,18 @@ from .pixels import contrast_in, low_contrast_texts, rendered
 
 
 def choose(qtbot, w, name):
-    """A story from the picker, as a click would choose it; waits for its network."""
-    gen = w.last_snapshot.generation
+    """A story from the picker, as a click would choose it; waits for its network (a new one, unless the
+    window already trains exactly that story's settings)."""
+    from core.stories.presets import get_preset
+    gen, same = w.last_snapshot.generation, w.last_snapshot.config == get_preset(name).config()
     i = w.presetCombo.findData(name)
     w.presetCombo.setCurrentIndex(i)
     w.presetCombo.activated.emit(i)
-    qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
+    config = get_preset(name).config()
+    # a new network, or (a setting applied live, as clip_norm from exploding to clipping-fix) the same one
+    qtbot.waitUntil(lambda: w.config == config and (same or w.last_snapshot.generation > gen
+                                                    or w.last_snapshot.config == config), timeout=10000)
+    qtbot.waitUntil(lambda: w.stepBatchButton.isEnabled(), timeout=10000)
 
 
 def step_epoch(qtbot, w):
@@ -77,7 +83,7 @@ def test_a_single_epoch_is_a_visible_point_and_accuracy_has_its_own_plot(window,
     assert not w.lossPlot.getPlotItem().getAxis("right").isVisible()   # no second axis beside the loss
     assert loss.acc.getViewBox() is acc_plot.getPlotItem().vb
     lo, hi = acc_plot.getPlotItem().vb.viewRange()[1]
-    assert -0.1 <= lo <= 0 and 1 <= hi <= 1.15
+    assert -0.15 <= lo <= 0 and 1 <= hi <= 1.15
     assert loss.chance not in acc_plot.getPlotItem().items
 
 
@@ -177,7 +183,7 @@ def test_prediction_map_is_smooth_paler_than_the_points_and_the_points_are_outli
 
 # -- contrast, read on the pixels ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["light", "dark"])
-@pytest.mark.parametrize("story", ["relu-fix", "rnn-exploding", "transformer-pre-ln"])
+@pytest.mark.parametrize("story", ["relu-fix", "rnn-exploding", "transformer-pre-ln", "float16-underflow"])
 def test_every_text_in_every_plot_is_at_least_4_5_to_1_on_its_pixels(window, qtbot, story, mode):
     w = window
     shown(qtbot, w)
@@ -228,7 +234,7 @@ def test_every_plot_combo_shows_each_of_its_choices_whole(window, qtbot, size):
     w = window
     shown(qtbot, w, size)
     short = []
-    for story in ("relu-fix", "transformer-pre-ln"):
+    for story in ("transformer-pre-ln",):   # its pages hold every plot combo an MLP's do, and its own
         choose(qtbot, w, story)
         for page in range(w.plotPages.count()):
             w.plotPages.setCurrentIndex(page)
@@ -245,3 +251,27 @@ def test_every_plot_combo_shows_each_of_its_choices_whole(window, qtbot, size):
                 combo.setCurrentIndex(was)
         w.plotPages.setCurrentIndex(0)
     assert short == []
+
+
+# -- 1280 x 800 ---------------------------------------------------------------------------------------------------
+def test_at_1280x800_every_button_of_every_story_and_of_its_plots_is_in_view(window, qtbot):
+    """All 29 stories (the Transformer and low-precision ones included), one after the other in one window: the
+    story's buttons and every button and check box of the plots page it opens are wholly in view, none scrolled
+    away or cut."""
+    from PySide6.QtWidgets import QAbstractButton
+    from core.stories.presets import PRESETS
+    w = window
+    shown(qtbot, w)
+    cut = []
+    for name in PRESETS:
+        choose(qtbot, w, name)
+        qtbot.wait(50)
+        buttons = [getattr(w, b) for b in ("storyStepBatchButton", "storyStepEpochButton", "storyRunButton",
+                                           "storyResetButton", "lessonPointButton")]
+        page = w.plotPages.currentWidget()
+        buttons += [b for b in page.findChildren(QAbstractButton) if b.isVisible() and b.text()]
+        assert w.lossFitCheck in buttons and w.lossLogCheck in buttons, name   # the page's own controls counted
+        for b in buttons:
+            if not (b.isVisible() and b.visibleRegion().boundingRect() == b.rect()):
+                cut.append((name, b.objectName() or b.text()))
+    assert len(PRESETS) >= 29 and cut == []
