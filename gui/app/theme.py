@@ -13,6 +13,9 @@ TEXT = {"light": {"ready": "#333333", "running": "#1b5e20", "paused": "#6b5400",
                   "diverged": "#b00020", "notice": "#4a4a4a", "error": "#b00020"},
         "dark": {"ready": "#e6e6e6", "running": "#81c995", "paused": "#f0c35a", "done": "#8ab4f8",
                  "diverged": "#ff8a80", "notice": "#c8c8c8", "error": "#ff8a80"}}
+# Text drawn inside plots by role (a TextItem's ``theme_role``): each at least 4.5:1 against its plot's background
+ROLE_TEXT = {"light": {"muted": "#595959", "underflow": "#b35806"},
+             "dark": {"muted": "#a8a8a8", "underflow": "#f1a340"}}
 WINDOW = {"dark": "#2b2b2e"}   # the dark palette's window colour (the light one is the style's own)
 mode = "light"                 # the theme in use, set by apply()
 
@@ -72,14 +75,12 @@ def apply(plot_widgets, name: str) -> str:
 
 
 def style_plot(w, plot_mode: str) -> None:
-    """Colour one PlotWidget for 'light' or 'dark' (exports draw a plot light, then restore it)."""
+    """Colour one PlotWidget for 'light' or 'dark' (exports draw a plot light, then restore it): its axes, title,
+    legend, colour bars and text items; plots drawn with it (``w.companions``) too."""
     bg, fg = COLOURS[plot_mode]["bg"], COLOURS[plot_mode]["fg"]
     w.setBackground(bg)
     item = w.getPlotItem()
-    for side in ("left", "bottom", "right", "top"):
-        axis = item.getAxis(side)
-        axis.setPen(fg)
-        axis.setTextPen(fg)
+    _style_axes(item, fg)
     item.titleLabel.opts["color"] = fg
     item.titleLabel.setText(item.titleLabel.text)
     if item.legend is not None:
@@ -87,3 +88,22 @@ def style_plot(w, plot_mode: str) -> None:
         for _, label in item.legend.items:  # existing labels keep their colour otherwise
             label.setText(label.text, color=fg)
         item.legend.setBrush(pg.mkBrush(QColor(bg).red(), QColor(bg).green(), QColor(bg).blue(), 200))
+    for child in w.scene().items():
+        if isinstance(child, pg.ColorBarItem):   # its own axes: black ticks on a dark plot otherwise
+            _style_axes(child, fg)
+        elif isinstance(child, pg.TextItem) and getattr(child, "theme_role", None):
+            child.setColor(ROLE_TEXT[plot_mode][child.theme_role])
+    for other in getattr(w, "companions", ()):
+        style_plot(other, plot_mode)
+
+
+def _style_axes(plot_item, fg: str) -> None:
+    for side in ("left", "bottom", "right", "top"):
+        axis = plot_item.getAxis(side)
+        axis.setPen(fg)
+        axis.setTextPen(fg)   # the tick labels and the axis label
+
+
+def role_colour(role: str) -> str:
+    """The colour of text in plots with ``theme_role`` ``role`` in the current theme."""
+    return ROLE_TEXT[mode][role]

@@ -15,7 +15,9 @@ from PySide6.QtGui import QColor
 
 from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATIO, classify_layers
 
-from gui.panels.plotting import _log10, _plot, hover_label, hover_text, layer_ticks, power_label, power_ticks
+from gui.app import theme
+from gui.panels.plotting import (TITLE_LEGEND_ABOVE, _log10, _plot, hover_label, hover_text, layer_ticks,
+                                 legend_cell, legend_share, power_label, power_ticks, title_legend)
 
 # Regime colours; NaN/inf is a purple that stands out on the light and the dark background alike.
 COLOURS = {"vanishing": "#4c78a8", "healthy": "#54a24b", "exploding": "#e45756", "zero": "#9d9d9d",
@@ -64,7 +66,7 @@ class GradientBars:
         self._brushes_b = {k: pg.mkBrush(QColor(c).lighter(150)) for k, c in COLOURS.items()}
         self._b_pen = pg.mkPen("#555555", width=1, style=Qt.DotLine)
         self._no_pen, self._mark_pen = pg.mkPen(None), pg.mkPen("#ff00ff", width=3)
-        self.view, self._caption, self._mouse = None, None, None
+        self.view, self._caption, self._mouse, self._title_key = None, None, None, None
         self.widget.scene().sigMouseMoved.connect(self._on_mouse)
         self._args = None   # the latest update's arguments, drawn again when the plot's height changes
         self.underflow, self.underflow_marks = None, []   # issue 24: layers all 0 by underflow, and their labels
@@ -79,7 +81,7 @@ class GradientBars:
         self.quantity = quantity
         self.widget.setLabel("left", f"{SHORT[quantity]} (log scale)")
         self.widget.setTitle(self.title(), size="10pt")
-        self._caption = None
+        self._caption, self._title_key = None, None
 
     def set_run_labels(self, labels) -> None:
         """(label A, label B) while comparing, None otherwise: shown in the legend."""
@@ -105,13 +107,26 @@ class GradientBars:
 
     def _legend_share(self, rows: int) -> float:
         """The share of the view's height kept free above the tallest bar for the legend: per legend row, or
-        the legend's own measured height once the plot is laid out, whichever is more (a short plot, as in
-        the recurrent layout, put the legend over layer 1's bar)."""
-        share = 0.12 + ROW_SHARE * rows
-        view = self.widget.getPlotItem().vb.height()
-        if view > 50:
-            share = max(share, (self.legend.boundingRect().height() + 10) / view)
-        return min(0.7, share)
+        the legend's own measured height once the plot is laid out (in a short plot its rows side by side):
+        gui/panels/plotting.legend_share. Where it would still need more than half the view (the Transformer
+        layout's short row), the legend's rows go under the title instead, outside the bars' view."""
+        share = legend_share(self.widget, self.legend, 0.12 + ROW_SHARE * rows, most=1.0)
+        in_title = share > TITLE_LEGEND_ABOVE
+        self._legend_in_title(in_title)
+        return 0.1 if in_title else share
+
+    def _legend_in_title(self, on: bool) -> None:
+        key = (on, self.title(), tuple(text for _, text in self.entries), self.widget.width() if on else 0)
+        if key != self._title_key:
+            self._title_key = key
+            cells = [legend_cell(self._sample_colour(sample), "╌" if sample is self.theory_sample else "■", text)
+                     for sample, text in self.entries] if on else None
+            title_legend(self.widget, self.legend, self.title(), cells)
+
+    def _sample_colour(self, sample) -> str:
+        if sample is self.theory_sample:
+            return THEORY_COLOUR
+        return QColor(sample.opts["brush"].color()).name()
 
     def _on_resized(self) -> None:
         """A new height may need another headroom for the legend: the same bars again."""
@@ -182,7 +197,8 @@ class GradientBars:
     def _mark_underflow(self, lo: float, hi: float) -> None:
         layers = [] if self.underflow is None else np.flatnonzero(self.underflow).tolist()
         while len(self.underflow_marks) < len(layers):
-            mark = pg.TextItem("underflow", color=UNDERFLOW_COLOUR, anchor=(0, 0.5), angle=90)
+            mark = pg.TextItem("underflow", color=theme.role_colour("underflow"), anchor=(0, 0.5), angle=90)
+            mark.theme_role = "underflow"   # restyled with the theme
             self.widget.addItem(mark, ignoreBounds=True)
             self.underflow_marks.append(mark)
         for i, mark in enumerate(self.underflow_marks):

@@ -7,11 +7,13 @@ The plots draw what ``core`` measured; the only arithmetic here is for display
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsGridLayout, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 # No antialiasing: it made painting the main cost of a frame, and frames share the GIL with training.
 pg.setConfigOptions(antialias=False, background="w", foreground="k", imageAxisOrder="row-major")
@@ -120,6 +122,88 @@ def cache_axes(widget) -> None:
             axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def arrange_legend(legend, columns: int) -> None:
+    """Lay ``legend``'s rows out in ``columns`` columns, in a fresh grid: pyqtgraph's setColumnCount leaves the
+    old grid's empty rows and columns behind (a QGraphicsGridLayout never shrinks), which then count in its size."""
+    key = (columns, tuple(id(sample) for sample, _ in legend.items))
+    if getattr(legend, "arranged", None) == key:
+        return
+    old = legend.layout
+    grid = QGraphicsGridLayout()
+    grid.setVerticalSpacing(old.verticalSpacing())
+    grid.setHorizontalSpacing(old.horizontalSpacing())
+    grid.setContentsMargins(*old.getContentsMargins())
+    for i in reversed(range(old.count())):
+        old.removeAt(i)
+    legend.layout = grid
+    legend.setLayout(grid)   # Qt deletes the old grid
+    legend.columnCount, legend.rowCount = columns, max(1, math.ceil(len(legend.items) / columns))
+    for k, (sample, label) in enumerate(legend.items):
+        row, col = divmod(k, columns)
+        grid.addItem(sample, row, 2 * col, alignment=Qt.AlignmentFlag.AlignVCenter)
+        grid.addItem(label, row, 2 * col + 1)
+    legend.arranged = key
+    legend.updateSize()
+
+
+def legend_share(widget, legend, estimate: float, most: float = 0.75) -> float:
+    """The share of ``widget``'s view height to keep free above the data for ``legend``: its drawn height plus a
+    margin once the plot is laid out (``estimate`` before), at most ``most``. In a short plot the legend's rows
+    are set side by side, as many columns as its width allows, so it needs less height (issue 21: a fixed share
+    put the Transformer layout's legends over the data)."""
+    vb = widget.getPlotItem().vb
+    if vb.height() < 1 or not legend.items:   # not laid out yet
+        return min(most, estimate)
+    if vb.height() <= 50:   # no room for a legend at all (an estimate here made a legend under the title, which
+        return most         # took the view's height, come back into the view, and go again, without end)
+    columns = 1
+    if vb.height() < 200:
+        columns = len(legend.items)
+        while columns > 1:
+            arrange_legend(legend, columns)
+            if legend.boundingRect().width() <= vb.width() - 10:
+                break
+            columns -= 1
+    arrange_legend(legend, columns)
+    return min(most, max(estimate if vb.height() >= 200 else 0.0,
+                         (legend.boundingRect().height() + 12) / vb.height()))
+
+
+TITLE_LEGEND_ABOVE = 0.5   # a legend that needs more of the view than this goes under the title
+
+
+def legend_cell(colour: str, glyph: str, text: str) -> str:
+    """One legend row written under a title: a coloured glyph (■ a bar's colour, ━ a line, ╌ a dashed line)."""
+    return f"<span style='color:{colour}'>{glyph}</span>&nbsp;{text}"
+
+
+def title_legend(widget, legend, title: str, cells) -> None:
+    """``cells`` None: ``title`` alone, the legend in the view. Otherwise the legend hidden and its rows
+    (``legend_cell``) under the title, as many a line as the plot's width holds, outside the data's view: for
+    plots too short to give the legend room above the data."""
+    legend.setVisible(cells is None)
+    item = widget.getPlotItem()
+    if cells is None:
+        item.setTitle(title, size="10pt")
+        return
+    font = QFont(widget.font())
+    font.setPointSize(8)
+    metrics, room = QFontMetrics(font), max(widget.width() - 40, 150)
+    lines, width = [[]], 0
+    for cell in cells:
+        w = metrics.horizontalAdvance(re.sub(r"<[^>]*>", "", cell).replace("&nbsp;", " ").replace("&lt;", "<")) + 12
+        if lines[-1] and width + w > room:
+            lines.append([])
+            width = 0
+        lines[-1].append(cell)
+        width += w
+    text = "<br>".join("&nbsp;&nbsp;".join(line) for line in lines)
+    item.setTitle(f"{title}<br><span style='font-size:8pt'>{text}</span>", size="10pt")
+    height = 30 + 13 * len(lines)
+    item.titleLabel.setMaximumHeight(height)   # the title and the legend's lines, not setTitle's one
+    item.layout.setRowFixedHeight(0, height)
+
+
 def hover_label(widget: pg.PlotWidget) -> pg.TextItem:
     """A bar plot's hover label: dark text on a white box above the mouse, hidden until it has text."""
     item = pg.TextItem("", anchor=(0.5, 1.2), color="k", fill=pg.mkBrush(255, 255, 255, 220))
@@ -137,8 +221,11 @@ def hover_text(item: pg.TextItem, text: str) -> None:
 
 
 def empty_note(widget, text: str = "no epoch completed yet") -> pg.TextItem:
-    """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault."""
-    note = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))
+    """A grey note in the middle of an empty plot, so empty axes read as 'nothing yet', not as a fault; its grey
+    is the theme's 'muted' text (at least 4.5:1 on either background)."""
+    from gui.app import theme
+    note = pg.TextItem(text, color=theme.role_colour("muted"), anchor=(0.5, 0.5))
+    note.theme_role = "muted"
     note.setZValue(10)
     widget.addItem(note, ignoreBounds=True)
     return note

@@ -14,13 +14,43 @@ from gui.panels.unit_axis import (REGRESSION_TIP, colour_levels, regression_map,
                                   unit_axes)
 
 
+KEEP = 0.5          # the map's colours keep this share of their strength (faded toward white): never the points' own
+SMOOTH_SIDE = 240   # samples per side the map is drawn with (the grid's values, linearly interpolated between them)
+OUTLINE = "#1a1a1a"  # the points' outline: dark on every colour of the faded map (light and dark theme alike)
+
+
+def faded(rgb: np.ndarray) -> np.ndarray:
+    """Colours in [0, 1] faded toward white to ``KEEP`` of their strength."""
+    return 1.0 - (1.0 - rgb) * KEEP
+
+
 def class_mix(prob: np.ndarray) -> np.ndarray:
     """(rows, cols, k) class probabilities -> RGB in [0, 1]: each class's colour weighted by its
-    probability, faded toward white by a third so the data points stay visible."""
+    probability, faded toward white by half so the data points, in the full colours, stay visible."""
     k = prob.shape[2]
     rgb = np.array([class_colour(c).getRgbF()[:3] for c in range(k)])
     mix = np.nan_to_num(prob, nan=1.0 / k) @ rgb
-    return np.ascontiguousarray(1.0 - (1.0 - mix) * 0.67, dtype=np.float32)
+    return np.ascontiguousarray(faded(mix), dtype=np.float32)
+
+
+def binary_lut() -> np.ndarray:
+    """CET-D1 (class 0 blue, white at 0.5, class 1 red) faded toward white: a lookup table of 256 RGB rows."""
+    table = pg.colormap.get("CET-D1").getLookupTable(0.0, 1.0, 256, alpha=False) / 255.0
+    return np.round(faded(table) * 255).astype(np.uint8)
+
+
+def upsample(values: np.ndarray, side: int = SMOOTH_SIDE) -> np.ndarray:
+    """A grid of values (rows, cols[, k]) drawn with ``side`` samples per axis, linearly interpolated between the
+    grid's own (display only, as a contour plot shades between its samples; the ends are the grid's ends)."""
+    rows, cols = values.shape[:2]
+    if rows < 2 or cols < 2 or (rows >= side and cols >= side):
+        return values
+    def along(a, n, axis):
+        old, new = np.linspace(0.0, 1.0, a.shape[axis]), np.linspace(0.0, 1.0, n)
+        i = np.clip(np.searchsorted(old, new, side="right") - 1, 0, a.shape[axis] - 2)
+        w = ((new - old[i]) / (old[i + 1] - old[i])).reshape([-1 if d == axis else 1 for d in range(a.ndim)])
+        return np.take(a, i, axis=axis) * (1 - w) + np.take(a, i + 1, axis=axis) * w
+    return along(along(values, max(side, rows), 0), max(side, cols), 1)
 
 
 class DecisionBoundary:
@@ -28,7 +58,9 @@ class DecisionBoundary:
 
     MAX_POINTS = 1500
     BINARY_TIP = ("Colour: the predicted probability of class 1 (red) against class 0 (blue) over the input plane, "
-                  "with the data points on top (for the sine data set, the fitted curve).")
+                  "in paler tints than the points (white: 0.5); the network's grid of predictions is shaded "
+                  "linearly between its samples. The data points on top, outlined (for the sine data set, the "
+                  "fitted curve).")
     MULTI_TIP = ("Colour: each class's colour weighted by its predicted probability over the input plane (a pure "
                  "colour where the network is sure of that class, a blend where it is not), with the data points "
                  "on top in their class's colour.")
@@ -40,7 +72,8 @@ class DecisionBoundary:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))
         self.widget.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(None))
+        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(OUTLINE, width=1))
+        self.lut = binary_lut()
         self.widget.addItem(self.points)
         self.curve = self.widget.plot([], [], pen=pg.mkPen("#e45756"))
         self.widget.setMouseEnabled(x=False, y=False)
@@ -75,10 +108,9 @@ class DecisionBoundary:
             else:
                 red, blue = pg.mkBrush(class_colour(1)), pg.mkBrush(class_colour(0))
                 brushes = [red if v > 0.5 else blue for v in y]
-            self.points.setData(X[:, 0], X[:, 1], brush=brushes, pen=pg.mkPen("#ffffff" if self.multi else None))
+            self.points.setData(X[:, 0], X[:, 1], brush=brushes, pen=pg.mkPen(OUTLINE, width=1))
             if self.regression:   # issue 21: each point in its target's colour on the map's scale, outlined
                 self.points.setBrush(target_brushes(y, self.levels))
-                self.points.setPen(pg.mkPen("#202020"))
                 self.widget.setToolTip(REGRESSION_TIP)
             self.widget.setXRange(X[:, 0].min() - 0.25, X[:, 0].max() + 0.25, padding=0)
             self.widget.setYRange(X[:, 1].min() - 0.25, X[:, 1].max() + 0.25, padding=0)
@@ -92,14 +124,16 @@ class DecisionBoundary:
             return
         if pred.ndim == 3:  # multi-class: (rows, cols, k) probabilities, drawn as RGB without the colour map
             self.image.setLookupTable(None)
-            self.image.setImage(class_mix(pred), autoLevels=False, levels=(0.0, 1.0))
+            self.image.setImage(upsample(class_mix(pred)), autoLevels=False, levels=(0.0, 1.0))
         else:
-            self.image.setColorMap(pg.colormap.get("CET-D1"))
+            self.image.setLookupTable(self.lut)   # CET-D1 faded: the points keep the full colours
             lo, hi = self.levels   # issue 21: a regression's target in its own units, else probability 0..1
-            img = np.ascontiguousarray(np.clip(np.nan_to_num(pred, nan=(lo + hi) / 2), lo, hi), dtype=np.float32)
-            self.image.setImage(img, autoLevels=False, levels=(lo, hi))
-        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+            img = np.clip(np.nan_to_num(pred, nan=(lo + hi) / 2), lo, hi)
+            self.image.setImage(np.ascontiguousarray(upsample(img), dtype=np.float32), autoLevels=False,
+                                levels=(lo, hi))
+        rows, cols = self.image.image.shape[:2]   # samples from the first grid point to the last
+        dx, dy = (xs[-1] - xs[0]) / (cols - 1), (ys[-1] - ys[0]) / (rows - 1)
+        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * cols, dy * rows))
 
 
 class BoundaryPanel(Panel):

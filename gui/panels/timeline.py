@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from gui.panels.plotting import _log10, _plot, power_ticks, set_data
+from gui.panels.plotting import _log10, _plot, legend_share, power_ticks, set_data
 from gui.panels.panel import Panel
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
@@ -108,12 +108,21 @@ class StepTimeline:
         self.widget.setMouseEnabled(x=False, y=False)
         self.widget.disableAutoRange()
         self.view = None
+        self.steps = None
         self.clear()
+        self.widget.getPlotItem().vb.sigResized.connect(self._on_resized)
+
+    def _on_resized(self) -> None:
+        """Another height may need another headroom for the legend: the same steps again."""
+        self.view = None
+        if self.steps is not None:
+            self.update(self.steps)
 
     def clear(self, clip_norm=None) -> None:
         """A new run: no step of the old one stays."""
         for item in (self.loss, self.norm, self.clips, self.scale, self.skips):
             item.setData([], [])
+        self.steps = None
         self._show_scaling(False)
         self.cache = LogCache()
         self.set_clip(clip_norm)
@@ -130,6 +139,7 @@ class StepTimeline:
     def update(self, steps) -> None:
         """``steps``: a core.training.history.StepHistory (the rows received so far). An exactly zero loss or norm
         is drawn on the floor, whose tick reads "0"; NaN/inf leave a gap where training stopped."""
+        self.steps = steps
         c = self.cache
         c.update(steps)
         x = c.x[:c.n]
@@ -174,7 +184,8 @@ class StepTimeline:
         lo, hi = (math.floor(values.min()), math.ceil(values.max())) if values.size else (-2, 1)
         hi = max(hi, lo + 1)
         lo -= 1 if zero else 0   # a floor a decade below the smallest value, labelled 0
-        room = HEADROOM + (0.15 if self.scaled else 0)   # two more legend rows with loss scaling
+        # the legend's measured height (two more rows with loss scaling), HEADROOM before the plot is laid out
+        room = legend_share(self.widget, self.legend, HEADROOM + (0.15 if self.scaled else 0))
         top = hi + max(1, math.ceil(room / (1 - room) * (hi - lo)))
         x_end = axis_end(n)
         if self.view == (lo, top, x_end, zero):

@@ -30,9 +30,10 @@ class UpdateRatios:
                                       symbolBrush="#4c78a8")
         self.line = pg.InfiniteLine(pos=math.log10(self.REFERENCE), angle=0,
                                     pen=pg.mkPen("#888888", style=Qt.DashLine),
-                                    label="1e-3", labelOpts={"position": 0.98, "color": "#888888",
+                                    label="1e-3", labelOpts={"position": 0.98, "color": "#595959",
                                                              "anchors": [(1, 1), (1, 1)]})
         self.widget.addItem(self.line)
+        self.line.label.theme_role = "muted"   # the theme gives it a readable grey (gui/app/theme.ROLE_TEXT)
         self.curve_b = self.widget.plot([], [], pen=pg.mkPen("#54a24b"), symbol="t",
                                         symbolSize=6, symbolBrush="#54a24b")
         self.widget.setMouseEnabled(x=False, y=False)

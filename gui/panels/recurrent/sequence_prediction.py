@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from core.data.datasets import SEQUENCE_DATASETS
 
 from gui.widgets import plain_label
-from gui.panels.plotting import _plot, nice_ceiling
+from gui.panels.plotting import _plot, centre, empty_note, nice_ceiling
+from gui.panels.loss import finished_only
 from gui.panels.panel import Panel
 
 NOTE = ("A sequence has no 2-D input plane to draw the prediction on. Shown instead: how the network does on the "
@@ -26,20 +27,30 @@ class SequenceScore:
                                       symbolBrush="#f58518", connect="finite")
         self.widget.setMouseEnabled(x=False, y=False)
         self.accuracy, self._view = True, None
+        self.empty = empty_note(self.widget)
 
     def clear(self) -> None:
         self.curve.setData([], [])
         self._view = None
         self._show(True, 1.0, 1.0)
+        self.empty.setText("no epoch completed yet")
+        self.empty.setVisible(True)
+        centre(self.widget, self.empty)
 
     def update(self, epochs, accuracy, val_loss) -> None:
         """Accuracy when the run measures one (classification), else the validation loss."""
-        accuracy_known = bool(np.isfinite(accuracy).any())
+        # no finite score at all (a run that diverged in its first epoch): the accuracy axis it would have had
+        accuracy_known = bool(np.isfinite(accuracy).any()) or not np.isfinite(val_loss).any()
         y = np.asarray(accuracy if accuracy_known else val_loss, dtype=float)
         y = np.where(np.isfinite(y), y, np.nan)
         self.curve.setData(np.asarray(epochs, dtype=float), y)
         top = 1.0 if accuracy_known or not np.isfinite(y).any() else nice_ceiling(float(np.nanmax(y)) * 1.1)
         self._show(accuracy_known, nice_ceiling(max(len(epochs), 1)), top)
+        shown = bool(np.isfinite(y).any())
+        self.empty.setText("no epoch completed yet" if not len(y) else "no finished epoch: training diverged")
+        self.empty.setVisible(not shown)
+        if not shown:
+            centre(self.widget, self.empty)
 
     def _show(self, accuracy: bool, x_end: float, y_top: float) -> None:
         """Axes from 0 (a probability from 0 to 1, a loss from 0), set only when they change: a changed axis
@@ -74,9 +85,10 @@ class SequencePredictionPanel(Panel):
 
     def on_epochs(self, f) -> None:
         if self.applies(f.snap) and len(f.history):
-            self.history = f.history
+            self.history, self.divergence = f.history, f.snap.divergence
             self.changed()
 
     def draw(self) -> None:
-        h = self.history
-        self.plot.update(h.scalar("epoch"), h.scalar("val_accuracy"), h.scalar("val_loss"))
+        # an epoch a divergence cut short has no validation to show (it ran on a broken network)
+        epochs, _, val_loss, accuracy = finished_only(self.history, self.divergence)
+        self.plot.update(epochs, accuracy, val_loss)

@@ -38,8 +38,8 @@ class BlockBarsPanel(TransformerPanel):
             "and W₂, the LayerNorms, or the residual stream."))
         for key, text in CHOICES.items():
             self.sublayerCombo.addItem(text, key)
-        self.sublayerCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.sublayerCombo.setMinimumContentsLength(14)   # narrow windows: the plot keeps the room
+        # as wide as its longest choice: "‖dL/dx_l‖ residual stream" was cut at 14 characters (issue 21)
+        self.sublayerCombo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.widget = with_controls(self.plot.widget, self.sublayerCombo)
         self.sublayerCombo.currentIndexChanged.connect(lambda _: self.draw())
 
