@@ -218,7 +218,7 @@ class Dashboard:
             setattr(self, self.PLACED.get(view.name, view.name.replace("-", "_")), item)
             place = areas[view.place]
             place(item.widget, view.label) if view.place == "gradients/lesson" else place(item.widget)
-            if view.place == "gradients/lesson":
+            if view.place == "gradients/lesson" and view.kinds != views.ALL:   # the others: their panels decide
                 self._lesson_views.append((view, item.widget))
         elif view.place.startswith("inside/"):
             self.panels += item.panels
