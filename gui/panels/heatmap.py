@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from gui.panels.panel import Panel
-from gui.panels.inside.history_slider import place_cursor, rewind_cursor   # issue 21
+from gui.panels.inside.history_slider import CursorAt, place_cursor   # issue 21
 from gui.panels.plotting import MAX_IMAGE_COLUMNS, _log10, _plot, empty_note, layer_ticks, nice_ceiling
 
 ZERO_COLOUR = "#9d9d9d"   # exactly 0: the same grey as the bars' "exactly 0"
@@ -97,7 +97,7 @@ class FlowHeatmap:
             self.widget.getAxis("left").setTicks([layer_ticks(n_layers)])
 
 
-class HeatmapPanel(Panel):
+class HeatmapPanel(CursorAt, Panel):
     def __init__(self):
         self.plot = FlowHeatmap()
         self.widget = self.plot.widget
@@ -116,15 +116,8 @@ class HeatmapPanel(Panel):
         place_cursor(self.cursor, None)
         self.plot.update(self.history.layer("grad_norm"))
 
-    at = None
-    cursor = None
-
     def set_at(self, at) -> None:   # issue 21
-        self.at = at
-        if self.cursor is None:
-            self.cursor = rewind_cursor(self.plot.widget)
-        if at is None:
-            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
+        self.move_cursor(at)
         if at is not None or hasattr(self, "history"):
             self.changed()
 

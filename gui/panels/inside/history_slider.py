@@ -242,3 +242,17 @@ def place_cursor(line, x: float | None, text: str = "") -> None:
     line.setVisible(True)
     line.setValue(x)
     line.setToolTip(f"Rewound to {text}: the other plots show this point (Live follows training again)")
+
+
+class CursorAt:
+    """A heatmap panel's rewind (issue 21): drawn up to the chosen point, with a cursor there (the panel has
+    ``plot.widget`` and ``changed()``)."""
+    at = None
+    cursor = None
+
+    def move_cursor(self, at) -> None:
+        self.at = at
+        if self.cursor is None:
+            self.cursor = rewind_cursor(self.plot.widget)
+        if at is None:
+            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it

@@ -20,7 +20,7 @@ from gui.panels.plotting import MAX_IMAGE_COLUMNS, _log10, _plot, nice_ceiling
 from gui.panels.gradient_bars import COLOURS
 from gui.panels.recurrent.time_bars import step_ticks
 from gui.panels.panel import Panel
-from gui.panels.inside.history_slider import place_cursor, rewind_cursor   # issue 21
+from gui.panels.inside.history_slider import CursorAt, place_cursor   # issue 21
 
 DEFAULT_LEVELS = (-8.0, 2.0)
 
@@ -102,7 +102,7 @@ class TimeHeatmap:
             self.widget.getAxis("bottom").setTicks([step_ticks(int(self._x_end))])
 
 
-class TimeHeatmapPanel(Panel):
+class TimeHeatmapPanel(CursorAt, Panel):
     """The dashboard's panel for the time x epoch map: run A's history (also while comparing)."""
 
     def __init__(self):
@@ -133,14 +133,6 @@ class TimeHeatmapPanel(Panel):
                      "" if self.at is None else f"step {self.at.step}")
         self.plot.update(rows)
 
-    at = None
-
     def set_at(self, at) -> None:   # issue 21
-        self.at = at
-        if self.cursor is None:
-            self.cursor = rewind_cursor(self.plot.widget)
-        if at is None:
-            place_cursor(self.cursor, None)   # at once: a rebuild clears the map without drawing it
+        self.move_cursor(at)
         self.changed()
-
-    cursor = None
