@@ -67,7 +67,8 @@ def apply(plot_widgets, name: str) -> str:
     global mode
     mode = resolve(name)
     app = QApplication.instance()
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":   # once: setStyle re-polishes every widget, and (since this
+        app.setStyle("Fusion")                   # session's merges) crashed in 5 of 10 switches in a live window
     app.setPalette(_dark_palette() if mode == "dark" else app.style().standardPalette())
     for w in plot_widgets:
         style_plot(w, mode)
