@@ -24,7 +24,7 @@ from core.headless import run_headless
 from core.io.fileio import check_target, shorten
 from core.io.records import experiment_json, read_document, write_atomically
 from core.runtime.exits import EXIT_BAD_INPUT, EXIT_RUN_FAILED, Interrupted, RunFailed  # noqa: F401
-from core.runtime.exits import _raise as exits_raise, forget_signals, raise_if_signalled
+from core.runtime.exits import forget_signals, raise_if_signalled, raise_interrupted
 from core.stories.presets import PRESETS, get_preset
 
 
@@ -223,7 +223,7 @@ def parse_compare(spec: str, config: ExperimentConfig) -> tuple[str, object]:
 def stop_on_signals():
     """SIGTERM and SIGINT raise Interrupted, so a run stops cleanly; a second one ends the process at once."""
     try:
-        previous = {s: signal.signal(s, exits_raise) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return

@@ -29,7 +29,8 @@ class Interrupted(KeyboardInterrupt):
 _received: list[int] = []   # every SIGINT/SIGTERM handled so far, in order
 
 
-def _raise(signum, _frame) -> None:
+def raise_interrupted(signum, _frame) -> None:
+    """The handler: remember the signal, make the next one fatal, raise Interrupted in the main thread."""
     _received.append(signum)
     for s in SIGNALS:
         signal.signal(s, signal.SIG_DFL)
@@ -53,7 +54,7 @@ def forget_signals() -> None:
 def raise_on_signals() -> None:
     """From now on SIGINT and SIGTERM raise Interrupted in the main thread."""
     for s in SIGNALS:
-        signal.signal(s, _raise)
+        signal.signal(s, raise_interrupted)
 
 
 def exit_status(error: KeyboardInterrupt) -> int:

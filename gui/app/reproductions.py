@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from core.config import ConfigError, ExperimentConfig
 from core.stories.reproductions import REPRODUCTIONS
-from gui.bridge.background import BackgroundJob
+from gui.bridge.background import BackgroundJob, JobDialog
 
 COLUMNS = ("Name", "Paper", "Quantity", "Published", "Measured", "Band", "Result", "Seconds")
 
@@ -50,7 +50,7 @@ def _num(x: float) -> str:
     return "—" if x != x else f"{x:.4g}"   # NaN: a qualitative claim, no number published
 
 
-class ReproductionsDialog(QDialog):
+class ReproductionsDialog(JobDialog):
     def __init__(self, parent=None, on_open=None, workers: int | None = None):
         super().__init__(parent)
         self.setObjectName("reproductionsDialog")
@@ -177,14 +177,6 @@ class ReproductionsDialog(QDialog):
         self.runButton.setEnabled(True)
         self.runAllButton.setEnabled(True)
         self.stopButton.setEnabled(False)
-
-    def closeEvent(self, event) -> None:
-        self.stop()
-        super().closeEvent(event)
-
-    def done(self, result: int) -> None:
-        self.stop()
-        super().done(result)
 
     # -- a row as a story -------------------------------------------------------------------
     def open_selected(self) -> bool:

@@ -8,11 +8,11 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from core.config import ConfigError
 from gui.panels.plotting import _plot, layer_ticks
-from gui.bridge.background import BackgroundJob
+from gui.bridge.background import BackgroundJob, JobDialog
 
 MEDIAN, BAND, FAN = "#2b5fad", (43, 95, 173, 70), "#c4302b"
 
@@ -44,7 +44,7 @@ class SeedsWorker(QObject):
         self.done.emit(logs, error)
 
 
-class SeedsDialog(QDialog):
+class SeedsDialog(JobDialog):
     def __init__(self, config, parent=None, workers: int | None = None):
         super().__init__(parent)
         self.setObjectName("seedsDialog")
@@ -146,14 +146,6 @@ class SeedsDialog(QDialog):
     def stop(self) -> None:
         if self._job.stop():
             self.runButton.setEnabled(True)
-
-    def closeEvent(self, event) -> None:
-        self.stop()
-        super().closeEvent(event)
-
-    def done(self, result: int) -> None:
-        self.stop()
-        super().done(result)
 
 
 def open_seeds(parent, config, workers: int | None = None) -> SeedsDialog:

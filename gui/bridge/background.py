@@ -1,10 +1,11 @@
 """A worker object run in a QThread of its own, stopped through a ``threading.Event`` (a queued stop slot is never
-delivered while the worker's loop holds its thread): the phase diagram, the reproductions and the seeds dialogs."""
+delivered while the worker's loop holds its thread): the phase diagram, the reproductions and the seeds dialogs (each a ``JobDialog``)."""
 from __future__ import annotations
 
 import threading
 
 from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QDialog
 
 
 class BackgroundJob:
@@ -49,3 +50,19 @@ class BackgroundJob:
         self.stop_flag.set()
         self.finish()
         return True
+
+
+class JobDialog(QDialog):
+    """A dialog that runs a BackgroundJob: closing it, Escape and its buttons' accept/reject stop the job first
+    (the subclass's ``stop``), so no thread outlives the window that started it."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def closeEvent(self, event) -> None:
+        self.stop()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.stop()
+        super().done(result)

@@ -25,7 +25,7 @@ from gui.panels.chain_rule import ChainPanel
 from gui.panels.gradient_bars import QUANTITIES, GradientBars
 from gui.panels.help import HELP_HTML
 from gui.panels.inside.history_slider import RewindPanel   # issue 21: rewind drives both pages
-from gui.panels.panel import Panel, ShowWatcher, shown
+from gui.panels.panel import Panel, Rewinds, ShowWatcher, shown
 from gui.panels.plotting import cache_axes, with_controls
 from gui.panels.status import StatusPanel
 from gui.panels import views
@@ -43,7 +43,7 @@ class Frame:
     theory: bool = False
 
 
-class BarsPanel(Panel):
+class BarsPanel(Rewinds, Panel):
     """The per-layer bars of ‖dL/dW‖ (the epoch's mean or the latest batch) or ‖dL/dz‖ (the latest batch:
     epochs keep no error signal), with the theory of ‖dL/dz‖ over the latter."""
 
@@ -59,10 +59,6 @@ class BarsPanel(Panel):
         self.quantityCombo.currentIndexChanged.connect(lambda _: self._set_quantity())
         self.snap, self.frame, self.theory = None, None, False
         self.at = None   # issue 21: the rewound point, None: live
-
-    def set_at(self, at) -> None:
-        self.at = at
-        self.changed()
 
     def clear(self, snap) -> None:
         self.plot.clear_hover()

@@ -63,3 +63,12 @@ class Panel:
 
     def draw(self) -> None:
         pass
+
+
+class Rewinds:
+    """A panel that rewinds (issue 21): ``set_at`` keeps the chosen RewindAt (None: live) and ``draw`` shows it."""
+    at = None
+
+    def set_at(self, at) -> None:
+        self.at = at
+        self.changed()

@@ -12,7 +12,7 @@ import math
 import sys
 
 from PySide6.QtCore import Qt, QThread, Slot
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout)
 
 from core.config import FIELD_SPECS, ConfigError, ExperimentConfig
@@ -21,7 +21,7 @@ from core.io.records import write_atomically
 from core.measure.theory import trainability_boundary
 from core.sweep import METRICS, SWEEP_PRESETS, cell_text, make_plan, plan_from_csv, sorted_csv
 
-from gui.bridge.background import BackgroundJob
+from gui.bridge.background import BackgroundJob, JobDialog
 from gui.files.export import widget_png, write_image
 from gui.phase_diagram.plot import METRIC_VIEWS, PhasePlot, _index, _label  # noqa: F401  (_index: for tests)
 from gui.phase_diagram.worker import SweepWorker
@@ -30,7 +30,7 @@ PAPER = "deep-information-propagation"
 EMIT_INTERVAL = 0.05  # at most 20 batches of rows a second cross to the window
 
 
-class PhaseDiagram(QDialog):
+class PhaseDiagram(JobDialog):
     """Pick two axes and a metric, run, watch the heatmap fill; the theory's boundary on top."""
 
     def __init__(self, base_config: ExperimentConfig, on_pick=None, parent=None, workers: int | None = None):
@@ -167,14 +167,6 @@ class PhaseDiagram(QDialog):
             self.show_message(f"The sweep failed: {error}", error=True)
         else:
             self.show_message(f"{'Stopped' if stopped else 'Done'}: {len(self.rows)} of {self.plan.size} cells.")
-
-    def closeEvent(self, event) -> None:
-        self.stop()
-        super().closeEvent(event)
-
-    def done(self, result: int) -> None:  # Escape and the close button also stop the thread
-        self.stop()
-        super().done(result)
 
     # -- drawing ------------------------------------------------------------------------
     def show_plan(self, plan, rows: dict) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from gui.widgets import named
-from gui.panels.panel import Panel
+from gui.panels.panel import Panel, Rewinds
 from gui.panels.transformer.common import wheel_only_when_focused
 
 
@@ -156,7 +156,7 @@ class RewindPanel(Panel):
             self.on_rewind(None)
 
 
-class InsidePanel(Panel):
+class InsidePanel(Rewinds, Panel):
     """A dashboard panel: keeps the latest InsideViews of A and B; draws the three views when one of them is
     shown, at the rewound step (``set_at``) or, live, at the newest record."""
 
@@ -189,10 +189,6 @@ class InsidePanel(Panel):
         self._drawn_key = key
         self.view = snap.inside
         self.view_b = snap.b.inside if snap.b is not None else None
-        self.changed()
-
-    def set_at(self, at: RewindAt | None) -> None:
-        self.at = at
         self.changed()
 
     def views(self) -> list:

@@ -19,7 +19,7 @@ from core.measure.regimes import EXPLODING_ABOVE, EXPLODING_RISE, VANISHING_RATI
 
 from gui.panels.plotting import _log10, _plot, hover_label, hover_text, power_label, power_ticks
 from gui.panels.gradient_bars import COLOURS
-from gui.panels.panel import Panel
+from gui.panels.panel import Panel, Rewinds
 
 REGIME_COLOURS = COLOURS   # the same colour for a regime as on the layer bars
 BAR_REGIMES = ("vanishing", "healthy", "exploding", "nonfinite")   # exactly 0 has no bar: a cross on the floor
@@ -233,7 +233,7 @@ POSITIONS = Wording(
         "positions (see the legend). Hover a bar for its value.", symbol="‖dL/dx_t‖", last="position T")
 
 
-class TimeBarsPanel(Panel):
+class TimeBarsPanel(Rewinds, Panel):
     """The dashboard's panel (clear / on_batch / on_epochs) for the time-step plot; nothing for an MLP."""
 
     def __init__(self):
@@ -266,8 +266,3 @@ class TimeBarsPanel(Panel):
         if hasattr(self, "values"):
             self.plot.update(*self.values)
 
-    at = None
-
-    def set_at(self, at) -> None:   # issue 21
-        self.at = at
-        self.changed()

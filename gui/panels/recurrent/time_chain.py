@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QTextBrowser
 from core.nn.kinds import kind_of
 
 from gui.widgets import named
-from gui.panels.panel import Panel
+from gui.panels.panel import Panel, Rewinds
 
 SHOWN = 10   # steps shown at each end of a long sequence
 
@@ -45,7 +45,7 @@ def time_chain_html(chain) -> str:
             f"{''.join(rows)}</table>")
 
 
-class TimeChainPanel(Panel):
+class TimeChainPanel(Rewinds, Panel):
     """The inspector's 'Through time' tab (shown for recurrent models only)."""
 
     def __init__(self):
@@ -69,8 +69,3 @@ class TimeChainPanel(Panel):
         elif hasattr(self, "chain"):
             self.widget.setHtml(time_chain_html(self.chain))
 
-    at = None
-
-    def set_at(self, at) -> None:   # issue 21
-        self.at = at
-        self.changed()
