@@ -18,3 +18,10 @@ def plain_label(text: str, name: str, tip: str) -> QLabel:
     label.setTextFormat(Qt.PlainText)
     label.setWordWrap(True)
     return label
+
+
+def restyle(widget, css: str) -> None:
+    """``widget.setStyleSheet(css)`` only when it changes: each call re-polishes the widget (its style and fonts
+    made anew, its layout redone), and a story's claim marks are shown again at every frame."""
+    if widget.styleSheet() != css:
+        widget.setStyleSheet(css)

@@ -16,6 +16,8 @@ PRECISION_SCALARS = ("loss_scale", "skipped_steps")
 
 
 class EpochHistory:
+    RECENT = 64   # the latest epochs whose own EpochStats are kept (see append)
+
     def __init__(self, n_layers: int, capacity: int = 64):
         self.n_layers = n_layers
         self._n = 0
@@ -25,6 +27,7 @@ class EpochHistory:
         self._series: dict[str, np.ndarray] = {}  # only what the epochs carry (nothing for an MLP)
         self.divergence = None
         self._transformer: list = []   # issue 22: a transformer run's TransformerStats, the latest whole
+        self._recent: dict = {}   # index -> the EpochStats appended there, for the latest RECENT epochs
 
     def __len__(self) -> int:
         return self._n
@@ -60,6 +63,12 @@ class EpochHistory:
         self._n += 1
         if s.divergence is not None:
             self.divergence = s.divergence
+        # What __getitem__ would rebuild is this very object (unchanged once appended) unless the history keeps
+        # less of it (a Transformer's compacted statistics, precision's per-step values): a trainer's snapshot
+        # sends these as they are, the rewind points hold the same objects, and a pickle then carries each once.
+        self._recent.pop(i - self.RECENT, None)
+        if s.transformer is None and s.precision_steps is None:
+            self._recent[i] = s
 
     def extend(self, stats) -> None:
         for s in stats:
@@ -76,6 +85,8 @@ class EpochHistory:
     def __getitem__(self, i: int) -> EpochStats:
         """Epoch i's statistics as an EpochStats (rebuilt from the arrays)."""
         i = range(self._n)[i]
+        if i in self._recent:
+            return self._recent[i]
         sc = {k: float(self._scalars[k][i]) for k in SCALARS}
         acc = sc["val_accuracy"]
         last = i == self._n - 1

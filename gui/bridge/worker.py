@@ -51,8 +51,13 @@ class TrainingWorker(QObject):
     failed = Signal(str, object)   # why a command was refused, and the config the session still trains with
 
     # The share of its time the GUI thread may spend on frames. Thread: it shares the GIL with training.
-    # Process: it has a core of its own; half of it keeps the window quick to answer the mouse and keys.
-    GUI_SHARE = {"thread": 0.08, "process": 0.5}
+    # Process: it has a core of its own. A frame of the dashboard costs the GUI thread 17 - 21 ms at 8 - 20 layers
+    # of 32 (docs/PERFORMANCE.md): at half the core that allowed ~24 snapshots a second, and one snapshot's trip
+    # from the trainer (the pipe, unpickling) made it 17 - 22 redraws a second. 70% allows the full max_rate (30)
+    # with such frames; the window still answers input between frames (the longest wait for a key is one frame,
+    # whatever the share).
+    GUI_SHARE = {"thread": 0.08, "process": 0.7}
+    FRAME_SMOOTHING = 0.3   # the frame cost the pacing uses: an average, so one slow frame does not halve the rate
 
     def __init__(self, config: ExperimentConfig, max_rate: float = 30.0, mode: str = "thread"):
         super().__init__()
@@ -68,6 +73,7 @@ class TrainingWorker(QObject):
         self._pending: list = []          # commands posted during the GUI thread's current event
         self.native_thread_id: int | None = None
         self._cpu_seen, self._starved = None, 1.0   # process mode: (time, trainer CPU) at the last frame; the factor
+        self._frame_cpu: float | None = None   # the GUI thread's CPU seconds a frame, smoothed
         if mode == "thread":
             self._use_thread()
         else:
@@ -133,8 +139,10 @@ class TrainingWorker(QObject):
         """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
         space the next snapshots so the GUI thread stays near its share of the time."""
         share = self.GUI_SHARE[self.mode] * self._trainer_starved()
+        last = self._frame_cpu
+        self._frame_cpu = gui_cpu_seconds if last is None else last + self.FRAME_SMOOTHING * (gui_cpu_seconds - last)
         with self._lock:
-            self._link.min_interval = min(1.0, max(1.0 / self.max_rate, gui_cpu_seconds / share))
+            self._link.min_interval = min(1.0, max(1.0 / self.max_rate, self._frame_cpu / share))
             self._link.drawn.set()
 
     def _trainer_starved(self) -> float:

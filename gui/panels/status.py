@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar
 from core.training.session import RunState
 
 from gui.app import theme
-from gui.widgets import named
+from gui.widgets import named, restyle
 from gui.panels.panel import Panel
 
 STATUS = {"epochLabel": "Completed epochs.", "stepLabel": "Completed batches (gradient steps).",
@@ -62,4 +62,4 @@ class StatusPanel(Panel):
         label = self.widgets["stateLabel"]
         if state is not None:
             label.setText(str(state))
-        label.setStyleSheet(f"color: {theme.text_colour(label.text() or 'ready')}; font-weight: bold;")
+        restyle(label, f"color: {theme.text_colour(label.text() or 'ready')}; font-weight: bold;")

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QPushButton, QScroll
                                QWidget)
 
 from gui.app import theme
-from gui.widgets import named, plain_label
+from gui.widgets import named, plain_label, restyle
 
 NO_STORY = "Pick a story to load its settings and read what to watch."
 MARKS = {True: ("✓ holds", "running"), False: ("✗ not now", "error"), None: ("… not yet", "notice")}
@@ -139,5 +139,5 @@ class StoryPanel(QWidget):
     def recolour(self) -> None:
         """The marks and the stale note in the theme's colours (after a theme change too)."""
         for row in self._rows:
-            row[2].setStyleSheet(f"color: {theme.text_colour(MARKS[row[2].property('holds')][1])};")
-        self.stale.setStyleSheet(f"color: {theme.text_colour('error')};")
+            restyle(row[2], f"color: {theme.text_colour(MARKS[row[2].property('holds')][1])};")
+        restyle(self.stale, f"color: {theme.text_colour('error')};")

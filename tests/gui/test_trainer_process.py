@@ -163,7 +163,7 @@ def test_a_bad_trainer_choice_exits_2_with_one_line(argv, env, expected, monkeyp
 
 def test_the_window_draws_less_when_the_trainer_process_is_starved_of_a_core(qtbot):
     """Process mode: the GUI thread's share for frames follows the share of a core the trainer gets (read from
-    the child's CPU time in shared memory): half while it has a core, down to the thread's 8% as it gets ~half."""
+    the child's CPU time in shared memory): 70% while it has a core, down to the thread's 8% as it gets ~half."""
     import threading
     from types import SimpleNamespace
 
@@ -183,9 +183,32 @@ def test_the_window_draws_less_when_the_trainer_process_is_starved_of_a_core(qtb
             w._link.cpu_seconds = clock["cpu"]
             w.acknowledge(0.005)          # 5 ms of GUI CPU per frame
         return w._link.min_interval
-    assert frames(1.0) == pytest.approx(max(1 / 30, 0.005 / 0.5))    # a core of its own: the 30/s cap
+    assert frames(1.0) == pytest.approx(max(1 / 30, 0.005 / 0.7))    # a core of its own: the 30/s cap
     slow = frames(0.5)
     assert slow == pytest.approx(0.005 / 0.08, rel=0.2)              # about half a core: the thread's share
     assert frames(1.0, 40) == pytest.approx(1 / 30, rel=0.05)         # and back
     w._link.pace = 10.0                                               # paced: it idles by choice, not starved
     assert frames(0.2) == pytest.approx(1 / 30)
+
+
+def test_the_pacing_follows_the_average_frame_not_the_last_one(qtbot):
+    """Process mode: snapshots are spaced by the GUI thread's average CPU a frame (smoothed), so one slow frame
+    (a garbage collection, an axis laid out anew) does not halve the frame rate; a lasting change is followed."""
+    import threading
+    from types import SimpleNamespace
+
+    from gui.bridge.worker import TrainingWorker
+    w = TrainingWorker(SMALL, mode="thread")
+    w._link = SimpleNamespace(running=threading.Event(), pace=0.0, min_interval=0.0, drawn=threading.Event(),
+                              cpu_seconds=None)
+    w.mode = "process"
+    share = TrainingWorker.GUI_SHARE["process"]
+    for _ in range(20):
+        w.acknowledge(0.030)
+    assert w._link.min_interval == pytest.approx(0.030 / share, rel=1e-3)
+    w.acknowledge(0.300)                                   # one frame ten times as costly
+    assert w._link.min_interval == pytest.approx((0.030 + 0.3 * 0.270) / share, rel=1e-3)
+    assert w._link.min_interval < 0.300 / share / 2        # not the slow frame's own spacing
+    for _ in range(20):
+        w.acknowledge(0.060)                               # frames that stay twice as costly
+    assert w._link.min_interval == pytest.approx(0.060 / share, rel=0.01)
