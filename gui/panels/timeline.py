@@ -1,8 +1,9 @@
 """The step timeline: every step's loss and global gradient norm on one log axis, clipped steps marked.
 
 Fed from the session model's StepHistory (the rows each Snapshot carries), so a divergence is a
-curve you see coming even when no epoch completes. Long runs are drawn thinned by pyqtgraph's
-peak downsampling; the data stay whole.
+curve you see coming even when no epoch completes. A long run is drawn as each curve's envelope, kept up to date as
+steps arrive (gui/panels/step_envelope.py): the lowest and highest value of each block of steps, as peak downsampling
+draws them, at a cost that does not grow with the run.
 """
 from __future__ import annotations
 
@@ -12,57 +13,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from gui.panels.plotting import _log10, _plot, legend_share, power_ticks, set_data
+from gui.panels.plotting import _plot, legend_share, power_ticks, set_data
 from gui.panels.panel import Panel
+from gui.panels.step_envelope import LogCache
 
 HEADROOM = 0.3   # share of the view above the data, kept free for the legend
 LOSS_COLOUR, NORM_COLOUR, CLIP_COLOUR = "#4c78a8", "#e45756", "#f2a900"
 SCALE_COLOUR, SKIP_COLOUR = "#54a24b", "#b35806"   # issue 24: the loss scale, steps dynamic scaling skipped
-
-
-class LogCache:
-    """log10 of the loss and the norm, taken once per step as steps arrive (a long run has hundreds of
-    thousands: taking them all again every frame made the timeline the costliest plot), with the running
-    lowest and highest finite log and whether any value was exactly 0."""
-
-    KEYS = ("loss", "grad_norm_total")
-
-    def __init__(self):
-        self.n, self.x, self.logs = 0, np.empty(0), [np.empty(0), np.empty(0)]
-        self.zeros = [np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)]   # where a value is exactly 0
-        self.lo, self.hi = math.inf, -math.inf
-        self.has_log = [False, False]   # per curve: some value has a finite log
-
-    def update(self, steps) -> None:
-        n = len(steps)
-        if n < self.n:   # a new run's history
-            self.__init__()
-        if n > len(self.x):
-            cap = max(256, 2 * len(self.x), n)
-            self.x = np.concatenate([self.x[:self.n], np.full(cap - self.n, np.nan)])
-            self.logs = [np.concatenate([y[:self.n], np.full(cap - self.n, np.nan)]) for y in self.logs]
-        new = slice(self.n, n)
-        self.x[new] = steps.scalar("step")[new]
-        for k, key in enumerate(self.KEYS):
-            v = np.asarray(steps.scalar(key)[new], dtype=float)
-            y = _log10(np.where(v > 0, v, np.nan))
-            y = np.where(np.isfinite(y), y, np.nan)   # NaN/inf and exact zeros: no log (zeros: the floor)
-            self.logs[k][new] = y
-            if (v == 0).any():
-                self.zeros[k] = np.concatenate([self.zeros[k], self.n + np.flatnonzero(v == 0)])
-            finite = y[np.isfinite(y)]
-            if finite.size:
-                self.has_log[k] = True
-                self.lo, self.hi = min(self.lo, float(finite.min())), max(self.hi, float(finite.max()))
-        self.n = n
-
-    def curve(self, k: int, floor: float) -> np.ndarray:
-        """Curve k's y values, an exact zero at ``floor``."""
-        y = self.logs[k][:self.n]
-        if len(self.zeros[k]):
-            y = y.copy()
-            y[self.zeros[k]] = floor
-        return y
 
 
 def axis_end(n: int) -> int:
@@ -142,31 +99,28 @@ class StepTimeline:
         self.steps = steps
         c = self.cache
         c.update(steps)
-        x = c.x[:c.n]
-        zero = any(len(z) for z in c.zeros)
-        scale = _log10(steps.scalar("loss_scale"))
-        self._show_scaling(self.scaled or bool(np.any(np.nan_to_num(scale) != 0)))
-        extra = [float(np.nanmin(scale)), float(np.nanmax(scale))] if self.scaled else []
+        n = c.n
+        zero = c.zero[0] or c.zero[1]
+        self._show_scaling(self.scaled or c.scaled)
+        extra = [c.lows[2], c.highs[2]] if self.scaled and c.has_log(2) else []
         values = np.array([c.lo, c.hi] + extra + ([self.threshold.value()] if self.threshold.isVisible() else []))
-        self._set_range(values[np.isfinite(values)], int(x[-1]) if len(x) else 0, zero)
+        self._set_range(values[np.isfinite(values)], int(c.x[n - 1]) if n else 0, zero)
         floor = self.view[0]
-        dots = "o" if len(x) <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
+        dots = "o" if n <= self.DOTS else None   # a lone finite step (then NaN) is a dot, not nothing
         if dots != self.dots:
             self.dots = dots
             for item in (self.loss, self.norm):
                 item.setSymbol(dots)
         for k, item in enumerate((self.loss, self.norm)):
-            if c.has_log[k] or len(c.zeros[k]):   # something to draw: no all-NaN data to take bounds of
-                set_data(item, x, c.curve(k, floor), connect="finite")
+            if c.has_log(k) or c.zero[k]:   # something to draw: no all-NaN data to take bounds of
+                set_data(item, *c.curve(k, floor), connect="finite")
             else:
                 set_data(item, [], [], connect="finite")
-        clipped = steps.clipped
-        if clipped.any() or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
-            self.clips.setData(x[clipped], np.full(int(clipped.sum()), floor + 0.03 * (self.view[1] - floor)))
+        if len(c.clipped_x) or len(self.clips.data):   # none clipped (the usual case): the empty rug stays
+            self.clips.setData(c.clipped_x, np.full(len(c.clipped_x), floor + 0.03 * (self.view[1] - floor)))
         if self.scaled:
-            set_data(self.scale, x, scale, connect="finite")
-            skipped = steps.scalar("skipped") == 1
-            self.skips.setData(x[skipped], np.full(int(skipped.sum()), floor + 0.08 * (self.view[1] - floor)))
+            set_data(self.scale, *c.curve(2, floor), connect="finite")
+            self.skips.setData(c.skipped_x, np.full(len(c.skipped_x), floor + 0.08 * (self.view[1] - floor)))
 
     def _show_scaling(self, on: bool) -> None:
         """The loss scale's legend rows, shown only for a run that scales its loss."""
