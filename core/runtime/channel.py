@@ -5,6 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 
+from core.runtime.messages import SHOWN_ALL
+
 
 class ThreadChannel:
     """The channel of a runner in a thread of the window's process: a queue and threading.Events.
@@ -20,6 +22,7 @@ class ThreadChannel:
         self.wake = threading.Event()   # ends a pacing sleep at once (a command, pause, stop, a new pace)
         self.pace = 0.0                 # steps per second while running; 0: as fast as it goes
         self.min_interval = 0.0         # seconds between snapshots while running
+        self.shown = SHOWN_ALL          # the costly extras the window shows (core.runtime.messages.SHOWN_*)
         self.step = 0                   # run A's steps, as of the latest batch (read from any thread)
 
     # the window's side

@@ -12,6 +12,13 @@ from core.config import ExperimentConfig
 from core.training.session import RunState
 
 
+# The costly extras a running trainer makes only while the window shows them (issue 25: snapshots sized to what is
+# drawn): the channel's ``shown``, a bitmask of these, set by the window as pages and tabs change (all of them by
+# default, and a forced snapshot, e.g. at a pause or a step, makes all of them whatever is shown).
+SHOWN_PICTURE, SHOWN_JACOBIAN = 1, 2
+SHOWN_ALL = SHOWN_PICTURE | SHOWN_JACOBIAN
+
+
 # -- commands: window -> trainer ------------------------------------------------------------
 @dataclass(frozen=True)
 class Configure:

@@ -34,7 +34,8 @@ from core.nn.losses import chance_loss
 from core.runtime.channel import ThreadChannel
 from core.runtime.rewind_delta import RewindSender   # issue 21
 from core.runtime.inside_delta import InsideAssembler, InsideDelta, InsideSender, SnapshotAssembler
-from core.runtime.messages import Batch, Configure, Kind, Rebuild, Run, RunView, Snapshot, Step, _Paused, _Wake
+from core.runtime.messages import (SHOWN_ALL, Batch, Configure, Kind, Rebuild, Run, RunView, Snapshot, Step, _Paused,
+                                   _Wake)
 from core.runtime.snapshots import SnapshotMaker
 from core.training.session import Change, RunState, Session
 
@@ -77,6 +78,7 @@ class Runner(SnapshotMaker):
         self._steps_per_second = 0.0
         self._extras_due = 0.0
         self._costly_due = 0.0                # the prediction picture's and the Jacobian's (core.runtime.snapshots)
+        self._shown = SHOWN_ALL               # the costly extras the window showed at the last snapshot
         self._sent_steps = 0                  # rows of run A's StepHistory already sent
         self._chance = float("nan")
         self._batch_started = 0.0

@@ -31,7 +31,7 @@ import types
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 
-RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP, CPU, SENT = range(8)
+RUNNING, STOP, DRAWN, PACE, MIN_INTERVAL, STEP, CPU, SENT, SHOWN = range(9)
 
 MODES = ("thread", "process")   # where the window's trainer runs (--trainer, GRADFLOW_TRAINER, View menu)
 ENV = "GRADFLOW_TRAINER"
@@ -112,6 +112,7 @@ class PipeChannel:
 
     pace = property(lambda self: self._values[PACE])
     min_interval = property(lambda self: self._values[MIN_INTERVAL])
+    shown = property(lambda self: int(self._values[SHOWN]))   # core.runtime.messages.SHOWN_* of the window
 
     # A system call per step costs a fast step several per cent on a busy machine (a poll 10 us, the process's CPU
     # time 4 us, against 300 - 600 us for a step of 8 - 20 layers of 32): while running, the pipe is looked at only
@@ -230,7 +231,9 @@ class TrainerProcess:
     def __init__(self, config, max_rate: float = 30.0, generation: int = 0, compare=None, data=None):
         ctx = multiprocessing.get_context("spawn")
         self.config = config     # what it was started with
-        self._values = ctx.RawArray("d", SENT + 1)
+        from core.runtime.messages import SHOWN_ALL
+        self._values = ctx.RawArray("d", SHOWN + 1)
+        self._values[SHOWN] = SHOWN_ALL
         self.running, self.stop, self.drawn = (SharedFlag(self._values, i) for i in (RUNNING, STOP, DRAWN))
         self.drawn.set()
         child_commands, self._commands = ctx.Pipe(duplex=False)
@@ -261,6 +264,7 @@ class TrainerProcess:
 
     pace = property(lambda self: self._values[PACE], lambda self, v: self._set(PACE, v))
     min_interval = property(lambda self: self._values[MIN_INTERVAL], lambda self, v: self._set(MIN_INTERVAL, v))
+    shown = property(lambda self: int(self._values[SHOWN]), lambda self, v: self._set(SHOWN, v))
     step = property(lambda self: int(self._values[STEP]))
     cpu_seconds = property(lambda self: self._values[CPU])   # the child's CPU time, as of its latest step
 

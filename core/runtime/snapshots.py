@@ -7,7 +7,7 @@ import time
 from core.measure.jacobian import measure_view
 from core.measure.through_time import from_step, measure as measure_through_time, pascanu_bound
 from core.nn.kinds import kind_of
-from core.runtime.messages import Kind, RunView, Snapshot
+from core.runtime.messages import SHOWN_JACOBIAN, SHOWN_ALL, SHOWN_PICTURE, Kind, RunView, Snapshot
 from core.training.session import RunState, divergence_message
 
 
@@ -50,8 +50,11 @@ class SnapshotMaker:
         """The chain rule and, for a recurrent model, the chain through time are the latest step's own numbers (no
         pass of their own; before any step, one pass on the first batch): spaced to take ~10% of the time. The
         prediction picture (a forward pass over a grid) and the Jacobian's spectrum cost passes: spaced on their own
-        to take ``EXTRAS_SHARE`` of it. Forced (a step, a pause, a rebuild): all of them."""
-        if not (force or now >= self._extras_due):
+        to take ``EXTRAS_SHARE`` of it, and made only while the window shows them (``channel.shown``), at once when
+        one comes into sight. Forced (a step, a pause, a rebuild): all of them."""
+        shown = SHOWN_ALL if force else self.channel.shown
+        sighted, self._shown = shown & ~self._shown, shown   # came into sight since the last snapshot
+        if not (force or sighted or now >= self._extras_due):
             self._jacobian_view = None
             return None, None, None
         t, tb = self.session.a, self.session.b
@@ -62,10 +65,11 @@ class SnapshotMaker:
             through = (self._through_time(t), self._through_time(tb) if tb is not None and force else None)
         self._extras_due = now + 10 * (time.perf_counter() - started) + 0.2
         boundary, self._jacobian_view = None, None
-        if force or now >= self._costly_due:
+        if force or sighted or now >= self._costly_due:
             started = time.perf_counter()
-            boundary = self._picture(t, kind)
-            self._jacobian_view = measure_view(t) if "jacobian" in kind_of(t.config).views and not t.diverged else None
+            boundary = self._picture(t, kind) if shown & SHOWN_PICTURE else None
+            self._jacobian_view = measure_view(t) if (shown & SHOWN_JACOBIAN and "jacobian" in kind_of(t.config).views
+                                                      and not t.diverged) else None
             self._costly_due = now + (time.perf_counter() - started) * (1 / self.EXTRAS_SHARE - 1) + 0.2
         return boundary, chain, through
 

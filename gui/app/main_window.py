@@ -231,9 +231,13 @@ class MainWindow(QMainWindow):
         m.configChanged.connect(c.show_config)
         m.rebuilt.connect(lambda snap: c.show_data_source(snap.data_source))
         m.comparingChanged.connect(c.show_comparing)
-        m.measured.connect(lambda snap: self.dashboard.show(snap, m.history, m.history_b))
+        m.measured.connect(self._on_measured)
         m.message.connect(self.show_message)
         m.stateChanged.connect(self.dashboard.status.show_state)
+
+    def _on_measured(self, snap) -> None:
+        self.dashboard.show(snap, self.model.history, self.model.history_b)
+        self.model.worker.set_shown(self.dashboard.costly_shown())   # what the trainer's next snapshots need
 
     def _on_compare(self, on: bool) -> None:
         if not on:

@@ -120,6 +120,13 @@ class TrainingWorker(QObject):
             self._link.pace = max(0.0, float(steps_per_second))
             self._link.wake_up()   # a long sleep for the old pace ends now
 
+    def set_shown(self, mask: int) -> None:
+        """Which costly extras the window shows now (core.runtime.messages.SHOWN_*): a running trainer makes only
+        those, and one that comes into sight at the next snapshot."""
+        with self._lock:
+            if self._link.shown != mask:
+                self._link.shown = mask
+
     def pause(self) -> None:
         """Takes effect within one layer's work: a step in progress is abandoned unchanged (the next Run
         takes the same batch), a pacing sleep ends at once, and the PAUSED snapshot leaves out a costly

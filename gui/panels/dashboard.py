@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTabWidget, QTextBro
 
 from core.measure.theory import predicted_delta_norms
 from core.training.precision_step import zeroed_by_underflow   # issue 24
+from core.runtime.messages import SHOWN_JACOBIAN, SHOWN_PICTURE
 from core.runtime.runner import Kind
 
 from gui.widgets import named
@@ -284,6 +285,16 @@ class Dashboard:
             index = self.lessonTabs.indexOf(widget)
             if index >= 0:
                 self.lessonTabs.setTabVisible(index, view.supports(model))
+
+    def costly_shown(self) -> int:
+        """Which of the trainer's costly extras can be seen now (core.runtime.messages.SHOWN_*): the prediction
+        picture, the Jacobian's spectrum."""
+        mask = 0
+        for bit, name in ((SHOWN_PICTURE, "boundary"), (SHOWN_JACOBIAN, "jacobian")):
+            panel = getattr(self, name, None)
+            if panel is not None and any(shown(w) for w in panel.views()):
+                mask |= bit
+        return mask
 
     def draw_shown(self, everything: bool = False) -> None:
         """Draw the panels with new data that can be seen (``everything``: all of them, e.g. before an

@@ -220,3 +220,35 @@ def test_the_trainer_process_publishes_its_cpu_time_every_few_milliseconds_not_e
         pass
     channel.publish_step(3)
     assert values[STEP] == 3 and values[CPU] > first
+
+
+def test_a_running_trainer_makes_only_the_costly_extras_the_window_shows():
+    """Issue 25, snapshots sized to what is drawn: the prediction picture and the Jacobian's spectrum are made
+    while running only when the window shows them (channel.shown), at once when one comes into sight; a forced
+    snapshot (a pause, a step) makes all of them whatever is shown."""
+    from core.runtime.messages import SHOWN_ALL, SHOWN_JACOBIAN, SHOWN_PICTURE
+    runner, channel = running()
+
+    def progress() -> object:
+        runner._costly_due = runner._extras_due = runner._last_emit = 0.0   # due: only what is shown decides
+        n = len(channel.snapshots)
+        runner._train_one_batch()
+        assert len(channel.snapshots) == n + 1
+        return channel.snapshots[-1]
+    channel.shown = 0                       # the Inside page in front: neither can be seen
+    snap = progress()
+    assert snap.boundary is None and snap.jacobian is None
+    channel.shown = SHOWN_PICTURE           # the gradients page, its Prediction tab in front
+    snap = progress()
+    assert snap.boundary is not None and snap.jacobian is None
+    channel.shown = SHOWN_PICTURE | SHOWN_JACOBIAN
+    runner._costly_due = runner._extras_due = time.perf_counter() + 60   # not due for a minute...
+    runner._last_emit = 0.0
+    runner._train_one_batch()
+    assert channel.snapshots[-1].jacobian is not None   # ...but the Jacobian came into sight: made now
+    channel.shown = 0
+    snap = progress()                        # hidden again: a step whose picture was not made
+    assert snap.boundary is None and snap.jacobian is None
+    runner._emit(Kind.PAUSED, force=True)    # the pause's snapshot: the picture and spectrum of this step
+    assert channel.snapshots[-1].boundary is not None and channel.snapshots[-1].jacobian is not None
+    assert SHOWN_ALL == SHOWN_PICTURE | SHOWN_JACOBIAN and ThreadChannel(None, None).shown == SHOWN_ALL
