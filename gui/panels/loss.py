@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QBoxLayout, QCheckBox, QWidget
 
 from gui.widgets import named
 from gui.panels.panel import Panel
+from gui.panels.step_envelope import thinned
 from gui.panels.plotting import (TITLE_LEGEND_ABOVE, _log10, _plot, empty_note, legend_cell, legend_share, nice_ceiling,
                                  power_ticks, title_legend, with_controls)
 
@@ -65,7 +66,7 @@ class AccuracyPlot:
 
     def update(self, x, acc) -> None:
         finite = np.isfinite(acc)
-        self.curve.setData(x[finite], acc[finite], **marker_opts(ACC_COLOUR, int(finite.sum())))
+        self.curve.setData(*thinned(x[finite], acc[finite]), **marker_opts(ACC_COLOUR, int(finite.sum())))
         self.empty.setVisible(not finite.any())
         if not finite.any():
             (x0, x1), _ = self.widget.getPlotItem().vb.viewRange()
@@ -179,7 +180,7 @@ class LossCurves:
                 if b is not None else ()):
             ys = self._y(y)
             xs = x if item in (self.train, self.val) else np.asarray(b[0], dtype=float)
-            item.setData(xs, ys, connect="finite", **marker_opts(colour, len(xs)))
+            item.setData(*thinned(xs, ys), connect="finite", **marker_opts(colour, len(xs)))
             drawn.append(ys)
         self.accuracy.update(x, np.asarray(accuracy if accuracy is not None else [], dtype=float))
         chance = self._y([self.chance_value])[0]

@@ -122,3 +122,16 @@ class LogCache:
         """(x, y) of curve k as drawn: its envelope, an exact zero at ``floor``."""
         x, y = self.envelopes[k].points(self.x, self.logs[k], self.n)
         return x, np.where(y == -np.inf, floor, y) if self.zero[k] else y
+
+
+def thinned(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of a curve as drawn: itself up to ``2 * Envelope.BLOCKS`` points, else its envelope (each block's
+    lowest and highest y, NaN only for an all-NaN block). For a curve given whole at each frame, e.g. one value per
+    epoch: the work stays O(n) in NumPy, the painting bounded (the loss plot of 2e4 epochs took 2.3 ms a frame to
+    paint, growing with the run)."""
+    n = len(y)
+    if n <= 2 * Envelope.BLOCKS:
+        return x, y
+    e = Envelope()
+    e.update(y, n)
+    return e.points(x, y, n)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.training.history import StepHistory
-from gui.panels.step_envelope import Envelope, LogCache
+from gui.panels.step_envelope import Envelope, LogCache, thinned
 
 
 def _brute(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,3 +85,28 @@ def test_a_new_runs_shorter_history_starts_the_cache_over():
     x, y = c.curve(0, floor=-5.0)
     np.testing.assert_array_equal(x, [1, 2])
     np.testing.assert_allclose(y, np.log10([0.5, 0.25]))
+
+
+def test_a_long_curve_given_whole_is_drawn_thinned_with_its_extremes_and_a_short_one_as_it_is():
+    x = np.arange(1, 6, dtype=float)
+    y = np.array([1.0, 2.0, np.nan, 3.0, 4.0])
+    assert thinned(x, y)[0] is x and thinned(x, y)[1] is y
+    n = 20_000
+    x = np.arange(1, n + 1, dtype=float)
+    y = np.linspace(1.0, 0.1, n)
+    y[12_345] = 7.0
+    y[n - 50:] = np.nan                       # diverged: the curve ends in a gap
+    tx, ty = thinned(x, y)
+    assert len(tx) <= 4 * Envelope.BLOCKS + 2
+    assert np.nanmax(ty) == 7.0 and np.nanmin(ty) == np.nanmin(y) and np.isnan(ty[-1])
+
+
+def test_the_loss_plot_of_a_long_run_hands_pyqtgraph_a_bounded_curve(qapp):
+    from gui.panels.loss import LossCurves
+    plot = LossCurves()
+    n = 30_000
+    epochs = np.arange(1, n + 1)
+    train = np.exp(-epochs / 5000)
+    plot.update(epochs, train, train * 1.1, accuracy=np.full(n, 0.5))
+    assert len(plot.train.xData) <= 4 * Envelope.BLOCKS + 2 and plot.train.yData.max() == train.max()
+    assert len(plot.accuracy.curve.xData) <= 4 * Envelope.BLOCKS + 2
