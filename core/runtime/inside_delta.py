@@ -17,6 +17,7 @@ class InsideDelta:
     epochs: dict
     steps: dict
     new_epoch: bool
+    all_epochs: bool = False   # ``epochs`` are all of them (the sender's were thinned): they replace the receiver's
 
 
 class InsideSender:
@@ -25,6 +26,7 @@ class InsideSender:
 
     def __init__(self):
         self._recorder, self._current, self._epochs, self._steps = None, None, 0, 0
+        self._thinned = 0
 
     def delta(self, recorder) -> InsideDelta | None:
         if recorder is None:
@@ -34,12 +36,16 @@ class InsideSender:
         layout = None
         if recorder is not self._recorder:
             self._recorder, self._current, self._epochs, self._steps, layout = recorder, None, 0, 0, recorder.layout
+            self._thinned = h.thinned
+        all_epochs = h.thinned != self._thinned
+        if all_epochs:
+            self._epochs, self._thinned = 0, h.thinned
         new_epoch = h.current is not self._current
         if new_epoch:
             self._current, self._steps = h.current, 0
         epochs, steps = _rows(h.epochs, self._epochs), _rows(h.current, self._steps)
         self._epochs, self._steps = h.epochs.n, h.current.n
-        return InsideDelta(layout, epochs, steps, new_epoch)
+        return InsideDelta(layout, epochs, steps, new_epoch, all_epochs)
 
 
 def _rows(rows, start: int) -> dict:
@@ -84,6 +90,8 @@ class InsideAssembler:
             return None
         if delta.layout is not None:
             self.layout, self.epochs = delta.layout, _Growing()
+        elif delta.all_epochs:
+            self.epochs = _Growing()
         if delta.new_epoch or delta.layout is not None:
             self.steps = _Growing()
         self.epochs.extend(delta.epochs)
