@@ -2,9 +2,12 @@
 picture, the Jacobian's spectrum) it can show, as pages and tabs change."""
 from __future__ import annotations
 
+import pytest
+
 from core.runtime.messages import SHOWN_JACOBIAN, SHOWN_PICTURE
 
 
+@pytest.mark.wiring
 def test_the_trainer_is_told_which_costly_views_are_in_sight(small_window, qtbot):
     w = small_window
     d = w.dashboard
