@@ -36,7 +36,7 @@ class SnapshotMaker:
 
     def _new_steps(self) -> dict:
         steps = self.session.a.steps
-        rows = steps.rows(self._sent_steps)
+        rows = steps.rows(self._sent_steps, deltas=False)   # the window keeps no per-step ||dL/dz|| (the bars read a batch's)
         self._sent_steps = len(steps)
         return rows
 

@@ -186,12 +186,12 @@ class StepHistory:
             self._deltas[i] = b.delta_norms
         self._n += 1
 
-    def rows(self, start: int = 0) -> dict:
+    def rows(self, start: int = 0, deltas: bool = True) -> dict:
         """Fresh copies of the rows from ``start`` on (for handing new steps to another thread):
-        step, loss, grad_norm_total, clipped and, when kept, delta_norms."""
+        step, loss, grad_norm_total, clipped and, when kept and ``deltas``, delta_norms."""
         out = {k: self.scalar(k)[start:].copy() for k in STEP_SCALARS}
         out["clipped"] = self.clipped[start:].copy()
-        if self.keep_deltas:
+        if self.keep_deltas and deltas:
             out["delta_norms"] = self.delta_norms[start:].copy()
         return out
 

@@ -252,3 +252,14 @@ def test_a_running_trainer_makes_only_the_costly_extras_the_window_shows():
     runner._emit(Kind.PAUSED, force=True)    # the pause's snapshot: the picture and spectrum of this step
     assert channel.snapshots[-1].boundary is not None and channel.snapshots[-1].jacobian is not None
     assert SHOWN_ALL == SHOWN_PICTURE | SHOWN_JACOBIAN and ThreadChannel(None, None).shown == SHOWN_ALL
+
+
+def test_a_snapshot_carries_only_the_step_rows_the_window_keeps():
+    """The window's StepHistory keeps no per-step ||dL/dz|| (the bars read the latest batch's): the rows a snapshot
+    carries leave them out, while the trainer's own history keeps them for scripts."""
+    runner, channel = running()
+    runner._last_emit = 0.0
+    runner._train_one_batch()
+    rows = channel.snapshots[-1].steps
+    assert "delta_norms" not in rows and len(rows["step"]) >= 1
+    assert runner.session.a.steps.delta_norms.shape == (runner.session.a.step, runner.session.a.network.n_layers)
