@@ -59,7 +59,7 @@ class SessionModel(QObject):
         self._generation = 0
         self._step_pending = False
         self._compare_field: tuple | None = None
-        self._gui_cpu = time.thread_time()
+        self._frame_started = time.thread_time()   # the GUI thread's CPU time when the latest snapshot arrived
         self.actions = self._make_actions()
         self.worker = TrainingWorker(config, mode=trainer or current_mode())
         self.thread_ = QThread()
@@ -267,6 +267,7 @@ class SessionModel(QObject):
     @Slot(object)
     def _on_snapshot(self, snap: Snapshot) -> None:
         assert QThread.currentThread() is self.thread(), "snapshots must be handled on the GUI thread"
+        self._frame_started = time.thread_time()
         try:
             if snap.generation < self._generation:
                 return  # from a network that has since been rebuilt
@@ -306,9 +307,9 @@ class SessionModel(QObject):
             QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._acknowledge))
 
     def _acknowledge(self) -> None:
-        cpu = time.thread_time()   # GUI-thread CPU time since the last frame: drawing, painting and all else
-        self.worker.acknowledge(cpu - self._gui_cpu)
-        self._gui_cpu = cpu
+        # the frame's own GUI-thread CPU time: handling the snapshot, drawing, painting (not what the thread did
+        # between frames: a paused window's idle time, or a script's work in this thread, is no frame's cost)
+        self.worker.acknowledge(time.thread_time() - self._frame_started)
 
     @Slot(str, object)
     def _on_failed(self, message: str, config: ExperimentConfig) -> None:

@@ -143,14 +143,18 @@ class TrainingWorker(QObject):
             self._link.put(_Wake())
 
     def acknowledge(self, gui_cpu_seconds: float = 0.0) -> None:
-        """The window has drawn the last snapshot and spent ``gui_cpu_seconds`` since the one before:
-        space the next snapshots so the GUI thread stays near its share of the time."""
+        """The window has drawn the last snapshot, which cost its GUI thread ``gui_cpu_seconds``: space the next
+        snapshots so that frames take about their share of the GUI thread's time."""
         share = self.GUI_SHARE[self.mode] * self._trainer_starved()
-        last = self._frame_cpu
+        last = self._frame_cpu if self.is_running else None   # a run's frames: stepped or rebuilt ones differ
+        if last is not None:   # one frame at most twice the average: a lasting change is followed within frames
+            gui_cpu_seconds = min(gui_cpu_seconds, 2 * last)
         self._frame_cpu = gui_cpu_seconds if last is None else last + self.FRAME_SMOOTHING * (gui_cpu_seconds - last)
         with self._lock:
             self._link.min_interval = min(1.0, max(1.0 / self.max_rate, self._frame_cpu / share))
             self._link.drawn.set()
+        if not self.is_running:
+            self._frame_cpu = None
 
     def _trainer_starved(self) -> float:
         """Process mode: 1 while the trainer process gets (nearly) a core of its own, less as it gets less (other

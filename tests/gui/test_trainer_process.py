@@ -199,16 +199,20 @@ def test_the_pacing_follows_the_average_frame_not_the_last_one(qtbot):
 
     from gui.bridge.worker import TrainingWorker
     w = TrainingWorker(SMALL, mode="thread")
-    w._link = SimpleNamespace(running=threading.Event(), pace=0.0, min_interval=0.0, drawn=threading.Event(),
+    running = threading.Event()
+    w._link = SimpleNamespace(running=running, pace=0.0, min_interval=0.0, drawn=threading.Event(),
                               cpu_seconds=None)
     w.mode = "process"
     share = TrainingWorker.GUI_SHARE["process"]
+    w.acknowledge(2.0)                                     # a costly frame while not running (a rebuild)...
+    running.set()
+    w.acknowledge(0.030)                                   # ...is not averaged into a run's frames
+    assert w._link.min_interval == pytest.approx(0.030 / share, rel=1e-3)
     for _ in range(20):
         w.acknowledge(0.030)
-    assert w._link.min_interval == pytest.approx(0.030 / share, rel=1e-3)
-    w.acknowledge(0.300)                                   # one frame ten times as costly
-    assert w._link.min_interval == pytest.approx((0.030 + 0.3 * 0.270) / share, rel=1e-3)
-    assert w._link.min_interval < 0.300 / share / 2        # not the slow frame's own spacing
+    w.acknowledge(0.300)                                   # one frame ten times as costly: counted as twice
+    assert w._link.min_interval == pytest.approx((0.030 + 0.3 * 0.030) / share, rel=1e-3)
+    assert w._link.min_interval < 0.300 / share / 5        # not the slow frame's own spacing
     for _ in range(20):
-        w.acknowledge(0.060)                               # frames that stay twice as costly
-    assert w._link.min_interval == pytest.approx(0.060 / share, rel=0.01)
+        w.acknowledge(0.100)                               # frames that stay three times as costly
+    assert w._link.min_interval == pytest.approx(0.100 / share, rel=0.01)
