@@ -125,7 +125,7 @@ def step_shares(sizes: list, seconds: float, rate: float = 30.0) -> None:
     for size in sizes:
         depth, width, batch = (int(v) for v in size.split("/"))
         cfg = ExperimentConfig(depth=depth, width=width, batch_size=batch, epochs=1_000_000)
-        values = ctx.RawArray("d", 8)
+        values = rp.shared_block(ctx) if hasattr(rp, "shared_block") else ctx.RawArray("d", 8)   # (older checkouts)
         values[rp.MIN_INTERVAL], values[rp.DRAWN] = 1.0 / rate, 1.0
         cmd_r, cmd_w = ctx.Pipe(duplex=False)
         snap_r, snap_w = ctx.Pipe(duplex=False)

@@ -84,6 +84,15 @@ def env_mode() -> str | None:
     return value or None
 
 
+def shared_block(ctx):
+    """The numbers the window and its trainer process share (RUNNING ... SHOWN), as a new trainer starts: a
+    ``ctx.RawArray`` of doubles, all 0 but SHOWN (every costly extra shown)."""
+    from core.runtime.messages import SHOWN_ALL
+    values = ctx.RawArray("d", SHOWN + 1)
+    values[SHOWN] = SHOWN_ALL
+    return values
+
+
 class SharedFlag:
     """A flag in shared memory with threading.Event's is_set/set/clear (no waiting: wake-ups go
     through the command pipe)."""
@@ -231,9 +240,7 @@ class TrainerProcess:
     def __init__(self, config, max_rate: float = 30.0, generation: int = 0, compare=None, data=None):
         ctx = multiprocessing.get_context("spawn")
         self.config = config     # what it was started with
-        from core.runtime.messages import SHOWN_ALL
-        self._values = ctx.RawArray("d", SHOWN + 1)
-        self._values[SHOWN] = SHOWN_ALL
+        self._values = shared_block(ctx)
         self.running, self.stop, self.drawn = (SharedFlag(self._values, i) for i in (RUNNING, STOP, DRAWN))
         self.drawn.set()
         child_commands, self._commands = ctx.Pipe(duplex=False)

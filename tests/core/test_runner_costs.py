@@ -171,9 +171,9 @@ def test_a_running_trainer_process_looks_at_its_command_pipe_only_when_a_command
     the child looks at the pipe when that count grew, and every LOOK_EVERY seconds (to notice a window that went)."""
     import multiprocessing
     from core.runtime.messages import _Wake
-    from core.runtime.runner_process import SENT, PipeChannel
+    from core.runtime.runner_process import SENT, PipeChannel, shared_block
     ctx = multiprocessing.get_context("spawn")
-    values = ctx.RawArray("d", SENT + 1)
+    values = shared_block(ctx)
     reader, writer = ctx.Pipe(duplex=False)
     results_r, results_w = ctx.Pipe(duplex=False)
     commands = CountingConn(reader)
@@ -204,9 +204,9 @@ def test_a_running_trainer_process_looks_at_its_command_pipe_only_when_a_command
 
 def test_the_trainer_process_publishes_its_cpu_time_every_few_milliseconds_not_every_step():
     import multiprocessing
-    from core.runtime.runner_process import CPU, SENT, STEP, PipeChannel
+    from core.runtime.runner_process import CPU, STEP, PipeChannel, shared_block
     ctx = multiprocessing.get_context("spawn")
-    values = ctx.RawArray("d", SENT + 1)
+    values = shared_block(ctx)
     channel = PipeChannel(None, None, values)
     channel.CPU_EVERY = 60.0   # (2 ms in use: a loaded machine may pause this test longer between two calls)
     channel.publish_step(1)
