@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each a whole test file at a time (--dist loadfile: a
+# module's shared window or dashboard is built once): CI has 2 cores and the tests use one each, apart from
+# the sweeps' and trainer processes' own. `make test TEST_WORKERS=0` runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Issues 14 and 25's figures in one run: the step's rate against this core's DGEMM rate and against
 # eager PyTorch, each goal's line saying whether it is met (float64 and float32; PyTorch needs

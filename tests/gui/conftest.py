@@ -107,6 +107,43 @@ def window(qtbot):
     assert w.shutdown(), "worker thread did not stop"
 
 
+@pytest.fixture(scope="module")
+def shared_window(qapp):
+    """One MainWindow for a module's tests that each set all they look at (a story, a size) and only read the
+    window then: building one costs about 0.7 s of CPU, more than most such tests. Its trainer runs where a
+    test's own window's would (the trainer_mode fixture's choice for a test that is not ``wiring``)."""
+    import time
+
+    from gui.app.main_window import MainWindow
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV, os.environ.get(ENV) or "thread")
+        w = MainWindow()
+        deadline = time.monotonic() + 5
+        while w.last_snapshot is None:
+            assert time.monotonic() < deadline, "the shared window drew no snapshot in 5 s"
+            qapp.processEvents()
+            time.sleep(0.01)
+        yield w
+        ended = w.shutdown()
+        w.close()
+        w.deleteLater()
+        qapp.processEvents()
+        assert ended, "worker thread did not stop"
+
+
+def chosen_story(qtbot, w, name) -> None:
+    """Choose story ``name`` as a click on the picker's entry would, and wait until the window trains its
+    settings: a new network, or the same one with a setting applied live (exploding -> clipping-fix: clip_norm)."""
+    from core.stories.presets import get_preset
+    config = get_preset(name).config()
+    gen, same = w.last_snapshot.generation, w.last_snapshot.config == config
+    i = w.presetCombo.findData(name)
+    w.presetCombo.setCurrentIndex(i)
+    w.presetCombo.activated.emit(i)
+    qtbot.waitUntil(lambda: w.config == config and w.model.story == name
+                    and (same or w.last_snapshot.generation > gen or w.last_snapshot.config == config), timeout=10000)
+
+
 @pytest.fixture
 def small_window(window, qtbot):
     gen = window.last_snapshot.generation

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 
 from core.io.records import load_experiment
 
-from .conftest import SMALL
+from .conftest import SMALL, rebuilt_with_config
 
 
 def epochs(qtbot, w, n):
@@ -54,8 +54,11 @@ def test_open_reports_an_edited_recording(small_window, qtbot, tmp_path):
     ('[1, 2]', "config must be a JSON object"),
     ('{"format": "gradient-flow-experiment", "config": {}, "history": {"epoch": [1]}}', "history: malformed"),
 ])
-def test_opening_a_bad_file_shows_a_message_and_keeps_the_run(small_window, tmp_path, content, expected):
-    w = small_window
+def test_opening_a_bad_file_shows_a_message_and_keeps_the_run(shared_window, qtbot, tmp_path, content, expected):
+    """The six files refused by one window (the module's shared one, training SMALL): none may change its run."""
+    w = shared_window
+    if w.config != SMALL:
+        rebuilt_with_config(w, qtbot, SMALL)
     path = tmp_path / "bad.json"
     path.write_text(content)
     before = w.config

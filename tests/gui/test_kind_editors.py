@@ -14,15 +14,24 @@ def load_story(w, qtbot, name):
     qtbot.waitUntil(lambda: w.last_snapshot.generation > gen, timeout=10000)
 
 
+@pytest.fixture
+def reused_window(shared_window):
+    """The module's one window for the parametrized tests (conftest.shared_window), with the theory overlay off
+    and the first gradient quantity, as a new window starts: each test sets its own story or network."""
+    shared_window.theoryCheck.setChecked(False)
+    shared_window.gradientQuantityCombo.setCurrentIndex(0)
+    return shared_window
+
+
 @pytest.mark.parametrize("story,expected", [
     ("rnn-exploding", "Mean-field phase: does not apply to an RNN (the theory is for feed-forward networks without "
                       "residual connections or normalisation)"),
     ("residual-fix", "Mean-field phase: does not apply with residual connections"),
     ("vanishing-sigmoid", "Mean-field phase: ordered: gradients vanish"),
 ])
-def test_the_phase_label_reads_a_phase_only_where_the_theory_holds(window, qtbot, story, expected):
-    load_story(window, qtbot, story)
-    text = window.phaseLabel.text()
+def test_the_phase_label_reads_a_phase_only_where_the_theory_holds(reused_window, qtbot, story, expected):
+    load_story(reused_window, qtbot, story)
+    text = reused_window.phaseLabel.text()
     assert text.startswith(expected)
     assert ("chi_1 =" in text) == (story == "vanishing-sigmoid")
 
@@ -71,8 +80,8 @@ def test_changing_the_model_resets_the_unused_fields_and_says_so(window, qtbot):
     (ExperimentConfig(depth=3, width=8, samples=64, norm="layer"), False),
     (ExperimentConfig(depth=3, width=8, samples=64), True),
 ])
-def test_the_theory_overlay_is_drawn_only_where_mean_field_theory_holds(window, qtbot, config, drawn):
-    w = window
+def test_the_theory_overlay_is_drawn_only_where_mean_field_theory_holds(reused_window, qtbot, config, drawn):
+    w = reused_window
     rebuilt_with_config(w, qtbot, config)
     step = w.last_snapshot.step
     w.step_batch()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
 from gui.app import theme
 from gui.panels.prediction import OUTLINE
 
+from .conftest import chosen_story
 from .pixels import contrast_in, low_contrast_texts, rendered
 
 
@@ -24,6 +25,26 @@ def choose(qtbot, w, name):
     # a new network, or (a setting applied live, as clip_norm from exploding to clipping-fix) the same one
     qtbot.waitUntil(lambda: w.config == config and (same or w.last_snapshot.generation > gen
                                                     or w.last_snapshot.config == config), timeout=10000)
+    qtbot.waitUntil(lambda: w.stepBatchButton.isEnabled(), timeout=10000)
+
+
+@pytest.fixture
+def reused_window(shared_window):
+    """The module's one window (conftest.shared_window), as a new one starts for what a test looks at: the
+    system theme (a test sets its own); ``afresh`` takes a story chosen again back to its start. Hidden after."""
+    shared_window.set_theme("system")
+    yield shared_window
+    shared_window.hide()
+
+
+def afresh(qtbot, w, name):
+    """As ``choose``; if the window had already run this story's settings (it may have diverged), Reset: a new
+    run of them."""
+    chosen_story(qtbot, w, name)
+    if len(w.history) or len(w.model.steps):
+        gen = w.last_snapshot.generation
+        w.resetButton.click()
+        qtbot.waitUntil(lambda: w.last_snapshot.generation > gen and len(w.history) == 0, timeout=10000)
     qtbot.waitUntil(lambda: w.stepBatchButton.isEnabled(), timeout=10000)
 
 
@@ -111,11 +132,11 @@ def test_a_diverged_epoch_draws_no_point_and_its_note_clears_the_legend(window, 
 
 # -- legends ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("story", ["transformer-pre-ln", "lstm-fix", "relu-fix"])
-def test_no_legend_covers_a_bar_a_point_or_the_chance_line(window, qtbot, story):
+def test_no_legend_covers_a_bar_a_point_or_the_chance_line(reused_window, qtbot, story):
     """The short plots of the Transformer and recurrent layouts included."""
-    w = window
+    w = reused_window
     shown(qtbot, w)
-    choose(qtbot, w, story)
+    afresh(qtbot, w, story)
     for _ in range(2):
         step_epoch(qtbot, w)
     d = w.dashboard
@@ -184,11 +205,11 @@ def test_prediction_map_is_smooth_paler_than_the_points_and_the_points_are_outli
 # -- contrast, read on the pixels ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("story", ["relu-fix", "rnn-exploding", "transformer-pre-ln", "float16-underflow"])
-def test_every_text_in_every_plot_is_at_least_4_5_to_1_on_its_pixels(window, qtbot, story, mode):
-    w = window
+def test_every_text_in_every_plot_is_at_least_4_5_to_1_on_its_pixels(reused_window, qtbot, story, mode):
+    w = reused_window
     shown(qtbot, w)
     w.set_theme(mode)
-    choose(qtbot, w, story)
+    afresh(qtbot, w, story)
     step_epoch(qtbot, w)
     bad, seen = [], 0
     for page in range(w.plotPages.count()):   # the Gradients page, then Inside the network (the network picture)
@@ -230,8 +251,8 @@ def _field_width(combo) -> int:
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1024, 700)])
-def test_every_plot_combo_shows_each_of_its_choices_whole(window, qtbot, size):
-    w = window
+def test_every_plot_combo_shows_each_of_its_choices_whole(reused_window, qtbot, size):
+    w = reused_window
     shown(qtbot, w, size)
     short = []
     for story in ("transformer-pre-ln",):   # its pages hold every plot combo an MLP's do, and its own

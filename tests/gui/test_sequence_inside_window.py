@@ -48,8 +48,9 @@ def _check_point(w, i):
 
 
 @pytest.mark.parametrize("model", list(CONFIGS))
-def test_inside_page_draws_the_records_and_rewind_moves_it(window, qtbot, model):
-    w = window
+def test_inside_page_draws_the_records_and_rewind_moves_it(shared_window, qtbot, model):
+    """The four models in turn in one window (conftest.shared_window): each a new network of its own."""
+    w = shared_window
     w.plotPages.setCurrentIndex(1)   # the inside page in front
     rebuilt_with_config(w, qtbot, CONFIGS[model])
     signal, dist, unrolled = _plots(w)

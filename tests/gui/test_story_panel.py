@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QApplication, QComboBox, QStyle, QStyleOptionCombo
 from core.stories.claims import RunSoFar, claims
 from core.stories.presets import PRESETS, STORY_VIEW, lesson_point_text
 
+from .conftest import chosen_story
+
 
 def choose(w, name):
     """As a click on the picker's entry: the index (if it changed), then ``activated``."""
@@ -166,12 +168,13 @@ def _combo_fits(combo: QComboBox) -> bool:
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_at_1280x800_every_button_of_a_story_is_in_view_and_combos_show_their_text(window, qtbot, name):
-    w = window
+def test_at_1280x800_every_button_of_a_story_is_in_view_and_combos_show_their_text(shared_window, qtbot, name):
+    """One window for every story, each chosen in turn (a story sets its whole view: the test above)."""
+    w = shared_window
     w.resize(1280, 800)
     w.show()
     qtbot.waitExposed(w)
-    rebuilt(qtbot, w, lambda: choose(w, name))
+    chosen_story(qtbot, w, name)
     qtbot.wait(50)
     for button in ("storyStepBatchButton", "storyStepEpochButton", "storyRunButton", "storyResetButton",
                    "lessonPointButton"):
