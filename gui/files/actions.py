@@ -23,7 +23,7 @@ from core.training.trainer import check_data
 from core.data.userdata import load_for, load_source, source_of_experiment
 
 from gui.app import theme
-from gui.files.export import laid_out, plot_png as render_png, widget_png, widget_svg as render_svg, write_image
+from gui.files.export import in_sight, laid_out, plot_png as render_png, widget_png, widget_svg as render_svg, write_image
 from gui.panels import views
 
 def export_choices(width: int, height: int) -> dict[str, float]:
@@ -137,11 +137,12 @@ class FileActions:
                 return render(widget, tmp)
             finally:
                 theme.style_plot(widget, shown)
-        laid_out(widget)
-        size = "" if fmt is SVG else " ({}x{} px, {:g} DPI)".format(*pixels(widget.width(), widget.height(), scale),
-                                                                     dpi_of(scale))
-        return self._write(path, lambda: write_image(path, widget, fmt, lambda _w, tmp: draw(tmp)),
-                           f"Exported the plot to {path}{size}.")
+        with in_sight(widget):   # as it is drawn in front, whatever page or tab is in front now
+            laid_out(widget)
+            size = "" if fmt is SVG else " ({}x{} px, {:g} DPI)".format(*pixels(widget.width(), widget.height(),
+                                                                                 scale), dpi_of(scale))
+            return self._write(path, lambda: write_image(path, widget, fmt, lambda _w, tmp: draw(tmp)),
+                               f"Exported the plot to {path}{size}.")
 
     def save_screenshot(self, path: str, scale: float | None = None) -> bool:
         """The whole window as PNG, at ``scale`` times its on-screen size (default: as on screen)."""

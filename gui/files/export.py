@@ -13,10 +13,10 @@ import errno
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QEvent, QIODevice, QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPen
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QStackedWidget, QTabWidget, QWidget
 
 from core.io.export_size import check_pixels, dots_per_metre
 from core.io.fileio import write_with
@@ -96,6 +96,34 @@ def _line_pen(item) -> QPen | None:
     else:
         pen = item.pen if isinstance(item, pg.InfiniteLine) else None
     return QPen(pen) if isinstance(pen, QPen) and pen.isCosmetic() and pen.style() != Qt.NoPen else None
+
+
+@contextlib.contextmanager
+def in_sight(widget):
+    """For the time of an export, the pages and tabs that hide ``widget`` are brought to the front (the window not
+    repainted meanwhile) and put back after: a plot on a page never shown was never laid out, and exported at
+    Qt's default 640 x 480 (an Inside-page plot that measures 559 x 312 in front), or at a size it never had."""
+    switched, child = [], widget
+    while child.parentWidget() is not None:
+        stack = child.parentWidget()
+        if isinstance(stack, QStackedWidget) and stack.currentWidget() is not child:
+            tabs = stack.parentWidget()
+            switcher = tabs if isinstance(tabs, QTabWidget) and tabs.indexOf(child) >= 0 else stack
+            switched.append((switcher, switcher.currentIndex()))
+            switcher.setCurrentIndex(switcher.indexOf(child))
+        child = stack
+    window = widget.window()
+    updates = window.updatesEnabled()
+    if switched:
+        window.setUpdatesEnabled(False)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # the layouts of what came to the front
+    try:
+        yield
+    finally:
+        for switcher, index in reversed(switched):
+            switcher.setCurrentIndex(index)
+        if switched:
+            window.setUpdatesEnabled(updates)
 
 
 def laid_out(widget) -> None:

@@ -138,3 +138,32 @@ def test_curves_keep_their_weight_at_3x_and_the_window_keeps_its_pens(small_wind
             rgb = np.asarray(im.convert("RGB"), dtype=float)
         counts.append(int((np.abs(rgb - colour).max(axis=2) < 40).sum()))
     assert counts[0] > 20 and counts[1] > 6 * counts[0], counts
+
+
+def test_a_plot_behind_another_page_or_tab_is_exported_as_it_is_drawn_in_front(small_window, qtbot, tmp_path):
+    """A plot on the Inside page (the Gradients page in front) or on a lesson tab behind another was never laid
+    out: it was exported at Qt's default 640 x 480. It is exported at the size it has in front, and the page and
+    tab in front stay as they were."""
+    from PySide6.QtGui import QImage
+    w = small_window
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    d = w.dashboard
+    d.pages.setCurrentIndex(0)
+    d.lessonTabs.setCurrentWidget(d.boundary.widget)
+    sizes = {}
+    for name in ("distributions", "jacobian"):
+        assert w.export_plot(name, str(tmp_path / f"{name}.png"), 1.0)
+        image = QImage(str(tmp_path / f"{name}.png"))
+        sizes[name] = (image.width(), image.height())
+        assert (d.pages.currentIndex(), d.lessonTabs.currentWidget()) == (0, d.boundary.widget)
+    from gui.panels import views
+    plot = {name: d.plot_widgets[views.by_name(name).object_name] for name in sizes}
+    d.pages.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: plot["distributions"].isVisible())
+    assert sizes["distributions"] == plot["distributions"].size().toTuple() != (640, 480)
+    d.pages.setCurrentIndex(0)
+    d.lessonTabs.setCurrentWidget(d.jacobian.widget)
+    qtbot.waitUntil(lambda: plot["jacobian"].isVisible())
+    assert sizes["jacobian"] == plot["jacobian"].size().toTuple() != (640, 480)
