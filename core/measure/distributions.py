@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-QUANTILES = np.array([0.0, 2.3, 15.9, 50.0, 84.1, 97.7, 100.0])
+from core.measure.percentiles import QUANTILES, percentile_rows  # noqa: F401  (re-exported)
+
 BAND_NAMES = ("min", "2.3%", "15.9%", "median", "84.1%", "97.7%", "max")
 SAMPLES = 256          # entries per layer the bands are taken from
 MAX_BANDS = 8          # units per layer are drawn as at most this many nodes
@@ -42,20 +43,6 @@ LINK_KINDS = ("weights", "gradients", "updates")
 # The fields of a full record and of a timeline row; shapes are filled in by InsideRecorder.
 FULL = ("grad", "act", "pre", "act_std", "saturation", "node_saturation", "w_blocks", "g_blocks", "u_blocks")
 TIMELINE = ("grad", "act_std", "saturation")
-
-
-def percentile_rows(sorted_rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """QUANTILES of each row's first counts[i] entries (sorted ascending), as np.percentile's default
-    (linear) rule: position q/100 (n - 1), interpolated between its neighbours. Shape (rows, 7)."""
-    n = np.asarray(counts)[:, None]
-    pos = (n - 1) * (QUANTILES[None, :] / 100.0)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    frac = pos - lo
-    r = np.arange(len(n))[:, None]
-    a, b = sorted_rows[r, lo], sorted_rows[r, hi]
-    with np.errstate(invalid="ignore"):
-        return np.where(frac > 0, a + (b - a) * frac, a)
 
 
 # Cost model of record_every, fitted on this project's benchmark machine (benchmarks/bench_distributions.py):
@@ -282,7 +269,12 @@ class InsideRecorder:
             self.grad_counts[l] = c
         self.grad_idx, self.block_id, self.n_blocks = idx.ravel(), block.ravel(), n_blocks
         self.block_count = np.bincount(self.block_id, minlength=n_blocks + 1)[:n_blocks]
-        self._block_ids3 = np.concatenate([self.block_id + i * (n_blocks + 1) for i in range(3)])
+        # the samples grouped by block (and one spare entry, so that the padding's block is never empty): each
+        # block's sum of squares is then one segment of one reduceat (a quarter of a weighted bincount's time)
+        self._by_block = np.argsort(self.block_id, kind="stable")
+        self._block_idx = self.grad_idx[self._by_block]
+        self._block_starts = np.searchsorted(np.append(self.block_id[self._by_block], n_blocks),
+                                             np.arange(n_blocks + 1))
         self._block_den = np.where(self.block_count > 0, self.block_count, np.nan)   # no sample: NaN
         self.pad = (np.arange(k)[None, :] >= self.grad_counts[:, None])
 
@@ -317,21 +309,23 @@ class InsideRecorder:
         rows.sort(axis=1)
         bands = percentile_rows(rows, counts)
         rec["grad"], rec["act"], rec["pre"] = bands[:L], bands[L:L + H], bands[L + H:]
-        v = np.empty((3, L * k))
-        v[0] = flat[self.grad_idx]
-        v[1] = g.ravel()
-        if applied:
-            v[2] = update[self.grad_idx]
-        else:
-            v[2] = 0.0
-        nb = self.n_blocks + 1
-        with np.errstate(all="ignore"):
-            sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
-            rms = np.sqrt(sq / self._block_den)
-        rec["w_blocks"], rec["g_blocks"], rec["u_blocks"] = rms
+        rec["w_blocks"], rec["g_blocks"], rec["u_blocks"] = self._block_rms(flat, g, update if applied else None)
         self.history.add(stats.step, stats.epoch, rec)
         self.last = rec
         return rec
+
+    def _block_rms(self, flat, g, update) -> np.ndarray:
+        """RMS of the sampled weights, gradients and updates (None: no update) in each block of the picture: each
+        block's samples are one segment of the block-ordered samples; a block without any is NaN."""
+        v = np.zeros((3, self.grad_idx.size + 1))   # the last: the spare entry
+        v[0, :-1] = flat[self._block_idx]   # float64 whatever the network's format, as the squares are summed
+        v[1, :-1] = g.reshape(-1)[self._by_block]
+        if update is not None:
+            v[2, :-1] = update[self._block_idx]
+        with np.errstate(all="ignore"):
+            v *= v
+            sq = np.add.reduceat(v, self._block_starts, axis=1)[:, :-1]
+            return np.sqrt(sq / self._block_den)
 
     def recorded(self, step: int) -> bool:
         """Whether ``step`` (1-based) is recorded: every-th step counted back from its epoch's last."""
@@ -341,27 +335,22 @@ class InsideRecorder:
         return (bpe - ((step - 1) % bpe + 1)) % self.every == 0
 
     # Up to this many activation entries (all hidden layers) are stacked into one array for the std (two calls
-    # in all); larger networks take it layer by layer, where copying them all would cost more than the calls.
+    # in all); larger networks take it layer by layer unless the pass gives them stacked already (issue 25).
     STACK_LIMIT = 1 << 16
 
     def _forward_signal(self, r, out: np.ndarray) -> dict:
         """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation.
         The pre-activations are the pass's own z = h_in W + b (the weights before the step's update)."""
         H = self.net.n_layers - 1
-        acts = r.activations
+        acts, S = r.activations, getattr(r, "stacked_activations", None)
         n, width = acts[0].shape
         n_rows, pos = self._positions(n, width)
         self._n_act = c = len(pos)
         m = n * width
-        out[:H, :c] = np.take(np.stack([h[:n_rows] for h in acts]).reshape(H, -1), pos, axis=1)
+        first = S[:, :n_rows] if S is not None else np.stack([h[:n_rows] for h in acts])
+        out[:H, :c] = np.take(first.reshape(H, -1), pos, axis=1)
         out[H:, :c] = np.take(np.asarray(r.pre_activations)[:, :n_rows].reshape(H, -1), pos, axis=1)
-        if H * m <= self.STACK_LIMIT:
-            S = np.stack(acts).reshape(H, m)
-            mean = np.add.reduce(S, axis=1, dtype=np.float64) / m
-            sq = np.einsum("ij,ij->i", S, S, dtype=np.float64) / m
-        else:
-            mean = np.array([np.add.reduce(h, axis=None, dtype=np.float64) for h in acts]) / m
-            sq = np.array([float(np.vdot(h, h)) for h in acts]) / m
+        mean, sq = self._moments(acts, S, m)
         std = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         D = r.derivs                                     # (H, N, width): phi'(u)
         below = np.less(D, self.sat_level) if self.tanh else np.less_equal(D, self.sat_level)
@@ -369,6 +358,19 @@ class InsideRecorder:
         node = np.add.reduceat(per_unit, self._node_starts, axis=1) / (n * self._node_counts)
         sat = per_unit.sum(axis=1) / (n * width)
         return {"act_std": std, "saturation": sat, "node_saturation": node.ravel()}
+
+    def _moments(self, acts: list, stacked, m: int):
+        """Mean and mean square of each hidden layer's activations (``stacked``: the same as one array, or None)."""
+        H = len(acts)
+        if H * m <= self.STACK_LIMIT:
+            S = (np.stack(acts) if stacked is None else stacked).reshape(H, m)
+            return (np.add.reduce(S, axis=1, dtype=np.float64) / m,
+                    np.einsum("ij,ij->i", S, S, dtype=np.float64) / m)
+        if stacked is not None and stacked.dtype == np.float64:   # the per-layer sums and BLAS dots, in two calls
+            S = stacked.reshape(H, m)
+            return np.add.reduce(S, axis=1) / m, np.matmul(S[:, None, :], S[:, :, None]).reshape(H) / m
+        return (np.array([np.add.reduce(h, axis=None, dtype=np.float64) for h in acts]) / m,
+                np.array([float(np.vdot(h, h)) for h in acts]) / m)
 
     def view(self) -> InsideView:
         return self.history.view(self.layout)

@@ -300,9 +300,9 @@ class MLP(LossFromBackward):
                 dh = dh_in
         self._hidden_bias_grads_and_norms(DZ, ones, grad_flat, delta_norms)
         undo = self._update_running(cache) if update_running and self.norm == "batch" else None
-        activations = [cache[k + 1][0] for k in range(H)]
-        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
-                        undo=undo, grad_stats=grad_stats, pre_activations=Z)
+        return Backward(loss, grad_flat, grads, derivs, delta_norms, [cache[k + 1][0] for k in range(H)],
+                        norm_grads=norm_grads or None, undo=undo, grad_stats=grad_stats, pre_activations=Z,
+                        stacked_activations=None if self.residual else A)   # without skips, A's rows
 
     def _hidden_bias_grads_and_norms(self, DZ, ones, grad_flat, delta_norms) -> None:
         """Every hidden layer's dL/db = 1^T dL/dz (the bias folded into one batched product: 2-3x a column sum per
