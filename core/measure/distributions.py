@@ -269,12 +269,7 @@ class InsideRecorder:
             self.grad_counts[l] = c
         self.grad_idx, self.block_id, self.n_blocks = idx.ravel(), block.ravel(), n_blocks
         self.block_count = np.bincount(self.block_id, minlength=n_blocks + 1)[:n_blocks]
-        # the samples grouped by block (and one spare entry, so that the padding's block is never empty): each
-        # block's sum of squares is then one segment of one reduceat (a quarter of a weighted bincount's time)
-        self._by_block = np.argsort(self.block_id, kind="stable")
-        self._block_idx = self.grad_idx[self._by_block]
-        self._block_starts = np.searchsorted(np.append(self.block_id[self._by_block], n_blocks),
-                                             np.arange(n_blocks + 1))
+        self._block_ids3 = np.concatenate([self.block_id + i * (n_blocks + 1) for i in range(3)])
         self._block_den = np.where(self.block_count > 0, self.block_count, np.nan)   # no sample: NaN
         self.pad = (np.arange(k)[None, :] >= self.grad_counts[:, None])
 
@@ -315,16 +310,19 @@ class InsideRecorder:
         return rec
 
     def _block_rms(self, flat, g, update) -> np.ndarray:
-        """RMS of the sampled weights, gradients and updates (None: no update) in each block of the picture: each
-        block's samples are one segment of the block-ordered samples; a block without any is NaN."""
-        v = np.zeros((3, self.grad_idx.size + 1))   # the last: the spare entry
-        v[0, :-1] = flat[self._block_idx]   # float64 whatever the network's format, as the squares are summed
-        v[1, :-1] = g.reshape(-1)[self._by_block]
+        """RMS of the sampled weights, gradients and updates (None: no update) in each block of the picture (NaN
+        where no sample falls): one weighted bincount of the squares (a reduceat over the block-ordered samples
+        was slower: ~1,200 segments of ~4 samples each)."""
+        v = np.empty((3, self.grad_idx.size))
+        v[0] = flat[self.grad_idx]
+        v[1] = g.ravel()
         if update is not None:
-            v[2, :-1] = update[self._block_idx]
+            v[2] = update[self.grad_idx]
+        else:
+            v[2] = 0.0
+        nb = self.n_blocks + 1
         with np.errstate(all="ignore"):
-            v *= v
-            sq = np.add.reduceat(v, self._block_starts, axis=1)[:, :-1]
+            sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
             return np.sqrt(sq / self._block_den)
 
     def recorded(self, step: int) -> bool:
