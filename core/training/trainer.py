@@ -116,6 +116,7 @@ class Trainer(Inspection, DivergenceChecks):
         self._grad = np.empty_like(net.flat)
         self._update = np.empty_like(net.flat)
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
+        self._sgd_update_unwritten = False   # the whole update pass left SGD's update of the weights unwritten
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -197,9 +198,13 @@ class Trainer(Inspection, DivergenceChecks):
         """Step 6's measures of the pass itself: the Inside page's (issue 12), a Transformer's own (issue 22) and
         the norm layers'; ``applied``: the update reached the weights (no divergence before it)."""
         net = self.network
+        transformer = getattr(r, "transformer", None) is not None
+        if self._sgd_update_unwritten and (transformer or self.inside is not None and (
+                stats.diverged or self.inside.recorded(stats.step))):   # they read the update of the weights
+            self._update_pass.write_sgd_update(self._update, r.grad_flat, self.optimizer.lr)
         if self.inside is not None:   # issue 12: core/measure/distributions.py
             self.inside.measure(r, X, stats, net.flat, self._update, scale)
-        if getattr(r, "transformer", None) is not None:   # issue 22
+        if transformer:   # issue 22
             stats.transformer = from_pass(net, r.transformer, self._update, applied)
         if norm_before is not None:
             stats.norm = self._norm_stats(*norm_before, applied=applied)
@@ -213,10 +218,12 @@ class Trainer(Inspection, DivergenceChecks):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
+        self._sgd_update_unwritten = False
         if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
             sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
             update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
             self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
+            self._sgd_update_unwritten = sgd and self._update_pass.whole   # written if a reader needs it
             net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()
         update = self.optimizer.update(g, self._update)

@@ -52,7 +52,8 @@ class UpdatePass:
 
         Which weights have a gradient (the share's denominator) is looked at only where some weight kept its value:
         a layer where none did has lost_updates 0 whatever the denominator (the usual case: two to three passes
-        fewer)."""
+        fewer). The whole pass with ``sgd_lr`` leaves ``update[:n_weights]`` unwritten (a pass fewer; w + (-lr g) is
+        formed in the scratch): ``write_sgd_update`` writes it for a reader that needs it."""
         if self.whole:
             return self._apply_whole(flat, update, grad, sgd_lr)
         L = len(self.sizes)
@@ -77,12 +78,19 @@ class UpdatePass:
             counted[k] = np.count_nonzero(grad[o:o + self.sizes[k]])
         return norms, np.divide(lost, counted, out=np.zeros(L), where=counted > 0)
 
+    def write_sgd_update(self, update: np.ndarray, grad: np.ndarray, sgd_lr: float) -> None:
+        """update[:n_weights] = -lr g, as SGD.update writes it (what the whole pass added to the weights)."""
+        n = self._new.size
+        np.multiply(grad[:n], -sgd_lr, out=update[:n])
+
     def _apply_whole(self, flat, update, grad, sgd_lr):
         n = self._new.size
         w, new, same, moved = flat[:n], self._new, self._same, self._moved
         if sgd_lr is not None:
-            np.multiply(grad[:n], -sgd_lr, out=update[:n])
-        np.add(w, update[:n], out=new)
+            np.multiply(grad[:n], -sgd_lr, out=new)
+            np.add(new, w, out=new)   # (-lr g) + w: the same number as w + (-lr g), bit for bit
+        else:
+            np.add(w, update[:n], out=new)
         np.equal(new, w, out=same)
         np.copyto(w, new)
         if not np.count_nonzero(same):   # no weight kept its value: 0 lost in every layer
