@@ -115,14 +115,15 @@ def make_layout(sizes, activation: str = "tanh", norm: str = "none") -> Layout:
 
 
 class _Rows:
-    """Growing float32 arrays, one row per record (capacity doubles when full)."""
+    """Growing float32 arrays, one row per record (capacity doubles when full). Rows from ``n`` on are never read,
+    so they are left unfilled (filling the new half at every doubling was half the cost of a record's storage)."""
 
     def __init__(self, shapes: dict, capacity: int = 16):
         self.shapes = shapes
         self.n = 0
         self.step = np.zeros(capacity, dtype=np.int64)
         self.epoch = np.zeros(capacity, dtype=np.int32)
-        self.a = {k: np.full((capacity,) + s, np.nan, dtype=np.float32) for k, s in shapes.items()}
+        self.a = {k: np.empty((capacity,) + s, dtype=np.float32) for k, s in shapes.items()}
 
     def append(self, step: int, epoch: int, rec: dict) -> None:
         if self.n == len(self.step):
@@ -130,7 +131,7 @@ class _Rows:
             self.step = np.resize(self.step, cap)
             self.epoch = np.resize(self.epoch, cap)
             for k, a in self.a.items():
-                bigger = np.full((cap,) + a.shape[1:], np.nan, dtype=np.float32)
+                bigger = np.empty((cap,) + a.shape[1:], dtype=np.float32)
                 bigger[:len(a)] = a
                 self.a[k] = bigger
         i = self.n
