@@ -222,7 +222,9 @@ class Trainer(Inspection, DivergenceChecks):
         if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
             sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
             update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
-            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
+            abs_grad = self._abs if sgd and scale == 1.0 and not self.fused_stats else None   # |g| as measured
+            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None,
+                                                          abs_grad, self._w_norms)
             self._sgd_update_unwritten = sgd and self._update_pass.whole   # written if a reader needs it
             net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()

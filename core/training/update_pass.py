@@ -45,7 +45,8 @@ class UpdatePass:
             return cls(network.w_offsets, sizes, network.flat.dtype, whole=True)
         return cls(network.w_offsets, sizes, network.flat.dtype) if network.flat.dtype == np.float64 else None
 
-    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None):
+    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None,
+              abs_grad: np.ndarray | None = None, weight_norms: np.ndarray | None = None):
         """flat[:n_weights] += update[:n_weights], in place; returns (||W|| after, lost_updates) per layer.
         ``sgd_lr``: plain SGD's rate; the update (-lr g, as ``SGD.update`` writes it) is then written into ``update``
         chunk by chunk here, while the chunk is in cache, instead of in a pass of its own before.
@@ -53,9 +54,14 @@ class UpdatePass:
         Which weights have a gradient (the share's denominator) is looked at only where some weight kept its value:
         a layer where none did has lost_updates 0 whatever the denominator (the usual case: two to three passes
         fewer). The whole pass with ``sgd_lr`` leaves ``update[:n_weights]`` unwritten (a pass fewer; w + (-lr g) is
-        formed in the scratch): ``write_sgd_update`` writes it for a reader that needs it."""
+        formed in the scratch): ``write_sgd_update`` writes it for a reader that needs it. Given ``abs_grad`` (|g| of
+        the weights, as the update uses it) and ``weight_norms`` (||W|| per layer before the step), it first checks
+        whether every weight must move (``every_weight_moves``): then the weights are added to in place, without
+        comparing."""
         if self.whole:
-            return self._apply_whole(flat, update, grad, sgd_lr)
+            none_lost = sgd_lr is not None and abs_grad is not None and weight_norms is not None and \
+                self.every_weight_moves(sgd_lr, np.minimum.reduce(abs_grad[:self._new.size]), weight_norms)
+            return self._apply_whole(flat, update, grad, sgd_lr, none_lost)
         L = len(self.sizes)
         sq, lost = np.zeros(L), np.zeros(L, np.int64)
         for k, a, b in self.chunks:
@@ -78,14 +84,28 @@ class UpdatePass:
             counted[k] = np.count_nonzero(grad[o:o + self.sizes[k]])
         return norms, np.divide(lost, counted, out=np.zeros(L), where=counted > 0)
 
+    @staticmethod
+    def every_weight_moves(sgd_lr: float, min_abs_grad: float, weight_norms: np.ndarray) -> bool:
+        """Whether w + (-lr g) differs from w for every weight, known before adding: w + u rounds back to w only if
+        |u| <= 2^-53 |w| (half the spacing of doubles at a normal w), or |u| <= 2^-1075 at a subnormal w. Every |w|
+        is at most its layer's ||W||, and the smallest |u| is fl(lr min |g|) (rounding is monotonic): with a margin
+        of 4 for ||W|| as computed, min |u| > 2^-51 max ||W|| (and > 2^-1070) means no weight keeps its value.
+        False for a zero gradient entry and for non-finite norms."""
+        min_update = sgd_lr * float(min_abs_grad)
+        return bool(min_update > 2.0 ** -51 * float(np.max(weight_norms)) and min_update > 2.0 ** -1070)
+
     def write_sgd_update(self, update: np.ndarray, grad: np.ndarray, sgd_lr: float) -> None:
         """update[:n_weights] = -lr g, as SGD.update writes it (what the whole pass added to the weights)."""
         n = self._new.size
         np.multiply(grad[:n], -sgd_lr, out=update[:n])
 
-    def _apply_whole(self, flat, update, grad, sgd_lr):
+    def _apply_whole(self, flat, update, grad, sgd_lr, none_lost: bool = False):
         n = self._new.size
         w, new, same, moved = flat[:n], self._new, self._same, self._moved
+        if none_lost:   # every weight moves: lost_updates 0, nothing to compare, added in place
+            np.multiply(grad[:n], -sgd_lr, out=new)
+            np.add(w, new, out=w)
+            return self._segments.norms(flat), np.zeros(len(self.sizes))
         if sgd_lr is not None:
             np.multiply(grad[:n], -sgd_lr, out=new)
             np.add(new, w, out=new)   # (-lr g) + w: the same number as w + (-lr g), bit for bit

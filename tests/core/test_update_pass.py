@@ -90,3 +90,42 @@ def test_a_recorded_step_reads_the_update_that_the_whole_pass_left_unwritten():
                 np.testing.assert_array_equal(a.inside.last[f], b.inside.last[f])
             assert np.nanmax(a.inside.last["u_blocks"]) > 0   # an update was read, not zeros
     assert recorded >= 1
+
+
+def test_every_weight_moves_only_when_no_weight_can_keep_its_value():
+    """Issue 25: where every_weight_moves says so, w + (-lr g) differs from w for every weight (the whole pass then
+    skips comparing); random scales put both answers, and weights that do keep their value, on either side."""
+    rng = np.random.default_rng(7)
+    said_yes = kept = 0
+    for _ in range(400):
+        w = rng.standard_normal(500) * 10.0 ** rng.uniform(-3, 3)
+        g = rng.standard_normal(500) * 10.0 ** rng.uniform(-22, 0)
+        lr = 10.0 ** rng.uniform(-6, 0)
+        unchanged = np.count_nonzero(w + (-lr * g) == w)
+        kept += unchanged > 0
+        if UpdatePass.every_weight_moves(lr, np.min(np.abs(g)), np.array([0.5, np.linalg.norm(w)])):
+            said_yes += 1
+            assert unchanged == 0
+    assert 40 < said_yes < 360 and kept > 40
+    assert not UpdatePass.every_weight_moves(1e-3, 0.0, np.ones(3))              # a zero gradient entry
+    assert not UpdatePass.every_weight_moves(1e-3, 1.0, np.array([1.0, np.nan]))  # non-finite norms
+
+
+@pytest.mark.parametrize("settings,shortcut", [
+    (dict(activation="tanh", init="xavier", lr=1e-3), True),   # bench_core's 20/64/64: no weight keeps its value
+    ({}, False)])                                               # the defaults: gradients vanish, updates are lost
+def test_the_whole_pass_adds_in_place_only_when_every_weight_moves(settings, shortcut, monkeypatch):
+    """Issue 25: a 20/64/64 SGD step takes the shortcut (no comparison) where it may, and gives what the separate
+    passes give either way."""
+    cfg = ExperimentConfig(depth=20, width=64, batch_size=64, samples=400, **settings)
+    a, b = Trainer(cfg), Trainer(cfg)
+    b._update_pass = None
+    taken = []
+    real = UpdatePass._apply_whole
+    monkeypatch.setattr(UpdatePass, "_apply_whole", lambda self, *x: taken.append(x[-1]) or real(self, *x))
+    for _ in range(5):
+        sa, sb = a.step_batch(), b.step_batch()
+        assert np.array_equal(a.network.flat, b.network.flat)
+        assert np.array_equal(sa.lost_updates, sb.lost_updates) and sa.lost_updates.any() != shortcut
+        np.testing.assert_allclose(sa.weight_norm, sb.weight_norm, rtol=1e-13)
+    assert taken == [shortcut] * 5
