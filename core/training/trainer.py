@@ -22,7 +22,7 @@ from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.rewind import RewindRecorder   # issue 21
 from core.measure.through_time import pascanu_bound
 from core.training.transformer_stats import from_pass
-from core.training.update_pass import UpdatePass   # issue 25
+from core.training.update_pass import SGDUpdate, UpdatePass   # issue 25
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import SGD, make_optimizer
@@ -197,13 +197,14 @@ class Trainer(Inspection, DivergenceChecks):
     def _pass_measures(self, r, X, stats: BatchStats, scale: float, norm_before, applied: bool) -> None:
         """Step 6's measures of the pass itself: the Inside page's (issue 12), a Transformer's own (issue 22) and
         the norm layers'; ``applied``: the update reached the weights (no divergence before it)."""
-        net = self.network
+        net, update = self.network, self._update
         transformer = getattr(r, "transformer", None) is not None
-        if self._sgd_update_unwritten and (transformer or self.inside is not None and (
-                stats.diverged or self.inside.recorded(stats.step))):   # they read the update of the weights
-            self._update_pass.write_sgd_update(self._update, r.grad_flat, self.optimizer.lr)
+        if self._sgd_update_unwritten and transformer:   # it reads all of the update of the weights
+            self._update_pass.write_sgd_update(update, r.grad_flat, self.optimizer.lr)
+        elif self._sgd_update_unwritten:   # the recorder reads its samples of it
+            update = SGDUpdate(r.grad_flat, self.optimizer.lr, net.n_weights)
         if self.inside is not None:   # issue 12: core/measure/distributions.py
-            self.inside.measure(r, X, stats, net.flat, self._update, scale)
+            self.inside.measure(r, X, stats, net.flat, update, scale)
         if transformer:   # issue 22
             stats.transformer = from_pass(net, r.transformer, self._update, applied)
         if norm_before is not None:
@@ -225,7 +226,7 @@ class Trainer(Inspection, DivergenceChecks):
             abs_grad = self._abs if sgd and scale == 1.0 and not self.fused_stats else None   # |g| as measured
             self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None,
                                                           abs_grad, self._w_norms)
-            self._sgd_update_unwritten = sgd and self._update_pass.whole   # written if a reader needs it
+            self._sgd_update_unwritten = sgd   # written if a reader needs all of it
             net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()
         update = self.optimizer.update(g, self._update)

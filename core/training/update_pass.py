@@ -30,7 +30,8 @@ class UpdatePass:
         step = self.CHUNK if not whole else int(self.sizes.sum())
         self.chunks = [(k, a, min(a + step, o + n)) for k, (o, n) in
                        enumerate(zip(self.offsets.tolist(), self.sizes.tolist())) for a in range(o, o + n, step)]
-        n = int(self.sizes.sum()) if whole else min(self.CHUNK, int(self.sizes.max()))
+        self.n_weights = int(self.sizes.sum())
+        n = self.n_weights if whole else min(self.CHUNK, int(self.sizes.max()))
         self._new, self._same, self._moved = np.empty(n, dtype), np.empty(n, bool), np.empty(n, bool)
         self._segments = Segments(self.offsets, self.sizes) if whole else None
 
@@ -48,19 +49,18 @@ class UpdatePass:
     def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None,
               abs_grad: np.ndarray | None = None, weight_norms: np.ndarray | None = None):
         """flat[:n_weights] += update[:n_weights], in place; returns (||W|| after, lost_updates) per layer.
-        ``sgd_lr``: plain SGD's rate; the update (-lr g, as ``SGD.update`` writes it) is then written into ``update``
-        chunk by chunk here, while the chunk is in cache, instead of in a pass of its own before.
+        ``sgd_lr``: plain SGD's rate; the update -lr g is then formed in the scratch, chunk by chunk, and never
+        written to ``update[:n_weights]`` (at 10/1024/256 that write was 84 MB to memory): ``write_sgd_update``
+        writes it for a reader that needs all of it, ``SGDUpdate`` reads it where asked.
 
         Which weights have a gradient (the share's denominator) is looked at only where some weight kept its value:
         a layer where none did has lost_updates 0 whatever the denominator (the usual case: two to three passes
-        fewer). The whole pass with ``sgd_lr`` leaves ``update[:n_weights]`` unwritten (a pass fewer; w + (-lr g) is
-        formed in the scratch): ``write_sgd_update`` writes it for a reader that needs it. Given ``abs_grad`` (|g| of
-        the weights, as the update uses it) and ``weight_norms`` (||W|| per layer before the step), it first checks
-        whether every weight must move (``every_weight_moves``): then the weights are added to in place, without
-        comparing."""
+        fewer). The whole pass, given ``abs_grad`` (|g| of the weights, as the update uses it) and ``weight_norms``
+        (||W|| per layer before the step), first checks whether every weight must move (``every_weight_moves``):
+        then the weights are added to in place, without comparing."""
         if self.whole:
             none_lost = sgd_lr is not None and abs_grad is not None and weight_norms is not None and \
-                self.every_weight_moves(sgd_lr, np.minimum.reduce(abs_grad[:self._new.size]), weight_norms)
+                self.every_weight_moves(sgd_lr, np.minimum.reduce(abs_grad[:self.n_weights]), weight_norms)
             return self._apply_whole(flat, update, grad, sgd_lr, none_lost)
         L = len(self.sizes)
         sq, lost = np.zeros(L), np.zeros(L, np.int64)
@@ -68,8 +68,10 @@ class UpdatePass:
             n = b - a
             w, new, same, moved = flat[a:b], self._new[:n], self._same[:n], self._moved[:n]
             if sgd_lr is not None:
-                np.multiply(grad[a:b], -sgd_lr, out=update[a:b])
-            np.add(w, update[a:b], out=new)
+                np.multiply(grad[a:b], -sgd_lr, out=new)
+                np.add(new, w, out=new)                # (-lr g) + w: the same number as w + (-lr g), bit for bit
+            else:
+                np.add(w, update[a:b], out=new)
             np.equal(new, w, out=same)                 # the stored value did not change
             if np.count_nonzero(same):
                 np.not_equal(grad[a:b], 0, out=moved)  # ... and it has a gradient
@@ -95,12 +97,12 @@ class UpdatePass:
         return bool(min_update > 2.0 ** -51 * float(np.max(weight_norms)) and min_update > 2.0 ** -1070)
 
     def write_sgd_update(self, update: np.ndarray, grad: np.ndarray, sgd_lr: float) -> None:
-        """update[:n_weights] = -lr g, as SGD.update writes it (what the whole pass added to the weights)."""
-        n = self._new.size
+        """update[:n_weights] = -lr g, as SGD.update writes it (what the pass added to the weights)."""
+        n = self.n_weights
         np.multiply(grad[:n], -sgd_lr, out=update[:n])
 
     def _apply_whole(self, flat, update, grad, sgd_lr, none_lost: bool = False):
-        n = self._new.size
+        n = self.n_weights
         w, new, same, moved = flat[:n], self._new, self._same, self._moved
         if none_lost:   # every weight moves: lost_updates 0, nothing to compare, added in place
             np.multiply(grad[:n], -sgd_lr, out=new)
@@ -121,3 +123,17 @@ class UpdatePass:
         counted = np.add.reduceat(moved.view(np.uint8), self.offsets, dtype=np.uint32).astype(np.int64)
         lost = np.add.reduceat(same.view(np.uint8), self.offsets, dtype=np.uint32).astype(np.int64)
         return self._segments.norms(flat), np.divide(lost, counted, out=np.zeros(len(lost)), where=counted > 0)
+
+
+class SGDUpdate:
+    """SGD's update -lr g of the weights, read where asked (``update[idx]``): for a reader of a few entries (the
+    Inside page's samples) when the pass did not write the update."""
+
+    def __init__(self, grad: np.ndarray, sgd_lr: float, n_weights: int):
+        self.grad, self.lr, self.n_weights = grad, sgd_lr, n_weights
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx)
+        if idx.size and int(idx.max()) >= self.n_weights:
+            raise IndexError("SGDUpdate holds the update of the weights only")
+        return np.multiply(self.grad[idx], -self.lr)   # -lr g at these entries, as SGD.update writes each

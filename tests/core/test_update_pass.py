@@ -6,7 +6,7 @@ import pytest
 from core import ExperimentConfig, Trainer
 from core.nn.precision import changed_share
 from core.training.statistics import Segments
-from core.training.update_pass import UpdatePass
+from core.training.update_pass import SGDUpdate, UpdatePass
 
 
 def separate_passes(flat, update, grad, offsets, sizes):
@@ -42,10 +42,13 @@ def test_one_pass_equals_the_separate_passes(whole, sgd, monkeypatch):
     assert np.array_equal(got[1], expected[1])                          # lost_updates exactly
     assert 0.3 < got[1][1] < 0.9 < got[1][2] < 1 and got[1][0] == 0     # some lost, not all: the test can fail
     assert np.allclose(got[0], expected[0], rtol=1e-13, equal_nan=True)  # ||W||, another order of summation
-    if sgd:
-        if whole:   # the whole pass forms w + (-lr g) in its scratch; the update is written on request
-            assert np.all(got_update[:n] == 7.0)
-            p.write_sgd_update(got_update, grad, lr)
+    if sgd:   # the pass forms w + (-lr g) in its scratch; the update is written on request, or read where asked
+        assert np.all(got_update[:n] == 7.0)
+        idx = rng.choice(n, 50)
+        assert np.array_equal(SGDUpdate(grad, lr, n)[idx], update[idx])
+        with pytest.raises(IndexError):
+            SGDUpdate(grad, lr, n)[[0, n]]
+        p.write_sgd_update(got_update, grad, lr)
         assert np.array_equal(got_update[:n], update[:n])               # SGD's update as SGD.update writes it
 
 
