@@ -95,18 +95,20 @@ def test_a_recorded_step_reads_the_update_that_the_whole_pass_left_unwritten():
     assert recorded >= 1
 
 
-def test_every_weight_moves_only_when_no_weight_can_keep_its_value():
-    """Issue 25: where every_weight_moves says so, w + (-lr g) differs from w for every weight (the whole pass then
+@pytest.mark.parametrize("dtype,smallest", [(np.float64, -22), (np.float32, -4)])
+def test_every_weight_moves_only_when_no_weight_can_keep_its_value(dtype, smallest):
+    """Issue 25: where every_weight_moves says so, w + (-lr g) differs from w for every weight (the pass then
     skips comparing); random scales put both answers, and weights that do keep their value, on either side."""
     rng = np.random.default_rng(7)
     said_yes = kept = 0
     for _ in range(400):
-        w = rng.standard_normal(500) * 10.0 ** rng.uniform(-3, 3)
-        g = rng.standard_normal(500) * 10.0 ** rng.uniform(-22, 0)
+        w = (rng.standard_normal(500) * 10.0 ** rng.uniform(-3, 3)).astype(dtype)
+        g = (rng.standard_normal(500) * 10.0 ** rng.uniform(smallest, 0)).astype(dtype)
         lr = 10.0 ** rng.uniform(-6, 0)
-        unchanged = np.count_nonzero(w + (-lr * g) == w)
+        unchanged = np.count_nonzero(w + g * -lr == w)   # as the pass adds: (-lr g) in the format, then w +
         kept += unchanged > 0
-        if UpdatePass.every_weight_moves(lr, np.min(np.abs(g)), np.array([0.5, np.linalg.norm(w)])):
+        norms = np.array([0.5, np.linalg.norm(w)], dtype=dtype)
+        if UpdatePass.every_weight_moves(lr, np.min(np.abs(g)), norms, dtype):
             said_yes += 1
             assert unchanged == 0
     assert 40 < said_yes < 360 and kept > 40
