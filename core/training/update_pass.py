@@ -12,6 +12,11 @@ Used for float64 weights that are not rounded to a smaller format after the step
 ``MIN_BYTES``. Smaller ones (any dtype stored as computed) stay in L2 across passes, where fewer NumPy calls win:
 they go as one chunk, w + update formed once, the gradient compared with 0 once (the separate passes did it twice),
 no copy of the weights kept, per-layer counts and norms in one call per block of equal layers (``Segments``).
+
+Second pass (issue 25): with plain SGD the update -lr g is formed in the scratch and never written to the update
+buffer (``SGDUpdate`` reads it where the Inside page samples it); the gradient is compared with 0 only where some
+weight kept its value; and when no weight can keep its value (``every_weight_moves``, from the smallest |g| and the
+largest ||W||) the weights are added to in place, with nothing to compare, count or copy.
 """
 from __future__ import annotations
 
