@@ -9,7 +9,7 @@ from core.nn.activations import logistic
 def _mean(v: np.ndarray) -> float:
     """np.mean(v), the same number (its sum over the count) without np.mean's Python layer: a step calls it once
     on a few dozen values, where that layer was half the cost (float16 keeps np.mean's float32 sum)."""
-    return float(np.add.reduce(v) / v.size) if v.dtype.itemsize >= 4 else float(np.mean(v))
+    return float(np.add.reduce(v, axis=None) / v.size) if v.dtype.itemsize >= 4 else float(np.mean(v))
 
 
 def bce_with_logits(logits: np.ndarray, y: np.ndarray):
