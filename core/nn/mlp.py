@@ -262,7 +262,7 @@ class MLP(LossFromBackward):
         (a training step does; the inspector and gradient checks do not).
         ``interrupt``: checked before each layer's work; ``core.nn.model.Interrupted`` when it returns True
         (only ``grad_out`` has been written to by then).
-        ``stats_scratch`` (n_weights values): measure each layer's ||dL/dW||^2, sum, max and min |dL/dW|
+        ``stats_scratch`` (n_weights values): measure each layer's ||dL/dW||^2, sum |dL/dW| and max |dL/dW|
         right after its dL/dW is computed, while it is still in cache (``Backward.grad_stats``); the
         scratch holds |dL/dW| meanwhile. Pays for large layers; small ones are cheaper measured all at once.
         """
@@ -276,7 +276,7 @@ class MLP(LossFromBackward):
         skip, ones = self._skip, self._ones(len(dout))
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
-        grad_stats = np.empty((4, L)) if stats_scratch is not None else None
+        grad_stats = np.empty((3, L)) if stats_scratch is not None else None
         batched = stats_scratch is None and not self.residual and self.norm == "none" and H > 2
         for k in range(L - 1, -1, -1):
             if interrupt is not None:
@@ -325,19 +325,18 @@ class MLP(LossFromBackward):
     STATS_CHUNK = 1 << 15   # values: a layer larger than two of these is measured in chunks (issue 25)
 
     def _measure_grad(self, k: int, dW, scratch, out) -> None:
-        """Layer k's ||dL/dW||^2, sum, max and min |dL/dW| into out[:, k], read while dW is in cache. A layer
+        """Layer k's ||dL/dW||^2, sum |dL/dW| and max |dL/dW| into out[:, k], read while dW is in cache. A layer
         larger than L2 goes in chunks, so that each chunk's |dL/dW| is summed and its maximum taken while the chunk
         is in cache (at width 1024, four passes over 8 MB from L3 were 4 ms per layer)."""
         v, c = dW.reshape(-1), self.STATS_CHUNK
         parts = [v] if v.size <= 2 * c else [v[a:a + c] for a in range(0, v.size, c)]
-        sq, total, peak, low = 0.0, 0.0, np.float64(-np.inf), np.float64(np.inf)
+        sq, total, peak = 0.0, 0.0, np.float64(-np.inf)
         for part in parts:
             A = np.abs(part, out=scratch[:part.size])   # the same scratch for every layer: it stays in cache
             sq += np.vdot(part, part)
             total += np.add.reduce(A)
             peak = np.maximum(peak, np.maximum.reduce(A))   # NaN propagates
-            low = np.minimum(low, np.minimum.reduce(A))     # for the update pass (issue 25)
-        out[:, k] = sq, total, peak, low
+        out[:, k] = sq, total, peak
 
 
     def training_loss(self, X, y) -> float:

@@ -68,8 +68,7 @@ class Backward:
     norm_grads: list | None = None
     # puts back what the pass changed in the network (batch norm's running averages), for an abandoned step
     undo: object = None
-    # with backward(..., stats_scratch=...): (4, layers) ||dL/dW||^2, sum |dL/dW|, max |dL/dW|, min |dL/dW|; None
-    # otherwise
+    # with backward(..., stats_scratch=...): (3, layers) ||dL/dW||^2, sum |dL/dW|, max |dL/dW|; None otherwise
     grad_stats: np.ndarray | None = None
     # MLPs: each hidden layer's pre-activation z = h_in W + b as the pass computed it (before any norm layer),
     # (hidden layers, N, width); empty otherwise

@@ -117,7 +117,6 @@ class Trainer(Inspection, DivergenceChecks):
         self._update = np.empty_like(net.flat)
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
         self._sgd_update_unwritten = False   # the update pass left SGD's update of the weights unwritten
-        self._min_abs_grad = None   # the smallest |dL/dW| of the latest step, measured for the update pass
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -224,9 +223,7 @@ class Trainer(Inspection, DivergenceChecks):
         if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
             sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
             update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
-            low = self._min_abs_grad if scale == 1.0 else None   # min |g| as measured (before any clipping)
-            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None,
-                                                          low, self._w_norms)
+            self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
             self._sgd_update_unwritten = sgd   # written if a reader needs all of it
             net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()
@@ -249,13 +246,10 @@ class Trainer(Inspection, DivergenceChecks):
     def _gradient_measures(self, r):
         """||dL/dW||, mean and max |dL/dW| per layer: measured during the backward pass (large layers, while
         each dL/dW is in cache) or here, all layers at once (small layers: a few calls in all)."""
-        seg, sgd = self._layers, self._update_pass is not None and type(self.optimizer) is SGD
+        seg = self._layers
         if r.grad_stats is None:
-            mean_and_max = seg.abs_mean_and_max(r.grad_flat, self._abs)
-            self._min_abs_grad = np.minimum.reduce(self._abs[:seg.end]) if sgd else None   # for the update pass
-            return seg.norms(r.grad_flat), mean_and_max
-        sq, total, peak, low = r.grad_stats
-        self._min_abs_grad = np.minimum.reduce(low) if sgd else None
+            return seg.norms(r.grad_flat), seg.abs_mean_and_max(r.grad_flat, self._abs)
+        sq, total, peak = r.grad_stats
         return _fix_overflow(np.sqrt(sq), r.grad_flat, seg.offsets, seg.sizes), (total / seg.sizes, peak)
 
     def _norm_measure(self, g):

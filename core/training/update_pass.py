@@ -14,9 +14,8 @@ they go as one chunk, w + update formed once, the gradient compared with 0 once 
 no copy of the weights kept, per-layer counts and norms in one call per block of equal layers (``Segments``).
 
 Second pass (issue 25): with plain SGD the update -lr g is formed in the scratch and never written to the update
-buffer (``SGDUpdate`` reads it where the Inside page samples it); the gradient is compared with 0 only where some
-weight kept its value; and when no weight can keep its value (``every_weight_moves``, from the smallest |g| and the
-largest ||W||) the weights are added to in place, with nothing to compare, count or copy.
+buffer (``SGDUpdate`` reads it where the Inside page samples it), and the gradient is compared with 0 only where
+some weight kept its value.
 """
 from __future__ import annotations
 
@@ -51,8 +50,7 @@ class UpdatePass:
             return cls(network.w_offsets, sizes, network.flat.dtype, whole=True)
         return cls(network.w_offsets, sizes, network.flat.dtype) if network.flat.dtype == np.float64 else None
 
-    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None,
-              min_abs_grad: float | None = None, weight_norms: np.ndarray | None = None):
+    def apply(self, flat: np.ndarray, update: np.ndarray, grad: np.ndarray, sgd_lr: float | None = None):
         """flat[:n_weights] += update[:n_weights], in place; returns (||W|| after, lost_updates) per layer.
         ``sgd_lr``: plain SGD's rate; the update -lr g is then formed in the scratch, chunk by chunk, and never
         written to ``update[:n_weights]`` (at 10/1024/256 that write was 84 MB to memory): ``write_sgd_update``
@@ -60,22 +58,14 @@ class UpdatePass:
 
         Which weights have a gradient (the share's denominator) is looked at only where some weight kept its value:
         a layer where none did has lost_updates 0 whatever the denominator (the usual case: two to three passes
-        fewer). Given ``min_abs_grad`` (the smallest |g| of the weights, as the update uses it) and ``weight_norms``
-        (||W|| per layer before the step), it first checks whether every weight must move (``every_weight_moves``):
-        then the weights are added to in place, without comparing or copying."""
-        none_lost = sgd_lr is not None and min_abs_grad is not None and weight_norms is not None and \
-            self.every_weight_moves(sgd_lr, min_abs_grad, weight_norms, self._new.dtype)
+        fewer)."""
         if self.whole:
-            return self._apply_whole(flat, update, grad, sgd_lr, none_lost)
+            return self._apply_whole(flat, update, grad, sgd_lr)
         L = len(self.sizes)
         sq, lost = np.zeros(L), np.zeros(L, np.int64)
         for k, a, b in self.chunks:
             n = b - a
             w, new, same, moved = flat[a:b], self._new[:n], self._same[:n], self._moved[:n]
-            if none_lost:   # every weight moves: added in place, 0 lost
-                np.add(w, np.multiply(grad[a:b], -sgd_lr, out=new), out=w)
-                sq[k] += np.dot(w, w)
-                continue
             if sgd_lr is not None:
                 np.multiply(grad[a:b], -sgd_lr, out=new)
                 np.add(new, w, out=new)                # (-lr g) + w: the same number as w + (-lr g), bit for bit
@@ -95,31 +85,14 @@ class UpdatePass:
             counted[k] = np.count_nonzero(grad[o:o + self.sizes[k]])
         return norms, np.divide(lost, counted, out=np.zeros(L), where=counted > 0)
 
-    @staticmethod
-    def every_weight_moves(sgd_lr: float, min_abs_grad: float, weight_norms: np.ndarray, dtype=np.float64) -> bool:
-        """Whether w + (-lr g) differs from w for every weight, known before adding: w + u rounds back to w only if
-        |u| <= eps/2 |w| (half the spacing of the format's numbers at a normal w; eps = 2^-52 for float64, 2^-23 for
-        float32), or |u| is below the smallest subnormal at a subnormal w. Every |w| is at most its layer's ||W||,
-        and the smallest |u| is lr min |g| rounded (rounding is monotonic): with a margin of 4 for ||W|| and |u| as
-        computed, min |u| > 2 eps max ||W|| (and > 16 times the smallest subnormal) means no weight keeps its value.
-        False for a zero gradient entry and for non-finite norms."""
-        info = np.finfo(dtype)
-        min_update = sgd_lr * float(min_abs_grad)
-        return bool(min_update > 2.0 * float(info.eps) * float(np.max(weight_norms)) and
-                    min_update > 16.0 * float(info.smallest_subnormal))
-
     def write_sgd_update(self, update: np.ndarray, grad: np.ndarray, sgd_lr: float) -> None:
         """update[:n_weights] = -lr g, as SGD.update writes it (what the pass added to the weights)."""
         n = self.n_weights
         np.multiply(grad[:n], -sgd_lr, out=update[:n])
 
-    def _apply_whole(self, flat, update, grad, sgd_lr, none_lost: bool = False):
+    def _apply_whole(self, flat, update, grad, sgd_lr):
         n = self.n_weights
         w, new, same, moved = flat[:n], self._new, self._same, self._moved
-        if none_lost:   # every weight moves: lost_updates 0, nothing to compare, added in place
-            np.multiply(grad[:n], -sgd_lr, out=new)
-            np.add(w, new, out=w)
-            return self._segments.norms(flat), np.zeros(len(self.sizes))
         if sgd_lr is not None:
             np.multiply(grad[:n], -sgd_lr, out=new)
             np.add(new, w, out=new)   # (-lr g) + w: the same number as w + (-lr g), bit for bit
