@@ -312,15 +312,10 @@ class InsideRecorder:
 
     def _block_rms(self, flat, g, update) -> np.ndarray:
         """RMS of the sampled weights, gradients and updates (None: no update) in each block of the picture (NaN
-        where no sample falls): one weighted bincount of the squares (a reduceat over the block-ordered samples
-        was slower: ~1,200 segments of ~4 samples each)."""
+        where no sample falls): one weighted bincount of the squares (beat a reduceat over ~1,200 short segments)."""
         v = np.empty((3, self.grad_idx.size))
-        v[0] = flat[self.grad_idx]
-        v[1] = g.ravel()
-        if update is not None:
-            v[2] = update[self.grad_idx]
-        else:
-            v[2] = 0.0
+        v[0], v[1] = flat[self.grad_idx], g.ravel()
+        v[2] = update[self.grad_idx] if update is not None else 0.0
         nb = self.n_blocks + 1
         with np.errstate(all="ignore"):
             sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
