@@ -1,10 +1,12 @@
 """Every statistic of a few training steps of many configurations, for comparing two checkouts (issue 25).
 
-A speed change must leave the numbers alone: this records, for 15 configurations (tanh, relu + Adam, momentum +
-clipping, residual, batch norm, float32, float16, diverging runs, Transformers, a recurrent network; widths 32 to
-512) and 12 steps each, every per-layer statistic of each step, its loss and global gradient norm, and the final
-weights, into an .npz; ``--compare A B`` reports every entry whose values differ by more than 1e-12 relative (or
-whose NaNs differ) and whether the weights are bit-identical.
+A speed change must leave the numbers alone: this records, for 17 configurations (sigmoid, the default, at
+10/32/32 and 20/64/64, tanh at 20/64/64 as bench_core.py runs it, relu + Adam, momentum + clipping, residual, batch
+norm, float32, float16, diverging runs, Transformers, a recurrent network; widths 32 to 512) and 12 steps each,
+every per-layer statistic of each step, its loss and global gradient norm, the Inside page's record of each step
+it records (distributions, forward signal, network picture), and the final weights, into an .npz; ``--compare A
+B`` reports every entry whose values differ by more than 1e-12 relative (or whose NaNs differ) and whether the
+weights are bit-identical.
 
     .venv/bin/python benchmarks/compare_stats.py --root /work/main --out main.npz
     .venv/bin/python benchmarks/compare_stats.py --out branch.npz
@@ -34,7 +36,9 @@ CASES = {
  "tf": dict(model="transformer", depth=2, width=32, heads=2, batch_size=8, dataset="recall"),
  "tf_adam": dict(model="transformer", depth=2, width=64, heads=4, batch_size=8, dataset="recall", optimizer="adam"),
  "rnn": dict(model="rnn", depth=1, width=32, batch_size=16, dataset="adding"),
-}
+ "sigmoid_20x64": dict(depth=20, width=64, batch_size=64, samples=400),   # the recorder's every-n rhythm, epoch ends
+ "bench_20x64": dict(depth=20, width=64, batch_size=64, samples=256, activation="tanh", lr=1e-3),   # bench_core's:
+}                                                                                   # no weight keeps its value
 
 
 def record(root: str, path: str) -> None:
@@ -46,11 +50,17 @@ def record(root: str, path: str) -> None:
     res = {}
     for name, kw in CASES.items():
         t = Trainer(ExperimentConfig(**{"epochs": 2, "seed": 3, **kw}))
+        last = None
         for s in range(12):
             b = t.step_batch()
             for f in FIELDS:
                 res[f"{name}/{s}/{f}"] = np.asarray(getattr(b, f), dtype=float)
             res[f"{name}/{s}/loss"] = np.array([b.loss, b.grad_norm_total, float(b.diverged)])
+            rec = getattr(getattr(t, "inside", None), "last", None)   # the Inside page's, on the steps it records
+            if rec is not None and rec is not last:
+                for f, v in rec.items():
+                    res[f"{name}/{s}/inside/{f}"] = np.asarray(v, dtype=float)
+            last = rec
         res[f"{name}/flat"] = t.network.flat.astype(float)
     np.savez(path, **res)
     print(f"{root}: {len(res)} arrays into {path}")

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-QUANTILES = np.array([0.0, 2.3, 15.9, 50.0, 84.1, 97.7, 100.0])
+from core.measure.percentiles import QUANTILES, percentile_rows  # noqa: F401  (re-exported)
+
 BAND_NAMES = ("min", "2.3%", "15.9%", "median", "84.1%", "97.7%", "max")
 SAMPLES = 256          # entries per layer the bands are taken from
 MAX_BANDS = 8          # units per layer are drawn as at most this many nodes
@@ -42,20 +43,6 @@ LINK_KINDS = ("weights", "gradients", "updates")
 # The fields of a full record and of a timeline row; shapes are filled in by InsideRecorder.
 FULL = ("grad", "act", "pre", "act_std", "saturation", "node_saturation", "w_blocks", "g_blocks", "u_blocks")
 TIMELINE = ("grad", "act_std", "saturation")
-
-
-def percentile_rows(sorted_rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """QUANTILES of each row's first counts[i] entries (sorted ascending), as np.percentile's default
-    (linear) rule: position q/100 (n - 1), interpolated between its neighbours. Shape (rows, 7)."""
-    n = np.asarray(counts)[:, None]
-    pos = (n - 1) * (QUANTILES[None, :] / 100.0)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    frac = pos - lo
-    r = np.arange(len(n))[:, None]
-    a, b = sorted_rows[r, lo], sorted_rows[r, hi]
-    with np.errstate(invalid="ignore"):
-        return np.where(frac > 0, a + (b - a) * frac, a)
 
 
 # Cost model of record_every, fitted on this project's benchmark machine (benchmarks/bench_distributions.py):
@@ -128,14 +115,15 @@ def make_layout(sizes, activation: str = "tanh", norm: str = "none") -> Layout:
 
 
 class _Rows:
-    """Growing float32 arrays, one row per record (capacity doubles when full)."""
+    """Growing float32 arrays, one row per record (capacity doubles when full). Rows from ``n`` on are never read,
+    so they are left unfilled (filling the new half at every doubling was half the cost of a record's storage)."""
 
     def __init__(self, shapes: dict, capacity: int = 16):
         self.shapes = shapes
         self.n = 0
         self.step = np.zeros(capacity, dtype=np.int64)
         self.epoch = np.zeros(capacity, dtype=np.int32)
-        self.a = {k: np.full((capacity,) + s, np.nan, dtype=np.float32) for k, s in shapes.items()}
+        self.a = {k: np.empty((capacity,) + s, dtype=np.float32) for k, s in shapes.items()}
 
     def append(self, step: int, epoch: int, rec: dict) -> None:
         if self.n == len(self.step):
@@ -143,7 +131,7 @@ class _Rows:
             self.step = np.resize(self.step, cap)
             self.epoch = np.resize(self.epoch, cap)
             for k, a in self.a.items():
-                bigger = np.full((cap,) + a.shape[1:], np.nan, dtype=np.float32)
+                bigger = np.empty((cap,) + a.shape[1:], dtype=np.float32)
                 bigger[:len(a)] = a
                 self.a[k] = bigger
         i = self.n
@@ -342,21 +330,21 @@ class InsideRecorder:
         rows.sort(axis=1)
         bands = percentile_rows(rows, counts)
         rec["grad"], rec["act"], rec["pre"] = bands[:L], bands[L:L + H], bands[L + H:]
-        v = np.empty((3, L * k))
-        v[0] = flat[self.grad_idx]
-        v[1] = g.ravel()
-        if applied:
-            v[2] = update[self.grad_idx]
-        else:
-            v[2] = 0.0
-        nb = self.n_blocks + 1
-        with np.errstate(all="ignore"):
-            sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
-            rms = np.sqrt(sq / self._block_den)
-        rec["w_blocks"], rec["g_blocks"], rec["u_blocks"] = rms
+        rec["w_blocks"], rec["g_blocks"], rec["u_blocks"] = self._block_rms(flat, g, update if applied else None)
         self.history.add(stats.step, stats.epoch, rec)
         self.last = rec
         return rec
+
+    def _block_rms(self, flat, g, update) -> np.ndarray:
+        """RMS of the sampled weights, gradients and updates (None: no update) in each block of the picture (NaN
+        where no sample falls): one weighted bincount of the squares (beat a reduceat over ~1,200 short segments)."""
+        v = np.empty((3, self.grad_idx.size))
+        v[0], v[1] = flat[self.grad_idx], g.ravel()
+        v[2] = update[self.grad_idx] if update is not None else 0.0
+        nb = self.n_blocks + 1
+        with np.errstate(all="ignore"):
+            sq = np.bincount(self._block_ids3, weights=(v * v).ravel(), minlength=3 * nb).reshape(3, nb)[:, :-1]
+            return np.sqrt(sq / self._block_den)
 
     def recorded(self, step: int) -> bool:
         """Whether ``step`` (1-based) is recorded: every-th step counted back from its epoch's last."""
@@ -366,27 +354,22 @@ class InsideRecorder:
         return (bpe - ((step - 1) % bpe + 1)) % self.every == 0
 
     # Up to this many activation entries (all hidden layers) are stacked into one array for the std (two calls
-    # in all); larger networks take it layer by layer, where copying them all would cost more than the calls.
+    # in all); larger networks take it layer by layer unless the pass gives them stacked already (issue 25).
     STACK_LIMIT = 1 << 16
 
     def _forward_signal(self, r, out: np.ndarray) -> dict:
         """Activation and pre-activation samples into ``out`` (2H rows), activation std, saturation.
         The pre-activations are the pass's own z = h_in W + b (the weights before the step's update)."""
         H = self.net.n_layers - 1
-        acts = r.activations
+        acts, S = r.activations, getattr(r, "stacked_activations", None)
         n, width = acts[0].shape
         n_rows, pos = self._positions(n, width)
         self._n_act = c = len(pos)
         m = n * width
-        out[:H, :c] = np.take(np.stack([h[:n_rows] for h in acts]).reshape(H, -1), pos, axis=1)
+        first = S[:, :n_rows] if S is not None else np.stack([h[:n_rows] for h in acts])
+        out[:H, :c] = np.take(first.reshape(H, -1), pos, axis=1)
         out[H:, :c] = np.take(np.asarray(r.pre_activations)[:, :n_rows].reshape(H, -1), pos, axis=1)
-        if H * m <= self.STACK_LIMIT:
-            S = np.stack(acts).reshape(H, m)
-            mean = np.add.reduce(S, axis=1, dtype=np.float64) / m
-            sq = np.einsum("ij,ij->i", S, S, dtype=np.float64) / m
-        else:
-            mean = np.array([np.add.reduce(h, axis=None, dtype=np.float64) for h in acts]) / m
-            sq = np.array([float(np.vdot(h, h)) for h in acts]) / m
+        mean, sq = self._moments(acts, S, m)
         std = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         D = r.derivs                                     # (H, N, width): phi'(u)
         below = np.less(D, self.sat_level) if self.tanh else np.less_equal(D, self.sat_level)
@@ -394,6 +377,19 @@ class InsideRecorder:
         node = np.add.reduceat(per_unit, self._node_starts, axis=1) / (n * self._node_counts)
         sat = per_unit.sum(axis=1) / (n * width)
         return {"act_std": std, "saturation": sat, "node_saturation": node.ravel()}
+
+    def _moments(self, acts: list, stacked, m: int):
+        """Mean and mean square of each hidden layer's activations (``stacked``: the same as one array, or None)."""
+        H = len(acts)
+        if H * m <= self.STACK_LIMIT:
+            S = (np.stack(acts) if stacked is None else stacked).reshape(H, m)
+            return (np.add.reduce(S, axis=1, dtype=np.float64) / m,
+                    np.einsum("ij,ij->i", S, S, dtype=np.float64) / m)
+        if stacked is not None and stacked.dtype == np.float64:   # the per-layer sums and BLAS dots, in two calls
+            S = stacked.reshape(H, m)
+            return np.add.reduce(S, axis=1) / m, np.matmul(S[:, None, :], S[:, :, None]).reshape(H) / m
+        return (np.array([np.add.reduce(h, axis=None, dtype=np.float64) for h in acts]) / m,
+                np.array([float(np.vdot(h, h)) for h in acts]) / m)
 
     def view(self) -> InsideView:
         return self.history.view(self.layout)

@@ -277,6 +277,7 @@ class MLP(LossFromBackward):
         dz = dout[:, None] if dout.ndim == 1 else dout
         dh = None  # dL/dh of the layer above; set at the end of each iteration
         grad_stats = np.empty((3, L)) if stats_scratch is not None else None
+        batched = stats_scratch is None and not self.residual and self.norm == "none" and H > 2
         for k in range(L - 1, -1, -1):
             if interrupt is not None:
                 check(interrupt)
@@ -285,29 +286,31 @@ class MLP(LossFromBackward):
                 dz = np.multiply(dh, derivs[k], out=DZ[k])  # dL/du = dL/dh * phi'(u)
                 if norm_cache is not None:
                     DZ[k] = self._normalise_backward(k, dz, norm_cache, *norm_grads[k])
-            W = self.params[k][0]
-            dW, db = grads[k]
-            np.matmul(h_in.T, dz, out=dW)      # dL/dW = h_in^T dL/dz
+            W, (dW, db) = self.params[k][0], grads[k]
+            if not (batched and 0 < k < H):    # batched: the hidden-to-hidden layers' after the loop
+                np.matmul(h_in.T, dz, out=dW)  # dL/dW = h_in^T dL/dz
             if k == H:                         # the output layer's; the hidden layers' after the loop
                 np.matmul(ones, dz, out=db)    # dL/db = 1^T dL/dz
                 delta_norms[k] = math.sqrt(np.vdot(dz, dz))
             if grad_stats is not None:
                 self._measure_grad(k, dW, stats_scratch, grad_stats)
-            if k > 0:
-                dh_in = dz @ W.T               # dL/dh_in = dL/dz W^T
-                if skip[k]:
-                    dh_in += dh                # the skip path adds the identity
-                dh = dh_in
-        self._hidden_bias_grads_and_norms(DZ, ones, grad_flat, delta_norms)
+            if k > 0:   # dL/dh_in = dL/dz W^T; the skip path adds the identity
+                dh = dz @ W.T + dh if skip[k] else dz @ W.T
+        self._hidden_bias_grads_and_norms(DZ, ones, grad_flat, delta_norms, A if batched else None)
         undo = self._update_running(cache) if update_running and self.norm == "batch" else None
-        activations = [cache[k + 1][0] for k in range(H)]
-        return Backward(loss, grad_flat, grads, derivs, delta_norms, activations, norm_grads=norm_grads or None,
-                        undo=undo, grad_stats=grad_stats, pre_activations=Z)
+        return Backward(loss, grad_flat, grads, derivs, delta_norms, [cache[k + 1][0] for k in range(H)],
+                        norm_grads=norm_grads or None, undo=undo, grad_stats=grad_stats, pre_activations=Z,
+                        stacked_activations=None if self.residual else A)   # without skips, A's rows
 
-    def _hidden_bias_grads_and_norms(self, DZ, ones, grad_flat, delta_norms) -> None:
+    def _hidden_bias_grads_and_norms(self, DZ, ones, grad_flat, delta_norms, A=None) -> None:
         """Every hidden layer's dL/db = 1^T dL/dz (the bias folded into one batched product: 2-3x a column sum per
-        layer) into grad_flat, and ||dL/dz|| into delta_norms[:-1] (rows of dot products), from the stacked dL/dz."""
+        layer) into grad_flat, and ||dL/dz|| into delta_norms[:-1] (rows of dot products), from the stacked dL/dz.
+        ``A`` (the stacked activations, given without skips and norm layers): the hidden-to-hidden layers' dL/dW =
+        h_in^T dL/dz as one batched product too (the same BLAS call per layer, one NumPy call; issue 25)."""
         H, _, width = DZ.shape
+        if A is not None:
+            w0, w1 = self.w_offsets[1], self.w_offsets[H]
+            np.matmul(A[:H - 1].transpose(0, 2, 1), DZ[1:], out=grad_flat[w0:w1].reshape(H - 1, width, width))
         b0 = self.b_offsets[0]
         np.matmul(ones, DZ, out=grad_flat[b0:b0 + H * width].reshape(H, width))
         rows = DZ.reshape(H, -1)

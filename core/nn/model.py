@@ -78,6 +78,9 @@ class Backward:
     # its input x_{l-1} (N, T, d), and in branch_outputs per block (Attn(.), MLP(.)) before their branch scale
     hidden_grads: list = field(default_factory=list)
     branch_outputs: list = field(default_factory=list)
+    # MLPs without residual connections: ``activations`` as the rows of one (hidden layers, N, width) array (issue
+    # 25: the recorder reads them in a few calls instead of a few per layer); None otherwise
+    stacked_activations: np.ndarray | None = None
 
     @property
     def time_grad_norm(self) -> np.ndarray:

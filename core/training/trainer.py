@@ -22,7 +22,7 @@ from core.training.precision_step import PrecisionStep   # issue 24
 from core.training.rewind import RewindRecorder   # issue 21
 from core.measure.through_time import pascanu_bound
 from core.training.transformer_stats import from_pass
-from core.training.update_pass import UpdatePass   # issue 25
+from core.training.update_pass import SGDUpdate, UpdatePass   # issue 25
 from core.nn.kinds import build_model, kind_of
 from core.nn.model import Interrupted
 from core.nn.optimizers import SGD, make_optimizer
@@ -116,6 +116,7 @@ class Trainer(Inspection, DivergenceChecks):
         self._grad = np.empty_like(net.flat)
         self._update = np.empty_like(net.flat)
         self._abs = np.empty(net.n_weights, dtype=net.flat.dtype)
+        self._sgd_update_unwritten = False   # the update pass left SGD's update of the weights unwritten
 
     # -- settings -------------------------------------------------------------------
     @property
@@ -196,10 +197,15 @@ class Trainer(Inspection, DivergenceChecks):
     def _pass_measures(self, r, X, stats: BatchStats, scale: float, norm_before, applied: bool) -> None:
         """Step 6's measures of the pass itself: the Inside page's (issue 12), a Transformer's own (issue 22) and
         the norm layers'; ``applied``: the update reached the weights (no divergence before it)."""
-        net = self.network
+        net, update = self.network, self._update
+        transformer = getattr(r, "transformer", None) is not None
+        if self._sgd_update_unwritten and transformer:   # it reads all of the update of the weights
+            self._update_pass.write_sgd_update(update, r.grad_flat, self.optimizer.lr)
+        elif self._sgd_update_unwritten:   # the recorder reads its samples of it
+            update = SGDUpdate(r.grad_flat, self.optimizer.lr, net.n_weights)
         if self.inside is not None:   # issue 12: core/measure/distributions.py
-            self.inside.measure(r, X, stats, net.flat, self._update, scale)
-        if getattr(r, "transformer", None) is not None:   # issue 22
+            self.inside.measure(r, X, stats, net.flat, update, scale)
+        if transformer:   # issue 22
             stats.transformer = from_pass(net, r.transformer, self._update, applied)
         if norm_before is not None:
             stats.norm = self._norm_stats(*norm_before, applied=applied)
@@ -213,10 +219,12 @@ class Trainer(Inspection, DivergenceChecks):
         if clip is not None and total > clip:
             scale = clip / total
             g *= scale  # same direction, global norm = clip
+        self._sgd_update_unwritten = False
         if collect_stats and self._update_pass is not None:   # the update and its statistics in one pass
             sgd = type(self.optimizer) is SGD   # its update is formed in the same pass
             update, n = (self._update if sgd else self.optimizer.update(g, self._update)), net.n_weights
             self._w_norms, lost = self._update_pass.apply(net.flat, update, g, self.optimizer.lr if sgd else None)
+            self._sgd_update_unwritten = sgd   # written if a reader needs all of it
             net.flat[n:] += self.optimizer.update(g[n:], update[n:]) if sgd else update[n:]
             return scale, lost, self._check_weights()
         update = self.optimizer.update(g, self._update)

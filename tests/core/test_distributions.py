@@ -31,7 +31,8 @@ def test_percentile_rows_is_numpys_linear_rule():
 
 
 @pytest.mark.parametrize("residual,norm,stack", [(False, "none", True), (True, "none", True),
-                                                 (False, "batch", True), (True, "none", False)])
+                                                 (False, "batch", True), (True, "none", False),
+                                                 (False, "none", False)])   # large, stacked by the pass (issue 25)
 def test_bands_match_np_percentile_on_the_same_subsample(residual, norm, stack, monkeypatch):
     if not stack:   # the layer-by-layer path of large networks
         monkeypatch.setattr(InsideRecorder, "STACK_LIMIT", 0)
@@ -94,6 +95,23 @@ def test_link_blocks_are_rms_of_the_sampled_entries():
     # the gradient blocks are of dL/dW before the step; with SGD the update blocks are lr times them
     np.testing.assert_allclose(rec.last["u_blocks"], t.config.lr * rec.last["g_blocks"], rtol=1e-5)
     assert b.step == 1
+
+
+def test_block_rms_is_each_blocks_own_and_nan_where_no_sample_falls():
+    """Issue 25: the blocks' sums of squares as segments of the block-ordered samples; the same as block by block."""
+    rng = np.random.default_rng(3)
+    net = MLP(3, 2, 100, get_activation("tanh"), "xavier", 1.0, rng=rng)
+    X, y = rng.standard_normal((20, 3)), (rng.random(20) > 0.5).astype(float)
+    rec, r, out = _measure(net, X, y, samples=40)   # 40 samples of a 100 x 100 layer over 64 blocks
+    expected = np.full((3, rec.n_blocks), np.nan)
+    for blk in range(rec.n_blocks):
+        chosen = rec.grad_idx[rec.block_id == blk]
+        if len(chosen):
+            expected[:2, blk] = [np.sqrt(np.mean(v[chosen] ** 2)) for v in (net.flat, r.grad_flat)]
+            expected[2, blk] = 0.0   # _measure's update is zero
+    assert np.isnan(expected).any() and np.isfinite(expected).sum() > 50   # empty blocks and full ones
+    for i, name in enumerate(("w_blocks", "g_blocks", "u_blocks")):
+        np.testing.assert_allclose(out[name], expected[i], rtol=1e-12, equal_nan=True)
 
 
 def test_glorot_bengio_2010_standard_init_shrinks_backprop_gradients_normalized_keeps_them_level():

@@ -6,7 +6,7 @@ import pytest
 from core import ExperimentConfig, Trainer
 from core.nn.precision import changed_share
 from core.training.statistics import Segments
-from core.training.update_pass import UpdatePass
+from core.training.update_pass import SGDUpdate, UpdatePass
 
 
 def separate_passes(flat, update, grad, offsets, sizes):
@@ -42,7 +42,13 @@ def test_one_pass_equals_the_separate_passes(whole, sgd, monkeypatch):
     assert np.array_equal(got[1], expected[1])                          # lost_updates exactly
     assert 0.3 < got[1][1] < 0.9 < got[1][2] < 1 and got[1][0] == 0     # some lost, not all: the test can fail
     assert np.allclose(got[0], expected[0], rtol=1e-13, equal_nan=True)  # ||W||, another order of summation
-    if sgd:
+    if sgd:   # the pass forms w + (-lr g) in its scratch; the update is written on request, or read where asked
+        assert np.all(got_update[:n] == 7.0)
+        idx = rng.choice(n, 50)
+        assert np.array_equal(SGDUpdate(grad, lr, n)[idx], update[idx])
+        with pytest.raises(IndexError):
+            SGDUpdate(grad, lr, n)[[0, n]]
+        p.write_sgd_update(got_update, grad, lr)
         assert np.array_equal(got_update[:n], update[:n])               # SGD's update as SGD.update writes it
 
 
@@ -69,3 +75,21 @@ def test_a_step_with_the_one_pass_equals_one_without(optimizer):
         assert np.array_equal(sa.lost_updates, sb.lost_updates)
         for f in ("weight_norm", "update_ratio", "grad_norm"):
             assert np.allclose(getattr(sa, f), getattr(sb, f), rtol=1e-12, atol=0)
+
+
+def test_a_recorded_step_reads_the_update_that_the_whole_pass_left_unwritten():
+    """Issue 25: with SGD the whole pass does not write the update of the weights; a step the Inside page records
+    writes it first, and its record is the one the separate passes give."""
+    cfg = ExperimentConfig(depth=20, width=64, batch_size=64, samples=400)
+    a, b = Trainer(cfg), Trainer(cfg)
+    assert a._update_pass.whole and a.inside.every > 1
+    b._update_pass = None
+    recorded = 0
+    for _ in range(12):
+        a.step_batch(), b.step_batch()
+        if a.inside.last is not None and a.inside.recorded(a.step):
+            recorded += 1
+            for f in ("u_blocks", "w_blocks", "g_blocks"):
+                np.testing.assert_array_equal(a.inside.last[f], b.inside.last[f])
+            assert np.nanmax(a.inside.last["u_blocks"]) > 0   # an update was read, not zeros
+    assert recorded >= 1
