@@ -91,6 +91,20 @@ class JacobianPanel(Panel):
     def views(self) -> list:
         return [self.widget]
 
+    rewound = False
+
+    def mark_at(self, at) -> None:
+        """Issue 21: the spectrum is not recorded per step; rewound, the text under it says it is of the latest
+        weights (the narrow tab has no room in its title)."""
+        if self.rewound != (at is not None):
+            self.rewound = at is not None
+            self._say()
+
+    def _say(self) -> None:
+        v = self.view
+        text = "" if v is None else gauge_text(v)
+        self.label.setText(f"Now, not rewound: {text}" if self.rewound and text else text)
+
     def clear(self, snap) -> None:
         self.view = getattr(snap, "jacobian", None)
         self.draw()
@@ -116,5 +130,5 @@ class JacobianPanel(Panel):
         self.predicted.setVisible(has and math.isfinite(mean) and mean > 0)
         if self.predicted.isVisible():
             self.predicted.setValue(0.5 * math.log10(mean))
-        self.label.setText("" if v is None else gauge_text(v))
+        self._say()
         self.dirty = False

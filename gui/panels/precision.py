@@ -41,6 +41,7 @@ class PrecisionPlot:
         self.widget.setYRange(0, 1.45, padding=0)   # room above 1 for the legend
         self.widget.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)], []])
         self.caption = ""
+        self.rewound = False   # issue 21: the panel shows the latest step whatever step is rewound to
 
     def update(self, stats, caption: str) -> None:
         n = 0 if stats is None else len(stats.lost_updates)
@@ -54,10 +55,22 @@ class PrecisionPlot:
         if n == 0:
             centre(self.widget, self.note)
         if caption != self.caption:   # two short lines: the tab is narrow
-            self.caption = caption
-            head, *rest = caption.split("\n")
-            self.widget.setTitle(f"Precision: {head}", size="10pt")
-            self.widget.setLabel("bottom", "<br>".join(rest))
+            self._title(caption)
+
+    def _title(self, caption: str) -> None:
+        self.caption = caption
+        head, *rest = caption.split("\n")
+        if self.rewound and rest:   # under the plot, where its step is named: the narrow tab keeps its title
+            rest[0] += " · now, not rewound"
+        self.widget.setTitle(f"Precision: {head}", size="10pt")
+        self.widget.setLabel("bottom", "<br>".join(rest))
+
+    def mark_rewound(self, rewound: bool) -> None:
+        """Rewound, the title says the panel shows the latest step (its numbers are not recorded per step)."""
+        if rewound != self.rewound:
+            self.rewound = rewound
+            if self.caption:
+                self._title(self.caption)
 
 
 def precision_caption(config, stats, skipped: int) -> str:
@@ -89,6 +102,9 @@ class PrecisionPanel(Panel):
     def on_batch(self, f) -> None:
         self.snap = f.snap
         self.changed()
+
+    def mark_at(self, at) -> None:   # issue 21
+        self.plot.mark_rewound(at is not None)
 
     def draw(self) -> None:
         snap = self.snap

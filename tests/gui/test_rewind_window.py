@@ -199,3 +199,26 @@ def test_a_latest_step_that_was_not_recorded_is_one_more_live_position(window, q
     np.testing.assert_allclose(_tops(d.bars.plot.bars), np.log10(at.point.stats.grad_norm), rtol=1e-9)
     _rewind_to(d, len(h))
     assert d.rewind.at is None and d.rewind.widget.label.text().startswith("live: ")
+
+
+def test_the_views_not_recorded_per_step_say_so_while_rewound(window, qtbot):
+    """The prediction picture, the Jacobian's spectrum and the precision bars are not recorded per step: rewound,
+    each says it shows the network now (the prediction in its title; in the narrow tabs, the Jacobian's in the text
+    under it, the precision bars beside the step they show); Live, they read as before."""
+    w, d = window, window.dashboard
+    rebuilt_with_config(w, qtbot, TANH)
+    epochs_stepped(w, qtbot, 2)
+    titles = {"prediction": lambda: d.boundary.plot.widget.getPlotItem().titleLabel.text,
+              "jacobian": lambda: d.jacobian.label.text(),
+              "precision": lambda: d.precision.plot.widget.getAxis("bottom").labelText}
+    before = {k: f() for k, f in titles.items()}
+    assert not any("rewound" in t for t in before.values())
+    _rewind_to(d, 0)
+    for name, title in titles.items():
+        assert "not rewound" in title(), name
+    d.rewind.widget.liveButton.click()
+    after = {k: f() for k, f in titles.items()}
+    assert not any("rewound" in t for t in after.values())
+    assert after["prediction"] == before["prediction"] and after["precision"] == before["precision"]
+    from gui.panels.jacobian_spectrum import gauge_text
+    assert after["jacobian"] == gauge_text(d.jacobian.view)   # (a newer spectrum may have come meanwhile)
