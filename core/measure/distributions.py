@@ -146,6 +146,9 @@ class _Rows:
         out["step"], out["epoch"] = self.step[:self.n].copy(), self.epoch[:self.n].copy()
         return out
 
+    def __len__(self) -> int:
+        return self.n
+
     def last(self) -> dict:
         return {k: a[self.n - 1] for k, a in self.a.items()}
 

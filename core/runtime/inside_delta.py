@@ -20,32 +20,45 @@ class InsideDelta:
     all_epochs: bool = False   # ``epochs`` are all of them (the sender's were thinned): they replace the receiver's
 
 
-class InsideSender:
-    """The trainer's side: one per run. A snapshot carries the history's new rows, not all of it (it grows with
-    every epoch: megabytes after a few hundred, copied and, in process mode, pickled for every frame)."""
+class HistorySender:
+    """The trainer's side of a run's growing history (its ``recorder.history``: ``epochs``, the ``current`` epoch's
+    steps, a ``thinned`` count): which rows are new since the last snapshot. A new recorder starts over; a thinning
+    sends all the epochs again; a new ``current`` starts the steps over. Subclasses make their delta of the rows."""
 
     def __init__(self):
-        self._recorder, self._current, self._epochs, self._steps = None, None, 0, 0
-        self._thinned = 0
+        self._recorder, self._current, self._epochs, self._steps, self._thinned = None, None, 0, 0, 0
 
-    def delta(self, recorder) -> InsideDelta | None:
+    def delta(self, recorder):
         if recorder is None:
             self._recorder = None
             return None
         h = recorder.history
-        layout = None
-        if recorder is not self._recorder:
-            self._recorder, self._current, self._epochs, self._steps, layout = recorder, None, 0, 0, recorder.layout
-            self._thinned = h.thinned
+        reset = recorder is not self._recorder
+        if reset:
+            self._recorder, self._current, self._epochs, self._steps, self._thinned = recorder, None, 0, 0, h.thinned
         all_epochs = h.thinned != self._thinned
         if all_epochs:
             self._epochs, self._thinned = 0, h.thinned
         new_epoch = h.current is not self._current
         if new_epoch:
             self._current, self._steps = h.current, 0
-        epochs, steps = _rows(h.epochs, self._epochs), _rows(h.current, self._steps)
-        self._epochs, self._steps = h.epochs.n, h.current.n
-        return InsideDelta(layout, epochs, steps, new_epoch, all_epochs)
+        epochs_from, steps_from = self._epochs, self._steps
+        self._epochs, self._steps = len(h.epochs), len(h.current)
+        return self._make(recorder, epochs_from, steps_from, new_epoch, reset, all_epochs)
+
+    def _make(self, recorder, epochs_from: int, steps_from: int, new_epoch: bool, reset: bool, all_epochs: bool):
+        raise NotImplementedError
+
+
+class InsideSender(HistorySender):
+    """The distributions' history (core.measure.distributions.InsideHistory): a snapshot carries its new rows, not
+    all of it (it grows with every epoch: megabytes after a few hundred, copied and, in process mode, pickled for
+    every frame)."""
+
+    def _make(self, recorder, epochs_from, steps_from, new_epoch, reset, all_epochs) -> InsideDelta:
+        h = recorder.history
+        return InsideDelta(recorder.layout if reset else None, _rows(h.epochs, epochs_from),
+                           _rows(h.current, steps_from), new_epoch, all_epochs)
 
 
 def _rows(rows, start: int) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.runtime.inside_delta import HistorySender
 from core.training.rewind import RewindHistory
 
 
@@ -20,32 +21,13 @@ class RewindDelta:
     all_epochs: bool = False   # ``epochs`` are all of them (the sender's were thinned): they replace the receiver's
 
 
-class RewindSender:
+class RewindSender(HistorySender):
     """The trainer's side: one per run; the points themselves never change once recorded (sent by reference in a
     thread, pickled in process mode)."""
 
-    def __init__(self):
-        self._recorder, self._current, self._epochs, self._steps = None, None, 0, 0
-        self._thinned = 0
-
-    def delta(self, recorder) -> RewindDelta | None:
-        if recorder is None:
-            self._recorder = None
-            return None
+    def _make(self, recorder, epochs_from, steps_from, new_epoch, reset, all_epochs) -> RewindDelta:
         h = recorder.history
-        reset = recorder is not self._recorder
-        if reset:
-            self._recorder, self._current, self._epochs, self._steps = recorder, None, 0, 0
-            self._thinned = h.thinned
-        all_epochs = h.thinned != self._thinned
-        if all_epochs:
-            self._epochs, self._thinned = 0, h.thinned
-        new_epoch = h.current is not self._current
-        if new_epoch:
-            self._current, self._steps = h.current, 0
-        epochs, steps = h.epochs[self._epochs:], h.current[self._steps:]
-        self._epochs, self._steps = len(h.epochs), len(h.current)
-        return RewindDelta(epochs, steps, new_epoch, reset, all_epochs)
+        return RewindDelta(h.epochs[epochs_from:], h.current[steps_from:], new_epoch, reset, all_epochs)
 
 
 class RewindAssembler:
